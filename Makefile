@@ -1,0 +1,32 @@
+# Two commands for users: `make demo` and `make test`. See README.rst.
+# ODOO_SRC (default /opt/odoo19/src) and ODOO_VENV (default /opt/odoo19/venv) can be overridden.
+PYTHON ?= python3
+DEV = $(PYTHON) tools/dev.py
+VENV_PY = $${ODOO_VENV:-/opt/odoo19/venv}/bin/python
+
+.PHONY: demo test test-strict setup lint bench shell pg-stop
+
+demo:            ## PostgreSQL + SP-API simulator + Odoo with the addon on http://localhost:8069
+	$(DEV) demo
+
+test:            ## plain pytest suite + the addon's Odoo tests on a fresh database
+	$(DEV) test $(if $(STRICT),--strict,)
+
+test-strict:     ## what CI runs: missing Odoo or zero Odoo tests is a failure
+	$(DEV) test --strict
+
+setup:           ## Odoo source, virtualenv and PostgreSQL only
+	$(DEV) setup
+
+shell:           ## odoo-bin shell on the demo database
+	$(DEV) odoo shell -d bac_demo
+
+lint:
+	$(VENV_PY) -m ruff check bind_amazon_connector tests tools
+	$(VENV_PY) -m pylint --rcfile=.pylintrc bind_amazon_connector
+
+bench:
+	$(DEV) bench
+
+pg-stop:
+	$(DEV) pg-stop

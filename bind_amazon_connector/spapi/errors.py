@@ -1,0 +1,39 @@
+"""What can go wrong talking to Amazon, grouped by what the caller should do next.
+
+Messages are plain language for a seller and never contain secrets or buyer data.
+"""
+
+
+class SpApiError(Exception):
+    """Base of every error raised by the SP-API layer."""
+
+    #: True when the same call may succeed later without anyone changing anything.
+    retryable = False
+
+    def __init__(self, message, *, operation=None, status=None, amazon_code=None):
+        super().__init__(message)
+        self.message = message
+        self.operation = operation
+        self.status = status
+        self.amazon_code = amazon_code
+
+    def __str__(self):
+        return self.message
+
+
+class RetryLater(SpApiError):
+    """Amazon is throttling, down, slow or unreachable: try again later."""
+
+    retryable = True
+
+
+class AuthorizationError(SpApiError):
+    """Credentials are wrong, expired or revoked: re-authorize the connection."""
+
+
+class ConfigurationError(SpApiError):
+    """The connection is set up wrongly (unknown region or marketplace, missing app credentials)."""
+
+
+class BadData(SpApiError):
+    """Amazon answered, but not with what its model promises, or refused our data: fix the data."""

