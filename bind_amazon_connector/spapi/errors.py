@@ -22,9 +22,17 @@ class SpApiError(Exception):
 
 
 class RetryLater(SpApiError):
-    """Amazon is throttling, down, slow or unreachable: try again later."""
+    """Amazon is throttling, down, slow or unreachable: try again later.
+
+    ``retry_after`` (seconds, or None) is the earliest moment a new attempt makes sense, when known
+    (for example the time the usage plan needs to refill).
+    """
 
     retryable = True
+
+    def __init__(self, message, *, retry_after=None, **kw):
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
 
 
 class AuthorizationError(SpApiError):
@@ -37,3 +45,7 @@ class ConfigurationError(SpApiError):
 
 class BadData(SpApiError):
     """Amazon answered, but not with what its model promises, or refused our data: fix the data."""
+
+
+class NotFound(BadData):
+    """Amazon does not know the requested object (HTTP 404): an order, SKU or report that does not exist."""

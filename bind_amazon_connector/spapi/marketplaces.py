@@ -3,7 +3,7 @@ from dataclasses import dataclass
 
 from .errors import ConfigurationError
 
-LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
+LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"  # noqa: S105 - a public URL, not a secret
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,50 @@
+"""Serve the SP-API simulator until interrupted: ``python -m bind_amazon_connector.spapi.simulator``."""
+import argparse
+import logging
+import signal
+import sys
+import threading
+
+from . import generate_scenario
+from .server import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, Simulator
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scenario", default="demo", help="scenario JSON file, or 'demo' (default)")
+    parser.add_argument("--generate", type=int, metavar="N_ORDERS",
+                        help="serve a generated scenario with this many orders instead")
+    parser.add_argument("--port", type=int, default=8070)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--speed", type=float, default=1.0, help="multiplies Amazon's usage-plan rates")
+    parser.add_argument("--no-validate", action="store_true", help="do not check traffic against Amazon's models")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    scenario = generate_scenario(n_orders=args.generate, n_listings=max(10, args.generate // 10)) \
+        if args.generate else args.scenario
+    sim = Simulator(scenario, speed=args.speed, port=args.port, validate=not args.no_validate, host=args.host)
+    sim.start()
+    print(f"SP-API simulator on {sim.url} (LWA token URL {sim.token_url})", flush=True)
+    print(f"  seller {sim.seller_id}, marketplace {sim.marketplace_id}; client id {CLIENT_ID}, "
+          f"secret {CLIENT_SECRET}, refresh token {REFRESH_TOKEN}", flush=True)
+    print(f"  validation against Amazon's models: {'on' if sim.validating else 'off'}", flush=True)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    try:
+        while not done.wait(1):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sim.stop()
+        if sim.contract_violations:
+            print(f"{len(sim.contract_violations)} contract violation(s):", file=sys.stderr)
+            for text in sim.contract_violations[:50]:
+                print("  " + text, file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
