@@ -36,6 +36,7 @@ DB_USER = "odoo"  # Odoo refuses the postgres superuser
 PY = VENV / "bin" / "python"
 # Modules the tested database has: what the addon needs plus the Mexican chart of accounts.
 BASE_MODULES = "l10n_mx,sale_management,sale_stock,account"
+TEMPLATE_DB = "bac_template_mx"
 
 
 def say(msg):
@@ -234,14 +235,17 @@ def odoo_cmd(conf):
 
 
 def drop_db(conf, name):
-    run(odoo_cmd(conf) + ["db", "drop", name], check=False,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    """Drop a database and its filestore (no error when absent)."""
+    db = dict(line.split(" = ", 1) for line in Path(conf).read_text().splitlines()[1:] if " = " in line)
+    run(psql_cmd(db) + ["-d", "postgres", "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'],
+        check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    shutil.rmtree(DEVDATA / "filestore" / "filestore" / name, ignore_errors=True)
 
 
 def psql_cmd(db):
-    if "db_host" in db and db["db_host"].startswith("/"):
+    if db.get("db_host", "").startswith("/"):
         return [pg_bin() / "psql", "-h", db["db_host"], "-U", "postgres"]
-    return ["psql", "-h", db["db_host"], "-p", db["db_port"], "-U", db["db_user"]]
+    return ["psql", "-h", db["db_host"], "-p", db.get("db_port", "5432"), "-U", db["db_user"]]
 
 
 def ensure_template(conf, db, name):
@@ -251,12 +255,27 @@ def ensure_template(conf, db, name):
     if check.stdout.strip() == "1":
         return
     say(f"Creating template database {name} with {BASE_MODULES} (about two minutes, once)")
-    res = run(odoo_cmd(conf) + ["-d", f"{name}_tmp", "-i", BASE_MODULES, "--stop-after-init",
-                                "--log-level=warn"], check=False)
-    if res.returncode:
-        drop_db(conf, f"{name}_tmp")
-        fail("Odoo could not create the template database (see the log above).")
-    run(psql_cmd(db) + ["-d", "postgres", "-c", f'ALTER DATABASE "{name}_tmp" RENAME TO "{name}"'])
+    tmp = f"{name}_tmp"
+    drop_db(conf, tmp)
+    steps = [
+        # base first, so the main company can be made Mexican before the chart of accounts is chosen
+        odoo_cmd(conf) + ["-d", tmp, "-i", "base", "--stop-after-init", "--log-level=warn"],
+        psql_cmd(db) + ["-d", tmp, "-c", MEXICAN_COMPANY_SQL],
+        odoo_cmd(conf) + ["-d", tmp, "-i", BASE_MODULES, "--stop-after-init", "--log-level=warn"],
+    ]
+    for step in steps:
+        if run(step, check=False, stdout=subprocess.DEVNULL if "psql" in str(step[0]) else None).returncode:
+            drop_db(conf, tmp)
+            fail("Odoo could not create the template database (see the log above).")
+    run(psql_cmd(db) + ["-d", "postgres", "-c", f'ALTER DATABASE "{tmp}" RENAME TO "{name}"'])
+
+
+MEXICAN_COMPANY_SQL = """
+UPDATE res_partner SET country_id = (SELECT id FROM res_country WHERE code = 'MX')
+ WHERE id = (SELECT partner_id FROM res_company WHERE id = 1);
+UPDATE res_currency SET active = true WHERE name = 'MXN';
+UPDATE res_company SET currency_id = (SELECT id FROM res_currency WHERE name = 'MXN') WHERE id = 1;
+"""
 
 
 # ---------------------------------------------------------------- tests
@@ -285,7 +304,7 @@ def run_plain_tests(args):
 
 
 def run_odoo_tests(conf, db, keep_db=False, tags=None):
-    template = "bac_template"
+    template = TEMPLATE_DB
     ensure_template(conf, db, template)
     name = os.environ.get("BAC_TEST_DB") or f"bac_test_{os.getpid()}"
     drop_db(conf, name)
@@ -367,25 +386,49 @@ def cmd_odoo(ns, rest):
 def cmd_demo(ns, rest):
     db = ensure_pg()
     conf = write_conf(db, http_port=ns.port)
-    env = dict(os.environ)
+    sim_url = f"http://127.0.0.1:{ns.sim_port}"
+    env = dict(os.environ, BAC_DEMO_SIMULATOR=sim_url)
     sim = subprocess.Popen([PY, "-m", f"{ADDON}.spapi.simulator", "--scenario", "demo",
                             "--port", str(ns.sim_port)], cwd=REPO, env=env)
-    say(f"SP-API simulator on http://127.0.0.1:{ns.sim_port}")
+    say(f"SP-API simulator on {sim_url}")
     try:
-        ensure_template(conf, db, "bac_template")
+        ensure_template(conf, db, TEMPLATE_DB)
         exists = run(psql_cmd(db) + ["-d", "postgres", "-tAc",
                                      f"SELECT 1 FROM pg_database WHERE datname='{ns.db}'"],
                      capture_output=True, text=True).stdout.strip() == "1"
         if not exists:
             run(psql_cmd(db) + ["-d", "postgres", "-c",
-                                f'CREATE DATABASE "{ns.db}" TEMPLATE bac_template OWNER {DB_USER}'])
-        env["BAC_DEMO_SIMULATOR"] = f"http://127.0.0.1:{ns.sim_port}"
+                                f'CREATE DATABASE "{ns.db}" TEMPLATE "{TEMPLATE_DB}" OWNER {DB_USER}'])
+        say(f"{'Installing' if not exists else 'Updating'} {ADDON} in {ns.db}")
+        run(odoo_cmd(conf) + ["-d", ns.db, "-i" if not exists else "-u", ADDON, "--stop-after-init",
+                              "--log-level=warn"], env=env)
+        with open(REPO / "tools" / "demo_setup.py") as script:
+            run(odoo_cmd(conf) + ["shell", "-d", ns.db, "--log-level=warn"], stdin=script, env=env)
         say(f"Odoo on http://localhost:{ns.port} (database {ns.db}, user admin / admin). Ctrl-C stops.")
-        return subprocess.call([str(c) for c in odoo_cmd(conf) + ["-d", ns.db, "-i" if not exists else "-u", ADDON,
-                                "--db-filter", f"^{ns.db}$"] + rest], env=env)
+        return run(odoo_cmd(conf) + ["-d", ns.db, "--db-filter", f"^{ns.db}$"] + rest, env=env,
+                   check=False).returncode
+    except KeyboardInterrupt:
+        return 0
     finally:
         sim.send_signal(signal.SIGTERM)
         sim.wait(10)
+
+
+BENCHES = ["bench_listings.py", "bench_orders.py", "bench_stock.py"]
+
+
+def cmd_bench(ns, rest):
+    """Each benchmark prints `name: value` lines (ratios against a baseline measured in the same run)."""
+    ensure_pg()
+    failed = 0
+    for script in BENCHES:
+        path = REPO / "tools" / script
+        if not path.exists():
+            say(f"{script}: not present, skipped")
+            continue
+        say(f"Running {script}")
+        failed |= run([PY, path] + rest, check=False).returncode != 0
+    return 1 if failed else 0
 
 
 def main():
@@ -404,6 +447,7 @@ def main():
     p.add_argument("--port", type=int, default=8069)
     p.add_argument("--sim-port", type=int, default=8070)
     sub.add_parser("pg-stop")
+    sub.add_parser("bench")
     ns, rest = ap.parse_known_args()
     if ns.cmd == "pg-stop":
         stop_pg()
@@ -411,7 +455,8 @@ def main():
     if ns.cmd != "test":
         ensure_odoo_src()
         ensure_venv()
-    return {"setup": cmd_setup, "test": cmd_test, "odoo": cmd_odoo, "demo": cmd_demo}[ns.cmd](ns, rest)
+    commands = {"setup": cmd_setup, "test": cmd_test, "odoo": cmd_odoo, "demo": cmd_demo, "bench": cmd_bench}
+    return commands[ns.cmd](ns, rest)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,49 @@
+"""Run inside `odoo-bin shell` by `make demo`: a demo Amazon connection on the local simulator.
+
+Idempotent: the connection is created once and its simulator address refreshed on every start.
+Reads BAC_DEMO_SIMULATOR (the simulator's base URL). `env` is provided by odoo-bin shell.
+"""
+import os
+
+env = globals()["env"]
+sim_url = os.environ["BAC_DEMO_SIMULATOR"]
+company = env.ref("base.main_company")
+account = env["amazon.account"].with_context(active_test=False).search(
+    [("company_id", "=", company.id), ("seller_id", "=", "A3SIMSELLER0001")], limit=1
+)
+warehouse = env["stock.warehouse"].search([("company_id", "=", company.id)], limit=1)
+fba = env["stock.warehouse"].search([("company_id", "=", company.id), ("code", "=", "FBA")], limit=1)
+if not fba:
+    fba = env["stock.warehouse"].create({"name": "Amazon Fulfillment (FBA)", "code": "FBA", "company_id": company.id})
+pricelist = env["product.pricelist"].search([("name", "=", "Amazon MX")], limit=1) or env["product.pricelist"].create(
+    {"name": "Amazon MX", "currency_id": env.ref("base.MXN").id, "company_id": company.id}
+)
+journal = env["account.journal"].search([("company_id", "=", company.id), ("type", "=", "bank")], limit=1)
+vals = {
+    "endpoint_override": sim_url,
+    "token_url_override": sim_url + "/auth/o2/token",
+}
+if not account:
+    vals.update({
+        "name": "Amazon México (simulador)",
+        "company_id": company.id,
+        "region": "NA",
+        "marketplace_id": env.ref("bind_amazon_connector.marketplace_mx").id,
+        "seller_id": "A3SIMSELLER0001",
+        "lwa_client_id": "sim-client-id",
+        "lwa_client_secret": "sim-client-secret",
+        "refresh_token": "Atzr|sim-refresh-token",
+        "state": "authorized",
+        "pricelist_id": pricelist.id,
+        "warehouse_id": warehouse.id,
+        "fba_warehouse_id": fba.id,
+        "journal_id": journal.id,
+        "user_id": env.ref("base.user_admin").id,
+        "import_start_date": "2020-01-01 00:00:00",
+    })
+    account = env["amazon.account"].create(vals)
+else:
+    account.write(vals)
+env.ref("base.user_admin").write({"password": "admin"})
+env.cr.commit()
+print(f"Demo connection {account.name} (id {account.id}) uses the simulator at {sim_url}")
