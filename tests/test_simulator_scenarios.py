@@ -65,11 +65,13 @@ def test_scenario_of_keyword_entries(tmp_path):
 
 
 def test_generated_scenario_is_deterministic_lazy_and_fast():
-    one, two = generate_scenario(n_orders=300, n_listings=30, seed=7), generate_scenario(n_orders=300, n_listings=30,
-                                                                                         seed=7)
+    now = "2026-06-01T12:00:00Z"
+    one = generate_scenario(n_orders=300, n_listings=30, seed=7, now=now)
+    two = generate_scenario(n_orders=300, n_listings=30, seed=7, now=now)
     assert [o.order_id for o in one["orders"]] == [o.order_id for o in two["orders"]]
     assert one["orders"][42].build() == two["orders"][42].build()
-    assert generate_scenario(n_orders=300, n_listings=30, seed=8)["orders"][42].order_id != one["orders"][42].order_id
+    assert generate_scenario(n_orders=300, n_listings=30, seed=8, now=now)["orders"][42].order_id \
+        != one["orders"][42].order_id
     assert all(isinstance(o, LazyOrder) for o in one["orders"])
     start = time.perf_counter()
     big = generate_scenario(n_orders=5000, n_listings=250, seed=1)

@@ -9,6 +9,13 @@ from . import generate_scenario
 from .server import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, Simulator
 
 
+def say(text, stream=None):
+    """A line on stdout (the URL is the command's output: scripts read it), flushed at once."""
+    stream = stream or sys.stdout
+    stream.write(text + "\n")
+    stream.flush()
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scenario", default="demo", help="scenario JSON file, or 'demo' (default)")
@@ -26,10 +33,10 @@ def main(argv=None):
         if args.generate else args.scenario
     sim = Simulator(scenario, speed=args.speed, port=args.port, validate=not args.no_validate, host=args.host)
     sim.start()
-    print(f"SP-API simulator on {sim.url} (LWA token URL {sim.token_url})", flush=True)
-    print(f"  seller {sim.seller_id}, marketplace {sim.marketplace_id}; client id {CLIENT_ID}, "
-          f"secret {CLIENT_SECRET}, refresh token {REFRESH_TOKEN}", flush=True)
-    print(f"  validation against Amazon's models: {'on' if sim.validating else 'off'}", flush=True)
+    say(f"SP-API simulator on {sim.url} (LWA token URL {sim.token_url})")
+    say(f"  seller {sim.seller_id}, marketplace {sim.marketplace_id}; client id {CLIENT_ID}, "
+        f"secret {CLIENT_SECRET}, refresh token {REFRESH_TOKEN}")
+    say(f"  validation against Amazon's models: {'on' if sim.validating else 'off'}")
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     try:
@@ -40,9 +47,9 @@ def main(argv=None):
     finally:
         sim.stop()
         if sim.contract_violations:
-            print(f"{len(sim.contract_violations)} contract violation(s):", file=sys.stderr)
+            say(f"{len(sim.contract_violations)} contract violation(s):", sys.stderr)
             for text in sim.contract_violations[:50]:
-                print("  " + text, file=sys.stderr)
+                say("  " + text, sys.stderr)
     return 0
 
 

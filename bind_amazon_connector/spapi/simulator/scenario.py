@@ -103,7 +103,7 @@ _STATUS_WEIGHTS = [("SHIPPED", 60), ("UNSHIPPED", 20), ("PENDING", 5), ("PARTIAL
 
 def generate_scenario(n_orders=1000, n_listings=100, seed=0, *, n_inventory=None, n_transactions=None, days=30,
                       now=None, seller_id=factory.DEFAULT_SELLER_ID, marketplace_id=factory.MX):
-    """A large deterministic scenario for benchmarks (the same seed gives the same data).
+    """A large deterministic scenario for benchmarks (the same seed and ``now`` give the same data).
 
     Orders and transactions are lazy: their searchable fields are computed up front and the full
     objects only when an answer needs them, so 50 000 orders load in a few seconds. Listings are ~70 % MFN,

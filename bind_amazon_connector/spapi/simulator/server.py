@@ -15,11 +15,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 from ..usage_plans import USAGE_PLANS, UsagePlan
-from . import factory, handlers
+from . import factory, handlers, reports
 from .contract import OPERATIONS, find_models_dir, load_contract
 from .handlers import ApiError, Call
 from .scenario import load_scenario, prepare
-from .state import LazyOrder, LazyTransaction, State
+from .state import LazyOrder, LazyTransaction, ReportJob, State
 
 _logger = logging.getLogger(__name__)
 
@@ -298,8 +298,6 @@ class Simulator:
 
     def publish_settlement_report(self, start=None, end=None):
         """Publish a DONE GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2 built from the transactions."""
-        from . import reports
-
         with self.state.lock:
             entries = self.state.sorted_transactions()
             end = factory.parse_time(end) if end else self.now() - timedelta(hours=1)
@@ -312,8 +310,6 @@ class Simulator:
                                         text.encode(self.state.report_encoding, errors="replace"), "text/plain")
 
     def _publish_report(self, report_type, raw, content_type, gzip_it=False):
-        from .state import ReportJob
-
         st = self.state
         job = ReportJob(st.next_report_id(), report_type, [st.marketplace_id], self.now(), st.clock.monotonic(),
                         "DONE", status="DONE", started=self.now(), ended=self.now())
