@@ -23,6 +23,7 @@ import tarfile
 import tempfile
 import urllib.request
 from pathlib import Path
+from xml.etree import ElementTree
 
 REPO = Path(__file__).resolve().parent.parent
 ADDON = "bind_amazon_connector"
@@ -268,6 +269,20 @@ def ensure_template(conf, db, name):
             drop_db(conf, tmp)
             fail("Odoo could not create the template database (see the log above).")
     run(psql_cmd(db) + ["-d", "postgres", "-c", f'ALTER DATABASE "{tmp}" RENAME TO "{name}"'])
+    filestore = DEVDATA / "filestore" / "filestore"
+    if (filestore / tmp).exists():
+        shutil.rmtree(filestore / name, ignore_errors=True)
+        (filestore / tmp).rename(filestore / name)
+
+
+def copy_db(db, template, name):
+    """A database copied from the template, with its filestore (attachments live on disk)."""
+    run(psql_cmd(db) + ["-d", "postgres", "-c", f'CREATE DATABASE "{name}" TEMPLATE "{template}" OWNER {DB_USER}'],
+        stdout=subprocess.DEVNULL)
+    filestore = DEVDATA / "filestore" / "filestore"
+    if (filestore / template).exists():
+        shutil.rmtree(filestore / name, ignore_errors=True)
+        shutil.copytree(filestore / template, filestore / name)
 
 
 MEXICAN_COMPANY_SQL = """
@@ -281,26 +296,25 @@ UPDATE res_company SET currency_id = (SELECT id FROM res_currency WHERE name = '
 # ---------------------------------------------------------------- tests
 
 SUMMARY_RE = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests")
-PYTEST_RE = re.compile(r"=+ (.*) in [\d.]+s")
 
 
 def run_plain_tests(args):
     say("Plain pytest suite (SP-API layer, simulator, contracts)")
-    res = run([PY, "-m", "pytest", "-q", "-p", "no:odoo", "-p", "no:cacheprovider", REPO / "tests"] + args,
-              check=False, capture_output=True, text=True, cwd=REPO)
-    sys.stdout.write(res.stdout[-20000:])
-    sys.stdout.write(res.stderr[-5000:])
-    counts = {"passed": 0, "failed": 0, "error": 0}
-    for line in res.stdout.splitlines()[::-1]:
-        m = PYTEST_RE.search(line)
-        if m:
-            for n, word in re.findall(r"(\d+) (passed|failed|errors?)", m.group(1)):
-                counts["error" if word.startswith("error") else word] += int(n)
-            break
-    failed = counts["failed"] + counts["error"]
+    report = DEVDATA / "plain-junit.xml"
+    report.unlink(missing_ok=True)
+    DEVDATA.mkdir(parents=True, exist_ok=True)
+    res = run([PY, "-m", "pytest", "-q", "-p", "no:odoo", "-p", "no:cacheprovider", f"--junitxml={report}",
+               REPO / "tests"] + args, check=False, cwd=REPO)
+    if not report.exists():
+        return 0, 1  # pytest crashed before writing its report
+    suites = ElementTree.parse(report).getroot()
+    suites = [suites] if suites.tag == "testsuite" else list(suites)
+    total = sum(int(s.get("tests", 0)) for s in suites)
+    failed = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
+    skipped = sum(int(s.get("skipped", 0)) for s in suites)
     if res.returncode not in (0, 5) and not failed:
-        failed = 1  # pytest crashed before counting
-    return counts["passed"], failed
+        failed = 1
+    return total - failed - skipped, failed
 
 
 def run_odoo_tests(conf, db, keep_db=False, tags=None):
@@ -308,8 +322,7 @@ def run_odoo_tests(conf, db, keep_db=False, tags=None):
     ensure_template(conf, db, template)
     name = os.environ.get("BAC_TEST_DB") or f"bac_test_{os.getpid()}"
     drop_db(conf, name)
-    run(psql_cmd(db) + ["-d", "postgres", "-c", f'CREATE DATABASE "{name}" TEMPLATE "{template}" OWNER {DB_USER}'],
-        stdout=subprocess.DEVNULL)
+    copy_db(db, template, name)
     say(f"Odoo tests of {ADDON} on database {name}")
     tags = tags or f"/{ADDON}"
     log = DEVDATA / f"{name}.log"
@@ -397,8 +410,7 @@ def cmd_demo(ns, rest):
                                      f"SELECT 1 FROM pg_database WHERE datname='{ns.db}'"],
                      capture_output=True, text=True).stdout.strip() == "1"
         if not exists:
-            run(psql_cmd(db) + ["-d", "postgres", "-c",
-                                f'CREATE DATABASE "{ns.db}" TEMPLATE "{TEMPLATE_DB}" OWNER {DB_USER}'])
+            copy_db(db, TEMPLATE_DB, ns.db)
         say(f"{'Installing' if not exists else 'Updating'} {ADDON} in {ns.db}")
         run(odoo_cmd(conf) + ["-d", ns.db, "-i" if not exists else "-u", ADDON, "--stop-after-init",
                               "--log-level=warn"], env=env)

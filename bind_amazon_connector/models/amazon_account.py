@@ -1,14 +1,26 @@
-from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+import dataclasses
+import logging
 
-from ..spapi import SpApi, SpApiConfig
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+
+from ..spapi import SpApi, SpApiConfig, errors
+from ..spapi.auth import build_consent_url, exchange_authorization_code
+from .amazon_oauth_state import AmazonAuthorizationRefused
+
+_logger = logging.getLogger(__name__)
 
 # System parameters holding a public app's credentials, used when a connection has none of its own.
 PARAM_CLIENT_ID = "bind_amazon_connector.lwa_client_id"
 PARAM_CLIENT_SECRET = "bind_amazon_connector.lwa_client_secret"  # noqa: S105 - a parameter name, not a secret
 PARAM_APPLICATION_ID = "bind_amazon_connector.application_id"
 
-SECRET_GROUPS = "bind_amazon_connector.group_amazon_manager"
+SECRET_GROUPS = "bind_amazon_connector.group_amazon_manager"  # noqa: S105 - a group, not a secret
+OAUTH_CALLBACK_PATH = "/amazon/oauth/callback"
+
+# Calls made while a person waits in front of the screen (test connection, code exchange, pasted token):
+# fail fast instead of pacing or retrying for minutes like the background synchronisations may.
+INTERACTIVE_LIMITS = {"timeout": 20.0, "max_retries": 1, "max_wait": 10.0}
 
 
 class AmazonAccount(models.Model):
@@ -20,7 +32,7 @@ class AmazonAccount(models.Model):
     _check_company_auto = True
     _order = "company_id, name"
 
-    name = fields.Char(required=True, tracking=True)
+    name = fields.Char(required=True, tracking=True, default=lambda self: self.env._("Amazon Mexico"))
     active = fields.Boolean(default=True)
     # "Sucursal": the company or branch the integration belongs to.
     company_id = fields.Many2one(
@@ -34,30 +46,74 @@ class AmazonAccount(models.Model):
     marketplace_id = fields.Many2one(
         "amazon.marketplace", string="Marketplace", required=True,
         default=lambda self: self.env.ref("bind_amazon_connector.marketplace_mx", raise_if_not_found=False),
+        domain="[('region', '=', region)]",
         help="Main marketplace: its currency is used for prices and sales.",
     )
     marketplace_ids = fields.Many2many(
-        "amazon.marketplace", string="Marketplaces", help="Marketplaces whose orders are imported (default: the main one)."
+        "amazon.marketplace", string="Marketplaces", domain="[('region', '=', region)]",
+        help="Marketplaces whose orders are imported (default: the main one).",
     )
-    seller_id = fields.Char(string="Seller ID", copy=False, tracking=True, help="Amazon's selling partner id.")
+    seller_id = fields.Char(
+        string="Seller ID", copy=False, tracking=True,
+        help="Amazon's selling partner id (merchant token). Filled in by the authorization.",
+    )
 
-    # Authorization and app credentials (readable by managers only).
+    # Authorization and app credentials (secrets readable by managers only, never tracked nor copied).
+    application_id = fields.Char(
+        string="SP-API Application ID", groups=SECRET_GROUPS,
+        help="Application id of the SP-API app (amzn1.sp.solution...), used by the Authorize button. "
+        "Empty: the system parameter bind_amazon_connector.application_id.",
+    )
+    app_is_draft = fields.Boolean(
+        string="Draft app", groups=SECRET_GROUPS,
+        help="The SP-API app is still in draft: Amazon authorizes it only with version=beta.",
+    )
     lwa_client_id = fields.Char(
         string="LWA Client ID", groups=SECRET_GROUPS, copy=False,
-        help="Login with Amazon client id of the SP-API app. Empty: the system parameter %s." % PARAM_CLIENT_ID,
+        help="Login with Amazon client id of the SP-API app. Empty: the system parameter "
+        "bind_amazon_connector.lwa_client_id.",
     )
-    lwa_client_secret = fields.Char(string="LWA Client Secret", groups=SECRET_GROUPS, copy=False)
-    refresh_token = fields.Char(groups=SECRET_GROUPS, copy=False)
+    lwa_client_secret = fields.Char(
+        string="LWA Client Secret", groups=SECRET_GROUPS, copy=False,
+        help="Login with Amazon client secret of the SP-API app. Empty: the system parameter "
+        "bind_amazon_connector.lwa_client_secret.",
+    )
+    refresh_token = fields.Char(
+        groups=SECRET_GROUPS, copy=False,
+        help="The seller's authorization, given by Amazon when the seller authorizes the app.",
+    )
     endpoint_override = fields.Char(
-        string="API endpoint override", groups=SECRET_GROUPS,
+        string="API endpoint override", groups=SECRET_GROUPS, copy=False,
         help="Advanced: Amazon's sandbox or the project's simulator, e.g. http://127.0.0.1:8070.",
     )
-    token_url_override = fields.Char(string="Token URL override", groups=SECRET_GROUPS)
+    token_url_override = fields.Char(
+        string="Token URL override", groups=SECRET_GROUPS, copy=False,
+        help="Advanced: Login with Amazon token URL of a sandbox or simulator.",
+    )
+    seller_central_override = fields.Char(
+        string="Seller Central override", groups=SECRET_GROUPS, copy=False,
+        help="Advanced: where the Authorize button sends the seller instead of the marketplace's Seller Central "
+        "(a simulator's consent page, e.g. http://127.0.0.1:8070).",
+    )
+    has_refresh_token = fields.Boolean(
+        string="Has Authorization", compute="_compute_has_secrets", compute_sudo=True,
+        help="Amazon gave (or a manager pasted) a refresh token for this connection.",
+    )
+    has_app_credentials = fields.Boolean(
+        string="Has App Credentials", compute="_compute_has_secrets", compute_sudo=True,
+    )
     state = fields.Selection(
         [("draft", "Not authorized"), ("authorized", "Authorized"), ("error", "Error")],
-        default="draft", required=True, copy=False, tracking=True,
+        default="draft", required=True, copy=False, tracking=True, readonly=True,
     )
     last_error = fields.Text(copy=False, readonly=True)
+    authorized_date = fields.Datetime(string="Authorized on", copy=False, readonly=True)
+    authorized_uid = fields.Many2one("res.users", string="Authorized by", copy=False, readonly=True)
+    participation_info = fields.Text(
+        string="Seller's Marketplaces", copy=False, readonly=True,
+        help="Marketplaces Amazon reported for this seller at the last connection test.",
+    )
+    last_check_date = fields.Datetime(string="Last Connection Test", copy=False, readonly=True)
 
     # The article's settings.
     pricelist_id = fields.Many2one(
@@ -66,18 +122,21 @@ class AmazonAccount(models.Model):
     )
     warehouse_id = fields.Many2one(
         "stock.warehouse", string="Warehouse", check_company=True,
-        help="Merchant-fulfilled sales and their stock are recorded here.",
+        help="Merchant-fulfilled sales and their stock are recorded here. Update its stock with what is "
+        "available on Amazon before the first synchronisation.",
     )
     fba_warehouse_id = fields.Many2one(
         "stock.warehouse", string="Fulfillment Warehouse", check_company=True,
-        help="Stands for Amazon's fulfillment centres: its stock is Amazon's to manage.",
+        help="Stands for Amazon's fulfillment centres: its stock is Amazon's to manage and is not sent to "
+        "Amazon.",
     )
     journal_id = fields.Many2one(
         "account.journal", string="Account", check_company=True, domain="[('type', 'in', ('bank', 'cash'))]",
-        help="Bank or petty-cash account receiving the payments of Amazon sales.",
+        help="Bank or petty-cash account receiving the payments of Amazon sales (they show in receivables).",
     )
     user_id = fields.Many2one(
-        "res.users", string="User", default=lambda self: self.env.user,
+        "res.users", string="User", default=lambda self: self.env.user, check_company=True,
+        domain="[('share', '=', False)]",
         help="Salesperson and author of what the integration records.",
     )
     only_mapped_products = fields.Boolean(
@@ -93,32 +152,119 @@ class AmazonAccount(models.Model):
         string="Import orders from", default=fields.Datetime.now,
         help="The first order import reads orders updated since this date.",
     )
+    is_configured = fields.Boolean(
+        compute="_compute_is_configured",
+        help="The settings every synchronisation needs are filled in.",
+    )
 
     _seller_region_unique = models.Constraint(
         "UNIQUE(company_id, seller_id, region)", "This Amazon seller is already connected for this region."
     )
 
+    # ------------------------------------------------------------------ computes
+
+    @api.depends("refresh_token", "lwa_client_id", "lwa_client_secret")
+    def _compute_has_secrets(self):
+        params = self.env["ir.config_parameter"].sudo()
+        param_credentials = bool(params.get_param(PARAM_CLIENT_ID) and params.get_param(PARAM_CLIENT_SECRET))
+        for account in self:
+            account.has_refresh_token = bool(account.refresh_token)
+            account.has_app_credentials = param_credentials or bool(
+                account.lwa_client_id and account.lwa_client_secret
+            )
+
+    @api.depends("pricelist_id", "warehouse_id", "journal_id", "user_id")
+    def _compute_is_configured(self):
+        for account in self:
+            account.is_configured = bool(
+                account.pricelist_id and account.warehouse_id and account.journal_id and account.user_id
+            )
+
+    @api.onchange("region")
+    def _onchange_region(self):
+        if self.marketplace_id and self.marketplace_id.region != self.region:
+            self.marketplace_id = self.env["amazon.marketplace"].search([("region", "=", self.region)], limit=1)
+        self.marketplace_ids = self.marketplace_ids.filtered(lambda m: m.region == self.region)
+
+    @api.onchange("company_id")
+    def _onchange_company_id(self):
+        """Offer the branch's own warehouse and bank journal instead of another company's."""
+        company = self.company_id
+        if not company:
+            return
+        if self.warehouse_id.company_id != company:
+            self.warehouse_id = self.env["stock.warehouse"].search([("company_id", "=", company.id)], limit=1)
+        if self.fba_warehouse_id and self.fba_warehouse_id.company_id != company:
+            self.fba_warehouse_id = False
+        if self.pricelist_id.company_id and self.pricelist_id.company_id != company:
+            self.pricelist_id = False
+        if self.journal_id and not self.journal_id.filtered_domain(self.journal_id._check_company_domain(company)):
+            self.journal_id = False
+
+    # ------------------------------------------------------------------ validation
+
+    @api.constrains("company_id", "pricelist_id", "warehouse_id", "fba_warehouse_id", "journal_id", "user_id")
+    def _check_settings_company(self):
+        """Same rule as Odoo's company check (`check_company=True`), with a message naming the setting.
+
+        Branches follow Odoo's own rules: a branch connection may use its parent company's bank and cash
+        journals (branches share their parent's accounting), while its warehouses and price list must be the
+        branch's own (or a price list shared by every company), as on a sales order of that branch.
+        """
+        for account in self:
+            company = account.company_id
+            for fname in ("pricelist_id", "warehouse_id", "fba_warehouse_id", "journal_id", "user_id"):
+                value = account.sudo()[fname]
+                if value and not value.filtered_domain(value._check_company_domain(company)):
+                    raise ValidationError(self.env._(
+                        "The %(setting)s “%(value)s” belongs to another company than %(company)s, the "
+                        "branch of the Amazon connection “%(connection)s”. Choose one of %(company)s.",
+                        setting=account._fields[fname]._description_string(self.env),
+                        value=value.display_name, company=company.display_name, connection=account.name,
+                    ))
+
     @api.constrains("warehouse_id", "fba_warehouse_id")
     def _check_warehouses(self):
         for account in self:
             if account.warehouse_id and account.warehouse_id == account.fba_warehouse_id:
-                raise ValidationError(_("The fulfillment warehouse must differ from the merchant warehouse."))
+                raise ValidationError(self.env._(
+                    "The fulfillment warehouse must differ from the merchant warehouse: Amazon manages the "
+                    "stock of its fulfillment centres, you manage the stock of your own warehouse."
+                ))
 
     @api.constrains("journal_id")
     def _check_journal(self):
         for account in self:
             if account.journal_id and account.journal_id.type not in ("bank", "cash"):
-                raise ValidationError(_("The account must be a bank or cash journal."))
+                raise ValidationError(self.env._(
+                    "The account “%(journal)s” must be a bank or cash journal: it receives the payments of "
+                    "Amazon sales.", journal=account.journal_id.display_name,
+                ))
 
     @api.constrains("region", "marketplace_id", "marketplace_ids")
     def _check_region(self):
+        region_names = dict(self._fields["region"]._description_selection(self.env))
         for account in self:
-            wrong = (account.marketplace_id | account.marketplace_ids).filtered(lambda m: m.region != account.region)
+            marketplaces = account.marketplace_id | account.marketplace_ids
+            wrong = marketplaces.filtered_domain([("region", "!=", account.region)])
             if wrong:
-                raise ValidationError(
-                    _("%(marketplaces)s belong to another Amazon region than %(region)s.",
-                      marketplaces=", ".join(wrong.mapped("name")), region=account.region)
-                )
+                raise ValidationError(self.env._(
+                    "%(marketplaces)s belong to another Amazon region than %(region)s: choose the region of "
+                    "the marketplace (one authorization covers one region).",
+                    marketplaces=", ".join(wrong.mapped("name")), region=region_names[account.region],
+                ))
+
+    @api.constrains("pricelist_id", "marketplace_id")
+    def _check_pricelist_currency(self):
+        for account in self:
+            pricelist, marketplace = account.pricelist_id, account.marketplace_id
+            if pricelist and marketplace.currency_id and pricelist.currency_id != marketplace.currency_id:
+                raise ValidationError(self.env._(
+                    "The price list “%(pricelist)s” is in %(pricelist_currency)s but %(marketplace)s sells in "
+                    "%(currency)s: choose a price list in %(currency)s.",
+                    pricelist=pricelist.display_name, pricelist_currency=pricelist.currency_id.name,
+                    marketplace=marketplace.name, currency=marketplace.currency_id.name,
+                ))
 
     # ------------------------------------------------------------------ SP-API access
 
@@ -126,30 +272,281 @@ class AmazonAccount(models.Model):
         self.ensure_one()
         return self.marketplace_ids or self.marketplace_id
 
-    def _spapi_config(self):
-        """Connection settings for the SP-API layer. Secrets are read with sudo, never exposed."""
+    def _spapi_config(self, interactive=False):
+        """Connection settings for the SP-API layer. Secrets are read with sudo, never exposed.
+
+        ``interactive``: a person is waiting (buttons, the authorization callback): short timeouts, no long
+        pacing waits.
+        """
         self.ensure_one()
         rec = self.sudo()
         params = self.env["ir.config_parameter"].sudo()
         client_id = rec.lwa_client_id or params.get_param(PARAM_CLIENT_ID)
         client_secret = rec.lwa_client_secret or params.get_param(PARAM_CLIENT_SECRET)
         if not client_id or not client_secret:
-            raise UserError(_("The Amazon app credentials (LWA client id and secret) are missing on %s.", self.name))
-        return SpApiConfig(
-            lwa_client_id=client_id,
-            lwa_client_secret=client_secret,
-            refresh_token=rec.refresh_token or None,
-            region=self.region,
-            marketplace_id=self.marketplace_id.marketplace_id,
-            seller_id=self.seller_id or None,
-            endpoint=rec.endpoint_override or None,
-            token_url=rec.token_url_override or None,
-            pacing_speed=float(self.env.context.get("amazon_pacing_speed", 1.0)),
+            raise UserError(self.env._(
+                "The Amazon app credentials (LWA client id and secret) are missing on %s: a manager fills them in "
+                "the Advanced tab of the connection, or as system parameters for a public app.", self.name,
+            ))
+        try:
+            config = SpApiConfig(
+                lwa_client_id=client_id,
+                lwa_client_secret=client_secret,
+                refresh_token=rec.refresh_token or None,
+                region=self.region,
+                marketplace_id=self.marketplace_id.marketplace_id,
+                seller_id=self.seller_id or None,
+                endpoint=rec.endpoint_override or None,
+                token_url=rec.token_url_override or None,
+                pacing_speed=float(self.env.context.get("amazon_pacing_speed", 1.0)),
+            )
+        except errors.SpApiError as exc:
+            raise UserError(self._spapi_error_message(exc)) from exc
+        if interactive:
+            config = dataclasses.replace(config, **INTERACTIVE_LIMITS)
+        return config
+
+    def _spapi(self, interactive=False):
+        """The one way the models reach Amazon. Refuses a connection that is not authorized."""
+        self.ensure_one()
+        if not self.sudo().refresh_token or self.state == "draft":
+            raise UserError(self.env._(
+                "Authorize the Amazon connection “%s” before synchronizing: click Authorize on the connection "
+                "(or paste a refresh token).", self.name,
+            ))
+        return SpApi(self._spapi_config(interactive=interactive))
+
+    # ------------------------------------------------------------------ status bookkeeping
+
+    def _check_manager(self):
+        if not self.env.su and not self.env.user.has_group(SECRET_GROUPS):
+            raise AccessError(self.env._("Only Amazon administrators can authorize Amazon connections."))
+        self.check_access("write")
+
+    def _set_error(self, message, state="error"):
+        """Record a failure on the connection (status fields only; Amazon users may trigger it)."""
+        vals = {"last_error": message}
+        if state:
+            vals["state"] = state
+        self.sudo().write(vals)
+
+    def _spapi_error_message(self, exc, authorization_code=False):
+        """A translated sentence saying what to do about an SP-API error, then the layer's (English) detail.
+
+        The SP-API layer is plain Python and speaks English; the person reading this speaks Spanish first.
+        Its messages never hold secrets, so they are kept as the technical detail.
+        """
+        if isinstance(exc, errors.RetryLater):
+            text = self.env._("Amazon is not answering right now (busy, down or unreachable): try again in a few "
+                              "minutes.")
+        elif isinstance(exc, errors.AuthorizationError) and authorization_code:
+            text = self.env._("Amazon did not accept the authorization code: a code works once and for five "
+                              "minutes. Click Authorize again.")
+        elif isinstance(exc, errors.AuthorizationError):
+            text = self.env._("Amazon refused this connection's authorization (revoked or expired): authorize the "
+                              "connection again.")
+        elif isinstance(exc, errors.ConfigurationError):
+            text = self.env._("Amazon does not accept the connection's settings: check the app credentials, the "
+                              "region and the addresses in the Advanced tab.")
+        elif isinstance(exc, errors.BadData):
+            text = self.env._("Amazon answered with data the connector does not understand.")
+        else:
+            text = self.env._("Amazon returned an error.")
+        detail = str(exc)
+        return self.env._("%(text)s\nDetail: %(detail)s", text=text, detail=detail) if detail else text
+
+    def _store_authorization(self, refresh_token, seller_id=None, how=None):
+        """Keep a new refresh token: the connection is authorized. Nothing secret goes to the chatter."""
+        self.ensure_one()
+        vals = {
+            "refresh_token": refresh_token,
+            "state": "authorized",
+            "last_error": False,
+            "authorized_date": fields.Datetime.now(),
+            "authorized_uid": self.env.user.id,
+        }
+        if seller_id:
+            vals["seller_id"] = seller_id
+        self.sudo().write(vals)
+        self.sudo().message_post(body=how or self.env._("Connection authorized with Amazon."))
+        _logger.info("Amazon connection %s (id %s) authorized by user %s", self.name, self.id, self.env.uid)
+
+    def _check_seller_free(self, seller_id):
+        """A seller is connected once per company and region: say which connection already has it."""
+        self.ensure_one()
+        if not seller_id:
+            return
+        other = self.sudo().with_context(active_test=False).search([
+            ("id", "!=", self.id), ("company_id", "=", self.company_id.id),
+            ("region", "=", self.region), ("seller_id", "=", seller_id),
+        ], limit=1)
+        if other:
+            raise UserError(self.env._(
+                "The Amazon seller %(seller)s is already connected as “%(other)s” in %(company)s: authorize "
+                "that connection instead of creating a second one.",
+                seller=seller_id, other=other.name, company=self.company_id.display_name,
+            ))
+
+    # ------------------------------------------------------------------ authorization (OAuth website flow)
+
+    def _get_application_id(self):
+        self.ensure_one()
+        return self.sudo().application_id or self.env["ir.config_parameter"].sudo().get_param(PARAM_APPLICATION_ID)
+
+    def _oauth_redirect_uri(self):
+        return self.get_base_url().rstrip("/") + OAUTH_CALLBACK_PATH
+
+    def _get_consent_url(self, state, redirect_uri):
+        self.ensure_one()
+        return build_consent_url(
+            self.sudo().seller_central_override or self.marketplace_id.seller_central_host,
+            self._get_application_id(),
+            state,
+            redirect_uri=redirect_uri,
+            beta=self.sudo().app_is_draft,
         )
 
-    def _spapi(self):
-        """The one way the models reach Amazon."""
+    def action_authorize(self):
+        """Send the seller to Seller Central to accept the app; Amazon comes back to the callback route."""
         self.ensure_one()
-        if not self.sudo().refresh_token:
-            raise UserError(_("Authorize the Amazon connection %s before synchronizing.", self.name))
-        return SpApi(self._spapi_config())
+        self._check_manager()
+        if not self._get_application_id():
+            raise UserError(self.env._(
+                "The SP-API Application ID is missing: fill it in the Advanced tab (or the system parameter "
+                "bind_amazon_connector.application_id), or paste a refresh token of a self-authorized app."
+            ))
+        self._spapi_config()  # app credentials present and region/marketplace consistent, before leaving
+        redirect_uri = self._oauth_redirect_uri()
+        state = self.env["amazon.oauth.state"]._issue(self, redirect_uri)
+        return {
+            "type": "ir.actions.act_url",
+            "url": self._get_consent_url(state, redirect_uri),
+            "target": "self",
+        }
+
+    def _oauth_complete(self, state, code, selling_partner_id=None, amazon_error=None):
+        """Finish the website flow for the current user; return the authorized connection.
+
+        Raises `AmazonAuthorizationRefused` (nothing stored) when the state is not a live one issued to this
+        user, and when Amazon or the code exchange fails (then only ``last_error`` is recorded).
+        """
+        request = self.env["amazon.oauth.state"]._consume(state)
+        account = request.account_id.with_env(self.env)
+        try:
+            if account.sudo().company_id not in self.env.user.company_ids:
+                raise AccessError(self.env._("You no longer have access to the company of this Amazon connection."))
+            # the callback may arrive with another company selected in the browser: act in the connection's
+            account = account.with_company(account.sudo().company_id)
+            account._check_manager()
+        except AccessError as exc:
+            raise AmazonAuthorizationRefused(str(exc)) from exc
+        if amazon_error:
+            message = self.env._("Amazon did not authorize the app: %s", amazon_error)
+            account._set_error(message, state=None if account.has_refresh_token else "error")
+            raise AmazonAuthorizationRefused(message, account=account)
+        if not code:
+            message = self.env._("Amazon did not send an authorization code back: authorize again.")
+            raise AmazonAuthorizationRefused(message, account=account)
+        try:
+            account._check_seller_free(selling_partner_id)
+            config = account._spapi_config(interactive=True)
+            grant = exchange_authorization_code(config, code, request.redirect_uri)
+        except (UserError, errors.SpApiError) as exc:
+            reason = (account._spapi_error_message(exc, authorization_code=True)
+                      if isinstance(exc, errors.SpApiError) else exc.args[0])
+            message = self.env._("Amazon authorization failed: %s", reason)
+            account._set_error(message, state=None if account.has_refresh_token else "error")
+            raise AmazonAuthorizationRefused(message, account=account) from exc
+        account._store_authorization(
+            grant.refresh_token,
+            seller_id=selling_partner_id,
+            how=self.env._(
+                "Connection authorized on Amazon Seller Central by %(user)s (seller %(seller)s).",
+                user=self.env.user.name, seller=selling_partner_id or account.seller_id or "?",
+            ),
+        )
+        return account
+
+    def action_paste_token(self):
+        self.ensure_one()
+        self._check_manager()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Paste a refresh token"),
+            "res_model": "amazon.account.token.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_account_id": self.id, "default_seller_id": self.seller_id},
+        }
+
+    def action_disconnect(self):
+        """Forget the seller's authorization (Amazon-side revocation is done in Seller Central)."""
+        self._check_manager()
+        self.sudo().write({"refresh_token": False, "state": "draft", "participation_info": False})
+        for account in self:
+            account.message_post(body=self.env._("Authorization removed by %s.", self.env.user.name))
+        return True
+
+    # ------------------------------------------------------------------ test connection
+
+    def _format_participations(self, participations):
+        lines = []
+        for part in participations:
+            status = self.env._("participating") if part.is_participating else self.env._("not participating")
+            lines.append(f"{part.name} ({part.country_code}, {part.currency}, {part.marketplace_id}): {status}")
+        return "\n".join(lines)
+
+    def action_test_connection(self):
+        """Call the Sellers API and show the marketplaces the seller participates in."""
+        self.ensure_one()
+        self.check_access("read")
+        api = self._spapi(interactive=True)
+        try:
+            participations = api.get_marketplace_participations()
+        except errors.SpApiError as exc:
+            retryable = isinstance(exc, errors.RetryLater)
+            message = self.env._("Connection test failed: %s", self._spapi_error_message(exc))
+            self._set_error(message, state=None if retryable else "error")
+            return self._notify(self.env._("Amazon connection test failed"), message, "danger", sticky=True)
+        info = self._format_participations(participations)
+        self.sudo().write({
+            "participation_info": info or self.env._("Amazon reported no marketplace for this seller."),
+            "last_check_date": fields.Datetime.now(),
+            "state": "authorized",
+            "last_error": False,
+        })
+        participating = [p.name for p in participations if p.is_participating]
+        known = set(self._get_marketplaces().mapped("marketplace_id"))
+        missing = known - {p.marketplace_id for p in participations if p.is_participating}
+        message = self.env._("The seller participates in: %s.", ", ".join(participating) or "-")
+        if missing:
+            names = ", ".join(self.env["amazon.marketplace"].search([("marketplace_id", "in", list(missing))])
+                              .mapped("name"))
+            message += " " + self.env._("Not participating in the connection's marketplace(s): %s.", names)
+        return self._notify(self.env._("Amazon connection works"), message, "warning" if missing else "success")
+
+    def _notify(self, title, message, kind, sticky=False):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": title, "message": message, "type": kind, "sticky": sticky,
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    # ------------------------------------------------------------------ navigation
+
+    def _get_form_url(self):
+        self.ensure_one()
+        return f"/odoo/amazon-connections/{self.id}"
+
+    def action_open_form(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "amazon.account",
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "current",
+        }

@@ -21,6 +21,11 @@ class AmazonTestCommon(AccountTestInvoicingCommon):
     sim_speed = 1000.0
 
     @classmethod
+    def get_default_groups(cls):
+        # the test user (accountman) administers the Amazon connections, as the company's admin would
+        return super().get_default_groups() | cls.env.ref("bind_amazon_connector.group_amazon_manager")
+
+    @classmethod
     def setUpClass(cls):
         super().setUpClass()
         from ..spapi.simulator import Simulator

@@ -1,0 +1,838 @@
+"""The money side of an Amazon connection (the article's "Cuenta"): payouts, fees, withholdings, CFDI.
+
+- Payments of Amazon sales go to the bank or petty-cash journal of the connection: each released sale pays
+  its customer invoice there; refunds make credit notes paid from there (or, with *register payment on
+  invoice post*, invoices are paid as soon as they are posted).
+- Amazon's fees become one vendor bill of the partner Amazon per settlement, one line per fee type on the
+  expense account set per fee type (`amazon.fee.account`); IVA and ISR withheld by Amazon are booked on the
+  connection's withholding accounts; anything Amazon reports that the connection does not know goes to the
+  suspense account, listed on the settlement.
+- A daily scheduled action (and a button) reads Finances 2024-06-19 ``listTransactions`` and, where the
+  seller has them, the settlement reports (deposit amount and date).
+"""
+import logging
+from collections import defaultdict
+from datetime import datetime, time, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools.translate import LazyTranslate
+
+from ..spapi import errors as spapi_errors
+from .amazon_settlement import RELEASED, norm
+
+_logger = logging.getLogger(__name__)
+_lt = LazyTranslate(__name__)
+
+#: Re-read this much before the cursor: Amazon's finances may lack the events of the last 48 hours.
+FINANCE_OVERLAP = timedelta(days=3)
+#: First key of the PostgreSQL advisory lock taken while a connection's payouts are synchronized.
+FINANCE_LOCK = 0x616D7A66
+#: Amazon answers nothing when postedAfter and postedBefore are more than 180 days apart.
+FINANCE_MAX_WINDOW = timedelta(days=179)
+#: postedBefore must be more than two minutes before the request.
+FINANCE_LAG = timedelta(minutes=3)
+SETTLEMENT_REPORT = "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"
+IMPORT_BATCH = 200
+
+# Labels of the default fee types (one per line: Odoo's term extractor reads them so)
+LABEL_COMMISSION = _lt("Referral commission")
+LABEL_FBA = _lt("FBA fulfillment fees")
+LABEL_SHIPPING = _lt("Shipping labels")
+LABEL_STORAGE = _lt("FBA storage")
+LABEL_ADS = _lt("Advertising")
+LABEL_SUBSCRIPTION = _lt("Seller subscription")
+LABEL_OTHER = _lt("Other Amazon services")
+
+#: Default fee types: (Amazon breakdown types, label, l10n_mx account template id)
+DEFAULT_FEE_TYPES = [
+    ("Commission, ReferralFee, RefundCommission, VariableClosingFee, FixedClosingFee",
+     LABEL_COMMISSION, "cuenta601_74"),
+    ("FBAPerUnitFulfillmentFee, FBAPerOrderFulfillmentFee, FBAWeightBasedFee, FBAFees, FulfillmentFee, "
+     "FBAPickAndPackFee", LABEL_FBA, "cuenta602_72_01"),
+    ("ShippingChargeback, ShippingHB, ShippingLabel, ShippingLabelPurchase, ShippingServices, PostageBilling",
+     LABEL_SHIPPING, "cuenta602_72_01"),
+    ("FBAStorageFee, FBALongTermStorageFee, StorageFee, FBAStorageBilling, StorageRenewalBilling",
+     LABEL_STORAGE, "cuenta601_84"),
+    ("ProductAdsPayment, CostOfAdvertising, Advertising, SponsoredProducts, AdvertisingFee",
+     LABEL_ADS, "cuenta602_61_01"),
+    ("Subscription, SubscriptionFee", LABEL_SUBSCRIPTION, "cuenta601_60_01"),
+    ("FBARemovalFee, FBADisposalFee, FBAInboundTransportationFee, FBAInboundConvenienceFee, DigitalServicesFee, "
+     "FBAReturnProcessingFee, HighVolumeListingFee", LABEL_OTHER, "cuenta601_84"),
+]
+
+
+class AmazonFeeAccount(models.Model):
+    _name = "amazon.fee.account"
+    _description = "Amazon Fee Type Account"
+    _order = "sequence, id"
+    _check_company_auto = True
+
+    account_id = fields.Many2one("amazon.account", string="Connection", required=True, ondelete="cascade",
+                                 index=True)
+    company_id = fields.Many2one(related="account_id.company_id", store=True)
+    sequence = fields.Integer(default=10)
+    name = fields.Char(string="Label", required=True, help="Label of the line on Amazon's fee bill.")
+    fee_type = fields.Char(
+        string="Amazon fee types", required=True,
+        help="Amazon's names of the fee (breakdown type), separated by commas, e.g. Commission, ReferralFee. "
+        "Case, spaces and dashes do not matter.",
+    )
+    expense_account_id = fields.Many2one("account.account", string="Expense Account", required=True,
+                                         check_company=True, domain="[('active', '=', True)]")
+    tax_ids = fields.Many2many(
+        "account.tax", string="Taxes included", check_company=True,
+        domain="[('type_tax_use', '=', 'purchase')]",
+        help="Taxes inside Amazon's amounts for this fee (Amazon Mexico charges 16% IVA on its fees). Use "
+        "tax-included taxes so that the bill adds up to Amazon's amounts.",
+    )
+
+    def _keys(self):
+        self.ensure_one()
+        return {norm(part) for part in (self.fee_type or "").split(",") if norm(part)}
+
+    @api.constrains("fee_type", "account_id")
+    def _check_fee_type_once(self):
+        for account in self.account_id:
+            seen = {}
+            for fee in account.fee_account_ids:
+                for key in fee._keys():
+                    if key in seen and seen[key] != fee:
+                        raise ValidationError(self.env._(
+                            "The Amazon fee type %(type)s is on two lines (%(a)s, %(b)s) of %(account)s.",
+                            type=key, a=seen[key].name, b=fee.name, account=account.name))
+                    seen[key] = fee
+
+
+class AmazonAccount(models.Model):
+    _inherit = "amazon.account"
+
+    register_payment_on_post = fields.Boolean(
+        string="Register payment when invoiced",
+        help="Pay Amazon invoices into the account as soon as they are posted, without waiting for Amazon to "
+        "release the money (simpler, but the receivables no longer show what Amazon still owes).",
+    )
+    amazon_partner_id = fields.Many2one(
+        "res.partner", string="Amazon Partner",
+        default=lambda self: self.env.ref("bind_amazon_connector.partner_amazon_mx", raise_if_not_found=False),
+        help="Vendor of the fee bills and commission invoices (Servicios Comerciales Amazon México).",
+    )
+    fee_account_ids = fields.One2many("amazon.fee.account", "account_id", string="Fee accounts")
+    withholding_iva_account_id = fields.Many2one(
+        "account.account", string="IVA withheld account", check_company=True,
+        help="Creditable IVA that Amazon withheld from the sales (to credit against the IVA due).",
+    )
+    withholding_isr_account_id = fields.Many2one(
+        "account.account", string="ISR withheld account", check_company=True,
+        help="ISR that Amazon withheld (creditable against the provisional ISR payments).",
+    )
+    suspense_account_id = fields.Many2one(
+        "account.account", string="Suspense account", check_company=True,
+        help="Receives the amounts of types the connection does not know, until the accountant moves them.",
+    )
+    finance_start_date = fields.Datetime(
+        string="Read payouts from", default=fields.Datetime.now,
+        help="The first payout synchronisation reads Amazon's transactions posted since this date.",
+    )
+    finance_sync_date = fields.Datetime(string="Payouts read until", copy=False, readonly=True)
+    finance_last_error = fields.Text(string="Last payout error", copy=False, readonly=True)
+    settlement_ids = fields.One2many("amazon.settlement", "account_id", string="Settlements")
+    settlement_count = fields.Integer(compute="_compute_settlement_count")
+    unreconciled_count = fields.Integer(compute="_compute_settlement_count")
+
+    @api.depends("settlement_ids.is_reconciled", "settlement_ids.deposit_date")
+    def _compute_settlement_count(self):
+        for account in self:
+            account.settlement_count = len(account.settlement_ids)
+            account.unreconciled_count = len(account.settlement_ids.filtered(
+                lambda s: s.deposit_date and not s.is_reconciled))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        accounts = super().create(vals_list)
+        accounts._finance_apply_defaults()
+        return accounts
+
+    # ------------------------------------------------------------------ defaults (Mexican chart)
+
+    def _chart_ref(self, xmlid):
+        self.ensure_one()
+        return self.env["account.chart.template"].with_company(self.company_id).ref(xmlid, raise_if_not_found=False)
+
+    def _finance_default_fee_tax(self):
+        """The company's purchase IVA 16%, as a tax-included twin (Amazon's fee amounts include IVA)."""
+        self.ensure_one()
+        Tax = self.env["account.tax"].sudo()
+        base = self._chart_ref("tax14")
+        if not base:
+            base = Tax.search([
+                *Tax._check_company_domain(self.company_id), ("type_tax_use", "=", "purchase"),
+                ("amount_type", "=", "percent"), ("amount", "=", 16.0),
+            ], limit=1)
+        if not base:
+            return Tax
+        return self._tax_included_twin(base)
+
+    def _finance_default_fee_lines(self):
+        self.ensure_one()
+        fallback = self._chart_ref("cuenta601_84") or self.env["account.account"].search([
+            *self.env["account.account"]._check_company_domain(self.company_id),
+            ("account_type", "=", "expense"),
+        ], limit=1)
+        if not fallback:
+            return []
+        tax = self._finance_default_fee_tax()
+        known = set()
+        for fee in self.fee_account_ids:
+            known |= fee._keys()
+        lines = []
+        for sequence, (types, label, xmlid) in enumerate(DEFAULT_FEE_TYPES, start=1):
+            keys = [t.strip() for t in types.split(",") if norm(t) not in known]
+            if not keys:
+                continue
+            lines.append({
+                "sequence": sequence * 10,
+                "name": self.env._(label),
+                "fee_type": ", ".join(keys),
+                "expense_account_id": (self._chart_ref(xmlid) or fallback).id,
+                "tax_ids": [Command.set(tax.ids)],
+            })
+        return lines
+
+    def _finance_apply_defaults(self):
+        for account in self:
+            vals = {}
+            if not account.withholding_iva_account_id:
+                iva = account._chart_ref("cuenta113_01")
+                if iva:
+                    vals["withholding_iva_account_id"] = iva.id
+            if not account.withholding_isr_account_id:
+                isr = account._chart_ref("cuenta113_02_02")
+                if isr:
+                    vals["withholding_isr_account_id"] = isr.id
+            if not account.suspense_account_id:
+                suspense = account.company_id.account_journal_suspense_account_id
+                if suspense:
+                    vals["suspense_account_id"] = suspense.id
+            if not account.fee_account_ids:
+                lines = account._finance_default_fee_lines()
+                if lines:
+                    vals["fee_account_ids"] = [Command.create(line) for line in lines]
+            if vals:
+                account.write(vals)
+
+    def action_load_default_fee_accounts(self):
+        """Add the fee types of the Mexican defaults that the connection does not have yet."""
+        for account in self:
+            lines = account._finance_default_fee_lines()
+            if lines:
+                account.write({"fee_account_ids": [Command.create(line) for line in lines]})
+            account._finance_apply_defaults()
+        return True
+
+    def _fee_account_for(self, amazon_type):
+        """The fee line (`amazon.fee.account`) of an Amazon fee type, or an empty record if unknown."""
+        self.ensure_one()
+        key = norm(amazon_type)
+        for fee in self.fee_account_ids:
+            if key in fee._keys():
+                return fee
+        return self.env["amazon.fee.account"]
+
+    def _finance_check_config(self):
+        self.ensure_one()
+        missing = []
+        if not self.journal_id:
+            missing.append(self.env._("the account (bank or cash journal) receiving Amazon's payments"))
+        if not self.amazon_partner_id:
+            missing.append(self.env._("the Amazon partner"))
+        if not self.suspense_account_id:
+            missing.append(self.env._("the suspense account"))
+        if not self.withholding_iva_account_id:
+            missing.append(self.env._("the IVA withheld account"))
+        if not self.withholding_isr_account_id:
+            missing.append(self.env._("the ISR withheld account"))
+        if missing:
+            raise UserError(self.env._("Set %(what)s on the connection %(name)s before synchronizing payouts.",
+                                       what=", ".join(missing), name=self.name))
+
+    # ------------------------------------------------------------------ links to the orders' invoices
+
+    def _find_order_invoices(self, amazon_order_ids):
+        """{Amazon order id: its posted customer invoices and credit notes (account.move)} for this connection.
+
+        The one place that knows how an Amazon order reaches its invoices: ``amazon.order`` (keyed by
+        ``name``) and its sale order's invoices. An invoice whose reference or origin is the Amazon order id
+        also counts (invoices made by hand or by another flow).
+        """
+        self.ensure_one()
+        Move = self.env["account.move"]
+        ids = [oid for oid in dict.fromkeys(amazon_order_ids) if oid]
+        result = {oid: Move for oid in ids}
+        if not ids:
+            return result
+        if "amazon.order" in self.env:
+            for order in self.env["amazon.order"].search([("account_id", "=", self.id), ("name", "in", ids)]):
+                result[order.name] |= order.sale_order_id.invoice_ids
+        missing = [oid for oid in ids if not result[oid]]
+        if missing:
+            for move in Move.search([
+                ("company_id", "=", self.company_id.id),
+                ("move_type", "in", ("out_invoice", "out_refund")),
+                ("state", "=", "posted"),
+                "|", ("ref", "in", missing), ("invoice_origin", "in", missing),
+            ]):
+                key = move.ref if move.ref in result else move.invoice_origin
+                result[key] |= move
+        return {oid: moves.filtered(lambda m: m.state == "posted" and m.company_id == self.company_id)
+                for oid, moves in result.items()}
+
+    @api.model
+    def _amazon_accounts_of_invoices(self, invoices):
+        """{connection: its invoices} among ``invoices``: through the Amazon order of their sale orders, or
+        the connection given in the context (``amazon_account_id``) by a flow that posts them."""
+        result = defaultdict(lambda: self.env["account.move"])
+        forced = self.env.context.get("amazon_account_id")
+        if forced:
+            account = self.browse(forced).exists()
+            if account:
+                return {account: invoices}
+        if "amazon.order" not in self.env:
+            return {}
+        for invoice in invoices:
+            sale_orders = invoice.invoice_line_ids.sale_line_ids.order_id
+            if "amazon_order_id" not in sale_orders._fields:
+                return {}
+            for account in sale_orders.amazon_order_id.account_id:
+                result[account] |= invoice
+        return dict(result)
+
+    def _register_amazon_payment(self, invoices):
+        """Pay posted invoices of this connection in full into its account (the "pay on post" behaviour).
+
+        Safe to call twice: only what is still due is paid. Returns the payments.
+        """
+        self.ensure_one()
+        if not self.journal_id:
+            return self.env["account.payment"]
+        account = self.sudo().with_company(self.company_id)
+        todo = invoices.sudo().filtered(
+            lambda m: m.state == "posted" and m.move_type == "out_invoice"
+            and not m.currency_id.is_zero(m.amount_residual)
+        )
+        payments = self.env["account.payment"]
+        for invoice in todo:
+            paid_payments, _paid = account._pay_moves(
+                invoice, date=invoice.invoice_date, memo=invoice.ref or invoice.name)
+            payments |= paid_payments
+        return payments
+
+    # ------------------------------------------------------------------ accounting helpers
+
+    def _pay_moves(self, moves, amount=None, date=None, memo=None):
+        """Register payments of ``moves`` (invoices, credit notes, bills) from the connection's journal.
+
+        ``amount``: at most this much in total (oldest first); default their whole residual.
+        Returns (payments, amount paid).
+        """
+        self.ensure_one()
+        Payment = self.env["account.payment"]
+        payments = Payment
+        paid = 0.0
+        remaining = amount
+        for move in moves.sorted(lambda m: (m.invoice_date or m.date, m.id)):
+            currency = move.currency_id
+            residual = abs(move.amount_residual)
+            if currency.is_zero(residual):
+                continue
+            to_pay = residual if remaining is None else min(residual, remaining)
+            if currency.compare_amounts(to_pay, 0.0) <= 0:
+                break
+            wizard = self.env["account.payment.register"].with_context(
+                active_model="account.move", active_ids=move.ids,
+            ).create({
+                "journal_id": self.journal_id.id,
+                "payment_date": date or fields.Date.context_today(self),
+                "amount": to_pay,
+                "currency_id": currency.id,
+                "communication": memo or move.ref or move.name,
+                "payment_difference_handling": "open",
+                "group_payment": True,
+            })
+            payments |= wizard._create_payments()
+            paid += to_pay
+            if remaining is not None:
+                remaining -= to_pay
+        return payments, paid
+
+    def _create_refund_credit_note(self, invoices, amount, date, txn):
+        """A posted credit note of ``amount`` (tax included) for a refund of an Amazon order."""
+        self.ensure_one()
+        invoice = invoices.sorted(lambda m: (m.invoice_date or m.date, m.id))[-1]
+        currency = invoice.currency_id
+        reference = self.env._("Amazon refund %(order)s (%(txn)s)", order=txn.amazon_order_id, txn=txn.name)
+        if currency.compare_amounts(invoice.amount_total, amount) == 0 and not invoice.reversal_move_ids:
+            credit_note = invoice._reverse_moves([{
+                "ref": reference, "invoice_date": date, "date": date,
+            }])
+        else:
+            product_lines = invoice.invoice_line_ids.filtered(lambda ln: ln.display_type == "product")
+            taxes = product_lines[:1].tax_ids
+            included = self.env["account.tax"]
+            for tax in taxes:
+                included |= self._tax_included_twin(tax)
+            credit_note = self.env["account.move"].create({
+                "move_type": "out_refund",
+                "partner_id": invoice.partner_id.id,
+                "currency_id": currency.id,
+                "journal_id": invoice.journal_id.id,
+                "invoice_date": date,
+                "ref": reference,
+                "invoice_origin": invoice.invoice_origin or invoice.ref,
+                "reversed_entry_id": invoice.id,
+                "invoice_line_ids": [Command.create({
+                    "name": reference,
+                    "product_id": product_lines[:1].product_id.id,
+                    "account_id": product_lines[:1].account_id.id,
+                    "quantity": 1,
+                    "price_unit": amount,
+                    "tax_ids": [Command.set(included.ids)],
+                })],
+            })
+        credit_note.with_context(amazon_no_pay_on_post=True).action_post()
+        return credit_note
+
+    def _tax_included_twin(self, tax):
+        """The price-included twin of a tax (same rate, group and accounts), created when missing, so that a
+        line adds up to Amazon's tax-included amount. Same twin as the orders flow's."""
+        if tax.price_include or tax.amount_type == "group":
+            return tax
+        Tax = self.env["account.tax"].sudo().with_context(active_test=False)
+        twin = Tax.search([
+            ("company_id", "=", tax.company_id.id),
+            ("type_tax_use", "=", tax.type_tax_use),
+            ("amount_type", "=", tax.amount_type),
+            ("amount", "=", tax.amount),
+            ("tax_group_id", "=", tax.tax_group_id.id),
+            ("tax_exigibility", "=", tax.tax_exigibility),
+            ("country_id", "=", tax.country_id.id),
+            ("price_include_override", "=", "tax_included"),
+            ("active", "=", True),
+        ], limit=1)
+        if not twin:
+            twin = tax.sudo().copy({
+                "name": self.env._("%s (tax included)", tax.name),
+                "price_include_override": "tax_included",
+                "include_base_amount": False,
+                "description": tax.description,
+                "invoice_label": tax.invoice_label,
+            })
+        return twin
+
+    def _book_fee_bill(self, settlement, lines):
+        """Create or refresh the draft fee bill of a settlement: one line per fee type."""
+        self.ensure_one()
+        _ = self.env._
+        Move = self.env["account.move"]
+        bill = settlement.move_ids.filtered(
+            lambda m: m.amazon_fee_bill and m.state == "draft" and not m.amazon_cfdi_uuid)[:1]
+        if bill:
+            lines |= settlement.line_ids.filtered(lambda ln: ln.move_id == bill and ln.category == "fee")
+        groups = defaultdict(float)
+        for line in lines:
+            key = (line.fee_account_id.id or 0, "" if line.fee_account_id else (line.amazon_type or "?"))
+            groups[key] -= line.amount  # Amazon's fees are negative: a cost for the seller
+        currency = settlement.currency_id
+        total = currency.round(sum(groups.values()))
+        if all(currency.is_zero(v) for v in groups.values()):
+            lines.write({"move_id": False})
+            if bill:
+                bill.unlink()
+            return Move
+        sign = -1 if total < 0 else 1
+        line_commands = []
+        for (fee_id, unknown_type), cost in sorted(groups.items(), key=lambda kv: (kv[0][0] == 0, kv[0])):
+            if currency.is_zero(cost):
+                continue
+            if fee_id:
+                fee = self.env["amazon.fee.account"].browse(fee_id)
+                name, gl_account, taxes = fee.name, fee.expense_account_id, fee.tax_ids
+            else:
+                name = _("Unknown Amazon fee type: %s", unknown_type)
+                gl_account, taxes = self.suspense_account_id, self.env["account.tax"]
+            line_commands.append(Command.create({
+                "name": _("%(fee)s - settlement %(settlement)s", fee=name, settlement=settlement.name),
+                "account_id": gl_account.id,
+                "quantity": 1,
+                "price_unit": sign * cost,
+                "tax_ids": [Command.set(taxes.ids)],
+            }))
+        move_type = "in_refund" if sign < 0 else "in_invoice"
+        others = settlement.move_ids.filtered(lambda m: m.amazon_fee_bill and m != bill)
+        ref = _("Amazon fees %s", settlement.name) + (f" ({len(others) + 1})" if others else "")
+        vals = {
+            "move_type": move_type,
+            "partner_id": self.amazon_partner_id.id,
+            "currency_id": currency.id,
+            "company_id": self.company_id.id,
+            "ref": ref,
+            "invoice_date": settlement.deposit_date or fields.Date.to_date(settlement.end_date)
+            or fields.Date.context_today(self),
+            "amazon_settlement_id": settlement.id,
+            "amazon_fee_bill": True,
+        }
+        if bill and bill.move_type == move_type:
+            bill.write({**vals, "invoice_line_ids": [Command.clear(), *line_commands]})
+        else:
+            if bill:
+                bill.unlink()
+            bill = Move.create({**vals, "invoice_line_ids": line_commands})
+        lines.write({"move_id": bill.id})
+        return bill
+
+    def _book_other_amounts(self, settlement, category, lines, date):
+        """Withholdings (IVA, ISR) and unknown amounts of a settlement: a payment from the connection's
+        account to its withholding / suspense account, for the part Amazon kept (or gave back)."""
+        self.ensure_one()
+        _ = self.env._
+        currency = settlement.currency_id
+        amount = currency.round(sum(lines.mapped("amount")))  # Amazon's sign: negative = kept by Amazon
+        if currency.is_zero(amount):
+            lines.write({"payment_id": False})
+            return self.env["account.payment"]
+        account = {
+            "withholding_iva": self.withholding_iva_account_id,
+            "withholding_isr": self.withholding_isr_account_id,
+            "unknown": self.suspense_account_id,
+        }[category]
+        label = {
+            "withholding_iva": _("IVA withheld by Amazon"),
+            "withholding_isr": _("ISR withheld by Amazon"),
+            "unknown": _("Amazon amounts of unknown type"),
+        }[category]
+        payment = self.env["account.payment"].create({
+            "payment_type": "outbound" if amount < 0 else "inbound",
+            "partner_type": "supplier",
+            "partner_id": self.amazon_partner_id.id,
+            "amount": abs(amount),
+            "currency_id": currency.id,
+            "journal_id": self.journal_id.id,
+            "date": date,
+            "memo": _("%(label)s - settlement %(settlement)s", label=label, settlement=settlement.name),
+            "amazon_settlement_id": settlement.id,
+        })
+        payment.destination_account_id = account
+        payment.action_post()
+        lines.write({"payment_id": payment.id})
+        return payment
+
+    # ------------------------------------------------------------------ synchronisation
+
+    def action_sync_finances(self):
+        """Button: read Amazon's transactions and settlement reports now, and book them."""
+        self.ensure_one()
+        self.check_access("read")
+        try:
+            stats = self._sync_finances()
+        except spapi_errors.SpApiError as exc:
+            self.sudo().finance_last_error = str(exc)
+            raise UserError(self.env._("Amazon could not be read: %s", exc)) from exc
+        message = self.env._(
+            "%(count)s transactions read; %(booked)s booked, %(waiting)s waiting for an invoice, "
+            "%(deferred)s deferred by Amazon.", **stats)
+        return self._notify(self.env._("Amazon payouts synchronized"), message,
+                            "warning" if stats["waiting"] else "success")
+
+    @api.model
+    def _cron_sync_finances(self):
+        """Daily: every authorized connection with an account reads and books its payouts."""
+        accounts = self.search([("state", "=", "authorized"), ("journal_id", "!=", False)])
+        in_cron = bool(self.env.context.get("ir_cron_progress_id"))
+        for index, account in enumerate(accounts):
+            try:
+                with self.env.cr.savepoint():
+                    account._sync_finances()
+            except spapi_errors.RetryLater as exc:
+                _logger.info("Amazon payouts of %s postponed: %s", account.name, exc)
+                account.sudo().finance_last_error = str(exc)
+            except (spapi_errors.SpApiError, UserError, ValidationError) as exc:
+                _logger.warning("Amazon payouts of %s failed: %s", account.name, exc)
+                account.sudo().finance_last_error = str(exc)
+                account.sudo().message_post(body=self.env._("Payout synchronisation failed: %s", exc))
+            if in_cron:
+                self.env["ir.cron"]._commit_progress(1, remaining=len(accounts) - index - 1)
+
+    def _finance_window(self, now=None):
+        """(posted_after, posted_before) of the next read: from the cursor (minus an overlap) or the oldest
+        deferred transaction still waiting, whichever is earlier, to a few minutes ago."""
+        self.ensure_one()
+        before = (now or fields.Datetime.now()) - FINANCE_LAG
+        start = self.finance_sync_date - FINANCE_OVERLAP if self.finance_sync_date else \
+            (self.finance_start_date or before - timedelta(days=30))
+        oldest_deferred = self.env["amazon.settlement.transaction"].search([
+            ("account_id", "=", self.id), ("state", "=", "deferred"), ("posted_date", "!=", False),
+        ], order="posted_date asc", limit=1).posted_date
+        if oldest_deferred and oldest_deferred < start:
+            start = oldest_deferred
+        start = max(start, before - FINANCE_MAX_WINDOW)
+        return start, before
+
+    def _sync_finances(self):
+        """Read Amazon's transactions (and settlement reports) and book them. Returns counters."""
+        self.ensure_one()
+        self._finance_check_config()
+        self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", (FINANCE_LOCK, self.id))
+        if not self.env.cr.fetchone()[0]:
+            raise UserError(self.env._("The payouts of %s are being synchronized right now: try again in a "
+                                       "moment.", self.name))
+        account = self.sudo().with_company(self.company_id)
+        api_client = self._spapi()
+        after, before = account._finance_window()
+        utc_after = after.replace(tzinfo=timezone.utc)
+        utc_before = before.replace(tzinfo=timezone.utc)
+        count = 0
+        touched = self.env["amazon.settlement.transaction"]
+        for marketplace in self._get_marketplaces():
+            batch = []
+            for txn in api_client.iter_transactions(utc_after, utc_before, marketplace_id=marketplace.marketplace_id):
+                batch.append(txn)
+                count += 1
+                if len(batch) >= IMPORT_BATCH:
+                    touched |= account._import_finance_transactions(batch)
+                    batch = []
+            if batch:
+                touched |= account._import_finance_transactions(batch)
+        account._sync_settlement_reports(api_client, after)
+        account.write({"finance_sync_date": before, "finance_last_error": False})
+        account._process_finances()
+        return {
+            "count": count,
+            "booked": len(touched.filtered(lambda t: t.state == "done")),
+            "waiting": len(touched.filtered(lambda t: t.state == "waiting")),
+            "deferred": len(touched.filtered(lambda t: t.state == "deferred")),
+        }
+
+    def _import_finance_transactions(self, transactions):
+        """Store SP-API transactions (idempotent: a transaction read again is updated, never duplicated)."""
+        self.ensure_one()
+        Txn = self.env["amazon.settlement.transaction"]
+        Settlement = self.env["amazon.settlement"]
+        keys = [Txn._transaction_key(t) for t in transactions]
+        existing = {r.name: r for r in Txn.search([("account_id", "=", self.id), ("name", "in", keys)])}
+        settlements = {}
+        touched = Txn
+        for key, txn in zip(keys, transactions, strict=True):
+            vals = Txn._values_from_api(self, txn)
+            group = txn.settlement_id or txn.financial_event_group_id
+            if group:
+                settlement = settlements.get(group)
+                if settlement is None:
+                    settlement = Settlement.search([("account_id", "=", self.id), ("name", "=", group)], limit=1) \
+                        or Settlement.create({"account_id": self.id, "name": group,
+                                              "currency_id": vals["currency_id"]})
+                    settlements[group] = settlement
+                vals["settlement_id"] = settlement.id
+            record = existing.get(key)
+            released = vals["status"] in RELEASED
+            if record and (record.state in ("done", "superseded")
+                           or record.line_ids.filtered(lambda ln: ln.move_id or ln.payment_id)):
+                # (partly) booked already: only follow Amazon's status and settlement, never re-split
+                record.write({k: v for k, v in vals.items() if k in ("status", "settlement_id", "maturity_date")})
+            else:
+                vals["state"] = "to_book" if released else "deferred"
+                if record:
+                    record.write(vals)
+                else:
+                    record = Txn.create({**vals, "account_id": self.id, "name": key})
+                    existing[key] = record
+                record._rebuild_lines(txn)
+            touched |= record
+        return touched
+
+    def _process_finances(self):
+        """Book what can be booked: sales and refunds released, fee bills of open settlements, settlements
+        whose deposit is known."""
+        self.ensure_one()
+        Txn = self.env["amazon.settlement.transaction"]
+        # a released transaction that names the deferred one it releases carries the money
+        releasing = Txn.search([("account_id", "=", self.id), ("deferred_ref", "!=", False),
+                                ("status", "in", list(RELEASED))])
+        if releasing:
+            Txn.search([
+                ("account_id", "=", self.id), ("name", "in", releasing.mapped("deferred_ref")),
+                ("state", "in", ("deferred", "to_book", "waiting")),
+            ]).write({"state": "superseded", "message": self.env._("Released by another transaction.")})
+        todo = Txn.search([("account_id", "=", self.id), ("state", "in", ("to_book", "waiting"))],
+                          order="posted_date, id")
+        todo._book_order_part()
+        settlements = self.settlement_ids
+        for settlement in settlements.filtered(lambda s: s.state == "open" and not s.deposit_date):
+            settlement._refresh_fee_bill()
+        to_close = settlements.filtered(
+            lambda s: s.deposit_date and (
+                s.state == "open"
+                or s.line_ids.filtered(lambda ln: ln.category != "transfer" and not ln.booked
+                                       and ln.category not in ("sale", "refund")
+                                       and ln.transaction_id.state not in ("deferred", "superseded"))
+            )
+        )
+        to_close._book_closing()
+        # deposits carried by transfer transactions
+        return True
+
+    # ------------------------------------------------------------------ settlement reports
+
+    def _sync_settlement_reports(self, api_client, since):
+        """Deposit date and amount of each settlement, from Amazon's settlement reports (when the seller has
+        them) and from transfer transactions."""
+        self.ensure_one()
+        self._apply_transfer_deposits()
+        if not hasattr(api_client, "iter_reports"):
+            return
+        try:
+            reports = list(api_client.iter_reports(
+                report_types=[SETTLEMENT_REPORT],
+                created_since=(since - timedelta(days=30)).replace(tzinfo=timezone.utc),
+            ))
+        except spapi_errors.RetryLater:
+            raise
+        except spapi_errors.SpApiError as exc:
+            # not every seller has settlement reports (they need the Finance and Accounting role)
+            _logger.info("No settlement reports for %s: %s", self.name, exc)
+            return
+        read = set(self.settlement_ids.mapped("report_ref"))
+        for report in reports:
+            if not report.is_done or not report.report_document_id or report.report_id in read:
+                continue
+            rows = api_client.iter_report_rows(report.report_document_id)
+            self._apply_settlement_report(rows, report_id=report.report_id)
+
+    def _apply_transfer_deposits(self):
+        for settlement in self.settlement_ids.filtered(lambda s: s.deposit_source in (False, "transfer")):
+            transfers = settlement.line_ids.filtered(lambda ln: ln.category == "transfer")
+            if not transfers:
+                continue
+            amount = -sum(transfers.mapped("amount"))  # money leaving Amazon's balance for the bank
+            last = max(transfers.mapped("posted_date") or [False]) or False
+            settlement._set_deposit(amount, fields.Date.to_date(last) if last else False, "transfer")
+
+    def _apply_settlement_report(self, rows, report_id=None):
+        """A V2 settlement report: its summary row (the one with total-amount) gives the deposit of the
+        settlement. Amazon's settlement id may differ from the financial event group id the transactions
+        carry: the report's order ids then find the settlement."""
+        self.ensure_one()
+        Settlement = self.env["amazon.settlement"]
+        summaries = []
+        orders = defaultdict(set)
+        for row in rows:
+            row = {norm(k): (v or "").strip() for k, v in dict(row).items() if k}
+            ref = row.get("settlementid")
+            if not ref:
+                continue
+            if row.get("totalamount"):
+                summaries.append(row)
+            elif row.get("orderid"):
+                orders[ref].add(row["orderid"])
+        for row in summaries:
+            ref, total = row["settlementid"], row["totalamount"]
+            try:
+                amount = float(Decimal(total.replace(",", "")))
+            except (InvalidOperation, ValueError):
+                _logger.warning("Settlement %s: total-amount %r is not a number", ref, total)
+                continue
+            settlement = Settlement.search([
+                ("account_id", "=", self.id), "|", ("name", "=", ref), ("settlement_ref", "=", ref),
+            ], limit=1)
+            if not settlement and orders.get(ref):
+                candidates = self.env["amazon.settlement.transaction"].search([
+                    ("account_id", "=", self.id), ("amazon_order_id", "in", list(orders[ref])),
+                    ("settlement_id", "!=", False),
+                ]).settlement_id.filtered(lambda s: not s.settlement_ref)
+                if len(candidates) == 1:
+                    settlement = candidates
+            currency = self.env["res.currency"].search([("name", "=", row.get("currency") or "")], limit=1) \
+                or self.marketplace_id.currency_id or self.company_id.currency_id
+            if not settlement:
+                settlement = Settlement.create({"account_id": self.id, "name": ref, "currency_id": currency.id})
+            vals = {
+                "settlement_ref": ref,
+                "report_ref": report_id,
+                "start_date": _parse_report_date(row.get("settlementstartdate")),
+                "end_date": _parse_report_date(row.get("settlementenddate")),
+            }
+            settlement.write({k: v for k, v in vals.items() if v and settlement[k] != v})
+            deposit = _parse_report_date(row.get("depositdate"))
+            settlement._set_deposit(amount, deposit.date() if deposit else False, "report")
+
+    # ------------------------------------------------------------------ navigation
+
+    def action_view_settlements(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("bind_amazon_connector.amazon_settlement_action")
+        action["domain"] = [("account_id", "=", self.id)]
+        action["context"] = {"default_account_id": self.id}
+        return action
+
+    def action_open_commission_wizard(self, settlement=None):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Load Amazon commission invoice (CFDI)"),
+            "res_model": "amazon.commission.invoice.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "default_account_id": self.id,
+                "default_settlement_id": settlement.id if settlement else False,
+            },
+        }
+
+
+    @api.model
+    def _ensure_purchase_menu(self):
+        """Purchase > Orders > Amazon Commission CFDI, when Purchase is installed (the addon does not depend on
+        it; update the addon after installing Purchase to get the entry)."""
+        parent = self.env.ref("purchase.menu_procurement_management", raise_if_not_found=False)
+        action = self.env.ref("bind_amazon_connector.amazon_commission_invoice_wizard_action",
+                              raise_if_not_found=False)
+        if not parent or not action:
+            return
+        xmlid = "bind_amazon_connector.menu_purchase_amazon_commission_wizard"
+        vals = {
+            "name": "Amazon Commission CFDI",
+            "parent_id": parent.id,
+            "action": f"{action._name},{action.id}",
+            "sequence": 50,
+            "group_ids": [Command.set(self.env.ref("account.group_account_invoice").ids)],
+        }
+        menu = self.env.ref(xmlid, raise_if_not_found=False)
+        if menu:
+            menu.write(vals)
+        else:
+            menu = self.env["ir.ui.menu"].sudo().create(vals)
+        self.env["ir.model.data"]._update_xmlids([{"xml_id": xmlid, "record": menu, "noupdate": True}])
+
+
+def _parse_report_date(value):
+    """Settlement report dates: "2024-06-01 12:00:00 UTC", "2024-06-01T12:00:00+00:00", "01.06.2024 ..."."""
+    if not value:
+        return False
+    text = value.strip().replace(" UTC", "").replace("Z", "+00:00")
+    for parse in (
+        datetime.fromisoformat,
+        lambda v: datetime.strptime(v, "%d.%m.%Y %H:%M:%S"),
+        lambda v: datetime.strptime(v, "%d.%m.%Y"),
+        lambda v: datetime.strptime(v, "%Y-%m-%d %H:%M:%S"),
+    ):
+        try:
+            parsed = parse(text)
+        except ValueError:
+            continue
+        if parsed.tzinfo:
+            parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+        return parsed
+    try:
+        return datetime.combine(datetime.strptime(text[:10], "%Y-%m-%d").date(), time())
+    except ValueError:
+        return False

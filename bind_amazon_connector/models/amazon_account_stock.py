@@ -1,0 +1,469 @@
+"""Stock to Amazon: the article's "Update stock on Amazon" toggle, and more.
+
+- After an Amazon sale (the toggle on): the moves of its delivery in the connection's warehouse note the
+  products; their merchant-fulfilled listings get the available quantity right after the order import.
+- "Also after any stock change" (off by default): receipts, adjustments and other channels' sales in that
+  warehouse do the same; the scheduled action sends them every few minutes.
+- "Push stock now": every mapped merchant-fulfilled listing.
+
+Available quantity = on hand - reserved in the warehouse's stock location and its children, never below
+zero, rounded down to a whole number, minus the connection's safety buffer, never below zero. Pending
+pushes are coalesced per listing (see ``amazon_stock_push.py``): one patchListingsItem call per listing
+with the quantity of the moment, none when Amazon already has it. Calls are paced by the SP-API layer
+(usage plan of patchListingsItem: 5 per second, burst 5).
+"""
+import dataclasses
+import logging
+import math
+import time
+import zlib
+
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL, float_round
+
+from ..spapi import SpApi
+from ..spapi import errors as spapi_errors
+from .amazon_listing_stock import DEFAULT_PRODUCT_TYPE
+from .amazon_stock_push import flush_stock_changes
+
+_logger = logging.getLogger(__name__)
+
+#: Listings handled between two commits of the scheduled action.
+BATCH_SIZE = 100
+#: Listings "Push stock now" sends while the user waits; the scheduled action sends the rest.
+BUTTON_LIMIT = 25
+#: Listings sent right after an order import (the ones its sales changed); the scheduled action sends the rest.
+AFTER_IMPORT_LIMIT = 50
+#: The scheduled action starts no new batch with less time left than this (seconds).
+MIN_SECONDS_LEFT = 30
+#: Namespace of the PostgreSQL advisory lock taken while a connection's stock is being sent.
+LOCK_NAMESPACE = zlib.crc32(b"bind_amazon_connector.stock_push") & 0x7FFFFFFF
+PATCH = "patchListingsItem"
+#: Quantity updates go this much slower than the usage plan's rate, with this burst (see :class:`CallSpacer`;
+#: Amazon's burst for patchListingsItem is 5).
+SPACING_MARGIN = 0.01
+SPACING_BURST = 3
+
+
+class CallSpacer:
+    """Keeps a run's patch calls 1% below the rate of the usage plan, with a smaller burst than Amazon's.
+
+    The SP-API layer paces at exactly the plan's rate: in a long run Amazon's own bucket is then empty at
+    every call, and the slightest network jitter (a call arriving a few milliseconds early) is answered
+    429 and retried after a backoff of about a second. Calls that fit a slightly slower bucket with a
+    smaller burst keep tokens in Amazon's bucket, which absorb the jitter: a long run takes about 1% more
+    than the plan's minimum instead of losing seconds to throttling, and still catches up (by its burst)
+    after a pause such as a batch's commit.
+    """
+
+    def __init__(self, margin=SPACING_MARGIN, burst=SPACING_BURST, clock=time.monotonic, sleep=time.sleep):
+        self.margin = margin
+        self.burst = burst
+        self._clock = clock
+        self._sleep = sleep
+        self._tokens = float(burst)
+        self._updated = None
+
+    def wait(self, api_client, operation=PATCH):
+        """Wait until the next call fits (waits are reserved, so a late wake-up is credited to the next call)."""
+        rate = api_client.pacer.bucket(operation).rate / (1 + self.margin)
+        now = self._clock()
+        if self._updated is not None and rate > 0:
+            self._tokens = min(float(self.burst), self._tokens + (now - self._updated) * rate)
+        self._updated = now
+        wait = 0.0 if self._tokens >= 1 or rate <= 0 else (1 - self._tokens) / rate
+        self._tokens -= 1
+        if wait > 0:
+            self._sleep(wait)
+
+
+class AmazonAccount(models.Model):
+    _inherit = "amazon.account"
+
+    push_stock_on_any_change = fields.Boolean(
+        string="Also after any stock change",
+        help="Besides Amazon sales, send the quantity after every other stock change of a mapped product in "
+        "the warehouse: receipts, inventory adjustments, other channels' sales and deliveries.",
+    )
+    stock_buffer = fields.Integer(
+        string="Safety Buffer",
+        help="Units kept back from Amazon: each listing gets the available quantity minus this (never below 0).",
+    )
+    stock_push_message = fields.Text(
+        string="Stock Sync Problem", copy=False, readonly=True,
+        help="Why the last sending of quantities to Amazon stopped; cleared by the next run that works.",
+    )
+    stock_last_sent_date = fields.Datetime(
+        string="Last Quantity Sent", compute="_compute_stock_push_counts",
+        help="When Amazon last accepted a quantity of this connection's listings.",
+    )
+    stock_push_pending_count = fields.Integer(
+        string="Waiting to Be Sent", compute="_compute_stock_push_counts",
+        help="Listings with a stock change not sent to Amazon yet.",
+    )
+    stock_push_failed_count = fields.Integer(
+        string="Not Taken by Amazon", compute="_compute_stock_push_counts",
+        help="Listings whose last quantity Amazon refused or could not receive: tried again with backoff.",
+    )
+
+    _stock_buffer_positive = models.Constraint(
+        "CHECK(stock_buffer >= 0)", "The safety buffer cannot be negative."
+    )
+
+    def _compute_stock_push_counts(self):
+        pending, failed, last_sent = {}, {}, {}
+        ids = [i for i in self.ids if i]
+        if ids:
+            self.env["amazon.stock.push"].flush_model()
+            self.env.cr.execute(SQL(
+                "SELECT account_id, count(DISTINCT listing_id) FROM amazon_stock_push WHERE account_id = ANY(%s) "
+                "GROUP BY account_id", ids))
+            pending = dict(self.env.cr.fetchall())
+            failed = {
+                account.id: count for account, count in self.env["amazon.listing"].sudo()._read_group(
+                    [("account_id", "in", ids), ("stock_push_state", "in", ("retry", "refused"))],
+                    ["account_id"], ["__count"])
+            }
+            last_sent = {
+                account.id: date for account, date in self.env["amazon.listing"].sudo()._read_group(
+                    [("account_id", "in", ids), ("stock_sent_date", "!=", False)],
+                    ["account_id"], ["stock_sent_date:max"])
+            }
+        for account in self:
+            account.stock_push_pending_count = pending.get(account.id, 0)
+            account.stock_push_failed_count = failed.get(account.id, 0)
+            account.stock_last_sent_date = last_sent.get(account.id, False)
+
+    def write(self, vals):
+        # A new buffer or warehouse changes every quantity: send them all (when sending is on).
+        resend = {"stock_buffer", "warehouse_id"} & set(vals)
+        before = {a.id: (a.stock_buffer, a.warehouse_id.id) for a in self} if resend else {}
+        res = super().write(vals)
+        if resend:
+            changed = self.filtered(lambda a: before[a.id] != (a.stock_buffer, a.warehouse_id.id)
+                                    and a._stock_auto_push("sale"))
+            for account in changed:
+                account._enqueue_stock_push(account._stock_listings().product_id)
+        return res
+
+    # ------------------------------------------------------------------ what is sent, and when
+
+    def _stock_auto_push(self, kind):
+        """Whether stock changes of ``kind`` ("sale": an Amazon sale; "any": any stock change) are sent."""
+        self.ensure_one()
+        if not (self.active and self.update_stock_on_amazon and self.warehouse_id):
+            return False
+        return kind == "sale" or self.push_stock_on_any_change
+
+    def _stock_listings(self):
+        """The connection's mapped merchant-fulfilled listings (the sold-both-ways ones are filtered later)."""
+        self.ensure_one()
+        return self.env["amazon.listing"].sudo().search([
+            ("account_id", "=", self.id), ("fulfillment_channel", "=", "merchant"), ("product_id", "!=", False),
+        ])
+
+    def _enqueue_stock_push(self, products, force=False):
+        """Queue the quantity of ``products`` for their merchant-fulfilled listings on this connection.
+
+        For the orders import (call it after an import) and any code that changes stock behind Odoo's moves.
+        Without ``force`` nothing is queued unless the connection's "Update stock on Amazon" is on. Returns
+        the number of listings queued; they are sent right after the order import, else by the scheduled action.
+        """
+        self.ensure_one()
+        if not products or not (force or self._stock_auto_push("sale")):
+            return 0
+        Push = self.env["amazon.stock.push"].sudo()
+        if force:
+            listings = self._stock_listings().filtered(lambda lst: lst.product_id in products)
+            return Push._enqueue_listings(listings, forced=True)
+        return Push._enqueue_changes({(self.id, product_id) for product_id in products.ids}, ())
+
+    def _stock_available_quantities(self, products):
+        """``{product id: whole quantity to offer on Amazon}`` in the connection's warehouse (see module doc)."""
+        self.ensure_one()
+        quantities = dict.fromkeys(products.ids, 0)
+        stock_location = self.warehouse_id.lot_stock_id
+        if not products or not stock_location:
+            return quantities
+        groups = self.env["stock.quant"].sudo()._read_group(
+            [("product_id", "in", products.ids), ("location_id", "child_of", stock_location.id)],
+            ["product_id"], ["quantity:sum", "reserved_quantity:sum"],
+        )
+        buffer = max(self.stock_buffer, 0)
+        for product, on_hand, reserved in groups:
+            # 6 decimals first, so that 2.9999999 of float sums counts as 3, then whole units only
+            free = math.floor(float_round((on_hand or 0.0) - (reserved or 0.0), precision_digits=6))
+            quantities[product.id] = max(max(free, 0) - buffer, 0)
+        return quantities
+
+    # ------------------------------------------------------------------ sending
+
+    def _stock_lock(self):
+        """Take the sending of this connection's stock for this transaction; False when another worker has it."""
+        self.ensure_one()
+        self.env.cr.execute(SQL("SELECT pg_try_advisory_xact_lock(%s, %s)", LOCK_NAMESPACE, self.id))
+        return bool(self.env.cr.fetchone()[0])
+
+    def _push_stock(self, *, commit=None, limit=None, listing_ids=None, after_row_id=None, interactive=False):
+        """Send the due pending quantities of this connection to Amazon.
+
+        ``commit(processed) -> seconds left`` is called after each batch (scheduled action); without it the
+        run belongs to the caller's transaction. ``limit``: at most this many listings (the rest stays queued).
+        ``listing_ids``: only these listings; ``after_row_id``: only listings queued since that row.
+        ``interactive``: a person waits (short waits, few retries).
+        Returns a dict of counts (sent, unchanged, refused, retry, skipped) and ``more``, ``busy``, ``error``.
+        """
+        self.ensure_one()
+        account = self.sudo()
+        flush_stock_changes(self.env)
+        result = {"sent": 0, "unchanged": 0, "refused": 0, "retry": 0, "skipped": 0, "more": False}
+        if not account._stock_lock():
+            result["busy"] = True
+            return result
+        Push = self.env["amazon.stock.push"].sudo()
+        due = Push._due(account, fields.Datetime.now(), listing_ids=listing_ids, after_row_id=after_row_id)
+        if not due:
+            return result
+        if limit and len(due) > limit:
+            due, result["more"] = due[:limit], True
+        if not account.warehouse_id:
+            result["error"] = _("Choose the connection's warehouse: its stock is what Amazon is sent.")
+            account._stock_write_status(result["error"])
+            return result
+        try:
+            api_client = account._spapi(interactive=interactive)
+        except (UserError, spapi_errors.SpApiError) as exc:
+            result["error"] = str(exc.args[0] if isinstance(exc, UserError) and exc.args else exc)
+            account._stock_write_status(result["error"])
+            return result
+        spacer = CallSpacer()
+        for start in range(0, len(due), BATCH_SIZE):
+            stop = account._push_stock_batch(api_client, due[start:start + BATCH_SIZE], result, spacer)
+            if commit:
+                seconds_left = commit(min(BATCH_SIZE, len(due) - start))
+                if not account._stock_lock():
+                    result["more"] = True
+                    break  # another worker took over after the commit
+                if seconds_left < MIN_SECONDS_LEFT and start + BATCH_SIZE < len(due):
+                    result["more"] = result["out_of_time"] = True
+                    break
+            if stop:
+                # "more": only the pacing stopped (a person waits): the scheduled action goes on soon. "stop":
+                # Amazon cannot be used now: the listings stay queued for the next scheduled run.
+                result["more"] = result["more"] or stop == "more"
+                break
+        account._stock_write_status(result.get("error"))
+        _logger.info("Amazon connection %s: stock sync sent %s, unchanged %s, refused %s, retry %s, skipped %s",
+                     account.id, result["sent"], result["unchanged"], result["refused"], result["retry"],
+                     result["skipped"])
+        return result
+
+    def _push_stock_batch(self, api_client, due, result, spacer):
+        """Send one batch of ``(listing id, row ids, forced)``. Returns False to go on, "stop" when Amazon
+        cannot be used now (unreachable, throttled, authorization), "more" when only the pacing stopped it."""
+        Push = self.env["amazon.stock.push"].sudo()
+        Listing = self.env["amazon.listing"].sudo().with_context(active_test=False)
+        rows = {listing_id: (row_ids, forced) for listing_id, row_ids, forced in due}
+        listings = Listing.browse([listing_id for listing_id, _r, _f in due]).exists()
+        eligible, others = listings._stock_eligible()
+        done_rows = [r for lst in others for r in rows[lst.id][0]]
+        postponed_rows = []
+        result["skipped"] += len(others)
+        quantities = self._stock_available_quantities(eligible.product_id)
+        apis = {self.marketplace_id: api_client}
+        try:
+            for listing in eligible:
+                row_ids, forced = rows[listing.id]
+                quantity = quantities[listing.product_id.id]
+                now = fields.Datetime.now()
+                if not listing._stock_needs_push(quantity, forced=forced):
+                    listing._stock_up_to_date()
+                    done_rows += row_ids
+                    result["unchanged"] += 1
+                    continue
+                listing_api = apis.get(listing.marketplace_id)
+                if listing_api is None:
+                    # A listing of another marketplace of the connection: same seller, same usage plan.
+                    config = dataclasses.replace(api_client.config,
+                                                 marketplace_id=listing.marketplace_id.marketplace_id)
+                    listing_api = apis[listing.marketplace_id] = SpApi(config, pacer=api_client.pacer)
+                calls_before = listing_api.stats[PATCH].calls
+                spacer.wait(listing_api)
+                try:
+                    answer, reason = self._stock_send(listing_api, listing, quantity)
+                except spapi_errors.RetryLater as exc:
+                    if listing_api.stats[PATCH].calls == calls_before:
+                        return "more"  # only our pacing would wait too long: nothing failed, the rest stays queued
+                    listing._stock_failed("retry", str(exc), now, exc.retry_after)
+                    postponed_rows += row_ids
+                    result["retry"] += 1
+                    result["error"] = str(exc)
+                    return "stop"
+                except (spapi_errors.AuthorizationError, spapi_errors.ConfigurationError) as exc:
+                    listing._stock_failed("retry", str(exc), now)
+                    postponed_rows += row_ids
+                    result["retry"] += 1
+                    result["error"] = str(exc)
+                    return "stop"
+                except spapi_errors.NotFound:
+                    answer, reason = None, _(
+                        "Amazon no longer has the listing %(sku)s in this marketplace: it may have been deleted or "
+                        "its SKU changed.", sku=listing.seller_sku)
+                except spapi_errors.BadData as exc:
+                    answer, reason = None, _("Amazon refused the quantity %(qty)s: %(error)s", qty=quantity, error=exc)
+                if answer is not None and answer.accepted:
+                    listing._stock_accepted(quantity, now)
+                    done_rows += row_ids
+                    result["sent"] += 1
+                    continue
+                listing._stock_failed("refused", reason or self._stock_refusal_text(answer, quantity), now)
+                postponed_rows += row_ids
+                result["refused"] += 1
+            return False
+        finally:
+            Push._done(done_rows)
+            Push._postpone(postponed_rows)
+
+    def _stock_send(self, api_client, listing, quantity):
+        """Send one quantity. Returns (Amazon's answer, refusal reason or None).
+
+        Sent with the listing's product type, else the generic PRODUCT; when Amazon refuses PRODUCT, the
+        listing is read once to learn its product type (and the patch sent again with it), or to find that
+        Amazon fulfils it (FBA), which is then never patched.
+        """
+        product_type = listing.amazon_product_type or DEFAULT_PRODUCT_TYPE
+        answer = api_client.patch_listing_quantity(listing.seller_sku, quantity, product_type)
+        if answer.accepted or listing.amazon_product_type:
+            return answer, None
+        try:
+            item = api_client.get_listings_item(listing.seller_sku,
+                                                included_data=("summaries", "fulfillmentAvailability"))
+        except spapi_errors.SpApiError:
+            return answer, None  # Amazon's refusal of the patch says enough
+        fba = [fa.channel_code for fa in item.fulfillment_availability if fa.channel_code != "DEFAULT"]
+        if fba:
+            return answer, _(
+                "Amazon fulfils this SKU (%(channels)s): its quantity is Amazon's and Odoo does not send it. "
+                "Import the listings again so that it shows as Fulfillment by Amazon.", channels=", ".join(fba))
+        learned = item.product_type
+        if learned:
+            listing._stock_write({"amazon_product_type": learned})
+            if learned != DEFAULT_PRODUCT_TYPE:
+                answer = api_client.patch_listing_quantity(listing.seller_sku, quantity, learned)
+        return answer, None
+
+    def _stock_refusal_text(self, answer, quantity):
+        issues = [i for i in answer.issues if i.severity == "ERROR"] or list(answer.issues)
+        if not issues:
+            return _("Amazon answered %(status)s to the quantity %(qty)s, without a reason.",
+                     status=answer.status, qty=quantity)
+        return _("Amazon refused the quantity %(qty)s: %(issues)s", qty=quantity,
+                 issues="; ".join(f"{i.message} ({i.code})" for i in issues))
+
+    def _stock_write_status(self, message):
+        """Show (or clear) the problem of the last run. Written only when it changes: the orders import locks
+        the connection's row while it runs, a write at every run would make the two wait for each other."""
+        message = message or False
+        for account in self.sudo():
+            if account.stock_push_message != message:
+                account.with_context(tracking_disable=True).write({"stock_push_message": message})
+
+    # ------------------------------------------------------------------ after each order import
+
+    def _sync_orders(self, *args, **kwargs):
+        """Right after the orders import, send the quantities its sales changed."""
+        self.env["amazon.stock.push"].flush_model()
+        self.env.cr.execute("SELECT COALESCE(max(id), 0) FROM amazon_stock_push")
+        last_row_id = self.env.cr.fetchone()[0]
+        result = super()._sync_orders(*args, **kwargs)
+        if not result.get("busy") and self._stock_auto_push("sale"):
+            # In the import's transaction (its pages are already committed by the scheduled action): the
+            # listings queued by this import, a few at most, no commit here; the scheduled action sends the
+            # rest. A failure leaves the import alone, shows on the connection, and the quantities stay queued.
+            try:
+                with self.env.cr.savepoint():
+                    pushed = self._push_stock(after_row_id=last_row_id, limit=AFTER_IMPORT_LIMIT)
+                if pushed.get("more"):
+                    self.env.ref("bind_amazon_connector.ir_cron_amazon_push_stock").sudo()._trigger()
+            except Exception as exc:  # recorded on the connection, see above
+                _logger.exception("Amazon connection %s: sending stock after the order import failed", self.id)
+                self._stock_write_status(_("Sending stock after the order import failed: %s", exc))
+        return result
+
+    # ------------------------------------------------------------------ buttons and scheduled action
+
+    def action_push_stock_now(self):
+        """"Push stock now": every mapped merchant-fulfilled listing; a few now, the rest in the background."""
+        self.ensure_one()
+        if not self.env.user.has_group("bind_amazon_connector.group_amazon_user"):
+            raise AccessError(_("Only Amazon users can send stock to Amazon."))
+        if not self.warehouse_id:
+            raise UserError(_("Choose the connection's warehouse first: its stock is what Amazon is sent."))
+        return self._stock_push_notification([self._stock_push_now(self._stock_listings())])
+
+    def _stock_push_now(self, listings):
+        """Queue ``listings`` (forced) and send up to BUTTON_LIMIT of them now; the scheduled action the rest."""
+        self.ensure_one()
+        account = self.sudo()
+        queued = self.env["amazon.stock.push"].sudo()._enqueue_listings(listings, forced=True)
+        result = account._push_stock(limit=BUTTON_LIMIT, listing_ids=listings.ids, interactive=True)
+        if result.get("more") or result.get("busy"):
+            self.env.ref("bind_amazon_connector.ir_cron_amazon_push_stock").sudo()._trigger()
+        result.update(account=account, queued=queued)
+        return result
+
+    @api.model
+    def _stock_push_notification(self, results):
+        messages, kind = [], "success"
+        for result in results:
+            text = _("%(name)s: %(sent)s quantities sent, %(unchanged)s already up to date on Amazon, "
+                     "%(refused)s refused, %(skipped)s not sent.",
+                     name=result["account"].name, sent=result["sent"], unchanged=result["unchanged"],
+                     refused=result["refused"], skipped=result["skipped"])
+            if result.get("more") or result.get("busy"):
+                text += " " + _("The others are sent in the background within a few minutes.")
+            if result.get("error"):
+                text += " " + result["error"]
+                kind = "warning"
+            if result["refused"] or result["retry"]:
+                kind = "warning"
+            messages.append(text)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"type": kind, "title": _("Stock sent to Amazon"), "message": "\n".join(messages),
+                       "sticky": kind != "success", "next": {"type": "ir.actions.client", "tag": "soft_reload"}},
+        }
+
+    def action_view_stock_failures(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("bind_amazon_connector.amazon_listing_action")
+        action["domain"] = [("account_id", "=", self.id), ("stock_push_state", "in", ("retry", "refused"))]
+        action["context"] = {"default_account_id": self.id}
+        return action
+
+    @api.model
+    def _cron_push_stock(self):
+        """Every few minutes: the pending quantities of each connection, committed batch by batch."""
+        flush_stock_changes(self.env)
+        self.env["amazon.stock.push"].flush_model()
+        self.env.cr.execute("SELECT DISTINCT account_id FROM amazon_stock_push")
+        accounts = self.sudo().browse([r[0] for r in self.env.cr.fetchall()]).filtered(
+            lambda a: a.active and a.state == "authorized")
+        cron = self.env["ir.cron"]
+        more = False
+        for account in accounts.sorted("id"):
+            try:
+                result = account._push_stock(commit=cron._commit_progress)
+            except Exception as exc:  # recorded on the connection; the other connections go on
+                self.env.cr.rollback()
+                _logger.exception("Amazon connection %s: stock sync crashed", account.id)
+                account._stock_write_status(_("The stock sync stopped on an error: %s", exc))
+                cron._commit_progress()
+                continue
+            more = more or bool(result.get("more"))
+            if result.get("out_of_time"):
+                break
+        if more:
+            cron._commit_progress(remaining=1)  # run again soon for the rest

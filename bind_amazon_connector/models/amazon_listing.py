@@ -1,0 +1,273 @@
+import logging
+
+from odoo import Command, _, api, fields, models
+from odoo.exceptions import UserError
+
+from ..spapi import errors as spapi_errors
+from .amazon_listing_import import (
+    BARCODE_ID_TYPES,
+    ListingImporter,
+    barcode_variants,
+    listing_values_from_item,
+)
+
+_logger = logging.getLogger(__name__)
+
+#: Listings refreshed through the Listings Items API per click (5 calls a second at most).
+REFRESH_LIMIT = 50
+
+
+class AmazonListing(models.Model):
+    """One offer of the seller on Amazon: (connection, marketplace, seller SKU)."""
+
+    _name = "amazon.listing"
+    _description = "Amazon Listing"
+    _order = "account_id, seller_sku, id"
+    _rec_names_search = ["seller_sku", "name", "asin"]
+    _check_company_auto = True
+
+    account_id = fields.Many2one(
+        "amazon.account", string="Connection", required=True, index=True, ondelete="cascade", readonly=True
+    )
+    marketplace_id = fields.Many2one("amazon.marketplace", string="Marketplace", required=True, readonly=True)
+    company_id = fields.Many2one(related="account_id.company_id", store=True, index=True)
+    seller_sku = fields.Char(string="Seller SKU", required=True, readonly=True)
+    name = fields.Char(string="Title", readonly=True)
+    asin = fields.Char(string="ASIN", index="btree_not_null", readonly=True)
+    amazon_listing_ref = fields.Char(string="Listing ID", readonly=True, help="Amazon's listing-id in the report.")
+    product_identifier = fields.Char(
+        string="Product ID", readonly=True, help="The product identifier Amazon gives (UPC, EAN, ISBN or ASIN)."
+    )
+    product_identifier_type = fields.Selection(
+        [("asin", "ASIN"), ("isbn", "ISBN"), ("upc", "UPC"), ("ean", "EAN"), ("gtin", "GTIN"), ("other", "Other")],
+        string="Product ID Type", readonly=True,
+    )
+    currency_id = fields.Many2one("res.currency", string="Currency", required=True, readonly=True)
+    price = fields.Monetary(readonly=True, help="Amazon's price (empty on Amazon: zero).")
+    quantity = fields.Integer(readonly=True, help="Quantity available on Amazon for this offer.")
+    fulfillment_channel = fields.Selection(
+        [("merchant", "Merchant"), ("amazon", "Amazon (FBA)")], string="Fulfillment", required=True,
+        readonly=True, index=True,
+        help="Merchant: shipped by the seller from the connection's warehouse. Amazon: Fulfillment by Amazon.",
+    )
+    amazon_status = fields.Char(string="Amazon Status", readonly=True)
+    product_id = fields.Many2one(
+        "product.product", string="Product", index="btree_not_null", check_company=True,
+        help="The Odoo product this listing sells. Set by matching SKU or barcode, or by hand.",
+    )
+    conflict_product_ids = fields.Many2many(
+        "product.product", "amazon_listing_conflict_product_rel", "listing_id", "product_id",
+        string="Candidate Products", readonly=True,
+        help="Several products match this listing: choose the right one by hand.",
+    )
+    mapping_state = fields.Selection(
+        [("mapped", "Mapped"), ("unmapped", "Unmapped"), ("conflict", "Conflict")],
+        string="Mapping", compute="_compute_mapping_state", store=True, index=True,
+    )
+    synced_date = fields.Datetime(
+        string="Last Change", readonly=True, help="When Amazon's data for this listing last changed in Odoo."
+    )
+    gone_date = fields.Datetime(
+        string="Gone Since", readonly=True, help="When the listing was missing from Amazon's report and archived."
+    )
+    last_seen = fields.Datetime(
+        compute="_compute_last_seen",
+        help="The last import in which Amazon reported this listing (its last change, for a single refresh).",
+    )
+    active = fields.Boolean(default=True)
+
+    _account_marketplace_sku_unique = models.Constraint(
+        "UNIQUE(account_id, marketplace_id, seller_sku)",
+        "A seller SKU is listed once per connection and marketplace.",
+    )
+
+    @api.depends("product_id", "conflict_product_ids")
+    def _compute_mapping_state(self):
+        for listing in self:
+            if listing.product_id:
+                listing.mapping_state = "mapped"
+            elif listing.conflict_product_ids:
+                listing.mapping_state = "conflict"
+            else:
+                listing.mapping_state = "unmapped"
+
+    @api.depends("synced_date", "gone_date", "account_id.listing_import_success_date")
+    def _compute_last_seen(self):
+        # Not stored on purpose: storing it would rewrite every listing at every import.
+        for listing in self:
+            if listing.gone_date:
+                seen = listing.synced_date
+            else:
+                dates = [d for d in (listing.synced_date, listing.account_id.listing_import_success_date) if d]
+                seen = max(dates) if dates else False
+            listing.last_seen = seen
+
+    @api.depends("seller_sku", "name")
+    def _compute_display_name(self):
+        for listing in self:
+            listing.display_name = (
+                f"[{listing.seller_sku}] {listing.name}" if listing.name else listing.seller_sku or ""
+            )
+
+    # ------------------------------------------------------------------ manual mapping
+
+    def write(self, vals):
+        if "product_id" not in vals or self.env.context.get("amazon_listing_import"):
+            return super().write(vals)
+        # Manual mapping from the list or the form: a chosen product settles any conflict.
+        if vals.get("product_id"):
+            vals = dict(vals, conflict_product_ids=[Command.clear()])
+        was_mapped = {listing.id: listing.product_id for listing in self}
+        res = super().write(vals)
+        changed = self.filtered(lambda lst: lst.product_id != was_mapped[lst.id])
+        if changed:
+            changed._after_mapping_changed()
+        return res
+
+    def _after_mapping_changed(self):
+        """Prices of the products now mapped, and orders that waited for these SKUs."""
+        for account in self.account_id:
+            listings = self.filtered(lambda lst, a=account: lst.account_id == a)
+            products = listings.product_id
+            if products:
+                ListingImporter(account.sudo()).sync_prices(product_ids=products.ids)
+            mapped = listings.filtered("product_id")
+            if mapped:
+                account._notify_listings_mapped(mapped.mapped("seller_sku"))
+
+    def action_auto_map(self):
+        """Run the automatic matching again on the selected unmapped listings."""
+        todo = self.filtered(lambda lst: lst.mapping_state != "mapped")
+        for account in todo.account_id:
+            listings = todo.filtered(lambda lst, a=account: lst.account_id == a)
+            importer = ListingImporter(account.sudo())
+            importer.rematch(listings.sudo())
+        return self._notify(
+            _("Matching done: %(mapped)s of %(total)s listings are now mapped.",
+              mapped=len(todo.filtered(lambda lst: lst.mapping_state == "mapped")), total=len(todo))
+        )
+
+    # ------------------------------------------------------------------ create products
+
+    def action_create_products(self):
+        """Create a storable product for each selected unmapped listing (SKU as internal reference)."""
+        todo = self.filtered(lambda lst: lst.mapping_state == "unmapped")
+        if not todo:
+            raise UserError(_("Select unmapped listings: mapped listings and conflicts get no new product."))
+        # Products created since the last import may match already: map those instead of duplicating.
+        for account in todo.account_id:
+            ListingImporter(account.sudo()).rematch(todo.filtered(lambda lst, a=account: lst.account_id == a).sudo())
+        todo = todo.filtered(lambda lst: lst.mapping_state == "unmapped")
+        Product = self.env["product.product"]
+        created = Product
+        by_sku = {}
+        for listing in todo:
+            by_sku.setdefault((listing.company_id.id, listing.seller_sku), []).append(listing.id)
+        # Barcodes already used by products of the company (or shared ones) are not given again.
+        wanted_barcodes = {
+            listing.product_identifier
+            for listing in todo
+            if listing.product_identifier and listing.product_identifier_type in BARCODE_ID_TYPES
+        }
+        used = set()
+        if wanted_barcodes:
+            candidates = set()
+            for code in wanted_barcodes:
+                candidates.update(barcode_variants(code))
+            used = {
+                p["barcode"]
+                for p in Product.with_context(active_test=False).search_read(
+                    [("barcode", "in", list(candidates))], ["barcode"]
+                )
+            }
+        vals_list, groups = [], []
+        for (_company_id, sku), listing_ids in by_sku.items():
+            listings = self.browse(listing_ids)
+            first = listings.sorted(lambda lst: (lst.fulfillment_channel != "merchant", lst.id))[0]
+            vals = {
+                "name": first.name or sku,
+                "default_code": sku,
+                "type": "consu",
+                "is_storable": True,
+                "list_price": first.price,
+            }
+            code = first.product_identifier
+            if code and first.product_identifier_type in BARCODE_ID_TYPES and not used.intersection(
+                barcode_variants(code)
+            ):
+                vals["barcode"] = code
+                used.update(barcode_variants(code))
+            vals_list.append(vals)
+            groups.append(listings)
+        created = Product.create(vals_list)
+        for product, listings in zip(created, groups, strict=True):
+            listings.with_context(amazon_listing_import=True).write({"product_id": product.id})
+        todo._after_mapping_changed()  # prices and waiting orders, once for all
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Created Products"),
+            "res_model": "product.product",
+            "view_mode": "list,form",
+            "domain": [("id", "in", created.ids)],
+        }
+
+    # ------------------------------------------------------------------ single refresh
+
+    def action_refresh_from_amazon(self):
+        """Refresh the selected listings one by one through the Listings Items API."""
+        if len(self) > REFRESH_LIMIT:
+            raise UserError(
+                _("Refresh at most %(limit)s listings at a time; the daily import refreshes the whole catalogue.",
+                  limit=REFRESH_LIMIT)
+            )
+        gone = self.browse()
+        for account in self.account_id:
+            api = account._spapi()
+            for listing in self.filtered(lambda lst, a=account: lst.account_id == a):
+                try:
+                    item = api.get_listings_item(listing.seller_sku)
+                except spapi_errors.NotFound:
+                    gone |= listing
+                    continue
+                except spapi_errors.BadData as exc:
+                    raise UserError(_("Amazon refused the refresh of %(sku)s: %(error)s",
+                                      sku=listing.seller_sku, error=exc)) from exc
+                except spapi_errors.SpApiError as exc:
+                    raise UserError(_("Amazon could not be reached for %(sku)s: %(error)s",
+                                      sku=listing.seller_sku, error=exc)) from exc
+                vals = listing_values_from_item(item, listing.marketplace_id.marketplace_id)
+                listing._apply_refresh(vals)
+        if gone:
+            gone.with_context(amazon_listing_import=True).write({"active": False, "gone_date": fields.Datetime.now()})
+        message = _("%(count)s listings refreshed from Amazon.", count=len(self) - len(gone))
+        if gone:
+            message += " " + _("Amazon no longer has %(skus)s: archived.", skus=", ".join(gone.mapped("seller_sku")))
+        return self._notify(message)
+
+    def _apply_refresh(self, vals):
+        self.ensure_one()
+        changes = {}
+        for key, value in vals.items():
+            if value is None:
+                continue  # the Listings Items API did not say: keep what the report gave
+            current = self[key]
+            if key == "price":
+                if self.currency_id.compare_amounts(current, value) != 0:
+                    changes[key] = value
+            elif (current or False) != (value or False):
+                changes[key] = value
+        if not self.active:
+            changes.update(active=True, gone_date=False)
+        if changes:
+            changes["synced_date"] = fields.Datetime.now()
+            self.with_context(amazon_listing_import=True).write(changes)
+            if "price" in changes and self.product_id:
+                ListingImporter(self.account_id.sudo()).sync_prices(product_ids=self.product_id.ids)
+
+    def _notify(self, message, kind="success"):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"message": message, "type": kind, "sticky": False,
+                       "next": {"type": "ir.actions.client", "tag": "soft_reload"}},
+        }

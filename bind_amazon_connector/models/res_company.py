@@ -1,0 +1,23 @@
+from odoo import fields, models
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    amazon_account_ids = fields.One2many(
+        "amazon.account", "company_id", string="Amazon Connections",
+        groups="bind_amazon_connector.group_amazon_user",
+    )
+
+    def action_amazon_add_connection(self):
+        """Open a new Amazon connection for this company or branch (the Integrations tab's button)."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("New Amazon Connection"),
+            "res_model": "amazon.account",
+            "view_mode": "form",
+            "views": [(self.env.ref("bind_amazon_connector.amazon_account_view_form").id, "form")],
+            "target": "current",
+            "context": {"default_company_id": self.id},
+        }

@@ -1,0 +1,395 @@
+"""Stock to Amazon (issue #6): merchant-fulfilled quantities follow Odoo's, FBA stays Amazon's.
+
+Against the SP-API simulator: what Amazon ends up showing is read from the simulator's listings, the
+calls from its recorded requests."""
+from unittest.mock import patch
+from urllib.parse import unquote
+
+from odoo import Command, fields
+from odoo.tests import tagged
+
+from ..spapi import SpApi
+from ..spapi.simulator import handlers
+from .order_common import AmazonOrderCommon
+
+PATCH = "patchListingsItem"
+
+
+@tagged("post_install", "-at_install")
+class TestStockPush(AmazonOrderCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.product_cap = cls._product("CAP-03", "Gorra")
+
+    def setUp(self):
+        super().setUp()
+        with self.sim.state.lock:
+            self.sim.state.listings.clear()
+        self.sim.clear_faults()
+        self.sim.reset_records()
+        self.sim.reset_quotas()
+        for sku in ("MUG-01", "TEE-02", "CAP-03"):
+            self.sim.add_listing(sku=sku, quantity=10)
+        # Amazon failures are retried by the SP-API layer after 1, 2, 4... seconds: not in tests
+        patcher = patch.object(SpApi, "_backoff", lambda api, attempt: 0.001)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _account(self):
+        return self.amazon.with_context(amazon_pacing_speed=self.sim_speed)
+
+    def _push(self):
+        return self._account()._push_stock()
+
+    def _cron(self):
+        """The scheduled action, without its commits (the test's transaction is rolled back at the end)."""
+        cron_class = type(self.env["ir.cron"])
+        with patch.object(cron_class, "_commit_progress", lambda cron, processed=0, **kw: float("inf")):
+            self.env["amazon.account"].with_context(amazon_pacing_speed=self.sim_speed)._cron_push_stock()
+
+    def _push_now(self):
+        return self._account().action_push_stock_now()
+
+    def _amazon_qty(self, sku):
+        return self.sim.get_listing(sku)["fulfillmentAvailability"][0]["quantity"]
+
+    def _patches(self, sku=None):
+        return [r for r in self.sim.requests
+                if r.operation == PATCH and (sku is None or unquote(r.path).endswith("/" + sku))]
+
+    def _queued(self, listing=None):
+        domain = [("account_id", "=", self.amazon.id)]
+        if listing:
+            domain.append(("listing_id", "=", listing.id))
+        return self.env["amazon.stock.push"].search_count(domain)
+
+    def _change_stock(self, product, qty, location=None):
+        """A stock change committed on its own (a savepoint flushes the transaction, as a commit would)."""
+        with self.env.cr.savepoint():
+            self._put_stock(product, qty, location)
+
+    def _receive(self, product, qty):
+        """A receipt from a vendor into the connection's warehouse, validated."""
+        supplier = self.env.ref("stock.stock_location_suppliers")
+        picking = self.env["stock.picking"].create({
+            "picking_type_id": self.warehouse.in_type_id.id,
+            "location_id": supplier.id,
+            "location_dest_id": self.stock_location.id,
+            "move_ids": [Command.create({
+                "product_id": product.id, "product_uom_qty": qty,
+                "location_id": supplier.id, "location_dest_id": self.stock_location.id,
+            })],
+        })
+        picking.action_confirm()
+        picking.move_ids.write({"quantity": qty, "picked": True})
+        picking.button_validate()
+        self.assertEqual(picking.state, "done")
+        return picking
+
+    def _fba_listing(self, sku, product):
+        return self.env["amazon.listing"].create({
+            "account_id": self.amazon.id, "marketplace_id": self.amazon.marketplace_id.id, "seller_sku": sku,
+            "name": sku, "currency_id": self.amazon.marketplace_id.currency_id.id, "fulfillment_channel": "amazon",
+            "product_id": product.id,
+        })
+
+    # ------------------------------------------------------------------ after a sale
+
+    def test_sale_with_toggle_on_sends_available_quantity(self):
+        self.amazon.update_stock_on_amazon = True
+        self._put_stock(self.product_mug, 10)
+        self._put_stock(self.product_tee, 4)
+        order = self._make_order([{"sku": "MUG-01", "quantity": 2, "unit_price": "199.00"}])
+        self._sync()
+
+        self.assertEqual(self._amazon_qty("MUG-01"), 8, "10 on hand, 2 reserved by the Amazon sale")
+        self.assertEqual(len(self._patches()), 1, "only the product sold is sent")
+        self.assertEqual(self._amazon_qty("TEE-02"), 10)
+        request = self._patches("MUG-01")[0]
+        self.assertEqual(request.status, 200)
+        self.assertEqual(request.body, {
+            "productType": "PRODUCT",
+            "patches": [{"op": "merge", "path": "/attributes/fulfillment_availability",
+                         "value": [{"fulfillment_channel_code": "DEFAULT", "quantity": 8}]}],
+        })
+        listing = self._listing("MUG-01")
+        self.assertEqual((listing.stock_sent_qty, listing.stock_push_state, listing.quantity), (8, "done", 8))
+        self.assertTrue(listing.stock_sent_date)
+        self.assertFalse(listing.stock_push_error)
+        self.assertFalse(self._queued())
+
+        # Shipping it: on hand 8, reserved 0, still 8 available: Amazon already has it, nothing is sent.
+        self._update_order(order["orderId"], status="SHIPPED")
+        self._sync()
+        picking = self._amazon_order(order["orderId"]).sale_order_id.picking_ids
+        self.assertEqual(picking.state, "done")
+        self.assertEqual(len(self._patches()), 1)
+        self.assertEqual(self._amazon_qty("MUG-01"), 8)
+        self.assertFalse(self._queued())
+
+    def test_sale_with_toggle_off_sends_nothing(self):
+        self.assertFalse(self.amazon.update_stock_on_amazon)
+        self._put_stock(self.product_mug, 10)
+        order = self._make_order([{"sku": "MUG-01", "quantity": 2, "unit_price": "199.00"}])
+        self._sync()
+        self.assertEqual(self._amazon_order(order["orderId"]).state, "imported")
+        self.assertEqual(self._reserved(self.product_mug), 2)
+        self._cron()
+        self.assertFalse(self._patches())
+        self.assertEqual(self._amazon_qty("MUG-01"), 10)
+        self.assertFalse(self._queued())
+        self.assertFalse(self._listing("MUG-01").stock_push_state)
+
+    def test_cancelled_amazon_order_gives_units_back(self):
+        self.amazon.update_stock_on_amazon = True
+        self._put_stock(self.product_mug, 5)
+        order = self._make_order([{"sku": "MUG-01", "quantity": 3, "unit_price": "199.00"}])
+        self._sync()
+        self.assertEqual(self._amazon_qty("MUG-01"), 2)
+        self._update_order(order["orderId"], status="CANCELLED")
+        self._sync()
+        self.assertEqual(self._amazon_order(order["orderId"]).state, "cancelled")
+        self.assertEqual(self._amazon_qty("MUG-01"), 5)
+        self.assertEqual(len(self._patches("MUG-01")), 2)
+
+    # ------------------------------------------------------------------ never sent
+
+    def test_fba_listing_and_fba_sales_untouched(self):
+        self.amazon.write({"update_stock_on_amazon": True, "push_stock_on_any_change": True})
+        cup = self._product("CUP-00", "Vaso", mapped=True)
+        self._listing("CUP-00").unlink()
+        fba = self._fba_listing("CUP-FBA", cup)
+        self.sim.add_listing(sku="CUP-FBA", quantity=30, fulfillment="AFN")
+        self._change_stock(cup, 5)
+        self._change_stock(cup, 7, self.fba_location)
+        self._change_stock(self.product_mug, 7, self.fba_location)
+        # an FBA sale of a merchant SKU's product leaves the fulfillment warehouse: the merchant quantity stays
+        self._make_order([{"sku": "MUG-01", "quantity": 3, "unit_price": "150.00"}],
+                         fulfilled_by="AMAZON", status="SHIPPED")
+        self._sync()
+        self.assertEqual(self._on_hand(self.product_mug, self.fba_location), 4)
+        self._cron()
+        self.assertFalse(self._patches(), "FBA stock moves send nothing")
+
+        self._push_now()
+        self.assertFalse(self._patches("CUP-FBA"), "an FBA listing is never patched")
+        self.assertEqual(self._amazon_qty("CUP-FBA"), 30)
+        self.assertEqual(self.sim.get_listing("CUP-FBA")["fulfillmentAvailability"][0]["fulfillmentChannelCode"],
+                         "AMAZON_NA")
+        self.assertFalse(fba.stock_push_state)
+        self.assertIn("Fulfillment by Amazon", fba.stock_push_blocked)
+        self.assertEqual(self._amazon_qty("MUG-01"), 0, "the merchant warehouse has no mug")
+        self.assertFalse(self._queued())
+
+    def test_sold_both_ways_is_marked_and_not_sent(self):
+        self.amazon.update_stock_on_amazon = True
+        self._fba_listing("MUG-01-FBA", self.product_mug)
+        self._put_stock(self.product_mug, 10)
+        self._put_stock(self.product_tee, 6)
+        self._make_order([{"sku": "MUG-01", "quantity": 1, "unit_price": "199.00"},
+                          {"sku": "TEE-02", "quantity": 1, "unit_price": "349.50"}])
+        self._sync()
+        self.assertFalse(self._patches("MUG-01"))
+        self.assertEqual(self._amazon_qty("MUG-01"), 10)
+        self.assertEqual(self._amazon_qty("TEE-02"), 5, "the other product of the sale is sent")
+        mug = self._listing("MUG-01")
+        self.assertTrue(mug.stock_both_ways)
+        self.assertIn("MUG-01-FBA", mug.stock_push_blocked)
+        self.assertIn("Sold both ways", mug.stock_push_blocked)
+        self.assertFalse(self._listing("TEE-02").stock_both_ways)
+        both = self.env["amazon.listing"].search([("account_id", "=", self.amazon.id),
+                                                  ("stock_both_ways", "=", True)])
+        self.assertEqual(both, mug)
+        self.assertFalse(self._queued())
+
+    def test_unmapped_listing_not_sent(self):
+        self.amazon.write({"update_stock_on_amazon": True})
+        self._listing("TEE-02").product_id = False
+        self._put_stock(self.product_tee, 3)
+        result = self._push_now()
+        self.assertFalse(self._patches("TEE-02"))
+        self.assertEqual(self._amazon_qty("TEE-02"), 10)
+        self.assertIn("Not mapped", self._listing("TEE-02").stock_push_blocked)
+        self.assertEqual(result["params"]["type"], "success")
+
+    def test_send_selected_listings_now(self):
+        """The listing's button: toggles off, only the selected merchant listing is sent."""
+        self._put_stock(self.product_tee, 3)
+        self._put_stock(self.product_mug, 9)
+        self._listing("TEE-02").action_push_stock()
+        self.assertEqual([unquote(r.path).rsplit("/", 1)[1] for r in self._patches()], ["TEE-02"])
+        self.assertEqual(self._amazon_qty("TEE-02"), 3)
+        self.assertEqual(self._amazon_qty("MUG-01"), 10)
+        self.assertEqual(self.amazon.stock_last_sent_date, self._listing("TEE-02").stock_sent_date)
+
+    # ------------------------------------------------------------------ efficient and ordered
+
+    def test_changes_coalesced_into_one_call(self):
+        self.amazon.write({"update_stock_on_amazon": True, "push_stock_on_any_change": True})
+        self._change_stock(self.product_mug, 10)
+        self._change_stock(self.product_mug, 5)
+        self._receive(self.product_mug, 4)
+        self._change_stock(self.product_mug, -2)
+        listing = self._listing("MUG-01")
+        self.assertEqual(self._queued(listing), 4, "one pending row per committed change")
+        self.assertTrue(listing.stock_push_pending)
+        self.assertEqual(self.env["amazon.listing"].search([("stock_push_pending", "=", True)]), listing)
+        self._cron()
+        self.assertEqual(self.sim.count(operation=PATCH), 1)
+        self.assertEqual(self._amazon_qty("MUG-01"), 17)
+        self.assertFalse(self._queued())
+        self.assertFalse(listing.stock_push_pending)
+
+    def test_unchanged_quantity_not_sent_again(self):
+        self.amazon.write({"update_stock_on_amazon": True, "push_stock_on_any_change": True})
+        self._change_stock(self.product_mug, 6)
+        self._cron()
+        self.assertEqual(len(self._patches("MUG-01")), 1)
+        self._change_stock(self.product_mug, 1)
+        self._change_stock(self.product_mug, -1)
+        self._cron()
+        self.assertEqual(len(self._patches("MUG-01")), 1, "Amazon already has 6")
+        self.assertFalse(self._queued())
+        # A listings import saw another quantity on Amazon since (changed on Seller Central): sent again.
+        listing = self._listing("MUG-01")
+        listing.write({"quantity": 9, "synced_date": fields.Datetime.add(listing.stock_sent_date, seconds=1)})
+        self._change_stock(self.product_mug, 0.5)
+        self._cron()
+        self.assertEqual(len(self._patches("MUG-01")), 2)
+        self.assertEqual(self._amazon_qty("MUG-01"), 6)
+
+    def test_failed_push_retried_and_last_change_wins(self):
+        self.amazon.write({"update_stock_on_amazon": True, "push_stock_on_any_change": True})
+        self._change_stock(self.product_mug, 10)
+        self.sim.inject_fault(PATCH, "5xx", times=50)
+        self._cron()
+        listing = self._listing("MUG-01")
+        self.assertEqual(listing.stock_push_state, "retry")
+        self.assertIn("503", listing.stock_push_error)
+        self.assertEqual(listing.stock_push_attempts, 1)
+        self.assertGreater(listing.stock_push_next_date, fields.Datetime.now())
+        self.assertEqual(self._amazon_qty("MUG-01"), 10)
+        self.assertEqual(self._queued(listing), 1, "the change waits")
+        self.assertIn("503", self.amazon.stock_push_message)
+        self.assertEqual(self.amazon.stock_push_failed_count, 1)
+
+        # More changes meanwhile; the next attempt is not due yet: nothing is sent.
+        self._change_stock(self.product_mug, -3)
+        self._change_stock(self.product_mug, -4)
+        self.sim.clear_faults()
+        calls = self.sim.count(operation=PATCH)
+        self._cron()
+        self.assertEqual(self.sim.count(operation=PATCH), calls, "backoff respected")
+
+        listing.stock_push_next_date = fields.Datetime.subtract(fields.Datetime.now(), minutes=1)
+        self._cron()
+        self.assertEqual(self.sim.count(operation=PATCH), calls + 1, "one call for the three changes")
+        self.assertEqual(self._amazon_qty("MUG-01"), 3, "the quantity of the last change")
+        self.assertEqual((listing.stock_push_state, listing.stock_sent_qty), ("done", 3))
+        self.assertFalse(listing.stock_push_error)
+        self.assertFalse(listing.stock_push_next_date)
+        self.assertEqual(listing.stock_push_attempts, 0)
+        self.assertFalse(self._queued())
+        self.assertFalse(self.amazon.stock_push_message)
+
+    # ------------------------------------------------------------------ quantities
+
+    def test_buffer_applied(self):
+        self.amazon.write({"update_stock_on_amazon": True, "stock_buffer": 3})
+        self._put_stock(self.product_mug, 10)
+        self._put_stock(self.product_tee, 2)
+        self._push_now()
+        self.assertEqual(self._amazon_qty("MUG-01"), 7)
+        self.assertEqual(self._amazon_qty("TEE-02"), 0, "never below zero")
+        # a new buffer changes every quantity: all are sent again
+        self.amazon.stock_buffer = 1
+        self.assertEqual(self._queued(), 3)
+        self._push()
+        self.assertEqual(self._amazon_qty("MUG-01"), 9)
+        self.assertEqual(self._amazon_qty("TEE-02"), 1)
+
+    def test_negative_fractional_and_reserved_stock(self):
+        self.amazon.write({"update_stock_on_amazon": True})
+        shelf = self.env["stock.location"].create({"name": "Shelf", "location_id": self.stock_location.id})
+        self._put_stock(self.product_mug, 5.75)
+        self._put_stock(self.product_mug, 2, shelf)  # children of the stock location count
+        self._put_stock(self.product_mug, 40, self.fba_location)  # another warehouse does not
+        self._put_stock(self.product_tee, -4)
+        self._put_stock(self.product_cap, 3)
+        self.env["stock.quant"]._update_reserved_quantity(self.product_cap, self.stock_location, 1)
+        self._push_now()
+        self.assertEqual(self._amazon_qty("MUG-01"), 7, "7.75 rounded down")
+        self.assertEqual(self._amazon_qty("TEE-02"), 0, "negative stock sends 0")
+        self.assertEqual(self._amazon_qty("CAP-03"), 2, "on hand minus reserved")
+
+    # ------------------------------------------------------------------ beyond the original
+
+    def test_second_toggle_triggers_on_receipt_only_when_on(self):
+        self.amazon.update_stock_on_amazon = True
+        self.assertFalse(self.amazon.push_stock_on_any_change, "off by default")
+        self._receive(self.product_mug, 5)
+        self._cron()
+        self.assertFalse(self._patches())
+        self.assertFalse(self._queued())
+        self.assertEqual(self._amazon_qty("MUG-01"), 10)
+
+        self.amazon.push_stock_on_any_change = True
+        self._receive(self.product_mug, 3)
+        self._cron()
+        self.assertEqual(len(self._patches()), 1)
+        self.assertEqual(self._amazon_qty("MUG-01"), 8)
+
+    def test_refused_patch_marks_only_that_listing(self):
+        self.amazon.update_stock_on_amazon = True
+        with self.sim.state.lock:
+            del self.sim.state.listings["MUG-01"]  # gone from Amazon
+        self.sim.add_listing(sku="TEE-02", quantity=12, fulfillment="AFN")  # Amazon fulfils it now
+        for product in (self.product_mug, self.product_tee, self.product_cap):
+            self._put_stock(product, 4)
+        notification = self._push_now()
+        self.assertEqual(notification["params"]["type"], "warning")
+
+        mug, tee, cap = (self._listing(sku) for sku in ("MUG-01", "TEE-02", "CAP-03"))
+        self.assertEqual(mug.stock_push_state, "refused")
+        self.assertIn("MUG-01", mug.stock_push_error)
+        self.assertIn("does not exist", mug.stock_push_error, "Amazon's reason")
+        self.assertTrue(mug.stock_push_next_date)
+        self.assertEqual(tee.stock_push_state, "refused")
+        self.assertIn("Amazon fulfils this SKU", tee.stock_push_error)
+        self.assertEqual(self._amazon_qty("TEE-02"), 12)
+        self.assertEqual((cap.stock_push_state, self._amazon_qty("CAP-03")), ("done", 4), "the others go on")
+        self.assertFalse(cap.stock_push_error)
+        self.assertEqual(self.amazon.stock_push_failed_count, 2)
+        self.assertEqual(self._queued(), 2, "the refused ones are tried again later")
+
+    def test_product_type_learned_when_generic_type_refused(self):
+        self.amazon.update_stock_on_amazon = True
+        self.sim.add_listing(sku="MUG-01", quantity=10, product_type="DRINKING_CUP")
+        original = handlers.HANDLERS[PATCH]
+
+        def strict_patch(sim, call):
+            """Amazon refusing the generic product type for this listing."""
+            if call.body.get("productType") != "DRINKING_CUP" and unquote(call.path).endswith("/MUG-01"):
+                return 200, {"sku": "MUG-01", "status": "INVALID", "submissionId": "x1", "issues": [
+                    {"code": "4000003", "message": "The product type is invalid for this SKU.",
+                     "severity": "ERROR", "categories": ["INVALID_ATTRIBUTE"]}]}
+            return original(sim, call)
+
+        self._put_stock(self.product_mug, 6)
+        with patch.dict(handlers.HANDLERS, {PATCH: strict_patch}):
+            self._push_now()
+            listing = self._listing("MUG-01")
+            self.assertEqual(listing.amazon_product_type, "DRINKING_CUP")
+            self.assertEqual((listing.stock_push_state, self._amazon_qty("MUG-01")), ("done", 6))
+            self.assertEqual(len(self._patches("MUG-01")), 2)
+            self.assertEqual(self.sim.count(operation="getListingsItem"), 1)
+            # next time the known product type goes first
+            self._put_stock(self.product_mug, 1)
+            self._account()._enqueue_stock_push(self.product_mug)
+            self._push()
+            self.assertEqual(self._amazon_qty("MUG-01"), 7)
+            self.assertEqual(len(self._patches("MUG-01")), 3)
+            self.assertEqual(self.sim.count(operation="getListingsItem"), 1)

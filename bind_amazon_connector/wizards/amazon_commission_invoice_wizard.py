@@ -1,0 +1,363 @@
+"""Load Amazon's commission invoice (CFDI 4.0): the article's "create an expense loading the CFDI and register
+its payment with the account of the integration"."""
+import base64
+import binascii
+import unicodedata
+from decimal import Decimal
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError
+
+from ..models.amazon_cfdi import TAX_IEPS, TAX_ISR, TAX_IVA, CfdiError, check_totals, normalize_rfc, parse_cfdi
+from ..models.amazon_settlement import norm
+
+#: Words of Amazon Mexico's CFDI concepts -> the Amazon fee type whose account books them.
+CONCEPT_WORDS = [
+    ("referencia", "Commission"), ("comision", "Commission"), ("cierre", "VariableClosingFee"),
+    ("logistica", "FBAPerUnitFulfillmentFee"), ("cumplimiento", "FBAPerUnitFulfillmentFee"),
+    ("almacen", "FBAStorageFee"), ("envio", "ShippingLabel"), ("guia", "ShippingLabel"),
+    ("publicidad", "ProductAdsPayment"), ("anuncio", "ProductAdsPayment"), ("patrocinad", "ProductAdsPayment"),
+    ("suscripcion", "Subscription"), ("mensualidad", "Subscription"), ("retiro", "FBARemovalFee"),
+    ("eliminacion", "FBADisposalFee"),
+]
+
+
+class AmazonCommissionInvoiceWizard(models.TransientModel):
+    _name = "amazon.commission.invoice.wizard"
+    _description = "Load an Amazon Commission Invoice (CFDI)"
+
+    account_id = fields.Many2one(
+        "amazon.account", string="Connection", required=True,
+        default=lambda self: self.env["amazon.account"].search([("company_id", "in", self.env.companies.ids)],
+                                                               limit=1),
+        help="Its account pays the invoice; its settlements hold the fee bills the CFDI can match.",
+    )
+    company_id = fields.Many2one(related="account_id.company_id")
+    settlement_id = fields.Many2one(
+        "amazon.settlement", string="Settlement", domain="[('account_id', '=', account_id)]",
+        help="The settlement whose fees the invoice covers. Empty: any fee bill of the connection with the "
+        "same totals.",
+    )
+    xml_file = fields.Binary(string="CFDI (XML)", required=True, attachment=False)
+    xml_filename = fields.Char()
+    pdf_file = fields.Binary(string="PDF", attachment=False)
+    pdf_filename = fields.Char()
+
+    # preview of what was read
+    error = fields.Text(compute="_compute_preview")
+    cfdi_uuid = fields.Char(string="Fiscal Folio (UUID)", compute="_compute_preview")
+    issuer = fields.Char(compute="_compute_preview")
+    receiver = fields.Char(compute="_compute_preview")
+    cfdi_date = fields.Datetime(string="Date", compute="_compute_preview")
+    cfdi_currency = fields.Char(string="Currency", compute="_compute_preview")
+    subtotal = fields.Float(compute="_compute_preview", digits=(16, 2))
+    iva_transferred = fields.Float(string="IVA transferred", compute="_compute_preview", digits=(16, 2))
+    iva_withheld = fields.Float(string="IVA withheld", compute="_compute_preview", digits=(16, 2))
+    isr_withheld = fields.Float(string="ISR withheld", compute="_compute_preview", digits=(16, 2))
+    total = fields.Float(compute="_compute_preview", digits=(16, 2))
+    concepts = fields.Text(compute="_compute_preview")
+    match_move_id = fields.Many2one("account.move", string="Matching fee bill", compute="_compute_preview",
+                                    help="The fee bill the CFDI will be attached to; empty: a new bill is created.")
+
+    @api.depends("xml_file", "account_id", "settlement_id")
+    def _compute_preview(self):
+        for wizard in self:
+            values = dict.fromkeys(
+                ("error", "cfdi_uuid", "issuer", "receiver", "cfdi_date", "cfdi_currency", "concepts"), False)
+            values.update(dict.fromkeys(("subtotal", "iva_transferred", "iva_withheld", "isr_withheld", "total"), 0.0))
+            values["match_move_id"] = False
+            if wizard.xml_file and wizard.account_id:
+                try:
+                    cfdi = wizard._read_cfdi()
+                except UserError as exc:
+                    values["error"] = exc.args[0]
+                else:
+                    values.update({
+                        "cfdi_uuid": cfdi.uuid,
+                        "issuer": f"{cfdi.issuer_name or ''} ({cfdi.issuer_rfc})",
+                        "receiver": f"{cfdi.receiver_name or ''} ({cfdi.receiver_rfc})",
+                        "cfdi_date": cfdi.date,
+                        "cfdi_currency": cfdi.currency,
+                        "subtotal": float(cfdi.subtotal - cfdi.discount),
+                        "iva_transferred": float(cfdi.iva_transferred),
+                        "iva_withheld": float(cfdi.iva_withheld),
+                        "isr_withheld": float(cfdi.isr_withheld),
+                        "total": float(cfdi.total),
+                        "concepts": "\n".join(
+                            f"{c.quantity.normalize():f} x {c.description}: {c.amount:.2f}" for c in cfdi.concepts),
+                        "match_move_id": wizard._find_matching_bill(cfdi).id,
+                    })
+            wizard.update(values)
+
+    # ------------------------------------------------------------------ reading and checking
+
+    def _decoded(self, field_name):
+        try:
+            return base64.b64decode(self[field_name] or b"", validate=False)
+        except (binascii.Error, ValueError) as exc:
+            raise UserError(self.env._("The file could not be read.")) from exc
+
+    def _read_cfdi(self):
+        """The parsed CFDI, or UserError with the reason it is refused. Creates nothing."""
+        self.ensure_one()
+        _ = self.env._
+        try:
+            cfdi = parse_cfdi(self._decoded("xml_file"))
+        except CfdiError as exc:
+            messages = {
+                "not_xml": _("The file is not an XML file: a CFDI is the .xml file, not its PDF."),
+                "not_cfdi": _("The XML file is not a CFDI (its root element is %s, not cfdi:Comprobante).",
+                              exc.params.get("root", "?")),
+                "not_cfdi40": _("The file is a CFDI version %s: only CFDI 4.0 is accepted.",
+                                exc.params.get("version", "?")),
+                "no_stamp": _("The CFDI has no TimbreFiscalDigital (fiscal stamp with its UUID): it was not "
+                              "stamped by the SAT and cannot be recorded."),
+                "bad_value": _("The CFDI is malformed: %s.", exc.args[0]),
+            }
+            raise UserError(messages.get(exc.code, str(exc))) from exc
+        company_rfc = normalize_rfc(self.account_id.company_id.vat)
+        if not company_rfc:
+            raise UserError(_("Set the RFC (tax id) of %s before loading CFDI: it is compared with the receiver "
+                              "of the invoice.", self.account_id.company_id.name))
+        if cfdi.receiver_rfc != company_rfc:
+            raise UserError(_(
+                "The CFDI is addressed to the RFC %(receiver)s, not to %(company)s (%(rfc)s).",
+                receiver=cfdi.receiver_rfc, company=self.account_id.company_id.name, rfc=company_rfc))
+        if cfdi.voucher_type not in ("I", "E"):
+            raise UserError(_(
+                "The CFDI is of type %s: only invoices (I) and credit notes (E) can be recorded as Amazon bills.",
+                cfdi.voucher_type or "?"))
+        existing = self.env["account.move"].sudo().search([("amazon_cfdi_uuid", "=ilike", cfdi.uuid)], limit=1)
+        if existing:
+            raise UserError(_("The CFDI %(uuid)s is already recorded on %(move)s (%(company)s).",
+                              uuid=cfdi.uuid, move=existing.display_name, company=existing.company_id.name))
+        problems = check_totals(cfdi)
+        if problems:
+            raise UserError(_("The concepts of the CFDI do not add up to its totals:\n%s",
+                              "\n".join(self._problem_text(code, params) for code, params in problems)))
+        currency = self.env["res.currency"].with_context(active_test=False).search([("name", "=", cfdi.currency)],
+                                                                                   limit=1)
+        if not currency:
+            raise UserError(_("The currency %s of the CFDI is unknown.", cfdi.currency))
+        return cfdi
+
+    def _problem_text(self, code, params):
+        _ = self.env._
+        texts = {
+            "concept_amount": lambda p: _(
+                "concept %(index)s (%(description)s): Importe %(amount)s is not quantity x unit price (%(expected)s)",
+                **p),
+            "subtotal": lambda p: _("SubTotal %(declared)s, but the concepts add up to %(computed)s", **p),
+            "discount": lambda p: _("Descuento %(declared)s, but the concepts' discounts add up to %(computed)s",
+                                    **p),
+            "transferred": lambda p: _("transferred taxes %(declared)s, but the concepts' add up to %(computed)s",
+                                       **p),
+            "withheld": lambda p: _("withheld taxes %(declared)s, but the concepts' add up to %(computed)s", **p),
+            "total": lambda p: _("Total %(declared)s, but SubTotal - Descuento + taxes is %(computed)s", **p),
+        }
+        return "- " + texts[code](params) if code in texts else f"- {code}"
+
+    def _move_type(self, cfdi):
+        return "in_refund" if cfdi.voucher_type == "E" else "in_invoice"
+
+    def _candidate_bills(self, cfdi):
+        domain = [
+            ("amazon_fee_bill", "=", True),
+            ("amazon_cfdi_uuid", "=", False),
+            ("state", "in", ("draft", "posted")),
+            ("move_type", "=", self._move_type(cfdi)),
+            ("company_id", "=", self.account_id.company_id.id),
+            ("currency_id.name", "=", cfdi.currency),
+        ]
+        if self.settlement_id:
+            domain.append(("amazon_settlement_id", "=", self.settlement_id.id))
+        else:
+            domain.append(("amazon_settlement_id.account_id", "=", self.account_id.id))
+        return self.env["account.move"].search(domain, order="invoice_date, id")
+
+    def _find_matching_bill(self, cfdi):
+        """A fee bill of the settlement (or connection) with the CFDI's total, from the CFDI's issuer."""
+        for bill in self._candidate_bills(cfdi):
+            partner_rfc = normalize_rfc(bill.partner_id.commercial_partner_id.vat)
+            if partner_rfc and partner_rfc != cfdi.issuer_rfc:
+                continue
+            if bill.currency_id.compare_amounts(bill.amount_total, float(cfdi.total)) == 0:
+                return bill
+        return self.env["account.move"]
+
+    # ------------------------------------------------------------------ creating the bill
+
+    def _issuer_partner(self, cfdi):
+        account = self.account_id
+        Partner = self.env["res.partner"]
+        amazon = account.amazon_partner_id
+        if amazon and normalize_rfc(amazon.vat) == cfdi.issuer_rfc:
+            return amazon
+        for partner in Partner.search([
+            ("vat", "ilike", cfdi.issuer_rfc), ("parent_id", "=", False),
+            ("company_id", "in", (False, account.company_id.id)),
+        ]):
+            if normalize_rfc(partner.vat) == cfdi.issuer_rfc:
+                return partner
+        return Partner.create({
+            "name": cfdi.issuer_name or cfdi.issuer_rfc,
+            "vat": cfdi.issuer_rfc,
+            "is_company": True,
+            "country_id": self.env.ref("base.mx").id,
+            "supplier_rank": 1,
+        })
+
+    def _find_tax(self, cfdi_tax, withheld):
+        """The company's purchase tax for a CFDI tax (IVA 16 %, IVA 0 %, exempt, withheld IVA or ISR)."""
+        company = self.account_id.company_id
+        Tax = self.env["account.tax"]
+        domain = [
+            *Tax._check_company_domain(company), ("type_tax_use", "=", "purchase"), ("amount_type", "=", "percent"),
+            ("price_include", "=", False),
+        ]
+        rate = (cfdi_tax.rate or Decimal(0)) * 100
+        amount = -rate if withheld else rate
+        tax_type = {TAX_IVA: "iva", TAX_ISR: "isr", TAX_IEPS: "ieps"}.get(cfdi_tax.tax)
+        candidates = Tax.search(domain)
+        exempt = cfdi_tax.factor == "Exento"
+        for tax in candidates:
+            if abs(tax.amount - float(amount)) > 0.0001:
+                continue
+            if "l10n_mx_tax_type" in tax._fields and tax_type and tax.l10n_mx_tax_type \
+                    and tax.l10n_mx_tax_type != tax_type:
+                continue
+            if "l10n_mx_factor_type" in tax._fields and tax.l10n_mx_factor_type:
+                if exempt != (tax.l10n_mx_factor_type == "Exento"):
+                    continue
+            return tax
+        raise UserError(self.env._(
+            "No purchase tax of %(rate)s%% for %(tax)s %(kind)s exists in %(company)s: create it, then load the "
+            "CFDI again.",
+            rate=f"{amount:g}", tax=cfdi_tax.name,
+            kind=self.env._("withheld") if withheld else self.env._("transferred"), company=company.name))
+
+    def _concept_account(self, concept):
+        """Expense account of a concept: the fee type whose label or Amazon name the description mentions
+        (Amazon Mexico describes its fees in Spanish: "Tarifa por referencia", "Tarifas de logística"...),
+        else the referral commission's."""
+        account = self.account_id
+        text = norm(unicodedata.normalize("NFKD", concept.description or "").encode("ascii", "ignore").decode())
+        fees = account.fee_account_ids
+        for fee in fees:
+            if fee.name and norm(fee.name) in text or any(key in text for key in fee._keys()):
+                return fee.expense_account_id
+        for word, amazon_type in CONCEPT_WORDS:
+            if word in text:
+                fee = account._fee_account_for(amazon_type)
+                if fee:
+                    return fee.expense_account_id
+        commission = account._fee_account_for("Commission") or fees[:1]
+        if commission:
+            return commission.expense_account_id
+        raise UserError(self.env._("Set the fee accounts of the connection %s first.", account.name))
+
+    def _prepare_bill_vals(self, cfdi, partner, currency):
+        lines = []
+        for concept in cfdi.concepts:
+            taxes = self.env["account.tax"]
+            for tax in concept.transferred:
+                taxes |= self._find_tax(tax, withheld=False)
+            for tax in concept.withheld:
+                taxes |= self._find_tax(tax, withheld=True)
+            discount = float(concept.discount / concept.amount * 100) if concept.amount and concept.discount else 0.0
+            name = concept.description
+            if concept.product_code:
+                name = f"[{concept.product_code}] {name}"
+            lines.append(Command.create({
+                "name": name,
+                "quantity": float(concept.quantity),
+                "price_unit": float(concept.unit_price),
+                "discount": discount,
+                "account_id": self._concept_account(concept).id,
+                "tax_ids": [Command.set(taxes.ids)],
+            }))
+        return {
+            "move_type": self._move_type(cfdi),
+            "partner_id": partner.id,
+            "company_id": self.account_id.company_id.id,
+            "currency_id": currency.id,
+            "invoice_date": cfdi.date.date(),
+            "ref": cfdi.reference,
+            "amazon_settlement_id": self.settlement_id.id or False,
+            "invoice_line_ids": lines,
+        }
+
+    def _attach(self, move):
+        Attachment = self.env["ir.attachment"]
+        attachments = Attachment.create({
+            "name": self.xml_filename or f"{move.amazon_cfdi_uuid}.xml",
+            "raw": self._decoded("xml_file"),
+            "mimetype": "application/xml",
+            "res_model": "account.move",
+            "res_id": move.id,
+        })
+        if self.pdf_file:
+            pdf = Attachment.create({
+                "name": self.pdf_filename or f"{move.amazon_cfdi_uuid}.pdf",
+                "raw": self._decoded("pdf_file"),
+                "mimetype": "application/pdf",
+                "res_model": "account.move",
+                "res_id": move.id,
+            })
+            attachments |= pdf
+            move.message_main_attachment_id = pdf
+        elif not move.message_main_attachment_id:
+            move.message_main_attachment_id = attachments[:1]
+        return attachments
+
+    def action_confirm(self):
+        """Record the CFDI: match the settlement's fee bill or create the bill, post it, pay it from the
+        connection's account, attach the XML and PDF."""
+        self.ensure_one()
+        account = self.account_id
+        if not account.journal_id:
+            raise UserError(self.env._("Choose the account (bank or cash journal) of the connection %s first: it "
+                                       "pays the commission invoice.", account.name))
+        cfdi = self._read_cfdi()
+        if self.pdf_file and not self._decoded("pdf_file").startswith(b"%PDF"):
+            raise UserError(self.env._("The PDF file is not a PDF."))
+        currency = self.env["res.currency"].with_context(active_test=False).search([("name", "=", cfdi.currency)],
+                                                                                   limit=1)
+        bill = self._find_matching_bill(cfdi)
+        matched = bool(bill)
+        if bill:
+            vals = {"amazon_cfdi_uuid": cfdi.uuid}
+            if bill.state == "draft":
+                vals.update({"invoice_date": cfdi.date.date(), "ref": cfdi.reference})
+            bill.write(vals)
+        else:
+            # in a savepoint: a bill that does not come out at the CFDI's total leaves nothing behind
+            with self.env.cr.savepoint():
+                partner = self._issuer_partner(cfdi)
+                bill = self.env["account.move"].create({
+                    **self._prepare_bill_vals(cfdi, partner, currency), "amazon_cfdi_uuid": cfdi.uuid,
+                })
+                if currency.compare_amounts(bill.amount_total, float(cfdi.total)) != 0:
+                    raise UserError(self.env._(
+                        "The bill computed from the CFDI totals %(odoo)s but the CFDI says %(cfdi)s: check the "
+                        "taxes of the company (nothing was recorded).",
+                        odoo=f"{bill.amount_total:.2f}", cfdi=f"{cfdi.total:.2f}"))
+        if bill.state == "draft":
+            bill.action_post()
+        attachments = self._attach(bill)
+        date = (self.settlement_id or bill.amazon_settlement_id).deposit_date or cfdi.date.date()
+        if bill.payment_state not in ("paid", "in_payment", "reversed"):
+            account.sudo().with_company(account.company_id)._pay_moves(bill, date=date, memo=bill.ref)
+        bill.message_post(
+            body=self.env._("Amazon CFDI %(uuid)s loaded (%(how)s).", uuid=cfdi.uuid,
+                            how=self.env._("matched the fee bill of the settlement") if matched
+                            else self.env._("bill created from the CFDI")),
+            attachment_ids=attachments.ids,
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "account.move",
+            "res_id": bill.id,
+            "view_mode": "form",
+            "target": "current",
+        }

@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Listings import benchmark (issue #4), for `make bench`.
+
+Prints:
+  listings_10k_seconds: X              first import of a 10,000-row report (request, poll, download, import)
+  listings_rss_ratio_50k_vs_10k: X     peak resident memory of the import, 50,000 rows / 10,000 rows
+  listings_reimport_writes: N          rows written by a second import of the same 10,000-row report
+and a few more informative lines (listings_50k_seconds, listings_*_peak_rss_mb, ...).
+
+How: a database copied from the test template gets the addon; this process hosts the SP-API simulator
+(so its memory is not counted) serving generated Windows-1252 reports; each size is measured in its own
+`odoo-bin shell` process (bind_amazon_connector/tests/bench_listings.py), whose peak RSS is reset right
+before the import.
+
+Usage: python3 tools/bench_listings.py [--sizes 10000,50000] [--keep-db]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+TOOLS = Path(__file__).resolve().parent
+sys.path.insert(0, str(TOOLS))
+import dev  # noqa: E402
+
+DB = "bac_bench_listings"
+REPORT_TYPE = "GET_MERCHANT_LISTINGS_ALL_DATA"
+
+
+def ensure_venv_python():
+    """Re-run with the project's virtualenv (the simulator needs its packages)."""
+    if Path(sys.prefix).resolve() != dev.VENV.resolve() and dev.PY.exists() and not os.environ.get("BENCH_REEXEC"):
+        os.environ["BENCH_REEXEC"] = "1"
+        os.execv(str(dev.PY), [str(dev.PY), __file__, *sys.argv[1:]])  # noqa: S606 - our own script
+
+
+def load_listing_common():
+    """tests/listing_common.py without importing the tests package (which needs Odoo)."""
+    import importlib.util
+
+    path = dev.REPO / dev.ADDON / "tests" / "listing_common.py"
+    spec = importlib.util.spec_from_file_location(f"{dev.ADDON}.tests.listing_common", path)
+    module = importlib.util.module_from_spec(spec)
+    module.__package__ = f"{dev.ADDON}.tests"
+    spec.loader.exec_module(module)
+    return module
+
+
+def odoo_shell(conf, env_vars):
+    script = ("from odoo.addons.bind_amazon_connector.tests.bench_listings import main\n"
+              "main(env)\n")
+    res = subprocess.run(
+        [dev.PY, dev.ODOO_SRC / "odoo-bin", "shell", "-c", conf, "-d", DB, "--no-http", "--log-level=warn"],
+        input=script, text=True, capture_output=True, env={**os.environ, **env_vars}, cwd=dev.REPO,
+    )
+    for line in res.stdout.splitlines():
+        if line.startswith("SLOW_SQL "):
+            dev.say(line)
+        if line.startswith("BENCH_RESULT "):
+            return json.loads(line[len("BENCH_RESULT "):])
+    sys.stderr.write(res.stdout[-5000:] + res.stderr[-5000:])
+    dev.fail(f"the benchmark shell failed ({' '.join(f'{k}={v}' for k, v in env_vars.items())})")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="10000,50000")
+    ap.add_argument("--keep-db", action="store_true")
+    ns, _unknown = ap.parse_known_args()  # `make bench` passes the same arguments to every benchmark
+    sizes = [int(s) for s in ns.sizes.split(",")]
+    ensure_venv_python()
+    sys.path.insert(0, str(dev.REPO))
+    from bind_amazon_connector.spapi.simulator import Simulator
+    iter_report_lines = load_listing_common().iter_report_lines
+
+    dev.ensure_odoo_src()
+    db = dev.ensure_pg()
+    conf = dev.write_conf(db)
+    dev.ensure_template(conf, db, "bac_template")
+    dev.drop_db(conf, DB)
+    dev.run(dev.psql_cmd(db) + ["-d", "postgres", "-c", f'CREATE DATABASE "{DB}" TEMPLATE bac_template OWNER '
+                                f'{dev.DB_USER}'], stdout=subprocess.DEVNULL)
+    dev.say(f"Installing {dev.ADDON} in {DB}")
+    dev.run(dev.odoo_cmd(conf) + ["-d", DB, "-i", dev.ADDON, "--stop-after-init", "--log-level=warn",
+                                  "--http-port", "0"])
+    sim = Simulator(speed=1000.0, validate=False).start()
+    results = {}
+    try:
+        setup = odoo_shell(conf, {"BENCH_ACTION": "setup", "BENCH_SIM_URL": sim.url,
+                                  "BENCH_SIM_TOKEN_URL": sim.token_url})
+        for size in sizes:
+            data = "".join(iter_report_lines(size)).encode("cp1252")
+            sim.set_report_document(REPORT_TYPE, data, content_type="text/plain")
+            del data
+            dev.say(f"Importing a {size}-row listings report")
+            results[size] = odoo_shell(conf, {"BENCH_ACTION": "measure", "BENCH_ROWS": str(size),
+                                              "BENCH_ACCOUNT_ID": str(setup["account_id"])})
+            dev.say(f"  {results[size]}")
+    finally:
+        sim.stop()
+        if not ns.keep_db:
+            dev.drop_db(conf, DB)
+
+    def label(size):
+        return f"{size // 1000}k" if size % 1000 == 0 else str(size)
+
+    small, large = min(sizes), max(sizes)
+    for size in sizes:
+        r = results[size]
+        print(f"listings_{label(size)}_seconds: {r['seconds']:.2f}")
+        print(f"listings_{label(size)}_reimport_seconds: {r['reimport_seconds']:.2f}")
+        print(f"listings_{label(size)}_peak_rss_mb: {r['peak_rss_kb'] / 1024:.1f}")
+        print(f"listings_{label(size)}_rss_growth_mb: {(r['peak_rss_kb'] - r['rss_before_kb']) / 1024:.1f}")
+    if large != small:
+        ratio = results[large]["peak_rss_kb"] / max(results[small]["peak_rss_kb"], 1)
+        print(f"listings_rss_ratio_{label(large)}_vs_{label(small)}: {ratio:.2f}")
+    print(f"listings_reimport_writes: {results[small]['reimport_writes']}")
+    ok = all(r["state"] in ("done", "warning") and r["created"] == r["rows"] for r in results.values())
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""Stock push benchmark (issue #6), for `make bench`.
+
+Prints:
+  stock_patch_calls_per_changed_sku: X   patchListingsItem calls / SKUs whose quantity changed (expected 1.00;
+                                         SKUs whose changes cancel out must get no call)
+  stock_time_vs_usage_plan: X            time to send them / the least time patchListingsItem's usage plan
+                                         allows (5 per second, burst 5), both at the simulator's speed factor
+and a few informative lines (stock_seconds, stock_usage_plan_seconds, stock_unchanged_calls, ...).
+
+How: a database copied from the test template gets the addon; this process hosts the SP-API simulator
+(speed factor --speed: every usage plan runs that many times faster, the client's pacing too); the
+connection's products, listings and stock are created by one `odoo-bin shell`, the stock changes and the
+push (as the scheduled action sends it, a commit per batch) are timed in another
+(bind_amazon_connector/tests/bench_stock.py).
+
+Usage: python3 tools/bench_stock.py [--changed 1000] [--unchanged 200] [--speed 10] [--keep-db]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+TOOLS = Path(__file__).resolve().parent
+sys.path.insert(0, str(TOOLS))
+import dev  # noqa: E402
+
+DB = "bac_bench_stock"
+OPERATION = "patchListingsItem"
+
+
+def ensure_venv_python():
+    """Re-run with the project's virtualenv (the simulator needs its packages)."""
+    if Path(sys.prefix).resolve() != dev.VENV.resolve() and dev.PY.exists() and not os.environ.get("BENCH_REEXEC"):
+        os.environ["BENCH_REEXEC"] = "1"
+        os.execv(str(dev.PY), [str(dev.PY), __file__, *sys.argv[1:]])  # noqa: S606 - our own script
+
+
+def drop_db(conf):
+    subprocess.run([dev.PY, dev.ODOO_SRC / "odoo-bin", "db", "-c", conf, "drop", DB],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+
+
+def odoo_shell(conf, env_vars):
+    script = ("from odoo.addons.bind_amazon_connector.tests.bench_stock import main\n"
+              "main(env)\n")
+    res = subprocess.run(
+        [dev.PY, dev.ODOO_SRC / "odoo-bin", "shell", "-c", conf, "-d", DB, "--no-http", "--log-level=warn"],
+        input=script, text=True, capture_output=True, env={**os.environ, **env_vars}, cwd=dev.REPO,
+    )
+    for line in res.stdout.splitlines():
+        if line.startswith("BENCH_RESULT "):
+            return json.loads(line[len("BENCH_RESULT "):])
+    sys.stderr.write(res.stdout[-5000:] + res.stderr[-5000:])
+    dev.fail(f"the benchmark shell failed ({env_vars.get('BENCH_ACTION')})")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--changed", type=int, default=1000)
+    ap.add_argument("--unchanged", type=int, default=200)
+    ap.add_argument("--speed", type=float, default=10.0,
+                    help="simulator speed factor (usage plans run this many times faster)")
+    ap.add_argument("--keep-db", action="store_true")
+    ns, _other = ap.parse_known_args()  # `make bench` passes the same options to every benchmark
+    ensure_venv_python()
+    sys.path.insert(0, str(dev.REPO))
+    from bind_amazon_connector.spapi.simulator import Simulator
+    from bind_amazon_connector.spapi.usage_plans import USAGE_PLANS
+
+    dev.ensure_odoo_src()
+    db = dev.ensure_pg()
+    conf = dev.write_conf(db)
+    template = getattr(dev, "TEMPLATE_DB", "bac_template")
+    dev.ensure_template(conf, db, template)
+    drop_db(conf)
+    dev.run(dev.psql_cmd(db) + ["-d", "postgres", "-c", f'CREATE DATABASE "{DB}" TEMPLATE "{template}" OWNER '
+                                f'{dev.DB_USER}'], stdout=subprocess.DEVNULL)
+    dev.say(f"Installing {dev.ADDON} in {DB}")
+    dev.run(dev.odoo_cmd(conf) + ["-d", DB, "-i", dev.ADDON, "--stop-after-init", "--log-level=warn",
+                                  "--http-port", "0"])
+    total = ns.changed + ns.unchanged
+    sim = Simulator(speed=ns.speed, validate=False).start()
+    try:
+        for n in range(total):
+            sim.add_listing(sku=f"STK-{n:06d}", quantity=10, check=False)
+        dev.say(f"Creating {total} products with stock and merchant-fulfilled listings")
+        setup = odoo_shell(conf, {"BENCH_ACTION": "setup", "BENCH_SIM_URL": sim.url,
+                                  "BENCH_SIM_TOKEN_URL": sim.token_url, "BENCH_PRODUCTS": str(total)})
+        sim.reset_records()
+        sim.reset_quotas()
+        dev.say(f"Changing the stock of {ns.changed} products ({ns.unchanged} more changes that cancel out), "
+                f"sending to Amazon at {ns.speed:g}x")
+        result = odoo_shell(conf, {"BENCH_ACTION": "measure", "BENCH_ACCOUNT_ID": str(setup["account_id"]),
+                                   "BENCH_CHANGED": str(ns.changed), "BENCH_UNCHANGED": str(ns.unchanged),
+                                   "BENCH_SPEED": str(ns.speed)})
+        dev.say(f"  {result}")
+        calls = sim.count(operation=OPERATION)
+        throttled = sim.count(operation=OPERATION, status=429)
+        unchanged_calls = sum(1 for r in sim.requests if r.operation == OPERATION
+                              and int(r.path.rsplit("-", 1)[1]) >= ns.changed)
+        wrong = [r.path for r in sim.requests if r.operation == OPERATION and r.status == 200
+                 and sim.get_listing(r.path.rsplit("/", 1)[1])["fulfillmentAvailability"][0]["quantity"]
+                 != 10 + 1 + int(r.path.rsplit("-", 1)[1]) % 5]
+    finally:
+        sim.stop()
+        if not ns.keep_db:
+            drop_db(conf)
+
+    plan = USAGE_PLANS[OPERATION]
+    allowed = max(ns.changed - plan.burst, 0) / (plan.rate * ns.speed)
+    print(f"stock_patch_calls_per_changed_sku: {calls / max(ns.changed, 1):.2f}")
+    print(f"stock_time_vs_usage_plan: {result['seconds'] / allowed if allowed else 0:.3f}")
+    print(f"stock_seconds: {result['seconds']:.2f}")
+    print(f"stock_usage_plan_seconds: {allowed:.2f}")
+    print(f"stock_sim_speed: {ns.speed:g}")
+    print(f"stock_unchanged_calls: {unchanged_calls}")
+    print(f"stock_throttled_calls: {throttled}")
+    print(f"stock_wrong_quantities: {len(wrong)}")
+    ok = (calls == ns.changed and not unchanged_calls and not wrong and result.get("sent") == ns.changed
+          and result.get("left") == 0)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
