@@ -2,4 +2,4 @@
 # (plain tests, `python -m bind_amazon_connector.spapi.simulator`); the Odoo parts load only
 # when Odoo imports the addon as odoo.addons.bind_amazon_connector.
 if __name__.startswith("odoo.addons."):
-    from . import controllers, models, wizards  # noqa: F401
+    from . import controllers, models, wizards

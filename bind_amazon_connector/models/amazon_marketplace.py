@@ -8,7 +8,9 @@ class AmazonMarketplace(models.Model):
 
     name = fields.Char(required=True, translate=True)
     sequence = fields.Integer(default=10)
-    marketplace_id = fields.Char(string="Marketplace ID", required=True, help="Amazon's identifier, e.g. A1AM78C64UM0Y8.")
+    marketplace_id = fields.Char(
+        string="Marketplace ID", required=True, help="Amazon's identifier, e.g. A1AM78C64UM0Y8."
+    )
     region = fields.Selection(
         [("NA", "North America"), ("EU", "Europe"), ("FE", "Far East")], required=True, default="NA"
     )

@@ -93,4 +93,4 @@ def main(env):
     else:
         out = measure(env, int(os.environ["BENCH_ACCOUNT_ID"]), int(os.environ["BENCH_CHANGED"]),
                       int(os.environ["BENCH_UNCHANGED"]), float(os.environ["BENCH_SPEED"]))
-    print("BENCH_RESULT " + json.dumps(out))
+    print("BENCH_RESULT " + json.dumps(out))  # pylint: disable=print-used
