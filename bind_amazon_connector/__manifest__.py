@@ -7,7 +7,7 @@
     "website": "https://github.com/bind-amazon-connector/bind_amazon_connector",
     "license": "LGPL-3",
     "depends": ["mail", "sale_management", "sale_stock", "account"],
-    "external_dependencies": {"python": ["sp_api", "requests"]},
+    "external_dependencies": {"python": ["python-amazon-sp-api", "requests"]},
     "data": [
         "security/amazon_security.xml",
         "security/ir.model.access.csv",

@@ -172,10 +172,11 @@ def test_marketplace_participations(demo):
 
 
 def test_scenario_objects_are_checked_on_the_way_in(simulator):
+    if not simulator.validating:
+        pytest.skip("Amazon's SP-API models are absent: the simulator cannot check scenario objects.")
     bad = factory.make_listing("SKU-BAD")
     bad["summaries"][0]["status"] = ["ON_SALE"]
     with pytest.raises(ValueError, match="ON_SALE"):
         simulator.add_listing(item=bad)
-    if simulator.validating:
-        with pytest.raises(ValueError):
-            Simulator({"orders": [{**factory.make_order(items=[{"sku": "A"}]), "createdTime": "yesterday"}]})
+    with pytest.raises(ValueError):
+        Simulator({"orders": [{**factory.make_order(items=[{"sku": "A"}]), "createdTime": "yesterday"}]})

@@ -4,6 +4,7 @@ Idempotent: the connection is created once and its simulator address refreshed o
 Reads BAC_DEMO_SIMULATOR (the simulator's base URL). `env` is provided by odoo-bin shell.
 """
 import os
+from datetime import datetime, timedelta
 
 env = globals()["env"]
 sim_url = os.environ["BAC_DEMO_SIMULATOR"]
@@ -39,7 +40,9 @@ if not account:
         "fba_warehouse_id": fba.id,
         "journal_id": journal.id,
         "user_id": env.ref("base.user_admin").id,
-        "import_start_date": "2020-01-01 00:00:00",
+        # the demo scenario's data is dated in the two weeks before the simulator started
+        "import_start_date": datetime.now() - timedelta(days=15),
+        "finance_start_date": datetime.now() - timedelta(days=15),
     })
     account = env["amazon.account"].create(vals)
 else:

@@ -101,6 +101,7 @@ def ensure_venv():
     stamp = VENV / ".bac-requirements.sha1"
     digest = hashlib.sha1(b"".join(f.read_bytes() for f in requirement_files())).hexdigest()
     if PY.exists() and stamp.exists() and stamp.read_text() == digest:
+        link_odoo_src()
         return
     say(f"Setting up the virtualenv {VENV} (first run or requirements changed; a few minutes)")
     if not PY.exists():
@@ -116,6 +117,18 @@ def ensure_venv():
                 "  apt-get install -y libpq-dev libldap2-dev libsasl2-dev python3-dev gcc"
             )
     stamp.write_text(digest)
+    link_odoo_src()
+
+
+def link_odoo_src():
+    """Make `import odoo` work in the virtualenv (pytest-odoo, odoo shell scripts) without installing Odoo."""
+    if not odoo_src_ok(ODOO_SRC):
+        return
+    site = run([PY, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+               capture_output=True, text=True).stdout.strip()
+    pth = Path(site) / "odoo-src.pth"
+    if not pth.exists() or pth.read_text().strip() != str(ODOO_SRC):
+        pth.write_text(f"{ODOO_SRC}\n")
 
 
 # ---------------------------------------------------------------- PostgreSQL
@@ -231,8 +244,9 @@ def write_conf(db, http_port=8069):
     return conf
 
 
-def odoo_cmd(conf):
-    return [PY, ODOO_SRC / "odoo-bin", "-c", conf]
+def odoo_cmd(conf, subcommand=None):
+    # Odoo 19 wants its subcommand (shell, db, i18n...) before any option
+    return [PY, ODOO_SRC / "odoo-bin"] + ([subcommand] if subcommand else []) + ["-c", conf]
 
 
 def drop_db(conf, name):
@@ -303,7 +317,7 @@ def run_plain_tests(args):
     report = DEVDATA / "plain-junit.xml"
     report.unlink(missing_ok=True)
     DEVDATA.mkdir(parents=True, exist_ok=True)
-    res = run([PY, "-m", "pytest", "-q", "-p", "no:odoo", "-p", "no:cacheprovider", f"--junitxml={report}",
+    res = run([PY, "-m", "pytest", "-q", "-rs", "-p", "no:odoo", "-p", "no:cacheprovider", f"--junitxml={report}",
                REPO / "tests"] + args, check=False, cwd=REPO)
     if not report.exists():
         return 0, 1  # pytest crashed before writing its report
@@ -393,7 +407,8 @@ def cmd_setup(ns, rest):
 def cmd_odoo(ns, rest):
     """Run odoo-bin with the project's configuration (e.g. `make shell`)."""
     conf = write_conf(ensure_pg())
-    return run(odoo_cmd(conf) + rest, check=False).returncode
+    sub = rest.pop(0) if rest and not rest[0].startswith("-") else None
+    return run(odoo_cmd(conf, sub) + rest, check=False).returncode
 
 
 def cmd_demo(ns, rest):
@@ -415,7 +430,7 @@ def cmd_demo(ns, rest):
         run(odoo_cmd(conf) + ["-d", ns.db, "-i" if not exists else "-u", ADDON, "--stop-after-init",
                               "--log-level=warn"], env=env)
         with open(REPO / "tools" / "demo_setup.py") as script:
-            run(odoo_cmd(conf) + ["shell", "-d", ns.db, "--log-level=warn"], stdin=script, env=env)
+            run(odoo_cmd(conf, "shell") + ["-d", ns.db, "--log-level=warn"], stdin=script, env=env)
         say(f"Odoo on http://localhost:{ns.port} (database {ns.db}, user admin / admin). Ctrl-C stops.")
         return run(odoo_cmd(conf) + ["-d", ns.db, "--db-filter", f"^{ns.db}$"] + rest, env=env,
                    check=False).returncode

@@ -6,14 +6,19 @@
  * DevTools protocol over Node's WebSocket (built in from Node 22; Node 20 needs --experimental-websocket).
  *
  *   node --experimental-websocket tools/screenshots.js --url http://127.0.0.1:8071 --db bac_shots \
- *        [--login admin --password admin --lang es_MX --out docs/screenshots --only integraciones]
+ *        [--login admin --password admin --lang es_MX --out docs/screenshots --only integraciones \
+ *         --cfdi /path/to/amazon_commission_cfdi.xml]
  *
- * The database needs at least one Amazon connection (an authorized one and a draft one for all shots).
- * 1200 px wide keeps the chatter under the form, so the form gets the whole width.
+ * The database needs at least one Amazon connection (an authorized one and a draft one for all shots);
+ * the listing, order and payout shots need the connection's listings, orders and settlements (Import
+ * listings, Sync orders now and Synchronize payouts on the simulator's demo scenario). With --cfdi the
+ * commission wizard is shot with that CFDI loaded, otherwise empty.
+ * 1200 px wide keeps the chatter under the form, so the form gets the whole width (the docs use 1280).
  *
- * Each shot opens an Odoo URL, optionally clicks a notebook tab, waits for a selector and saves
+ * Each shot opens an Odoo URL, optionally clicks a notebook tab, then optionally clicks a button
+ * (`click`: a wizard opens) and loads a file into a file input (`upload`), waits for a selector and saves
  * <out>/<name>.png. Add later views to SHOTS below; `path` may be a function of the records found by
- * `prepare` (JSON-RPC calls made as the logged-in user).
+ * `prepare` (JSON-RPC calls made as the logged-in user). A shot whose records are missing is skipped.
  */
 "use strict";
 const { spawn } = require("node:child_process");
@@ -40,13 +45,61 @@ const SHOTS = [
         tab: "settings",
         waitFor: ".o_form_view .alert-info",
     },
+    {
+        name: "listings",
+        path: () => "/odoo/amazon-listings",
+        waitFor: ".o_list_view .o_data_row",
+    },
+    {
+        name: "listing_form",
+        needs: "conflictListingId",
+        path: (ctx) => `/odoo/amazon-listings/${ctx.conflictListingId}`,
+        waitFor: ".o_form_view div[name='conflict_product_ids'] .o_data_row",
+    },
+    {
+        name: "set_stock_wizard",
+        path: (ctx) => `/odoo/amazon-connections/${ctx.accountId}`,
+        tab: "listings",
+        click: "button[name='action_set_stock_from_amazon']",
+        waitFor: ".modal .o_data_row",
+    },
+    {
+        name: "orders",
+        path: () => "/odoo/action-bind_amazon_connector.amazon_order_action",
+        waitFor: ".o_list_view .o_data_row",
+    },
+    {
+        name: "order_form",
+        needs: "orderId",
+        path: (ctx) => `/odoo/action-bind_amazon_connector.amazon_order_action/${ctx.orderId}`,
+        waitFor: ".o_form_view .o-form-buttonbox",
+    },
+    {
+        name: "settlements",
+        path: () => "/odoo/action-bind_amazon_connector.amazon_settlement_action",
+        waitFor: ".o_list_view .o_data_row",
+    },
+    {
+        name: "cfdi_wizard",
+        needs: "settlementId",
+        path: (ctx) => `/odoo/action-bind_amazon_connector.amazon_settlement_action/${ctx.settlementId}`,
+        click: "button[name='action_load_cfdi']",
+        upload: (ctx) => ctx.cfdi && { selector: ".modal div[name='xml_file'] input[type='file']", file: ctx.cfdi },
+        waitFor: (ctx) => (ctx.cfdi ? ".modal div[name='cfdi_uuid']" : ".modal .o_form_view"),
+    },
+    {
+        name: "connection_sales_tab",
+        path: (ctx) => `/odoo/amazon-connections/${ctx.accountId}`,
+        tab: "sales",
+        waitFor: ".o_form_view .o_notebook .o_list_renderer .o_data_row",
+    },
 ];
 
 function parseArgs(argv) {
     const args = {
         url: "http://127.0.0.1:8071", db: null, login: "admin", password: "admin", lang: "es_MX",
         out: path.join(__dirname, "..", "docs", "screenshots"), only: null, width: 1200, height: 900,
-        chromium: "/usr/bin/chromium", timeout: 30000,
+        chromium: "/usr/bin/chromium", timeout: 30000, cfdi: null,
     };
     for (let i = 2; i < argv.length; i += 2) {
         const key = argv[i].replace(/^--/, "");
@@ -95,7 +148,18 @@ async function prepare(odoo, session, lang) {
     if (!accounts.length) throw new Error("no Amazon connection in this database: create one first");
     const authorized = accounts.find((a) => a.state === "authorized") || accounts[0];
     const draft = accounts.find((a) => a.state === "draft") || accounts[0];
-    return { accountId: authorized.id, draftAccountId: draft.id, companyId: authorized.company_id[0] };
+    const first = async (model, domain, order = "id") =>
+        (await odoo.call(model, "search", [domain], { limit: 1, order }))[0];
+    return {
+        accountId: authorized.id, draftAccountId: draft.id, companyId: authorized.company_id[0],
+        // a listing in conflict shows the candidates; else any listing
+        conflictListingId: (await first("amazon.listing", [["mapping_state", "=", "conflict"]]))
+            || (await first("amazon.listing", [])),
+        // an imported order has its sale, delivery and invoice buttons
+        orderId: (await first("amazon.order", [["state", "=", "imported"], ["sale_order_id.invoice_status", "=", "invoiced"]]))
+            || (await first("amazon.order", [["state", "=", "imported"]])) || (await first("amazon.order", [])),
+        settlementId: await first("amazon.settlement", [], "id desc"),
+    };
 }
 
 class Chrome {
@@ -178,8 +242,13 @@ async function main() {
         await chrome.send("Emulation.setDeviceMetricsOverride", {
             width: args.width, height: args.height, deviceScaleFactor: 1, mobile: false,
         });
+        ctx.cfdi = args.cfdi && path.resolve(args.cfdi);
         for (const shot of SHOTS) {
             if (args.only && !args.only.split(",").includes(shot.name)) continue;
+            if (shot.needs && !ctx[shot.needs]) {
+                console.log(`skipped ${shot.name}: no record for it in this database`);
+                continue;
+            }
             await chrome.send("Page.navigate", { url: args.url + shot.path(ctx) });
             await chrome.waitFor(".o_action_manager .o_view_controller", args.timeout);
             if (shot.tab) {
@@ -187,7 +256,19 @@ async function main() {
                 await chrome.waitFor(sel, args.timeout);
                 await chrome.evaluate(`document.querySelector(${JSON.stringify(sel)}).click()`);
             }
-            await chrome.waitFor(shot.waitFor, args.timeout);
+            if (shot.click) {
+                await chrome.waitFor(shot.click, args.timeout);
+                await chrome.evaluate(`document.querySelector(${JSON.stringify(shot.click)}).click()`);
+            }
+            const upload = shot.upload && shot.upload(ctx);
+            if (upload) {
+                await chrome.waitFor(upload.selector, args.timeout);
+                const { root } = await chrome.send("DOM.getDocument", { depth: -1, pierce: true });
+                const { nodeId } = await chrome.send("DOM.querySelector", { nodeId: root.nodeId, selector: upload.selector });
+                await chrome.send("DOM.setFileInputFiles", { nodeId, files: [upload.file] });
+            }
+            const waitFor = typeof shot.waitFor === "function" ? shot.waitFor(ctx) : shot.waitFor;
+            await chrome.waitFor(waitFor, args.timeout);
             await sleep(800); // let fonts, badges and the chatter settle
             const { data } = await chrome.send("Page.captureScreenshot", { format: "png" });
             const file = path.join(args.out, `${shot.name}.png`);

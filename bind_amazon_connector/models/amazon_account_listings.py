@@ -114,6 +114,7 @@ class AmazonAccount(models.Model):
             "res_id": wizard.id,
             "view_mode": "form",
             "target": "new",
+            "context": {"dialog_size": "extra-large"},  # eight columns: the default dialog cuts the products
         }
 
     # ------------------------------------------------------------------ import

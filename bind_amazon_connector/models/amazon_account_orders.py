@@ -7,8 +7,9 @@ next page's token, so a restarted run continues with the next page. The cursor m
 window only once every page of it is committed; the next window starts ``OVERLAP`` earlier, and orders
 seen twice are recognised (unchanged ones are skipped).
 """
+import dataclasses
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
@@ -251,56 +252,18 @@ class AmazonAccount(models.Model):
 
     def _orders_fetch_page(self, api_client, start, end, token):
         """One searchOrders page. An order Amazon sent that cannot be read becomes a :class:`MalformedOrder`
-        (kept in error) instead of failing the whole page."""
-        kwargs = {"last_updated_after": start, "last_updated_before": end, "max_results": PAGE_SIZE,
-                  "pagination_token": token}
-        try:
-            return api_client.search_orders_page(**kwargs)
-        except spapi_errors.BadData as exc:
-            if exc.status is not None:
-                raise  # Amazon refused the request itself
-            _logger.warning("Amazon connection %s: a page of orders has an unreadable order; reading it order "
-                            "by order", self.id)
-        return self._orders_fetch_page_tolerant(api_client, **kwargs)
-
-    def _orders_fetch_page_tolerant(self, api_client, *, last_updated_after, last_updated_before, max_results,
-                                    pagination_token):
-        # TODO(spapi): use a tolerant mode of SpApi.search_orders_page once the SP-API layer offers one;
-        # until then the raw answer comes from the layer's single call point.
-        from ..spapi import parsers, types
-        from ..spapi.client import _csv, _iso
-
-        params = {
-            "marketplaceIds": api_client.config.marketplace_id,
-            "lastUpdatedAfter": _iso(last_updated_after, "last_updated_after"),
-            "lastUpdatedBefore": _iso(last_updated_before, "last_updated_before"),
-            "includedData": _csv(types.DEFAULT_ORDER_DATA, "included_data"),
-            "maxResultsPerPage": int(max_results),
-            "paginationToken": pagination_token,
-        }
-        reply = api_client._call("searchOrders", "orders", "search_orders",
-                                 **{k: v for k, v in params.items() if v is not None})
-        body = reply.body if isinstance(reply.body, dict) else {}
-        orders = []
-        for index, raw in enumerate(body.get("orders") or []):
-            order_id = raw.get("orderId") if isinstance(raw, dict) else None
-            try:
-                orders.append(parsers.parse_order(raw))
-            except (spapi_errors.BadData, AttributeError, TypeError, ValueError) as exc:
-                if not order_id:
-                    _logger.error("Amazon connection %s: order %d of a page has no id and cannot be recorded",
-                                  self.id, index)
-                    continue
-                orders.append(MalformedOrder(order_id, raw, str(exc)))
-        pagination = body.get("pagination") or {}
-        echoed = body.get("lastUpdatedBefore")
-        try:
-            echoed = datetime.fromisoformat(echoed.replace("Z", "+00:00")) if echoed else None
-        except (AttributeError, ValueError):
-            echoed = None
-        api_client.stats["searchOrders"].pages += 1
-        return types.OrdersPage(orders=tuple(orders), next_token=pagination.get("nextToken") or None,
-                                last_updated_before=echoed)
+        (kept in error with the reason) instead of failing the whole page."""
+        page = api_client.search_orders_page(last_updated_after=start, last_updated_before=end,
+                                             max_results=PAGE_SIZE, pagination_token=token, skip_unreadable=True)
+        if not page.rejected:
+            return page
+        malformed = []
+        for rejected in page.rejected:
+            if not rejected.order_id:
+                _logger.error("Amazon connection %s: an order of a page has no id and cannot be recorded", self.id)
+                continue
+            malformed.append(MalformedOrder(rejected.order_id, rejected.raw, rejected.error))
+        return dataclasses.replace(page, orders=page.orders + tuple(malformed), rejected=())
 
     def _orders_write_internal(self, vals):
         """Where a run stands: written by the sync itself (no chatter message, no reset of the window)."""

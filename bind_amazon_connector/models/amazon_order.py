@@ -246,18 +246,20 @@ class AmazonOrder(models.Model):
             fresh = [(fetch and order._fetch_fresh()) or order._payload_order() for order in orders.sudo()]
             self.env["amazon.order"].sudo()._import_orders(account, fresh, force=True)
         failed = self.filtered(lambda o: o.state == "error")
-        if len(self) == 1:
-            if failed:
-                raise UserError(_("The order is still in error: %s", failed.reason))
+        if len(self) == 1 and not failed:
             return self.action_open()
+        if len(self) == 1:
+            message = _("The order is still in error: %s", failed.reason)
+        else:
+            message = _("%(done)s orders processed, %(failed)s still in error.",
+                        done=len(self) - len(failed), failed=len(failed))
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
                 "type": "warning" if failed else "success",
-                "message": _("%(done)s orders processed, %(failed)s still in error.",
-                             done=len(self) - len(failed), failed=len(failed)),
-                "next": {"type": "ir.actions.act_window_close"},
+                "message": message,
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
 

@@ -504,7 +504,9 @@ class AmazonSettlementTransaction(models.Model):
                                     help="Everything booked for this transaction.")
     gap = fields.Monetary(compute="_compute_booked", store=True,
                           help="Amazon's total - booked amount: what the books miss of this transaction.")
-    raw_json = fields.Text(string="Amazon data", readonly=True, groups="base.group_no_one")
+    # not base.group_no_one: Odoo keeps a debug-only node in the view but leaves the field out of the view's
+    # fields outside debug mode, and the form then fails to open ("raw_json" field is undefined)
+    raw_json = fields.Text(string="Amazon data", readonly=True, groups="bind_amazon_connector.group_amazon_manager")
 
     _account_name_unique = models.Constraint(
         "UNIQUE(account_id, name)", "An Amazon transaction is recorded once per connection."

@@ -24,7 +24,13 @@ class SaleOrder(models.Model):
 
     def action_view_amazon_order(self):
         self.ensure_one()
-        return self.amazon_order_id._get_formview_action()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "amazon.order",
+            "res_id": self.amazon_order_id.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+        }
 
 
 class SaleOrderLine(models.Model):

@@ -4,6 +4,7 @@ from unittest.mock import patch
 
 import psycopg2
 
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -343,3 +344,31 @@ class TestAmazonOrderSync(AmazonOrderCommon):
         self.assertEqual(action["params"]["type"], "success")
         self.assertEqual(self.amazon.amazon_order_imported_count, 1)
         self.assertEqual(len(self.amazon.amazon_order_tab_ids), 1)
+
+    def test_sales_tab_follows_settings_and_links_back(self):
+        arch = self.env["amazon.account"].get_view(
+            self.env.ref("bind_amazon_connector.amazon_account_view_form").id, "form")["arch"]
+        self.assertLess(arch.index('name="settings"'), arch.index('name="sales"'))
+        self.assertIn('name="action_sync_orders"', arch)
+        order = self._make_order()
+        self._sync()
+        rec = self._amazon_order(order["orderId"])
+        action = rec.sale_order_id.action_view_amazon_order()
+        self.assertEqual((action["res_model"], action["res_id"]), ("amazon.order", rec.id))
+        self.assertEqual(rec.action_open()["res_id"], rec.sale_order_id.id)
+
+    def test_amazon_user_syncs_and_retries_but_cannot_move_the_cursor(self):
+        self.amazon.only_mapped_products = False
+        cap = self._product("CAP-03", "Gorra", mapped=False)
+        order = self._make_order([{"sku": "CAP-03", "quantity": 1, "unit_price": "120.00"}])
+        account = self.amazon.with_user(self.amazon_user).with_context(amazon_pacing_speed=self.sim_speed)
+        account.action_sync_orders()
+        rec = self._amazon_order(order["orderId"]).with_user(self.amazon_user)
+        self.assertEqual(rec.state, "error")
+        self.assertEqual(account.amazon_order_error_count, 1)
+        self.assertIn(rec, account.amazon_order_tab_ids)
+        self._listing("CAP-03").with_context(amazon_listing_import=True).product_id = cap
+        rec.with_context(amazon_pacing_speed=self.sim_speed).action_retry()
+        self.assertEqual(rec.state, "imported", rec.reason)
+        with self.assertRaises(AccessError):
+            account.orders_cursor = self.amazon.import_start_date
