@@ -429,8 +429,9 @@ def cmd_demo(ns, rest):
         say(f"{'Installing' if not exists else 'Updating'} {ADDON} in {ns.db}")
         run(odoo_cmd(conf) + ["-d", ns.db, "-i" if not exists else "-u", ADDON, "--stop-after-init",
                               "--log-level=warn"], env=env)
-        with open(REPO / "tools" / "demo_setup.py") as script:
-            run(odoo_cmd(conf, "shell") + ["-d", ns.db, "--log-level=warn"], stdin=script, env=env)
+        # one line for the shell's console: the script's blocks run as a whole
+        script = f"exec(open({str(REPO / 'tools' / 'demo_setup.py')!r}).read())\n"
+        run(odoo_cmd(conf, "shell") + ["-d", ns.db, "--log-level=warn"], input=script, text=True, env=env)
         say(f"Odoo on http://localhost:{ns.port} (database {ns.db}, user admin / admin). Ctrl-C stops.")
         return run(odoo_cmd(conf) + ["-d", ns.db, "--db-filter", f"^{ns.db}$"] + rest, env=env,
                    check=False).returncode
