@@ -172,7 +172,7 @@ class AmazonAccount(models.Model):
             ], limit=1)
         if not base:
             return Tax
-        return self._tax_included_twin(base)
+        return base._amazon_price_included_twin()
 
     def _finance_default_fee_lines(self):
         self.ensure_one()
@@ -381,7 +381,7 @@ class AmazonAccount(models.Model):
             taxes = product_lines[:1].tax_ids
             included = self.env["account.tax"]
             for tax in taxes:
-                included |= self._tax_included_twin(tax)
+                included |= tax._amazon_price_included_twin()
             credit_note = self.env["account.move"].create({
                 "move_type": "out_refund",
                 "partner_id": invoice.partner_id.id,
@@ -402,33 +402,6 @@ class AmazonAccount(models.Model):
             })
         credit_note.with_context(amazon_no_pay_on_post=True).action_post()
         return credit_note
-
-    def _tax_included_twin(self, tax):
-        """The price-included twin of a tax (same rate, group and accounts), created when missing, so that a
-        line adds up to Amazon's tax-included amount. Same twin as the orders flow's."""
-        if tax.price_include or tax.amount_type == "group":
-            return tax
-        Tax = self.env["account.tax"].sudo().with_context(active_test=False)
-        twin = Tax.search([
-            ("company_id", "=", tax.company_id.id),
-            ("type_tax_use", "=", tax.type_tax_use),
-            ("amount_type", "=", tax.amount_type),
-            ("amount", "=", tax.amount),
-            ("tax_group_id", "=", tax.tax_group_id.id),
-            ("tax_exigibility", "=", tax.tax_exigibility),
-            ("country_id", "=", tax.country_id.id),
-            ("price_include_override", "=", "tax_included"),
-            ("active", "=", True),
-        ], limit=1)
-        if not twin:
-            twin = tax.sudo().copy({
-                "name": self.env._("%s (tax included)", tax.name),
-                "price_include_override": "tax_included",
-                "include_base_amount": False,
-                "description": tax.description,
-                "invoice_label": tax.invoice_label,
-            })
-        return twin
 
     def _book_fee_bill(self, settlement, lines):
         """Create or refresh the draft fee bill of a settlement: one line per fee type."""

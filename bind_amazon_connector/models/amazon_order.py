@@ -808,35 +808,10 @@ class AmazonOrder(models.Model):
         return self._get_taxes(imp, taxes, fpos, tax_included)
 
     def _get_price_included_tax(self, imp, tax):
-        """The price-included twin of a tax (same rate, group and accounts), created when missing.
-
-        Mexico: Amazon's prices include IVA 16 %, so the sale lines carry "16% (tax included)"."""
-        if tax.price_include or tax.amount_type == "group":
-            return tax
+        """The price-included twin of a tax (see account.tax._amazon_price_included_twin), cached per run."""
         cache = imp.caches["included"]
         if tax.id not in cache:
-            Tax = imp.env["account.tax"].with_context(active_test=False)
-            twin = Tax.search([
-                ("company_id", "=", tax.company_id.id),
-                ("type_tax_use", "=", tax.type_tax_use),
-                ("amount_type", "=", tax.amount_type),
-                ("amount", "=", tax.amount),
-                ("tax_group_id", "=", tax.tax_group_id.id),
-                ("tax_exigibility", "=", tax.tax_exigibility),
-                ("country_id", "=", tax.country_id.id),
-                ("price_include_override", "=", "tax_included"),
-                ("active", "=", True),
-            ], limit=1)
-            if not twin:
-                twin = tax.copy({
-                    "name": _("%s (tax included)", tax.name),
-                    "price_include_override": "tax_included",
-                    "include_base_amount": False,
-                    "description": tax.description,
-                    "invoice_label": tax.invoice_label,
-                })
-                _logger.info("Created the price-included tax %s for Amazon prices", twin.id)
-            cache[tax.id] = twin
+            cache[tax.id] = tax.with_env(imp.env)._amazon_price_included_twin()
         return cache[tax.id]
 
     def _get_pricelist(self, imp, currency):

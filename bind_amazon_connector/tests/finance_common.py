@@ -125,7 +125,7 @@ class AmazonFinanceCommon(AmazonTestCommon):
         super().setUpClass()
         cls.company.vat = COMPANY_RFC
         cls.amazon.finance_start_date = fields.Datetime.now() - timedelta(days=10)
-        cls.sale_tax = cls.amazon._tax_included_twin(cls.company.account_sale_tax_id)
+        cls.sale_tax = cls.company.account_sale_tax_id._amazon_price_included_twin()
         cls.customer = cls.env["res.partner"].create({"name": "Ana López Hernández"})
         cls.fees = {fee.name: fee for fee in cls.amazon.fee_account_ids}
 

@@ -1,0 +1,41 @@
+import logging
+
+from odoo import models
+
+_logger = logging.getLogger(__name__)
+
+
+class AccountTax(models.Model):
+    _inherit = "account.tax"
+
+    def _amazon_price_included_twin(self):
+        """The price-included twin of this tax (same rate, group and accounts), created when missing.
+
+        Amazon's amounts include tax where the marketplace's prices do (Mexico: IVA 16 %), so sale lines and
+        fee bill lines carry e.g. "16% (tax included)" and add up to Amazon's amounts to the cent. One twin
+        per tax, shared by the orders and the money flows."""
+        self.ensure_one()
+        if self.price_include or self.amount_type == "group":
+            return self
+        Tax = self.env["account.tax"].sudo().with_context(active_test=False)
+        twin = Tax.search([
+            ("company_id", "=", self.company_id.id),
+            ("type_tax_use", "=", self.type_tax_use),
+            ("amount_type", "=", self.amount_type),
+            ("amount", "=", self.amount),
+            ("tax_group_id", "=", self.tax_group_id.id),
+            ("tax_exigibility", "=", self.tax_exigibility),
+            ("country_id", "=", self.country_id.id),
+            ("price_include_override", "=", "tax_included"),
+            ("active", "=", True),
+        ], limit=1)
+        if not twin:
+            twin = self.sudo().copy({
+                "name": self.env._("%s (tax included)", self.name),
+                "price_include_override": "tax_included",
+                "include_base_amount": False,
+                "description": self.description,
+                "invoice_label": self.invoice_label,
+            })
+            _logger.info("Created the price-included tax %s for Amazon amounts", twin.id)
+        return twin.with_env(self.env)
