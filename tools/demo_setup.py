@@ -49,4 +49,22 @@ else:
     account.write(vals)
 env.ref("base.user_admin").write({"password": "admin"})
 env.cr.commit()
-print(f"Demo connection {account.name} (id {account.id}) uses the simulator at {sim_url}")
+print(f"Demo connection {account.name} (id {account.id}) uses the simulator at {sim_url}", flush=True)
+
+
+def create_demo_products():
+    """A seller starting from Amazon: products made from the listings nothing in Odoo matches."""
+    unmapped = env["amazon.listing"].search([("account_id", "=", account.id), ("mapping_state", "=", "unmapped")])
+    return unmapped.action_create_products() if unmapped else None
+
+
+# Bring the demo seller's data in, as a seller would after authorizing: listings, products, orders, payouts.
+for label, step in [("listings", account.action_import_listings), ("products", create_demo_products),
+                    ("orders", account.action_sync_orders), ("payouts", account.action_sync_finances)]:
+    try:
+        step()
+        env.cr.commit()
+        print(f"Demo {label}: done", flush=True)
+    except Exception as exc:  # noqa: BLE001 - the demo goes on; the connection shows the error too
+        env.cr.rollback()
+        print(f"Demo {label}: not imported ({exc})", flush=True)
