@@ -29,13 +29,6 @@ DB = "bac_bench_listings"
 REPORT_TYPE = "GET_MERCHANT_LISTINGS_ALL_DATA"
 
 
-def ensure_venv_python():
-    """Re-run with the project's virtualenv (the simulator needs its packages)."""
-    if Path(sys.prefix).resolve() != dev.VENV.resolve() and dev.PY.exists() and not os.environ.get("BENCH_REEXEC"):
-        os.environ["BENCH_REEXEC"] = "1"
-        os.execv(str(dev.PY), [str(dev.PY), __file__, *sys.argv[1:]])  # noqa: S606 - our own script
-
-
 def load_listing_common():
     """tests/listing_common.py without importing the tests package (which needs Odoo)."""
     import importlib.util
@@ -70,21 +63,12 @@ def main():
     ap.add_argument("--keep-db", action="store_true")
     ns, _unknown = ap.parse_known_args()  # `make bench` passes the same arguments to every benchmark
     sizes = [int(s) for s in ns.sizes.split(",")]
-    ensure_venv_python()
+    dev.reexec_in_venv(__file__)
     sys.path.insert(0, str(dev.REPO))
     from bind_amazon_connector.spapi.simulator import Simulator
     iter_report_lines = load_listing_common().iter_report_lines
 
-    dev.ensure_odoo_src()
-    db = dev.ensure_pg()
-    conf = dev.write_conf(db)
-    dev.ensure_template(conf, db, "bac_template")
-    dev.drop_db(conf, DB)
-    dev.run(dev.psql_cmd(db) + ["-d", "postgres", "-c", f'CREATE DATABASE "{DB}" TEMPLATE bac_template OWNER '
-                                f'{dev.DB_USER}'], stdout=subprocess.DEVNULL)
-    dev.say(f"Installing {dev.ADDON} in {DB}")
-    dev.run(dev.odoo_cmd(conf) + ["-d", DB, "-i", dev.ADDON, "--stop-after-init", "--log-level=warn",
-                                  "--http-port", "0"])
+    conf = dev.bench_database(DB)
     sim = Simulator(speed=1000.0, validate=False).start()
     results = {}
     try:

@@ -14,9 +14,7 @@ is not counted. Orders: shipped, two lines on average, 80 % merchant-fulfilled, 
 """
 import argparse
 import json
-import os
 import random
-import subprocess
 import sys
 import time
 from datetime import datetime, timedelta, timezone
@@ -27,13 +25,6 @@ sys.path.insert(0, str(REPO / "tools"))
 import dev  # noqa: E402
 
 DB_NAME = "bac_bench_orders"
-
-
-def ensure_venv_python():
-    """Re-run with the Odoo virtualenv's Python (the simulator needs its packages)."""
-    if Path(sys.prefix).resolve() != dev.VENV.resolve() and not os.environ.get("BENCH_REEXEC"):
-        os.execve(str(dev.PY), [str(dev.PY), __file__, *sys.argv[1:]],  # noqa: S606 - fixed interpreter
-                  dict(os.environ, BENCH_REEXEC="1"))
 
 
 def scenario(n_orders, seed):
@@ -97,24 +88,15 @@ def run_child(conf, n_orders, tag, baseline):
 
 
 def main():
-    ensure_venv_python()
+    dev.reexec_in_venv(__file__)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--orders", type=int, default=1000)
     ap.add_argument("--rss-orders", type=int, default=5000, help="0 skips the memory measurement")
     ap.add_argument("--keep-db", action="store_true")
     ns = ap.parse_args()
     sys.path.insert(0, str(REPO))
-    db = dev.ensure_pg()
-    conf = dev.write_conf(db)
-    dev.ensure_template(conf, db, dev.TEMPLATE_DB)
-    dev.drop_db(conf, DB_NAME)
-    dev.run(dev.psql_cmd(db) + ["-d", "postgres", "-c",
-                                f'CREATE DATABASE "{DB_NAME}" TEMPLATE "{dev.TEMPLATE_DB}" OWNER {dev.DB_USER}'],
-            stdout=subprocess.DEVNULL)
+    conf = dev.bench_database(DB_NAME)
     try:
-        dev.say(f"Installing {dev.ADDON} in {DB_NAME}")
-        dev.run(dev.odoo_cmd(conf) + ["-d", DB_NAME, "-i", dev.ADDON, "--stop-after-init", "--log-level=warn",
-                                      "--no-http"])
         dev.say(f"{ns.orders} orders: connector, then the one-order-at-a-time ORM baseline")
         small = run_child(conf, ns.orders, 1, baseline=True)
         print(json.dumps(small), file=sys.stderr)

@@ -31,18 +31,6 @@ DB = "bac_bench_stock"
 OPERATION = "patchListingsItem"
 
 
-def ensure_venv_python():
-    """Re-run with the project's virtualenv (the simulator needs its packages)."""
-    if Path(sys.prefix).resolve() != dev.VENV.resolve() and dev.PY.exists() and not os.environ.get("BENCH_REEXEC"):
-        os.environ["BENCH_REEXEC"] = "1"
-        os.execv(str(dev.PY), [str(dev.PY), __file__, *sys.argv[1:]])  # noqa: S606 - our own script
-
-
-def drop_db(conf):
-    subprocess.run([dev.PY, dev.ODOO_SRC / "odoo-bin", "db", "-c", conf, "drop", DB],
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-
-
 def odoo_shell(conf, env_vars):
     script = ("from odoo.addons.bind_amazon_connector.tests.bench_stock import main\n"
               "main(env)\n")
@@ -65,22 +53,12 @@ def main():
                     help="simulator speed factor (usage plans run this many times faster)")
     ap.add_argument("--keep-db", action="store_true")
     ns, _other = ap.parse_known_args()  # `make bench` passes the same options to every benchmark
-    ensure_venv_python()
+    dev.reexec_in_venv(__file__)
     sys.path.insert(0, str(dev.REPO))
     from bind_amazon_connector.spapi.simulator import Simulator
     from bind_amazon_connector.spapi.usage_plans import USAGE_PLANS
 
-    dev.ensure_odoo_src()
-    db = dev.ensure_pg()
-    conf = dev.write_conf(db)
-    template = getattr(dev, "TEMPLATE_DB", "bac_template")
-    dev.ensure_template(conf, db, template)
-    drop_db(conf)
-    dev.run(dev.psql_cmd(db) + ["-d", "postgres", "-c", f'CREATE DATABASE "{DB}" TEMPLATE "{template}" OWNER '
-                                f'{dev.DB_USER}'], stdout=subprocess.DEVNULL)
-    dev.say(f"Installing {dev.ADDON} in {DB}")
-    dev.run(dev.odoo_cmd(conf) + ["-d", DB, "-i", dev.ADDON, "--stop-after-init", "--log-level=warn",
-                                  "--http-port", "0"])
+    conf = dev.bench_database(DB)
     total = ns.changed + ns.unchanged
     sim = Simulator(speed=ns.speed, validate=False).start()
     try:
@@ -107,7 +85,7 @@ def main():
     finally:
         sim.stop()
         if not ns.keep_db:
-            drop_db(conf)
+            dev.drop_db(conf, DB)
 
     plan = USAGE_PLANS[OPERATION]
     allowed = max(ns.changed - plan.burst, 0) / (plan.rate * ns.speed)

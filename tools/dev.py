@@ -445,6 +445,26 @@ def cmd_demo(ns, rest):
 BENCHES = ["bench_listings.py", "bench_orders.py", "bench_stock.py"]
 
 
+def reexec_in_venv(script):
+    """Benchmarks host the simulator: re-run a script with the project's virtualenv when started elsewhere."""
+    if Path(sys.prefix).resolve() != VENV.resolve() and PY.exists() and not os.environ.get("BENCH_REEXEC"):
+        os.environ["BENCH_REEXEC"] = "1"
+        os.execv(str(PY), [str(PY), str(script), *sys.argv[1:]])  # noqa: S606 - our own script
+
+
+def bench_database(name):
+    """A fresh database copied from the template with the addon installed; returns Odoo's config file."""
+    ensure_odoo_src()
+    db = ensure_pg()
+    conf = write_conf(db)
+    ensure_template(conf, db, TEMPLATE_DB)
+    drop_db(conf, name)
+    copy_db(db, TEMPLATE_DB, name)
+    say(f"Installing {ADDON} in {name}")
+    run(odoo_cmd(conf) + ["-d", name, "-i", ADDON, "--stop-after-init", "--log-level=warn", "--no-http"])
+    return conf
+
+
 def cmd_bench(ns, rest):
     """Each benchmark prints `name: value` lines (ratios against a baseline measured in the same run)."""
     ensure_pg()
