@@ -134,5 +134,5 @@ def run(env, *, sim_url, token_url, n_orders, tag, baseline=True):
     if baseline:
         out["baseline_seconds"] = _baseline(env, amazon_orders.filtered("sale_order_id"))
     out["rss_end_kb"] = _maxrss_kb()
-    print("BENCH_RESULT " + json.dumps(out), flush=True)
+    print("BENCH_RESULT " + json.dumps(out), flush=True)  # pylint: disable=print-used
     return out
