@@ -560,8 +560,11 @@ class AmazonAccount(models.Model):
             raise UserError(self.env._("The payouts of %s are being synchronized right now: try again in a "
                                        "moment.", self.name))
         account = self.sudo().with_company(self.company_id)
-        api_client = self._spapi()
         after, before = account._finance_window()
+        if after >= before:
+            # a connection created minutes ago: Amazon only answers for periods ending two minutes back
+            return {"count": 0, "booked": 0, "waiting": 0, "deferred": 0}
+        api_client = self._spapi()
         utc_after = after.replace(tzinfo=timezone.utc)
         utc_before = before.replace(tzinfo=timezone.utc)
         count = 0

@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+from odoo import fields
 from odoo.tests import tagged
 
 from ..spapi.simulator import factory
@@ -448,3 +449,12 @@ class TestAmazonFinance(AmazonFinanceCommon):
         # lower-case status of Amazon's answers
         values = self.env["amazon.settlement.transaction"]._values_from_api(self.amazon, txn("Shipment", 1.0))
         self.assertEqual(values["status"], "RELEASED")
+
+    def test_new_connection_first_sync_reads_nothing_yet(self):
+        """Read-from date just now: Amazon would refuse the period, so nothing is asked and nothing fails."""
+        self.amazon.write({"finance_start_date": fields.Datetime.now(), "finance_sync_date": False})
+        self.sim.reset_records()
+        result = self._sync_payouts()
+        self.assertEqual(result["count"], 0)
+        self.assertEqual(self.sim.count(operation="listTransactions"), 0)
+        self.assertFalse(self.amazon.finance_last_error)
