@@ -47,7 +47,7 @@ if not account:
     account = env["amazon.account"].create(vals)
 else:
     account.write(vals)
-env.ref("base.user_admin").write({"password": "admin"})
+env.ref("base.user_admin").write({"password": "admin", "lang": "es_MX"})
 env.cr.commit()
 print(f"Demo connection {account.name} (id {account.id}) uses the simulator at {sim_url}", flush=True)
 

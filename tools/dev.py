@@ -427,8 +427,9 @@ def cmd_demo(ns, rest):
         if not exists:
             copy_db(db, TEMPLATE_DB, ns.db)
         say(f"{'Installing' if not exists else 'Updating'} {ADDON} in {ns.db}")
+        # Spanish first: the demo loads es_MX (Odoo's and the addon's translations) and admin uses it
         run(odoo_cmd(conf) + ["-d", ns.db, "-i" if not exists else "-u", ADDON, "--stop-after-init",
-                              "--log-level=warn"], env=env)
+                              "--load-language=es_MX", "--log-level=warn"], env=env)
         # one line for the shell's console: the script's blocks run as a whole
         script = f"exec(open({str(REPO / 'tools' / 'demo_setup.py')!r}).read())\n"
         run(odoo_cmd(conf, "shell") + ["-d", ns.db, "--log-level=warn"], input=script, text=True, env=env)

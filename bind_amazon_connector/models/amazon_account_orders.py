@@ -186,6 +186,9 @@ class AmazonAccount(models.Model):
         (per state), ``more`` (orders remain), ``busy`` (another worker has the connection), ``error``.
         """
         self.ensure_one()
+        # reasons and messages stored on the orders are written in the language of the connection's user
+        # (the article's "Usuario"), whoever or whatever runs the sync (scheduled actions run as OdooBot)
+        self = self.with_context(lang=self.user_id.lang or self.env.lang)
         account = self.sudo()
         result = {"pages": 0, "orders": 0, "counts": {}, "more": False}
         if not account._orders_lock():

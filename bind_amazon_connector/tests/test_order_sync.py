@@ -84,6 +84,21 @@ class TestAmazonOrderLifecycle(AmazonOrderCommon):
         self.assertEqual(rec.state, "imported", rec.reason)
         self.assertEqual(len(rec.sale_order_id.order_line.filtered("amazon_order_item_id")), 2)
 
+    def test_reasons_in_the_connection_users_language(self):
+        """A scheduled sync runs as OdooBot: what it stores on the order reads in the connection user's
+        language (Spanish for the article's readers), not the runner's."""
+        self.env["res.lang"]._activate_lang("es_MX")
+        self.env["ir.module.module"]._load_module_terms(["bind_amazon_connector"], ["es_MX"])
+        self.amazon.user_id.lang = "es_MX"
+        self.amazon.only_mapped_products = False
+        self._product("CAP-04", "Gorra", mapped=False)
+        order = self._make_order([{"sku": "CAP-04", "quantity": 1, "unit_price": "120.00"}])
+        self._sync(self.amazon.with_context(lang="en_US"))
+        rec = self._amazon_order(order["orderId"])
+        self.assertEqual(rec.state, "error")
+        self.assertIn("Estos SKU no están conciliados", rec.reason)
+        self.assertIn("CAP-04", rec.reason)
+
     def test_unmapped_sku_error_then_mapped_imports_like_mapped_from_start(self):
         self.amazon.only_mapped_products = False
         cap = self._product("CAP-03", "Gorra", mapped=False)
