@@ -15,9 +15,6 @@ before the import.
 Usage: python3 tools/bench_listings.py [--sizes 10000,50000] [--keep-db]
 """
 import argparse
-import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -42,19 +39,8 @@ def load_listing_common():
 
 
 def odoo_shell(conf, env_vars):
-    script = ("from odoo.addons.bind_amazon_connector.tests.bench_listings import main\n"
-              "main(env)\n")
-    res = subprocess.run(
-        [dev.PY, dev.ODOO_SRC / "odoo-bin", "shell", "-c", conf, "-d", DB, "--no-http", "--log-level=warn"],
-        input=script, text=True, capture_output=True, env={**os.environ, **env_vars}, cwd=dev.REPO,
-    )
-    for line in res.stdout.splitlines():
-        if line.startswith("SLOW_SQL "):
-            dev.say(line)
-        if line.startswith("BENCH_RESULT "):
-            return json.loads(line[len("BENCH_RESULT "):])
-    sys.stderr.write(res.stdout[-5000:] + res.stderr[-5000:])
-    dev.fail(f"the benchmark shell failed ({' '.join(f'{k}={v}' for k, v in env_vars.items())})")
+    script = "from odoo.addons.bind_amazon_connector.tests.bench_listings import main\nmain(env)\n"
+    return dev.bench_shell(conf, DB, script, env_vars, label=f"listings {env_vars.get('BENCH_ACTION')}")
 
 
 def main():

@@ -72,14 +72,7 @@ def run_child(conf, n_orders, tag, baseline):
             f"baseline={baseline})\n"
         )
         started = time.monotonic()
-        res = dev.run([dev.PY, dev.ODOO_SRC / "odoo-bin", "shell", "-c", conf, "-d", DB_NAME, "--log-level=warn",
-                       "--no-http"],
-                      input=script, capture_output=True, text=True, check=False)
-        out = next((json.loads(line.split(" ", 1)[1]) for line in res.stdout.splitlines()
-                    if line.startswith("BENCH_RESULT ")), None)
-        if out is None:
-            sys.stderr.write(res.stdout[-5000:] + res.stderr[-10000:])
-            dev.fail(f"benchmark run {tag} produced no result")
+        out = dev.bench_shell(conf, DB_NAME, script, label=f"orders run {tag}")
         out["http_requests"] = sim.count()
         out["wall_seconds"] = time.monotonic() - started
         return out

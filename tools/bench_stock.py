@@ -17,9 +17,6 @@ push (as the scheduled action sends it, a commit per batch) are timed in another
 Usage: python3 tools/bench_stock.py [--changed 1000] [--unchanged 200] [--speed 10] [--keep-db]
 """
 import argparse
-import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -32,17 +29,8 @@ OPERATION = "patchListingsItem"
 
 
 def odoo_shell(conf, env_vars):
-    script = ("from odoo.addons.bind_amazon_connector.tests.bench_stock import main\n"
-              "main(env)\n")
-    res = subprocess.run(
-        [dev.PY, dev.ODOO_SRC / "odoo-bin", "shell", "-c", conf, "-d", DB, "--no-http", "--log-level=warn"],
-        input=script, text=True, capture_output=True, env={**os.environ, **env_vars}, cwd=dev.REPO,
-    )
-    for line in res.stdout.splitlines():
-        if line.startswith("BENCH_RESULT "):
-            return json.loads(line[len("BENCH_RESULT "):])
-    sys.stderr.write(res.stdout[-5000:] + res.stderr[-5000:])
-    dev.fail(f"the benchmark shell failed ({env_vars.get('BENCH_ACTION')})")
+    script = "from odoo.addons.bind_amazon_connector.tests.bench_stock import main\nmain(env)\n"
+    return dev.bench_shell(conf, DB, script, env_vars, label=f"stock {env_vars.get('BENCH_ACTION')}")
 
 
 def main():

@@ -12,6 +12,7 @@ PGHOST / ODOO_DB_HOST is set, in which case that server is used with PGUSER / PG
 """
 import argparse
 import hashlib
+import json
 import os
 import pwd
 import re
@@ -451,6 +452,19 @@ def reexec_in_venv(script):
     if Path(sys.prefix).resolve() != VENV.resolve() and PY.exists() and not os.environ.get("BENCH_REEXEC"):
         os.environ["BENCH_REEXEC"] = "1"
         os.execv(str(PY), [str(PY), str(script), *sys.argv[1:]])  # noqa: S606 - our own script
+
+
+def bench_shell(conf, db_name, script, env_vars=None, label="benchmark"):
+    """Run `script` in `odoo-bin shell` on a bench database; return its `BENCH_RESULT {json}` line, parsed."""
+    res = run(odoo_cmd(conf, "shell") + ["-d", db_name, "--no-http", "--log-level=warn"], input=script,
+              text=True, capture_output=True, check=False, env={**os.environ, **(env_vars or {})}, cwd=REPO)
+    for line in res.stdout.splitlines():
+        if line.startswith("SLOW_SQL "):
+            say(line)
+        if line.startswith("BENCH_RESULT "):
+            return json.loads(line[len("BENCH_RESULT "):])
+    sys.stderr.write(res.stdout[-5000:] + res.stderr[-10000:])
+    fail(f"the {label} shell produced no result")
 
 
 def bench_database(name):
