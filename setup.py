@@ -38,7 +38,7 @@ setup(
     package_data=package_data,
     include_package_data=True,
     python_requires=">=3.10",
-    install_requires=["python-amazon-sp-api>=2.1.35", "requests"],
+    install_requires=["python-amazon-sp-api>=2.1.35", "httpx"],
     classifiers=["Framework :: Odoo", "Framework :: Odoo :: 19.0",
                  "License :: OSI Approved :: GNU Lesser General Public License v3 (LGPLv3)"],
 )

@@ -55,13 +55,13 @@ def fake_amazon(spapi_clean):
     server.stop()
 
 
-# ---------------------------------------------------------------- SP-API simulator (spapi/simulator)
+# ---------------------------------------------------------------- SP-API simulator (spapi_simulator)
 
 
 @pytest.fixture
 def simulator():
     """A started SP-API simulator for an empty seller; it validates traffic when Amazon's models are available."""
-    from bind_amazon_connector.spapi.simulator import Simulator
+    from spapi_simulator import Simulator
 
     with Simulator() as sim:
         yield sim
@@ -70,7 +70,7 @@ def simulator():
 @pytest.fixture
 def demo_simulator():
     """A started SP-API simulator serving the bundled demo seller (scenarios/demo.json)."""
-    from bind_amazon_connector.spapi.simulator import Simulator
+    from spapi_simulator import Simulator
 
     with Simulator("demo") as sim:
         yield sim

@@ -2,8 +2,8 @@
 import requests
 from jsonschema import Draft4Validator
 
-from bind_amazon_connector.spapi.simulator import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN
-from bind_amazon_connector.spapi.simulator.contract import OPERATIONS
+from spapi_simulator import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN
+from spapi_simulator.contract import OPERATIONS
 
 MX = "A1AM78C64UM0Y8"
 

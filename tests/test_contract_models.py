@@ -6,7 +6,7 @@ import pytest
 from conftest import spapi_models_dir
 from jsonschema import Draft4Validator
 
-from bind_amazon_connector.spapi.simulator.contract import OPERATIONS
+from spapi_simulator.contract import OPERATIONS
 
 MODEL_FILES = [
     "orders-api-model/orders_2026-01-01.json",
@@ -98,6 +98,6 @@ def test_simulator_routes_exist_in_the_models(spapi_models, operation):
 
 
 def test_models_dir_lookup_matches_the_simulator():
-    from bind_amazon_connector.spapi.simulator.contract import find_models_dir
+    from spapi_simulator.contract import find_models_dir
 
     assert find_models_dir() == spapi_models_dir()

@@ -9,8 +9,8 @@ import pytest
 import requests
 from simulator_helpers import MX, assert_valid, authorized_session
 
-from bind_amazon_connector.spapi.simulator import Simulator, factory
-from bind_amazon_connector.spapi.simulator.contract import OPERATIONS
+from spapi_simulator import Simulator, factory
+from spapi_simulator.contract import OPERATIONS
 
 ALL_ORDER_DATA = "BUYER,RECIPIENT,PROCEEDS,EXPENSE,PROMOTION,CANCELLATION,FULFILLMENT,PACKAGES,TAX,PAYMENT," \
                  "FULFILLMENT_ORDERS"
@@ -197,8 +197,8 @@ def test_a_response_that_breaks_the_model_is_refused_loudly(demo):
 
 def test_without_models_the_simulator_serves_unvalidated(tmp_path, monkeypatch):
     monkeypatch.setenv("SPAPI_MODELS", str(tmp_path))
-    monkeypatch.setattr("bind_amazon_connector.spapi.simulator.contract.find_models_dir", lambda explicit=None: None)
-    monkeypatch.setattr("bind_amazon_connector.spapi.simulator.server.find_models_dir", lambda explicit=None: None)
+    monkeypatch.setattr("spapi_simulator.contract.find_models_dir", lambda explicit=None: None)
+    monkeypatch.setattr("spapi_simulator.server.find_models_dir", lambda explicit=None: None)
     with pytest.warns(UserWarning, match="without validating"):
         sim = Simulator()
     with sim, authorized_session(sim) as http:

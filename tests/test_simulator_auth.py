@@ -5,7 +5,7 @@ import pytest
 import requests
 from simulator_helpers import lwa_token
 
-from bind_amazon_connector.spapi.simulator import AUTH_CODE, CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN
+from spapi_simulator import AUTH_CODE, CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN
 
 PARTICIPATIONS = "/sellers/v1/marketplaceParticipations"
 

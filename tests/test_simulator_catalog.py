@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 from simulator_helpers import MX, authorized_session
 
-from bind_amazon_connector.spapi.simulator import Simulator, factory
+from spapi_simulator import Simulator, factory
 
 QTY = "/attributes/fulfillment_availability"
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 from jsonschema import Draft4Validator
 
-from bind_amazon_connector.spapi.simulator import factory
+from spapi_simulator import factory
 
 ORDERS = "orders-api-model/orders_2026-01-01.json"
 

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 import pytest
 
-from bind_amazon_connector.spapi.simulator import factory
+from spapi_simulator import factory
 
 SEARCH = "/orders/2026-01-01/orders"
 

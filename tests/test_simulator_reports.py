@@ -7,7 +7,7 @@ import pytest
 import requests
 from simulator_helpers import MX, authorized_session
 
-from bind_amazon_connector.spapi.simulator.reports import ALL_ORDERS_COLUMNS, MERCHANT_LISTINGS_COLUMNS
+from spapi_simulator.reports import ALL_ORDERS_COLUMNS, MERCHANT_LISTINGS_COLUMNS
 
 REPORTS = "/reports/2021-06-30/reports"
 LISTINGS_REPORT = "GET_MERCHANT_LISTINGS_ALL_DATA"

@@ -12,8 +12,8 @@ import requests
 from jsonschema import Draft4Validator
 from simulator_helpers import MX, authorized_session
 
-from bind_amazon_connector.spapi.simulator import LazyOrder, Simulator, generate_scenario
-from bind_amazon_connector.spapi.simulator.scenario import SCENARIOS_DIR, load_scenario
+from spapi_simulator import LazyOrder, Simulator, generate_scenario
+from spapi_simulator.scenario import SCENARIOS_DIR, load_scenario
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -105,7 +105,7 @@ def test_generated_orders_are_served_and_valid(spapi_models):
 
 def test_command_line_serves_until_interrupted():
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen([sys.executable, "-m", "bind_amazon_connector.spapi.simulator", "--scenario", "demo",
+    proc = subprocess.Popen([sys.executable, "-m", "spapi_simulator", "--scenario", "demo",
                              "--port", "0"], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     try:

@@ -10,7 +10,7 @@ from sp_api.api import Finances, Inventories, ListingsItems, Orders, Reports, Se
 from sp_api.auth import AccessTokenClient, access_token_client  # noqa: E402
 from sp_api.base.exceptions import SellingApiForbiddenException  # noqa: E402
 
-from bind_amazon_connector.spapi.simulator import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, factory  # noqa: E402
+from spapi_simulator import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, factory  # noqa: E402
 
 
 class SimMarketplace:

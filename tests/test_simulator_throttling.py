@@ -3,8 +3,8 @@ import pytest
 import requests
 from simulator_helpers import MX, assert_valid, authorized_session
 
-from bind_amazon_connector.spapi.simulator import Simulator
 from bind_amazon_connector.spapi.usage_plans import USAGE_PLANS
+from spapi_simulator import Simulator
 
 INVENTORY = "/fba/inventory/v1/summaries"
 PARAMS = {"granularityType": "Marketplace", "granularityId": MX, "marketplaceIds": MX}

@@ -16,7 +16,7 @@ from bind_amazon_connector.spapi.auth import build_consent_url, exchange_authori
 from bind_amazon_connector.spapi.pacing import Pacer
 from bind_amazon_connector.spapi.usage_plans import UsagePlan
 
-sim_pkg = pytest.importorskip("bind_amazon_connector.spapi.simulator", reason="the SP-API simulator is absent")
+sim_pkg = pytest.importorskip("spapi_simulator", reason="the SP-API simulator is absent")
 Simulator, factory = sim_pkg.Simulator, sim_pkg.factory
 
 SPEED = 1000.0

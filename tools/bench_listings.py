@@ -9,7 +9,7 @@ and a few more informative lines (listings_50k_seconds, listings_*_peak_rss_mb, 
 
 How: a database copied from the test template gets the addon; this process hosts the SP-API simulator
 (so its memory is not counted) serving generated Windows-1252 reports; each size is measured in its own
-`odoo-bin shell` process (bind_amazon_connector/tests/bench_listings.py), whose peak RSS is reset right
+`odoo-bin shell` process (benchmarks/odoo_listings.py), whose peak RSS is reset right
 before the import.
 
 Usage: python3 tools/bench_listings.py [--sizes 10000,50000] [--keep-db]
@@ -39,7 +39,7 @@ def load_listing_common():
 
 
 def odoo_shell(conf, env_vars):
-    script = "from odoo.addons.bind_amazon_connector.tests.bench_listings import main\nmain(env)\n"
+    script = "from odoo.addons.benchmarks.odoo_listings import main\nmain(env)\n"
     return dev.bench_shell(conf, DB, script, env_vars, label=f"listings {env_vars.get('BENCH_ACTION')}")
 
 
@@ -51,7 +51,7 @@ def main():
     sizes = [int(s) for s in ns.sizes.split(",")]
     dev.reexec_in_venv(__file__)
     sys.path.insert(0, str(dev.REPO))
-    from bind_amazon_connector.spapi.simulator import Simulator
+    from spapi_simulator import Simulator
     iter_report_lines = load_listing_common().iter_report_lines
 
     conf = dev.bench_database(DB)

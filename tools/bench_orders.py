@@ -61,13 +61,13 @@ def scenario(n_orders, seed):
 
 
 def run_child(conf, n_orders, tag, baseline):
-    from bind_amazon_connector.spapi.simulator import Simulator
+    from spapi_simulator import Simulator
 
     sim = Simulator(scenario(n_orders, seed=tag), speed=1e6, validate=False)
     sim.start()
     try:
         script = (
-            "from odoo.addons.bind_amazon_connector.tests.bench_orders import run\n"
+            "from odoo.addons.benchmarks.odoo_orders import run\n"
             f"run(env, sim_url={sim.url!r}, token_url={sim.token_url!r}, n_orders={n_orders}, tag={tag}, "
             f"baseline={baseline})\n"
         )

@@ -12,7 +12,7 @@ How: a database copied from the test template gets the addon; this process hosts
 (speed factor --speed: every usage plan runs that many times faster, the client's pacing too); the
 connection's products, listings and stock are created by one `odoo-bin shell`, the stock changes and the
 push (as the scheduled action sends it, a commit per batch) are timed in another
-(bind_amazon_connector/tests/bench_stock.py).
+(benchmarks/odoo_stock.py).
 
 Usage: python3 tools/bench_stock.py [--changed 1000] [--unchanged 200] [--speed 10] [--keep-db]
 """
@@ -29,7 +29,7 @@ OPERATION = "patchListingsItem"
 
 
 def odoo_shell(conf, env_vars):
-    script = "from odoo.addons.bind_amazon_connector.tests.bench_stock import main\nmain(env)\n"
+    script = "from odoo.addons.benchmarks.odoo_stock import main\nmain(env)\n"
     return dev.bench_shell(conf, DB, script, env_vars, label=f"stock {env_vars.get('BENCH_ACTION')}")
 
 
@@ -43,8 +43,8 @@ def main():
     ns, _other = ap.parse_known_args()  # `make bench` passes the same options to every benchmark
     dev.reexec_in_venv(__file__)
     sys.path.insert(0, str(dev.REPO))
-    from bind_amazon_connector.spapi.simulator import Simulator
     from bind_amazon_connector.spapi.usage_plans import USAGE_PLANS
+    from spapi_simulator import Simulator
 
     conf = dev.bench_database(DB)
     total = ns.changed + ns.unchanged

@@ -36,6 +36,9 @@ NIGHTLY_URL = "https://nightly.odoo.com/19.0/nightly/src/odoo_19.0.latest.tar.gz
 PG_SYSTEM_USER = "bac_postgres"  # PostgreSQL refuses to run as root
 DB_USER = "odoo"  # Odoo refuses the postgres superuser
 PY = VENV / "bin" / "python"
+# Odoo, its shell and pytest import the development packages at the top of the checkout (spapi_simulator,
+# benchmarks); the shipped addon does not contain them.
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
 # Modules the tested database has: what the addon needs plus the Mexican chart of accounts.
 BASE_MODULES = "l10n_mx,sale_management,sale_stock,account"
 TEMPLATE_DB = "bac_template_mx"
@@ -235,7 +238,9 @@ def stop_pg():
 
 def write_conf(db, http_port=8069):
     DEVDATA.mkdir(parents=True, exist_ok=True)
-    conf = DEVDATA / "odoo.conf"
+    # several checkouts may share one BAC_DEVDATA (one PostgreSQL): each keeps its own addons path
+    own = DEVDATA.parent == REPO
+    conf = DEVDATA / ("odoo.conf" if own else f"odoo-{hashlib.sha1(str(REPO).encode()).hexdigest()[:8]}.conf")
     addons = [ODOO_SRC / "addons", ODOO_SRC / "odoo" / "addons", REPO]
     lines = ["[options]", "addons_path = " + ",".join(str(a) for a in addons),
              f"data_dir = {DEVDATA / 'filestore'}", f"http_port = {http_port}", "http_interface = 127.0.0.1",
@@ -417,7 +422,7 @@ def cmd_demo(ns, rest):
     conf = write_conf(db, http_port=ns.port)
     sim_url = f"http://127.0.0.1:{ns.sim_port}"
     env = dict(os.environ, BAC_DEMO_SIMULATOR=sim_url)
-    sim = subprocess.Popen([PY, "-m", f"{ADDON}.spapi.simulator", "--scenario", "demo",
+    sim = subprocess.Popen([PY, "-m", "spapi_simulator", "--scenario", "demo",
                             "--port", str(ns.sim_port)], cwd=REPO, env=env)
     say(f"SP-API simulator on {sim_url}")
     try:

@@ -5,8 +5,8 @@ import re
 from odoo import http
 from odoo.http import request
 
-from ..models.amazon_account import OAUTH_CALLBACK_PATH
-from ..models.amazon_oauth_state import AmazonAuthorizationRefused
+from ..models.connection.amazon_account import OAUTH_CALLBACK_PATH
+from ..models.connection.amazon_oauth_state import AmazonAuthorizationRefused
 
 _logger = logging.getLogger(__name__)
 

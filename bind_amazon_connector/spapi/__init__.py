@@ -7,7 +7,8 @@
 
 Modules: ``config`` (SpApiConfig), ``client`` (SpApi), ``auth`` (consent URL, code exchange, token cache),
 ``pacing`` (usage-plan token buckets), ``parsers`` (JSON to ``types``), ``flatfile`` (report rows),
-``errors``, ``marketplaces``, ``usage_plans``; ``simulator`` is a local stand-in for Amazon.
+``errors``, ``marketplaces``, ``usage_plans``. The local stand-in for Amazon lives outside the addon, in
+the development package ``spapi_simulator``.
 """
 from . import errors, types
 from .client import SpApi

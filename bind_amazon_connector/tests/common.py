@@ -28,7 +28,7 @@ class AmazonTestCommon(AccountTestInvoicingCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        from ..spapi.simulator import Simulator
+        from spapi_simulator import Simulator
 
         cls.sim = Simulator(speed=cls.sim_speed)
         cls.sim.start()

@@ -9,7 +9,8 @@ from lxml import etree
 from odoo import Command, fields
 from odoo.tests import tagged
 
-from ..spapi.simulator import factory
+from spapi_simulator import factory
+
 from .common import AmazonTestCommon
 
 SETTLEMENT_REPORT = "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"

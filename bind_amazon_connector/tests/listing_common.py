@@ -1,7 +1,7 @@
 """Helpers shared by the listings tests and the listings benchmark: Amazon-shaped listings reports."""
 import zlib
 
-from ..spapi.simulator.reports import MERCHANT_LISTINGS_COLUMNS
+from spapi_simulator.reports import MERCHANT_LISTINGS_COLUMNS
 
 REPORT_TYPE = "GET_MERCHANT_LISTINGS_ALL_DATA"
 

@@ -5,7 +5,8 @@ from unittest.mock import patch
 from odoo import Command
 from odoo.tests import tagged
 
-from ..spapi.simulator import factory
+from spapi_simulator import factory
+
 from .common import AmazonTestCommon
 
 

@@ -5,8 +5,9 @@ from decimal import Decimal
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from ..models.amazon_cfdi import CfdiError, check_totals, parse_cfdi
-from ..spapi.simulator import factory
+from spapi_simulator import factory
+
+from ..utils.cfdi import CfdiError, check_totals, parse_cfdi
 from .finance_common import AMAZON_RFC, CFDI_NS, COMPANY_RFC, AmazonFinanceCommon, build_cfdi
 
 COMMISSION = [{"description": "Tarifas por referencia", "quantity": 1, "unit_price": 45.00, "iva": 0.16},

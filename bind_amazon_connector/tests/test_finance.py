@@ -3,7 +3,8 @@ from datetime import timedelta
 from odoo import fields
 from odoo.tests import tagged
 
-from ..spapi.simulator import factory
+from spapi_simulator import factory
+
 from .finance_common import AmazonFinanceCommon
 
 
@@ -404,8 +405,8 @@ class TestAmazonFinance(AmazonFinanceCommon):
     def test_classification_of_amazon_shapes(self):
         """Amazon's real answers vary: case of statuses, breakdowns on items only, totals the breakdowns do
         not explain, other marketplaces' taxes. Nothing is dropped."""
-        from ..models.amazon_settlement import classify_transaction
         from ..spapi.parsers import parse_transaction
+        from ..utils.settlement import classify_transaction
 
         def bd(kind, amount, children=()):
             return {"breakdownType": kind, "breakdownAmount": {"currencyCode": "MXN", "currencyAmount": amount},

@@ -3,7 +3,7 @@ from unittest.mock import patch
 
 from odoo.tests import tagged
 
-from ..models.amazon_listing_import import RowError, barcode_variants, parse_price, parse_quantity, parse_row
+from ..utils.listing_rows import RowError, barcode_variants, parse_price, parse_quantity, parse_row
 from .common import AmazonTestCommon
 from .listing_common import REPORT_TYPE, report_row, report_text
 
@@ -230,7 +230,7 @@ class TestListingImport(ListingTestMixin, AmazonTestCommon):
 
     def test_failure_while_reading_rolls_back(self):
         """An error after some chunks were written undoes them all."""
-        from ..models import amazon_listing_import as module
+        from ..models.listings import listing_importer as module
 
         self._set_report([report_row(f"ROLL-{n}") for n in range(12)])
         original = module.ListingImporter._flush
@@ -253,7 +253,7 @@ class TestListingImport(ListingTestMixin, AmazonTestCommon):
     def test_one_import_per_connection_at_a_time(self):
         from odoo.sql_db import db_connect
 
-        from ..models.amazon_account_listings import LISTINGS_LOCK_KEY
+        from ..models.listings.amazon_account import LISTINGS_LOCK_KEY
 
         self._set_report([report_row("LOCKED")])
         with db_connect(self.env.cr.dbname).cursor() as other:
@@ -265,7 +265,7 @@ class TestListingImport(ListingTestMixin, AmazonTestCommon):
         self.assertTrue(self._listings())
 
     def test_chunks_and_cross_chunk_duplicates(self):
-        from ..models import amazon_listing_import as module
+        from ..models.listings import listing_importer as module
 
         rows = [report_row(f"CK-{n:02d}") for n in range(10)] + [report_row("CK-01", price="5.00")]
         self._set_report(rows)
@@ -381,14 +381,11 @@ class TestListingImport(ListingTestMixin, AmazonTestCommon):
     def test_orders_hook_called_when_model_has_it(self):
         """The orders part's `_retry_waiting_for_skus` is called with the connection and the SKUs."""
         calls = []
-        if "amazon.order" in self.env:
-            target = type(self.env["amazon.order"])
-            with patch.object(target, "_retry_waiting_for_skus", create=True,
-                              new=lambda model, account, skus: calls.append((account, skus))):
-                self.amazon._notify_listings_mapped(["A", "B"])
-            self.assertEqual(calls, [(self.amazon, ["A", "B"])])
-        else:
-            self.amazon._notify_listings_mapped(["A", "B"])  # no orders part: nothing to call, no error
+        target = type(self.env["amazon.order"])
+        with patch.object(target, "_retry_waiting_for_skus",
+                          new=lambda model, account, skus: calls.append((account, skus))):
+            self.amazon._notify_listings_mapped(["A", "B"])
+        self.assertEqual(calls, [(self.amazon, ["A", "B"])])
 
     def test_create_products(self):
         # an archived product holds NEW-2's barcode: no match (archived), but the barcode is not free
@@ -458,7 +455,7 @@ class TestListingImport(ListingTestMixin, AmazonTestCommon):
     # ------------------------------------------------------------------ single refresh
 
     def test_refresh_from_listings_items_api(self):
-        from ..spapi.simulator.factory import make_listing
+        from spapi_simulator.factory import make_listing
 
         self._set_report([report_row("REF-1", price="100.00", quantity="1"), report_row("REF-GONE")])
         self._import()

@@ -1,7 +1,8 @@
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from ..spapi.simulator.factory import make_inventory_summary
+from spapi_simulator.factory import make_inventory_summary
+
 from .common import AmazonTestCommon
 from .listing_common import report_row
 from .test_listing_import import ListingTestMixin

@@ -124,8 +124,9 @@ class TestAmazonOrderImport(AmazonOrderCommon):
 
     def _import_us_order(self, unit_price, unit_tax, qty=3):
         """An Amazon.com order (prices without tax, tax not collected by Amazon) imported directly."""
+        from spapi_simulator import factory
+
         from ..spapi import parsers
-        from ..spapi.simulator import factory
 
         raw = factory.make_order(items=[{"sku": "MUG-01", "quantity": qty, "unit_price": unit_price,
                                          "tax": unit_tax}],

@@ -8,8 +8,8 @@ from odoo.exceptions import AccessError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from ..models import amazon_account_orders
-from ..models.amazon_order import AmazonOrder
+from ..models.orders import amazon_account as amazon_account_orders
+from ..models.orders.amazon_order_import import AmazonOrder
 from .order_common import AmazonOrderCommon
 
 

@@ -8,8 +8,9 @@ from urllib.parse import unquote
 from odoo import Command, fields
 from odoo.tests import tagged
 
+from spapi_simulator import handlers
+
 from ..spapi import SpApi
-from ..spapi.simulator import handlers
 from .order_common import AmazonOrderCommon
 
 PATCH = "patchListingsItem"

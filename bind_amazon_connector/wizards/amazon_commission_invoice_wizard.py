@@ -8,8 +8,8 @@ from decimal import Decimal
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
-from ..models.amazon_cfdi import TAX_IEPS, TAX_ISR, TAX_IVA, CfdiError, check_totals, normalize_rfc, parse_cfdi
-from ..models.amazon_settlement import norm
+from ..utils.cfdi import TAX_IEPS, TAX_ISR, TAX_IVA, CfdiError, check_totals, normalize_rfc, parse_cfdi
+from ..utils.settlement import norm
 
 #: Words of Amazon Mexico's CFDI concepts -> the Amazon fee type whose account books them.
 CONCEPT_WORDS = [

@@ -96,7 +96,7 @@ def find_models_dir(explicit=None):
         candidates.append(Path(explicit))
     if os.environ.get("SPAPI_MODELS"):
         candidates.append(Path(os.environ["SPAPI_MODELS"]))
-    repo = Path(__file__).resolve().parents[3]
+    repo = Path(__file__).resolve().parents[1]
     candidates.append(repo.parent / "shared" / "spapi-models")
     for path in candidates:
         if (path / "models").is_dir():

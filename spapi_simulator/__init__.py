@@ -2,7 +2,7 @@
 
 Plain Python (never imports Odoo): tests, benchmarks and the demo talk to it instead of Amazon::
 
-    from bind_amazon_connector.spapi.simulator import Simulator, factory
+    from spapi_simulator import Simulator, factory
 
     with Simulator(scenario="demo") as sim:          # or None, a dict, a JSON path
         sim.url, sim.token_url                       # API endpoint, LWA token URL
@@ -19,7 +19,7 @@ re-arms it; ``consent_url()`` gives Seller Central's consent step, redirecting w
 It serves Orders 2026-01-01, Listings Items 2021-08-01, FBA inventory v1, Finances 2024-06-19,
 Reports 2021-06-30 (documents downloadable from the simulator itself), Sellers v1 and Tokens
 2021-03-01, with Amazon's usage plans (429 QuotaExceeded) and, when Amazon's models are available,
-every request and answer checked against them. ``python -m bind_amazon_connector.spapi.simulator``
+every request and answer checked against them. ``python -m spapi_simulator``
 serves the demo seller until interrupted. Build test data with ``factory``; large data sets with
 ``generate_scenario`` (pass ``validate=False`` when benchmarking: checking an answer against the
 model costs about 1-2 ms per order).

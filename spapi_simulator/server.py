@@ -14,7 +14,8 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
-from ..usage_plans import USAGE_PLANS, UsagePlan
+from bind_amazon_connector.spapi.usage_plans import USAGE_PLANS, UsagePlan
+
 from . import factory, handlers, reports
 from .contract import OPERATIONS, find_models_dir, load_contract
 from .handlers import ApiError, Call

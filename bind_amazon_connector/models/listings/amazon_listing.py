@@ -3,13 +3,9 @@ import logging
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..spapi import errors as spapi_errors
-from .amazon_listing_import import (
-    BARCODE_ID_TYPES,
-    ListingImporter,
-    barcode_variants,
-    listing_values_from_item,
-)
+from ...spapi import errors as spapi_errors
+from ...utils.listing_rows import BARCODE_ID_TYPES, barcode_variants, listing_values_from_item
+from .listing_importer import ListingImporter
 
 _logger = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ import itertools
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
-from ..marketplaces import MARKETPLACES
+from bind_amazon_connector.spapi.marketplaces import MARKETPLACES
 
 MX = "A1AM78C64UM0Y8"
 DEFAULT_SELLER_ID = "A3SIMSELLER0001"

@@ -22,9 +22,9 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, float_round
 
-from ..spapi import SpApi
-from ..spapi import errors as spapi_errors
-from .amazon_listing_stock import DEFAULT_PRODUCT_TYPE
+from ...spapi import SpApi
+from ...spapi import errors as spapi_errors
+from .amazon_listing import DEFAULT_PRODUCT_TYPE
 from .amazon_stock_push import flush_stock_changes
 
 _logger = logging.getLogger(__name__)
@@ -371,25 +371,28 @@ class AmazonAccount(models.Model):
 
     # ------------------------------------------------------------------ after each order import
 
-    def _sync_orders(self, *args, **kwargs):
-        """Right after the orders import, send the quantities its sales changed."""
+    def _orders_before_sync(self):
+        marks = super()._orders_before_sync()
         self.env["amazon.stock.push"].flush_model()
         self.env.cr.execute("SELECT COALESCE(max(id), 0) FROM amazon_stock_push")
-        last_row_id = self.env.cr.fetchone()[0]
-        result = super()._sync_orders(*args, **kwargs)
-        if not result.get("busy") and self._stock_auto_push("sale"):
+        marks["stock_push_last_row"] = self.env.cr.fetchone()[0]
+        return marks
+
+    def _orders_after_sync(self, result, marks):
+        """Right after the orders import, send the quantities its sales changed."""
+        super()._orders_after_sync(result, marks)
+        if self._stock_auto_push("sale"):
             # In the import's transaction (its pages are already committed by the scheduled action): the
             # listings queued by this import, a few at most, no commit here; the scheduled action sends the
             # rest. A failure leaves the import alone, shows on the connection, and the quantities stay queued.
             try:
                 with self.env.cr.savepoint():
-                    pushed = self._push_stock(after_row_id=last_row_id, limit=AFTER_IMPORT_LIMIT)
+                    pushed = self._push_stock(after_row_id=marks["stock_push_last_row"], limit=AFTER_IMPORT_LIMIT)
                 if pushed.get("more"):
                     self.env.ref("bind_amazon_connector.ir_cron_amazon_push_stock").sudo()._trigger()
             except Exception as exc:  # recorded on the connection, see above
                 _logger.exception("Amazon connection %s: sending stock after the order import failed", self.id)
                 self._stock_write_status(_("Sending stock after the order import failed: %s", exc))
-        return result
 
     # ------------------------------------------------------------------ buttons and scheduled action
 

@@ -19,8 +19,8 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools.translate import LazyTranslate
 
-from ..spapi import errors as spapi_errors
-from .amazon_settlement import RELEASED, norm
+from ...spapi import errors as spapi_errors
+from ...utils.settlement import RELEASED, norm
 
 _logger = logging.getLogger(__name__)
 _lt = LazyTranslate(__name__)
@@ -61,48 +61,6 @@ DEFAULT_FEE_TYPES = [
     ("FBARemovalFee, FBADisposalFee, FBAInboundTransportationFee, FBAInboundConvenienceFee, DigitalServicesFee, "
      "FBAReturnProcessingFee, HighVolumeListingFee", LABEL_OTHER, "cuenta601_84"),
 ]
-
-
-class AmazonFeeAccount(models.Model):
-    _name = "amazon.fee.account"
-    _description = "Amazon Fee Type Account"
-    _order = "sequence, id"
-    _check_company_auto = True
-
-    account_id = fields.Many2one("amazon.account", string="Connection", required=True, ondelete="cascade",
-                                 index=True)
-    company_id = fields.Many2one(related="account_id.company_id", store=True)
-    sequence = fields.Integer(default=10)
-    name = fields.Char(string="Label", required=True, help="Label of the line on Amazon's fee bill.")
-    fee_type = fields.Char(
-        string="Amazon fee types", required=True,
-        help="Amazon's names of the fee (breakdown type), separated by commas, e.g. Commission, ReferralFee. "
-        "Case, spaces and dashes do not matter.",
-    )
-    expense_account_id = fields.Many2one("account.account", string="Expense Account", required=True,
-                                         check_company=True, domain="[('active', '=', True)]")
-    tax_ids = fields.Many2many(
-        "account.tax", string="Taxes included", check_company=True,
-        domain="[('type_tax_use', '=', 'purchase')]",
-        help="Taxes inside Amazon's amounts for this fee (Amazon Mexico charges 16% IVA on its fees). Use "
-        "tax-included taxes so that the bill adds up to Amazon's amounts.",
-    )
-
-    def _keys(self):
-        self.ensure_one()
-        return {norm(part) for part in (self.fee_type or "").split(",") if norm(part)}
-
-    @api.constrains("fee_type", "account_id")
-    def _check_fee_type_once(self):
-        for account in self.account_id:
-            seen = {}
-            for fee in account.fee_account_ids:
-                for key in fee._keys():
-                    if key in seen and seen[key] != fee:
-                        raise ValidationError(self.env._(
-                            "The Amazon fee type %(type)s is on two lines (%(a)s, %(b)s) of %(account)s.",
-                            type=key, a=seen[key].name, b=fee.name, account=account.name))
-                    seen[key] = fee
 
 
 class AmazonAccount(models.Model):
@@ -272,9 +230,8 @@ class AmazonAccount(models.Model):
         result = {oid: Move for oid in ids}
         if not ids:
             return result
-        if "amazon.order" in self.env:
-            for order in self.env["amazon.order"].search([("account_id", "=", self.id), ("name", "in", ids)]):
-                result[order.name] |= order.sale_order_id.invoice_ids
+        for order in self.env["amazon.order"].search([("account_id", "=", self.id), ("name", "in", ids)]):
+            result[order.name] |= order.sale_order_id.invoice_ids
         missing = [oid for oid in ids if not result[oid]]
         if missing:
             for move in Move.search([
@@ -298,12 +255,8 @@ class AmazonAccount(models.Model):
             account = self.browse(forced).exists()
             if account:
                 return {account: invoices}
-        if "amazon.order" not in self.env:
-            return {}
         for invoice in invoices:
             sale_orders = invoice.invoice_line_ids.sale_line_ids.order_id
-            if "amazon_order_id" not in sale_orders._fields:
-                return {}
             for account in sale_orders.amazon_order_id.account_id:
                 result[account] |= invoice
         return dict(result)

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from odoo import Command, fields
 
-from ..models.amazon_order import QUIET_CONTEXT
+from odoo.addons.bind_amazon_connector.models.orders.amazon_order import QUIET_CONTEXT
 
 BENCH_SKUS = 40
 NO_LIMIT = 1e6

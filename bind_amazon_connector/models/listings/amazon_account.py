@@ -5,8 +5,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from ..spapi import errors as spapi_errors
-from .amazon_listing_import import REPORT_TYPE, ListingImporter, failure_html
+from ...spapi import errors as spapi_errors
+from .listing_importer import REPORT_TYPE, ListingImporter, failure_html
 
 _logger = logging.getLogger(__name__)
 
@@ -222,9 +222,9 @@ class AmazonAccount(models.Model):
         return state
 
     def _notify_listings_mapped(self, skus):
-        """Mapping unblocks orders: hook of the orders part, when it is installed."""
+        """Mapping unblocks the orders that wait for these SKUs."""
         self.ensure_one()
-        if skus and "amazon.order" in self.env and hasattr(self.env["amazon.order"], "_retry_waiting_for_skus"):
+        if skus:
             self.env["amazon.order"]._retry_waiting_for_skus(self, list(skus))
 
     @api.model

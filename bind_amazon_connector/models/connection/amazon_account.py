@@ -4,8 +4,8 @@ import logging
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from ..spapi import SpApi, SpApiConfig, errors
-from ..spapi.auth import build_consent_url, exchange_authorization_code
+from ...spapi import SpApi, SpApiConfig, errors
+from ...spapi.auth import build_consent_url, exchange_authorization_code
 from .amazon_oauth_state import AmazonAuthorizationRefused
 
 _logger = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from ..spapi import errors as spapi_errors
+from ...spapi import errors as spapi_errors
 from .amazon_order import MalformedOrder
 
 _logger = logging.getLogger(__name__)
@@ -195,6 +195,7 @@ class AmazonAccount(models.Model):
             result["busy"] = True
             return result
         Orders = self.env["amazon.order"].sudo()
+        marks = account._orders_before_sync()
         try:
             api_client = account._spapi()
         except (UserError, spapi_errors.SpApiError) as exc:
@@ -251,7 +252,18 @@ class AmazonAccount(models.Model):
         if not result.get("error"):
             Orders._retry_waiting_for_skus(account)
             Orders._retry_failed_orders(account)
+        account._orders_after_sync(result, marks)
         return result
+
+    # ------------------------------------------------------------------ hooks for the other flows
+
+    def _orders_before_sync(self):
+        """Hook: called once the connection is taken for an orders run; returns marks (a dict) that
+        :meth:`_orders_after_sync` receives, so another flow can tell what this run added."""
+        return {}
+
+    def _orders_after_sync(self, result, marks):
+        """Hook: called at the end of an orders run that held the connection, with its result."""
 
     def _orders_fetch_page(self, api_client, start, end, token):
         """One searchOrders page. An order Amazon sent that cannot be read becomes a :class:`MalformedOrder`

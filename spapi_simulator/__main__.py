@@ -1,4 +1,4 @@
-"""Serve the SP-API simulator until interrupted: ``python -m bind_amazon_connector.spapi.simulator``."""
+"""Serve the SP-API simulator until interrupted: ``python -m spapi_simulator``."""
 import argparse
 import logging
 import signal

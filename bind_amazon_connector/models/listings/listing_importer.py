@@ -16,14 +16,15 @@ listing and price written by this run back, so a run either writes everything or
 A report Amazon cancels, fails or does not finish in time ends the run before the first write.
 """
 import logging
-import re
 from collections import Counter
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from markupsafe import Markup, escape
 
 from odoo import Command, fields
 from odoo.tools import SQL, LazyTranslate
+
+from ...utils.listing_rows import BARCODE_ID_TYPES, RowError, _text, barcode_variants, parse_row
 
 _logger = logging.getLogger(__name__)
 _lt = LazyTranslate(__name__)
@@ -34,17 +35,6 @@ CHUNK_SIZE = 500
 ANALYZE_THRESHOLD = 5000
 #: Skipped rows described one by one in the summary (all are counted).
 MAX_SKIPPED_DETAILS = 100
-
-#: Report ``product-id-type`` codes (Amazon's flat files use digits; names are accepted too).
-PRODUCT_ID_TYPES = {
-    "1": "asin", "asin": "asin",
-    "2": "isbn", "isbn": "isbn",
-    "3": "upc", "upc": "upc",
-    "4": "ean", "ean": "ean",
-    "gtin": "gtin", "jan": "ean",
-}
-#: Identifier types that are product barcodes.
-BARCODE_ID_TYPES = ("upc", "ean", "gtin", "isbn")
 
 #: Fields compared between the report and the database (writes happen only when one differs).
 COMPARED_FIELDS = (
@@ -59,142 +49,6 @@ SKIP_REASONS = {
     "bad_channel": _lt("Unknown fulfillment channel"),
     "duplicate": _lt("Duplicate SKU (the row of line %(first)s was kept)"),
 }
-
-
-class RowError(ValueError):
-    """A report row that cannot be imported, with its reason code and the offending value."""
-
-    def __init__(self, code, value=""):
-        super().__init__(code)
-        self.code = code
-        self.value = value
-
-
-# ---------------------------------------------------------------- parsing (plain Python)
-
-def _text(row, key):
-    value = row.get(key)
-    if value is None:
-        return ""
-    return str(value).strip()
-
-
-def parse_price(text):
-    """Amazon's price as a Decimal; None when empty. Accepts 1299.00, 1,299.00, 1.299,00, 1299,5, $1,299.00."""
-    original = text = (text or "").strip()
-    text = text.replace("$", "").replace("\u00a0", "").replace(" ", "")
-    if text.upper().endswith("MXN") or text.upper().endswith("USD"):
-        text = text[:-3]
-    if not text:
-        return None
-    if not re.fullmatch(r"[0-9.,]+", text):
-        raise RowError("bad_price", original)
-    if "," in text and "." in text:
-        # the last separator is the decimal one
-        if text.rfind(",") > text.rfind("."):
-            text = text.replace(".", "").replace(",", ".")
-        else:
-            text = text.replace(",", "")
-    elif "," in text:
-        parts = text.split(",")
-        if len(parts) == 2 and len(parts[1]) != 3:
-            text = text.replace(",", ".")  # decimal comma: 1299,50
-        elif parts[0] and all(len(p) == 3 for p in parts[1:]):
-            text = text.replace(",", "")  # thousands: 1,299 or 1,299,000
-        else:
-            raise RowError("bad_price", original)
-    if text.count(".") > 1:
-        raise RowError("bad_price", original)
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise RowError("bad_price", original) from None
-    return value
-
-
-def parse_quantity(text):
-    """A whole, non-negative quantity; None when empty (Amazon leaves FBA and inactive rows empty)."""
-    text = (text or "").strip()
-    if not text:
-        return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise RowError("bad_quantity", text) from None
-    if value < 0 or value != value.to_integral_value():
-        raise RowError("bad_quantity", text)
-    return int(value)
-
-
-def parse_channel(text):
-    """``DEFAULT`` is merchant-fulfilled; ``AMAZON_NA``, ``AMAZON_EU``... are Fulfillment by Amazon."""
-    code = (text or "").strip().upper()
-    if code in ("DEFAULT", "MFN", "MERCHANT"):
-        return "merchant"
-    if code.startswith("AMAZON_") or code in ("AFN", "AMAZON"):
-        return "amazon"
-    raise RowError("bad_channel", text or "")
-
-
-def parse_row(row):
-    """Values of one listing from a report row (column names as in the report); RowError if unusable."""
-    sku = _text(row, "seller-sku")
-    if not sku:
-        raise RowError("no_sku")
-    channel = parse_channel(_text(row, "fulfillment-channel"))
-    price = parse_price(_text(row, "price"))
-    quantity = parse_quantity(_text(row, "quantity"))
-    if quantity is None and channel == "merchant":
-        quantity = 0  # an inactive merchant offer: nothing for sale
-    # an FBA row leaves the quantity to Amazon's inventory: None keeps what Odoo knows
-    id_type_raw = _text(row, "product-id-type").lower()
-    product_identifier = _text(row, "product-id") or None
-    id_type = PRODUCT_ID_TYPES.get(id_type_raw, "other" if id_type_raw else None) if product_identifier else None
-    return {
-        "seller_sku": sku,
-        "name": _text(row, "item-name") or None,
-        "asin": _text(row, "asin1") or (product_identifier if id_type == "asin" else None),
-        "amazon_listing_ref": _text(row, "listing-id") or None,
-        "product_identifier": product_identifier,
-        "product_identifier_type": id_type,
-        "price": price if price is not None else Decimal(0),
-        "quantity": quantity,
-        "fulfillment_channel": channel,
-        "amazon_status": _text(row, "status") or None,
-    }
-
-
-def barcode_variants(code):
-    """The forms a UPC/EAN can take as an Odoo barcode: UPC-A 12 digits is EAN-13 with a leading zero."""
-    code = (code or "").strip()
-    variants = {code} if code else set()
-    if code.isdigit():
-        if len(code) == 12:
-            variants.add("0" + code)
-        elif len(code) == 13 and code.startswith("0"):
-            variants.add(code[1:])
-    return variants
-
-
-def listing_values_from_item(item, marketplace_id=None):
-    """Listing values from a Listings Items API ``ListingsItem``; None where the item says nothing."""
-    vals = {"name": item.item_name, "asin": item.asin}
-    price = item.price
-    vals["price"] = float(price.amount) if price is not None else None
-    channel = quantity = None
-    for availability in item.fulfillment_availability:
-        try:
-            channel = parse_channel(availability.channel_code)
-        except RowError:
-            continue
-        quantity = availability.quantity
-        break
-    vals["fulfillment_channel"] = channel
-    vals["quantity"] = quantity if quantity is not None else (0 if channel else None)
-    if item.summaries:
-        # the report's vocabulary, so that the next import does not see a change
-        vals["amazon_status"] = "Active" if item.is_buyable else "Inactive"
-    return vals
 
 
 # ---------------------------------------------------------------- the importer (Odoo)

@@ -1,0 +1,1 @@
+from . import amazon_marketplace, amazon_oauth_state, amazon_account, res_company

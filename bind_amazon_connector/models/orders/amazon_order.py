@@ -1,0 +1,305 @@
+"""Amazon orders in Odoo: one ``amazon.order`` per Amazon order and connection, and what it becomes.
+
+An order goes through a fixed sequence (see :meth:`AmazonOrder._import_orders`): record what Amazon sent,
+skip it if nothing changed, decide (cancelled, pending, unmapped products, importable), then create or
+update the documents: a confirmed sale order, its delivery (validated as Amazon ships) and, once shipped,
+a posted customer invoice whose total is what Amazon charged the buyer.
+
+Documents are created for many orders at once (``BATCH_SIZE``) inside a savepoint; when a batch fails,
+its orders are redone one at a time, each in its own savepoint, so one bad order never blocks the others
+and never leaves half a sale order behind.
+"""
+import json
+import logging
+from datetime import timedelta
+from decimal import Decimal
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from ...spapi import errors as spapi_errors
+from ...spapi import parsers
+
+_logger = logging.getLogger(__name__)
+
+#: Orders whose documents are created together (one create / confirm / validate / invoice for all).
+BATCH_SIZE = 50
+
+FULFILLMENT_STATUSES = [
+    ("PENDING_AVAILABILITY", "Pending Availability"),
+    ("PENDING", "Pending"),
+    ("UNSHIPPED", "Unshipped"),
+    ("PARTIALLY_SHIPPED", "Partially Shipped"),
+    ("SHIPPED", "Shipped"),
+    ("CANCELLED", "Cancelled"),
+    ("UNFULFILLABLE", "Unfulfillable"),
+]
+#: Amazon has not confirmed the order yet (payment pending, pre-order): nothing is created.
+WAITING_STATUSES = ("PENDING", "PENDING_AVAILABILITY", "UNFULFILLABLE")
+#: Retrying up to this many orders reads each again from Amazon first (getOrder, 0.5 calls a second).
+FRESH_RETRY_LIMIT = 10
+#: The sync tries orders in error (other than unmapped products) again this many times, this far apart.
+AUTO_RETRY_ATTEMPTS = 5
+AUTO_RETRY_DELAY = timedelta(hours=1)
+AUTO_RETRY_BATCH = 50
+#: Unit prices computed from a line total keep six decimals (what a Mexican CFDI accepts).
+UNIT_PRICE_QUANTUM = Decimal("0.000001")
+#: Proceeds categories of an item that the buyer pays (DISCOUNT is negative).
+CHARGE_TYPES = ("ITEM", "SHIPPING", "GIFT_WRAP", "COD_FEE", "OTHER", "DISCOUNT")
+#: Context of every document the import writes: no chatter tracking or followers (the amazon.order
+#: record is the audit trail), which also keeps batches fast.
+QUIET_CONTEXT = {
+    "tracking_disable": True,
+    "mail_create_nolog": True,
+    "mail_create_nosubscribe": True,
+    "mail_notrack": True,
+    "mail_auto_subscribe_no_notify": True,
+    "amazon_keep_date_order": True,
+}
+#: Aliases Amazon Mexico buyers use for states whose official code differs.
+STATE_ALIASES = {
+    "MX": {"CDMX": "CMX", "DF": "CMX", "D.F.": "CMX", "DISTRITO FEDERAL": "CMX", "NL": "NLE", "EDOMEX": "MEX",
+           "ESTADO DE MEXICO": "MEX", "ESTADO DE MÉXICO": "MEX", "QROO": "ROO", "Q. ROO": "ROO", "BC": "BCN"},
+}
+_RFC_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789&Ñ")
+
+
+class AmazonOrderError(UserError):
+    """The order cannot become documents as it is (data or set-up problem): it waits in error with this reason."""
+
+
+class MalformedOrder:
+    """An order Amazon sent that could not be read: kept in error with the reason, with its raw payload."""
+
+    __slots__ = ("order_id", "raw", "message", "last_updated_time")
+
+    def __init__(self, order_id, raw, message, last_updated_time=None):
+        self.order_id = order_id
+        self.raw = raw
+        self.message = message
+        self.last_updated_time = last_updated_time
+
+
+def _parse_payload(raw):
+    """A stored payload back into a ``types.Order`` (raises ``spapi.errors.BadData`` when malformed)."""
+    return parsers.parse_order(raw)
+
+
+
+class AmazonOrder(models.Model):
+    _name = "amazon.order"
+    _description = "Amazon Order"
+    _order = "purchase_date desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(string="Amazon Order", required=True, readonly=True, index=True)
+    account_id = fields.Many2one(
+        "amazon.account", string="Connection", required=True, readonly=True, index=True, ondelete="cascade",
+    )
+    company_id = fields.Many2one(related="account_id.company_id", store=True, index=True)
+    marketplace_id = fields.Many2one("amazon.marketplace", readonly=True)
+    purchase_date = fields.Datetime(readonly=True, help="When the buyer placed the order on Amazon.")
+    last_update_date = fields.Datetime(string="Updated on Amazon", readonly=True)
+    amazon_status = fields.Selection(FULFILLMENT_STATUSES, readonly=True)
+    fulfillment_channel = fields.Selection(
+        [("merchant", "Merchant (FBM)"), ("amazon", "Amazon (FBA)")], readonly=True,
+    )
+    state = fields.Selection(
+        [
+            ("new", "New"),
+            ("pending", "Pending at Amazon"),
+            ("imported", "Imported"),
+            ("error", "Error"),
+            ("skipped", "Skipped"),
+            ("cancelled", "Cancelled"),
+        ],
+        default="new", required=True, readonly=True, index=True,
+    )
+    reason = fields.Text(readonly=True, help="Why the order is not (or no longer) imported.")
+    unmapped_skus = fields.Char(
+        string="Unmapped SKUs", readonly=True,
+        help="Seller SKUs of the order with no mapped product: map their listings, then the order is imported.",
+    )
+    sale_order_id = fields.Many2one("sale.order", readonly=True, index="btree_not_null", ondelete="restrict")
+    partner_id = fields.Many2one(related="sale_order_id.partner_id", string="Customer")
+    picking_ids = fields.Many2many("stock.picking", compute="_compute_documents", string="Deliveries")
+    invoice_ids = fields.Many2many("account.move", compute="_compute_documents", string="Invoices")
+    picking_count = fields.Integer(compute="_compute_documents")
+    invoice_count = fields.Integer(compute="_compute_documents")
+    currency_id = fields.Many2one("res.currency", readonly=True)
+    amount_total = fields.Monetary(
+        string="Charged by Amazon", readonly=True, help="What Amazon charged the buyer: the invoice's total.",
+    )
+    item_count = fields.Integer(string="Units", readonly=True)
+    payload = fields.Json(readonly=True, copy=False, help="The order as Amazon last sent it.")
+    payload_text = fields.Text(string="Amazon Payload", compute="_compute_payload_text")
+    attempt_count = fields.Integer(string="Attempts", readonly=True)
+    last_attempt_date = fields.Datetime(string="Last Attempt", readonly=True)
+
+    _order_unique = models.Constraint(
+        "UNIQUE(account_id, name)", "An Amazon order is recorded only once per connection.",
+    )
+
+    @api.depends("sale_order_id.picking_ids", "sale_order_id.invoice_ids")
+    def _compute_documents(self):
+        for order in self:
+            so = order.sale_order_id
+            order.picking_ids = so.picking_ids
+            order.invoice_ids = so.invoice_ids
+            order.picking_count = len(so.picking_ids)
+            order.invoice_count = len(so.invoice_ids)
+
+    @api.depends("payload")
+    def _compute_payload_text(self):
+        for order in self:
+            order.payload_text = json.dumps(order.payload, indent=2, ensure_ascii=False) if order.payload else False
+
+    # ------------------------------------------------------------------ user actions
+
+    def action_open(self):
+        """Open what the order became: its sale order, else the order itself."""
+        self.ensure_one()
+        if self.sale_order_id:
+            return {
+                "type": "ir.actions.act_window",
+                "res_model": "sale.order",
+                "res_id": self.sale_order_id.id,
+                "view_mode": "form",
+                "views": [(False, "form")],
+            }
+        return self._get_formview_action()
+
+    def _get_formview_action(self):
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+        }
+
+    def action_view_pickings(self):
+        self.ensure_one()
+        return self.sale_order_id.action_view_delivery()
+
+    def action_view_invoices(self):
+        self.ensure_one()
+        return self.sale_order_id.action_view_invoice()
+
+    def action_retry(self):
+        """Process the orders again, from a fresh copy when Amazon answers, else from the last payload."""
+        if not self.env.user.has_group("bind_amazon_connector.group_amazon_user"):
+            raise UserError(_("Only Amazon users can retry orders."))
+        for account, orders in self.grouped("account_id").items():
+            account = account.sudo()
+            if not account._orders_lock():
+                raise UserError(_(
+                    "Orders of %s are being synchronized right now: try again in a moment.", account.name))
+            # A few orders are read again from Amazon (getOrder); many at once come from their last payload.
+            fetch = len(orders) <= FRESH_RETRY_LIMIT
+            fresh = [(fetch and order._fetch_fresh()) or order._payload_order() for order in orders.sudo()]
+            self.env["amazon.order"].sudo()._import_orders(account, fresh, force=True)
+        failed = self.filtered(lambda o: o.state == "error")
+        if len(self) == 1 and not failed:
+            return self.action_open()
+        if len(self) == 1:
+            message = _("The order is still in error: %s", failed.reason)
+        else:
+            message = _("%(done)s orders processed, %(failed)s still in error.",
+                        done=len(self) - len(failed), failed=len(failed))
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "warning" if failed else "success",
+                "message": message,
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    def _fetch_fresh(self):
+        """The order as Amazon has it now (one getOrder call), or None when Amazon cannot answer."""
+        self.ensure_one()
+        try:
+            return self.account_id._spapi().get_order(self.name)
+        except spapi_errors.SpApiError as exc:
+            _logger.info("Amazon order %s: fresh copy unavailable (%s), retrying from the stored payload",
+                         self.name, type(exc).__name__)
+            return None
+        except UserError:
+            return None
+
+    def _payload_order(self):
+        """The stored payload as a ``types.Order``, or a :class:`MalformedOrder` when it cannot be read."""
+        self.ensure_one()
+        try:
+            return _parse_payload(self.payload or {})
+        except (spapi_errors.SpApiError, KeyError, TypeError, ValueError) as exc:
+            return MalformedOrder(self.name, self.payload, str(exc))
+
+    # ------------------------------------------------------------------ SKU mapping
+
+    @api.model
+    def _map_skus(self, account, skus):
+        """``{sku: product.product}`` for the SKUs of ``account`` that are mapped to a product.
+
+        A SKU is mapped when its Amazon listing is linked to a product. Until listings are synchronized
+        (no ``amazon.listing`` model), a product whose internal reference equals the SKU maps it.
+        """
+        skus = {s for s in skus if s}
+        if not skus:
+            return {}
+        if "amazon.listing" in self.env:
+            listings = self.env["amazon.listing"].sudo().search([
+                ("account_id", "=", account.id), ("seller_sku", "in", list(skus)), ("product_id", "!=", False),
+            ])
+            return {listing.seller_sku: listing.product_id for listing in listings}
+        products = self.env["product.product"].sudo().with_context(active_test=True).search([
+            ("default_code", "in", list(skus)),
+            "|", ("company_id", "=", False), ("company_id", "parent_of", account.company_id.id),
+        ])
+        result = {}
+        for product in products.sorted("id"):
+            result.setdefault(product.default_code, product)
+        return result
+
+    @api.model
+    def _retry_waiting_for_skus(self, account, skus=None):
+        """Import the orders of ``account`` waiting in error for products of ``skus`` (None: any SKU) whose
+        listings are now mapped. Called when listings get mapped and at the end of each order sync.
+
+        Returns the orders processed. Skipped orders (the connection imports mapped products only) are not
+        imported by a mapping; the Retry action does."""
+        self = self.sudo()  # called from a listing mapping, whoever maps it
+        account = account.sudo()
+        waiting = self.search([
+            ("account_id", "=", account.id), ("state", "=", "error"), ("unmapped_skus", "!=", False),
+        ])
+        if skus is not None:
+            wanted = set(skus)
+            waiting = waiting.filtered(lambda o: wanted & set(o.unmapped_skus.split(",")))
+        if not waiting:
+            return waiting
+        all_skus = {s for o in waiting for s in o.unmapped_skus.split(",")}
+        mapped = set(self._map_skus(account, all_skus))
+        ready = waiting.filtered(lambda o: set(o.unmapped_skus.split(",")) <= mapped)
+        if not ready or not account._orders_lock():
+            # A sync holds the connection: it retries them when it ends.
+            return self.browse()
+        self._import_orders(account, [o._payload_order() for o in ready], force=True)
+        return ready
+
+    @api.model
+    def _retry_failed_orders(self, account):
+        """Orders in error for another reason than unmapped products (a setting fixed since, a conflict with
+        another worker) are tried again by the sync, from their last payload, a few times an hour apart.
+        Returns the orders tried."""
+        self = self.sudo()
+        failed = self.search([
+            ("account_id", "=", account.id), ("state", "=", "error"), ("unmapped_skus", "=", False),
+            ("attempt_count", "<", AUTO_RETRY_ATTEMPTS),
+            ("last_attempt_date", "<", fields.Datetime.now() - AUTO_RETRY_DELAY),
+        ], limit=AUTO_RETRY_BATCH, order="last_attempt_date")
+        if failed:
+            self._import_orders(account.sudo(), [o._payload_order() for o in failed], force=True)
+        return failed

@@ -1,0 +1,300 @@
+"""The import pipeline of Amazon orders: record, skip if up to date, decide, create or update documents
+in batches with a one-by-one fallback."""
+import logging
+from collections import defaultdict
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.fields import Command
+from odoo.tools import SQL
+
+from ...utils.values import naive_utc
+from .amazon_order import (
+    BATCH_SIZE,
+    FULFILLMENT_STATUSES,
+    QUIET_CONTEXT,
+    WAITING_STATUSES,
+    AmazonOrderError,
+    MalformedOrder,
+)
+
+_logger = logging.getLogger(__name__)
+
+
+class _Importer:
+    """One import run for one connection: the environment documents are written with, and caches of what
+    many orders share (products, taxes, customers, pricelists). Caches can be saved and restored around a
+    savepoint so a rolled-back batch leaves no reference to records that no longer exist."""
+
+    def __init__(self, orders_model, account):
+        env = orders_model.env
+        user = account.user_id or env.user
+        company = account.company_id
+        context = dict(env.context, allowed_company_ids=company.ids, **QUIET_CONTEXT)
+        # Written as the connection's user (author and salesperson), with the rights of the integration.
+        self.env = env(user=user.id, su=True, context=context)
+        self.account = account.with_env(self.env)
+        self.company = self.account.company_id
+        self.user = user
+        self.marketplaces = {m.marketplace_id: m for m in self.env["amazon.marketplace"].with_context(
+            active_test=False).search([])}
+        self.products = {}
+        self.caches = {"partner": {}, "fpos": {}, "taxes": {}, "included": {}, "pricelist": {}, "state": {}}
+
+    def snapshot(self):
+        return {name: dict(cache) for name, cache in self.caches.items()}
+
+    def restore(self, snapshot):
+        self.caches = snapshot
+
+    def marketplace(self, order):
+        return self.marketplaces.get(order.marketplace_id) or self.account.marketplace_id
+
+
+
+class AmazonOrder(models.Model):
+    _inherit = "amazon.order"
+
+    # ------------------------------------------------------------------ the import
+
+    @api.model
+    def _import_orders(self, account, orders, *, force=False):
+        """Record and process Amazon orders of one connection (one searchOrders page, or retried orders).
+
+        ``orders``: ``types.Order`` or :class:`MalformedOrder` items. ``force`` processes orders even when
+        Amazon reports no change since the last time. The caller holds the connection's lock.
+        Returns ``{state: count}`` of the processed orders.
+        """
+        account = account.sudo()
+        orders = [o for o in orders if o is not None]
+        if not orders:
+            return {}
+        imp = _Importer(self, account)
+        records = self._upsert_records(imp, orders)
+
+        to_create, to_update, processed = [], [], self.browse()
+        skus = {item.seller_sku for order in orders if not isinstance(order, MalformedOrder)
+                for item in order.items if item.seller_sku}
+        imp.products = self._map_skus(account, skus)
+        for order in orders:
+            record = records[order.order_id]
+            if isinstance(order, MalformedOrder):
+                record.write({"payload": order.raw if isinstance(order.raw, dict) else None,
+                              "attempt_count": record.attempt_count + 1,
+                              "last_attempt_date": fields.Datetime.now()})
+                record._set_result("error", _("Amazon sent an order that cannot be read: %s", order.message))
+                processed |= record
+                continue
+            if not force and record._is_up_to_date(order):
+                continue
+            record._write_amazon_data(imp, order)
+            processed |= record
+            if record.sale_order_id:
+                to_update.append((record, order))
+                continue
+            decision = record._decide(imp, order)
+            if decision:
+                record._set_result(*decision)
+            else:
+                to_create.append((record, order))
+
+        for start in range(0, len(to_create), BATCH_SIZE):
+            self._run_batch(imp, to_create[start:start + BATCH_SIZE], self._create_documents)
+        for start in range(0, len(to_update), BATCH_SIZE):
+            self._run_batch(imp, to_update[start:start + BATCH_SIZE], self._update_documents)
+
+        counts = defaultdict(int)
+        for record in processed:
+            counts[record.state] += 1
+        return dict(counts)
+
+    @api.model
+    def _upsert_records(self, imp, orders):
+        """``{amazon order id: amazon.order}``: existing records locked, missing ones created."""
+        ids = list(dict.fromkeys(o.order_id for o in orders))
+        existing = self.sudo().search([("account_id", "=", imp.account.id), ("name", "in", ids)])
+        if existing:
+            # Retries and syncs of one connection never process the same order at the same time.
+            self.env.cr.execute(SQL("SELECT id FROM amazon_order WHERE id IN %s FOR UPDATE", tuple(existing.ids)))
+        by_name = {r.name: r for r in existing}
+        missing = [i for i in ids if i not in by_name]
+        if missing:
+            created = self.sudo().create([{"name": i, "account_id": imp.account.id} for i in missing])
+            by_name.update({r.name: r for r in created})
+        return by_name
+
+    def _is_up_to_date(self, order):
+        """Nothing changed at Amazon since this order was last processed successfully."""
+        self.ensure_one()
+        return (
+            self.state in ("imported", "cancelled", "skipped", "pending")
+            and self.last_update_date
+            and self.last_update_date == naive_utc(order.last_updated_time)
+            and self.amazon_status == order.fulfillment_status
+        )
+
+    def _write_amazon_data(self, imp, order):
+        mkt = imp.marketplaces.get(order.marketplace_id)
+        currency = mkt.currency_id if mkt else imp.account.marketplace_id.currency_id
+        if order.currency and order.currency != currency.name:
+            currency = self.env["res.currency"].with_context(active_test=False).search(
+                [("name", "=", order.currency)], limit=1) or currency
+        total = self._expected_total(order, mkt or imp.account.marketplace_id)
+        statuses = dict(FULFILLMENT_STATUSES)
+        self.write({
+            "marketplace_id": mkt.id if mkt else imp.account.marketplace_id.id,
+            "purchase_date": naive_utc(order.created_time),
+            "last_update_date": naive_utc(order.last_updated_time),
+            "amazon_status": order.fulfillment_status if order.fulfillment_status in statuses else False,
+            "fulfillment_channel": "amazon" if order.is_fba else "merchant",
+            "currency_id": currency.id,
+            "amount_total": float(total) if total is not None else 0.0,
+            "item_count": sum(item.quantity_ordered or 0 for item in order.items),
+            "payload": order.raw or None,
+            "attempt_count": self.attempt_count + 1,
+            "last_attempt_date": fields.Datetime.now(),
+        })
+
+    def _set_result(self, state, reason=False, unmapped=None):
+        vals = {"state": state, "reason": reason or False,
+                "unmapped_skus": ",".join(sorted(unmapped)) if unmapped else False}
+        if state == "error":
+            # No buyer data here: the order id and the error type are enough to find it.
+            _logger.info("Amazon order %s kept in error", self.name)
+        self.write(vals)
+
+    def _decide(self, imp, order):
+        """What a not yet imported order becomes without documents: (state, reason[, SKUs]), or None to import."""
+        self.ensure_one()
+        status = order.fulfillment_status
+        if status == "CANCELLED":
+            return "cancelled", _("Cancelled on Amazon before it was imported: nothing was created.")
+        if status in WAITING_STATUSES:
+            return "pending", _(
+                "Amazon has not confirmed this order yet (status %s): it is imported when it is.", status)
+        if not order.items:
+            return "error", _("Amazon sent the order without items.")
+        missing_sku = [item.order_item_id for item in order.items if not item.seller_sku]
+        if missing_sku:
+            return "error", _("Order items without a seller SKU: %s.", ", ".join(missing_sku))
+        unmapped = sorted({item.seller_sku for item in order.items
+                           if (item.quantity_ordered or 0) > 0 and item.seller_sku not in imp.products})
+        if unmapped:
+            skus = ", ".join(unmapped)
+            if imp.account.only_mapped_products:
+                return "skipped", _(
+                    "Not imported: the connection records sales of mapped products only, and these SKUs are "
+                    "not mapped: %s.", skus), unmapped
+            return "error", _(
+                "These SKUs are not mapped to a product: %s. Map their listings: the order is imported then.",
+                skus), unmapped
+        return None
+
+    # ------------------------------------------------------------------ batches
+
+    @api.model
+    def _run_batch(self, imp, pairs, process):
+        """Run ``process(imp, pairs)`` in a savepoint; when it fails, redo each order alone in its own."""
+        snapshot = imp.snapshot()
+        try:
+            with self.env.cr.savepoint():
+                process(imp, pairs)
+            return
+        except Exception as exc:  # noqa: BLE001 - every failure is recorded on its order below
+            imp.restore(snapshot)
+            if len(pairs) == 1:
+                record, _order = pairs[0]
+                record._record_failure(exc)
+                return
+        for pair in pairs:
+            self._run_batch(imp, [pair], process)
+
+    def _record_failure(self, exc):
+        self.ensure_one()
+        if isinstance(exc, UserError):
+            reason = exc.args[0] if exc.args else str(exc)
+        else:
+            # Unexpected: keep the trace in the server log (ids and code only, never buyer data).
+            _logger.exception("Amazon order %s could not be imported", self.name)
+            reason = _("Unexpected error (%(type)s): %(error)s", type=type(exc).__name__, error=exc)
+        self.invalidate_recordset()
+        self._set_result("error", reason, self.unmapped_skus and self.unmapped_skus.split(","))
+
+    # ------------------------------------------------------------------ creating documents
+
+    @api.model
+    def _create_documents(self, imp, pairs):
+        """Confirmed sale orders for orders not yet imported, then their deliveries and invoices."""
+        plans = [record._prepare_sale_order_vals(imp, order) for record, order in pairs]
+        SaleOrder = imp.env["sale.order"]
+        sale_orders = SaleOrder.create([vals for vals, _expected in plans])
+        rounding_vals = []
+        rounding_product = imp.env.ref("bind_amazon_connector.product_amazon_rounding")
+        for sale_order, (vals, expected) in zip(sale_orders, plans, strict=True):
+            if expected is None:
+                continue
+            currency = sale_order.currency_id
+            diff = currency.round(float(expected) - sale_order.amount_total)
+            if currency.is_zero(diff):
+                continue
+            tolerance = currency.rounding * max(10, 2 * len(vals["order_line"]))
+            if abs(diff) > tolerance:
+                raise AmazonOrderError(_(
+                    "Amazon charged %(amazon)s but the sale order totals %(odoo)s: check the taxes of the "
+                    "products and of the connection's company.",
+                    amazon=currency.format(float(expected)), odoo=currency.format(sale_order.amount_total)))
+            rounding_vals.append({
+                "order_id": sale_order.id,
+                "product_id": rounding_product.id,
+                "name": _("Rounding difference with the total charged by Amazon"),
+                "product_uom_qty": 1,
+                "price_unit": diff,
+                "tax_ids": [Command.clear()],
+                "sequence": 10000,
+            })
+        if rounding_vals:
+            imp.env["sale.order.line"].create(rounding_vals)
+        sale_orders.action_confirm()
+        for sale_order, (record, _order) in zip(sale_orders, pairs, strict=True):
+            record.write({"sale_order_id": sale_order.id, "state": "imported", "reason": False,
+                          "unmapped_skus": False})
+        self._apply_fulfillment(imp, pairs)
+
+    # ------------------------------------------------------------------ updating documents
+
+    @api.model
+    def _update_documents(self, imp, pairs):
+        """Bring imported orders in line with Amazon: shipments, invoices, cancellations."""
+        active = []
+        for record, order in pairs:
+            sale_order = record.sale_order_id.with_env(imp.env)
+            if order.is_cancelled:
+                record._cancel_documents(imp, order)
+                continue
+            if sale_order.state == "cancel":
+                raise AmazonOrderError(_(
+                    "The sale order %s was cancelled in Odoo but Amazon still has the order.", sale_order.name))
+            active.append((record, order))
+        self._apply_fulfillment(imp, active)
+        for record, _order in active:
+            record.write({"state": "imported", "reason": False, "unmapped_skus": False})
+
+    def _cancel_documents(self, imp, order):
+        """Amazon cancelled an imported order: cancel the sale and its delivery (stock reservations are
+        released); once invoiced, a credit note reverses the invoice."""
+        self.ensure_one()
+        sale_order = self.sale_order_id.with_env(imp.env)
+        invoices = sale_order.invoice_ids.filtered(lambda m: m.move_type == "out_invoice" and m.state == "posted")
+        to_reverse = invoices.filtered(lambda m: m.payment_state != "reversed" and not m.reversal_move_ids)
+        if to_reverse:
+            to_reverse._reverse_moves(
+                [{"ref": _("Cancelled on Amazon: %s", self.name)} for _inv in to_reverse], cancel=True)
+        if invoices:
+            sale_order.picking_ids.filtered(lambda p: p.state not in ("done", "cancel")).action_cancel()
+            reason = _("Cancelled on Amazon after it was invoiced: the invoice was reversed by a credit note.")
+        else:
+            if sale_order.locked:
+                sale_order.action_unlock()
+            sale_order._action_cancel()
+            reason = _("Cancelled on Amazon after it was imported: the sale and its delivery were cancelled.")
+        self.write({"state": "cancelled", "reason": reason, "unmapped_skus": False})

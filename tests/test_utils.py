@@ -1,0 +1,58 @@
+"""The addon's plain helpers (bind_amazon_connector/utils): no Odoo needed."""
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+
+from bind_amazon_connector.spapi.types import Money
+from bind_amazon_connector.utils.listing_rows import RowError, barcode_variants, parse_price, parse_quantity
+from bind_amazon_connector.utils.settlement import norm, transaction_kind
+from bind_amazon_connector.utils.values import money_amount, naive_utc
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("1299.00", Decimal("1299.00")), ("1,299.00", Decimal("1299.00")), ("1.299,00", Decimal("1299.00")),
+    ("1299,5", Decimal("1299.5")), ("$1,299.00", Decimal("1299.00")), ("349.00 MXN", Decimal("349.00")),
+    ("", None),
+])
+def test_prices_in_every_notation_amazon_writes(text, expected):
+    assert parse_price(text) == expected
+
+
+@pytest.mark.parametrize("text", ["abc", "1.2.3", "12,34,5"])
+def test_unreadable_prices_are_refused_with_the_value(text):
+    with pytest.raises(RowError) as caught:
+        parse_price(text)
+    assert caught.value.code == "bad_price"
+    assert caught.value.value == text
+
+
+def test_quantities():
+    assert parse_quantity("7") == 7
+    assert parse_quantity("") is None
+    for bad in ("siete", "-1", "2.5"):
+        with pytest.raises(RowError):
+            parse_quantity(bad)
+
+
+def test_upc_a_and_its_ean_13_form_match():
+    assert barcode_variants("012345678905") == {"012345678905", "0012345678905"}
+    assert barcode_variants("0012345678905") == {"0012345678905", "012345678905"}
+    assert barcode_variants("") == set()
+
+
+def test_naive_utc_converts_and_drops_microseconds():
+    aware = datetime(2026, 1, 2, 3, 4, 5, 678, tzinfo=timezone(timedelta(hours=-6)))
+    assert naive_utc(aware) == datetime(2026, 1, 2, 9, 4, 5)
+    assert naive_utc(None) is False
+
+
+def test_money_amount_is_zero_when_amazon_sends_none():
+    assert money_amount(None) == Decimal(0)
+    assert money_amount(Money(Decimal("12.50"), "MXN")) == Decimal("12.50")
+
+
+def test_transaction_kinds_ignore_case_and_separators():
+    assert norm("Service_Fee ") == "servicefee"
+    assert transaction_kind("Shipment") == "sale"
+    assert transaction_kind("Refund") == "refund"
