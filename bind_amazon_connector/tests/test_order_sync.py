@@ -152,14 +152,15 @@ class TestAmazonOrderLifecycle(AmazonOrderCommon):
         rec = self._amazon_order(order["orderId"])
         self.assertEqual(rec.state, "error")
         self.assertIn("fulfillment warehouse", rec.reason)
+        self.assertEqual(rec.attempt_count, 1)
         self.amazon.fba_warehouse_id = self.fba_warehouse
         self._sync()
-        self.assertEqual(rec.state, "error", "tried again an hour later, not at every run")
-        rec.last_attempt_date -= timedelta(hours=2)
+        self.assertEqual(rec.state, "error", "tried again some minutes later, not at every run")
+        rec.retry_date -= timedelta(hours=2)
         self._sync()
         self.assertEqual(rec.state, "imported", rec.reason)
         self.assertEqual(rec.sale_order_id.warehouse_id, self.fba_warehouse)
-        self.assertEqual(rec.attempt_count, 2)
+        self.assertEqual(rec.attempt_count, 0, "only failed attempts count, and a success clears them")
 
 
 @tagged("post_install", "-at_install")

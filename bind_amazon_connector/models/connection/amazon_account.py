@@ -306,15 +306,18 @@ class AmazonAccount(models.Model):
             config = dataclasses.replace(config, **INTERACTIVE_LIMITS)
         return config
 
-    def _spapi(self, interactive=False):
-        """The one way the models reach Amazon. Refuses a connection that is not authorized."""
+    def _spapi(self, interactive=False, deadline=None):
+        """The one way the models reach Amazon. Refuses a connection that is not authorized.
+
+        ``deadline``: ``time.monotonic()`` value the caller must be done by (a scheduled job's time budget):
+        the SP-API layer waits for Amazon no longer than that and says when to try again instead."""
         self.ensure_one()
         if not self.sudo().refresh_token or self.state == "draft":
             raise UserError(self.env._(
                 "Authorize the Amazon connection “%s” before synchronizing: click Authorize on the connection "
                 "(or paste a refresh token).", self.name,
             ))
-        return SpApi(self._spapi_config(interactive=interactive))
+        return SpApi(self._spapi_config(interactive=interactive), deadline=deadline)
 
     # ------------------------------------------------------------------ status bookkeeping
 

@@ -15,8 +15,6 @@ with the quantity of the moment, none when Amazon already has it. Calls are pace
 import dataclasses
 import logging
 import math
-import time
-import zlib
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
@@ -24,6 +22,7 @@ from odoo.tools import SQL, float_round
 
 from ...spapi import SpApi
 from ...spapi import errors as spapi_errors
+from ...spapi.pacing import CallSpacer
 from .amazon_listing import DEFAULT_PRODUCT_TYPE
 from .amazon_stock_push import flush_stock_changes
 
@@ -40,42 +39,6 @@ MIN_SECONDS_LEFT = 30
 #: Namespace of the PostgreSQL advisory lock taken while a connection's stock is being sent.
 LOCK_NAMESPACE = zlib.crc32(b"bind_amazon_connector.stock_push") & 0x7FFFFFFF
 PATCH = "patchListingsItem"
-#: Quantity updates go this much slower than the usage plan's rate, with this burst (see :class:`CallSpacer`;
-#: Amazon's burst for patchListingsItem is 5).
-SPACING_MARGIN = 0.01
-SPACING_BURST = 3
-
-
-class CallSpacer:
-    """Keeps a run's patch calls 1% below the rate of the usage plan, with a smaller burst than Amazon's.
-
-    The SP-API layer paces at exactly the plan's rate: in a long run Amazon's own bucket is then empty at
-    every call, and the slightest network jitter (a call arriving a few milliseconds early) is answered
-    429 and retried after a backoff of about a second. Calls that fit a slightly slower bucket with a
-    smaller burst keep tokens in Amazon's bucket, which absorb the jitter: a long run takes about 1% more
-    than the plan's minimum instead of losing seconds to throttling, and still catches up (by its burst)
-    after a pause such as a batch's commit.
-    """
-
-    def __init__(self, margin=SPACING_MARGIN, burst=SPACING_BURST, clock=time.monotonic, sleep=time.sleep):
-        self.margin = margin
-        self.burst = burst
-        self._clock = clock
-        self._sleep = sleep
-        self._tokens = float(burst)
-        self._updated = None
-
-    def wait(self, api_client, operation=PATCH):
-        """Wait until the next call fits (waits are reserved, so a late wake-up is credited to the next call)."""
-        rate = api_client.pacer.bucket(operation).rate / (1 + self.margin)
-        now = self._clock()
-        if self._updated is not None and rate > 0:
-            self._tokens = min(float(self.burst), self._tokens + (now - self._updated) * rate)
-        self._updated = now
-        wait = 0.0 if self._tokens >= 1 or rate <= 0 else (1 - self._tokens) / rate
-        self._tokens -= 1
-        if wait > 0:
-            self._sleep(wait)
 
 
 class AmazonAccount(models.Model):
@@ -287,10 +250,11 @@ class AmazonAccount(models.Model):
                     # A listing of another marketplace of the connection: same seller, same usage plan.
                     config = dataclasses.replace(api_client.config,
                                                  marketplace_id=listing.marketplace_id.marketplace_id)
-                    listing_api = apis[listing.marketplace_id] = SpApi(config, pacer=api_client.pacer)
+                    listing_api = apis[listing.marketplace_id] = SpApi(config, pacer=api_client.pacer,
+                                                                       deadline=api_client.deadline)
                 calls_before = listing_api.stats[PATCH].calls
-                spacer.wait(listing_api)
                 try:
+                    spacer.wait(listing_api, PATCH)
                     answer, reason = self._stock_send(listing_api, listing, quantity)
                 except spapi_errors.RetryLater as exc:
                     if listing_api.stats[PATCH].calls == calls_before:
