@@ -510,7 +510,8 @@ class AmazonAccount(models.Model):
             retryable = isinstance(exc, errors.RetryLater)
             message = self.env._("Connection test failed: %s", self._spapi_error_message(exc))
             self._set_error(message, state=None if retryable else "error")
-            return self._notify(self.env._("Amazon connection test failed"), message, "danger", sticky=True)
+            return self._sync_notification(message, "danger", title=self.env._("Amazon connection test failed"),
+                                           sticky=True)
         info = self._format_participations(participations)
         self.sudo().write({
             "participation_info": info or self.env._("Amazon reported no marketplace for this seller."),
@@ -526,17 +527,8 @@ class AmazonAccount(models.Model):
             names = ", ".join(self.env["amazon.marketplace"].search([("marketplace_id", "in", list(missing))])
                               .mapped("name"))
             message += " " + self.env._("Not participating in the connection's marketplace(s): %s.", names)
-        return self._notify(self.env._("Amazon connection works"), message, "warning" if missing else "success")
-
-    def _notify(self, title, message, kind, sticky=False):
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": title, "message": message, "type": kind, "sticky": sticky,
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return self._sync_notification(message, "warning" if missing else "success",
+                                       title=self.env._("Amazon connection works"), sticky=False)
 
     # ------------------------------------------------------------------ navigation
 

@@ -148,8 +148,9 @@ class AmazonAccount(models.Model):
         then writes); on its ``last_try`` it records concurrency conflicts on the records it could not write
         (they wait in error with the reason) instead of raising them. ``commit``: True to commit after each
         page (the scheduled job owns the transaction), or a function called with the page's count instead
-        (tests); otherwise the whole run belongs to the caller's transaction. A page that hits a concurrency conflict is rolled back
-        and done again at once, after a short backoff, in a fresh transaction when the run owns it.
+        (tests); otherwise the whole run belongs to the caller's transaction. A page that hits a
+        concurrency conflict is rolled back and done again at once, after a short backoff, in a fresh
+        transaction when the run owns it.
         """
         self.ensure_one()
         slowest = 0.0

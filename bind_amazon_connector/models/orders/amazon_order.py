@@ -211,15 +211,8 @@ class AmazonOrder(models.Model):
         else:
             message = _("%(done)s orders processed, %(failed)s still in error.",
                         done=len(self) - len(failed), failed=len(failed))
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "warning" if failed else "success",
-                "message": message,
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return self.env["amazon.account"]._sync_notification(message, "warning" if failed else "success",
+                                                             sticky=False)
 
     def _fetch_fresh(self):
         """The order as Amazon has it now (one getOrder call), or None when Amazon cannot answer."""

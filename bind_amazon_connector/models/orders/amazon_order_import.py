@@ -209,7 +209,7 @@ class AmazonOrder(models.Model):
             with self.env.cr.savepoint():
                 process(imp, pairs)
             return
-        except Exception as exc:  # noqa: BLE001 - every failure is recorded on its order below
+        except Exception as exc:  # every failure is recorded on its order below, conflicts aside
             imp.restore(snapshot)
             if is_concurrency_error(exc) and not self.env.context.get("amazon_record_conflicts"):
                 raise

@@ -34,10 +34,6 @@ BATCH_SIZE = 100
 BUTTON_LIMIT = 25
 #: Listings sent right after an order import (the ones its sales changed); the scheduled action sends the rest.
 AFTER_IMPORT_LIMIT = 50
-#: The scheduled action starts no new batch with less time left than this (seconds).
-MIN_SECONDS_LEFT = 30
-#: Namespace of the PostgreSQL advisory lock taken while a connection's stock is being sent.
-LOCK_NAMESPACE = zlib.crc32(b"bind_amazon_connector.stock_push") & 0x7FFFFFFF
 PATCH = "patchListingsItem"
 
 
@@ -164,23 +160,25 @@ class AmazonAccount(models.Model):
 
     def _stock_lock(self):
         """Take the sending of this connection's stock for this transaction; False when another worker has it."""
-        self.ensure_one()
-        self.env.cr.execute(SQL("SELECT pg_try_advisory_xact_lock(%s, %s)", LOCK_NAMESPACE, self.id))
-        return bool(self.env.cr.fetchone()[0])
+        return self._sync_lock("stock")
 
-    def _push_stock(self, *, commit=None, limit=None, listing_ids=None, after_row_id=None, interactive=False):
+    def _sync_run_stock(self, *, commit=False, deadline=None):
+        return self._push_stock(commit=commit, deadline=deadline)
+
+    def _push_stock(self, *, commit=False, limit=None, listing_ids=None, after_row_id=None, interactive=False,
+                    deadline=None):
         """Send the due pending quantities of this connection to Amazon.
 
-        ``commit(processed) -> seconds left`` is called after each batch (scheduled action); without it the
-        run belongs to the caller's transaction. ``limit``: at most this many listings (the rest stays queued).
+        ``commit``: commit after each batch (True in the scheduled job); without it the run belongs to the
+        caller's transaction. ``limit``: at most this many listings (the rest stays queued).
         ``listing_ids``: only these listings; ``after_row_id``: only listings queued since that row.
-        ``interactive``: a person waits (short waits, few retries).
-        Returns a dict of counts (sent, unchanged, refused, retry, skipped) and ``more``, ``busy``, ``error``.
+        ``interactive``: a person waits (short waits, few retries). ``deadline``: see :meth:`_sync_pages`.
+        Returns the result of :meth:`_sync_result`, counting sent, unchanged, refused, retry and skipped.
         """
         self.ensure_one()
         account = self.sudo()
         flush_stock_changes(self.env)
-        result = {"sent": 0, "unchanged": 0, "refused": 0, "retry": 0, "skipped": 0, "more": False}
+        result = self._sync_result(sent=0, unchanged=0, refused=0, retry=0, skipped=0)
         if not account._stock_lock():
             result["busy"] = True
             return result
@@ -195,31 +193,28 @@ class AmazonAccount(models.Model):
             account._stock_write_status(result["error"])
             return result
         try:
-            api_client = account._spapi(interactive=interactive)
+            api_client = account._spapi(interactive=interactive, deadline=deadline)
         except (UserError, spapi_errors.SpApiError) as exc:
             result["error"] = str(exc.args[0] if isinstance(exc, UserError) and exc.args else exc)
             account._stock_write_status(result["error"])
             return result
         spacer = CallSpacer()
-        for start in range(0, len(due), BATCH_SIZE):
-            stop = account._push_stock_batch(api_client, due[start:start + BATCH_SIZE], result, spacer)
-            if commit:
-                seconds_left = commit(min(BATCH_SIZE, len(due) - start))
-                if not account._stock_lock():
-                    result["more"] = True
-                    break  # another worker took over after the commit
-                if seconds_left < MIN_SECONDS_LEFT and start + BATCH_SIZE < len(due):
-                    result["more"] = result["out_of_time"] = True
-                    break
+        batches = [due[start:start + BATCH_SIZE] for start in range(0, len(due), BATCH_SIZE)]
+        limited = result["more"]
+
+        def step(last_try):
+            batch = batches.pop(0)
+            stop = account._push_stock_batch(api_client, batch, result, spacer)
             if stop:
-                # "more": only the pacing stopped (a person waits): the scheduled action goes on soon. "stop":
-                # Amazon cannot be used now: the listings stay queued for the next scheduled run.
-                result["more"] = result["more"] or stop == "more"
-                break
-        account._stock_write_status(result.get("error"))
-        _logger.info("Amazon connection %s: stock sync sent %s, unchanged %s, refused %s, retry %s, skipped %s",
-                     account.id, result["sent"], result["unchanged"], result["refused"], result["retry"],
-                     result["skipped"])
+                # "more": only the pacing stopped (a person waits, or the job's time is up): the job goes on
+                # soon. "stop": Amazon cannot be used now: the listings stay queued for the next run.
+                result["more"] = limited or stop == "more"
+                return len(batch), False
+            return len(batch), bool(batches)
+
+        account._sync_pages("stock", step, result, commit=commit, deadline=deadline)
+        account._stock_write_status(result["error"])
+        _logger.info("Amazon connection %s: stock sync %s", account.id, result["counts"])
         return result
 
     def _push_stock_batch(self, api_client, due, result, spacer):
@@ -232,7 +227,7 @@ class AmazonAccount(models.Model):
         eligible, others = listings._stock_eligible()
         done_rows = [r for lst in others for r in rows[lst.id][0]]
         postponed_rows = []
-        result["skipped"] += len(others)
+        result["counts"]["skipped"] += len(others)
         quantities = self._stock_available_quantities(eligible.product_id)
         apis = {self.marketplace_id: api_client}
         try:
@@ -243,7 +238,7 @@ class AmazonAccount(models.Model):
                 if not listing._stock_needs_push(quantity, forced=forced):
                     listing._stock_up_to_date()
                     done_rows += row_ids
-                    result["unchanged"] += 1
+                    result["counts"]["unchanged"] += 1
                     continue
                 listing_api = apis.get(listing.marketplace_id)
                 if listing_api is None:
@@ -261,13 +256,13 @@ class AmazonAccount(models.Model):
                         return "more"  # only our pacing would wait too long: nothing failed, the rest stays queued
                     listing._stock_failed("retry", str(exc), now, exc.retry_after)
                     postponed_rows += row_ids
-                    result["retry"] += 1
+                    result["counts"]["retry"] += 1
                     result["error"] = str(exc)
                     return "stop"
                 except (spapi_errors.AuthorizationError, spapi_errors.ConfigurationError) as exc:
                     listing._stock_failed("retry", str(exc), now)
                     postponed_rows += row_ids
-                    result["retry"] += 1
+                    result["counts"]["retry"] += 1
                     result["error"] = str(exc)
                     return "stop"
                 except spapi_errors.NotFound:
@@ -279,11 +274,11 @@ class AmazonAccount(models.Model):
                 if answer is not None and answer.accepted:
                     listing._stock_accepted(quantity, now)
                     done_rows += row_ids
-                    result["sent"] += 1
+                    result["counts"]["sent"] += 1
                     continue
                 listing._stock_failed("refused", reason or self._stock_refusal_text(answer, quantity), now)
                 postponed_rows += row_ids
-                result["refused"] += 1
+                result["counts"]["refused"] += 1
             return False
         finally:
             Push._done(done_rows)
@@ -352,8 +347,8 @@ class AmazonAccount(models.Model):
             try:
                 with self.env.cr.savepoint():
                     pushed = self._push_stock(after_row_id=marks["stock_push_last_row"], limit=AFTER_IMPORT_LIMIT)
-                if pushed.get("more"):
-                    self.env.ref("bind_amazon_connector.ir_cron_amazon_push_stock").sudo()._trigger()
+                if pushed["more"] or pushed["busy"]:
+                    self._sync_trigger("stock")
             except Exception as exc:  # recorded on the connection, see above
                 _logger.exception("Amazon connection %s: sending stock after the order import failed", self.id)
                 self._stock_write_status(_("Sending stock after the order import failed: %s", exc))
@@ -375,8 +370,8 @@ class AmazonAccount(models.Model):
         account = self.sudo()
         queued = self.env["amazon.stock.push"].sudo()._enqueue_listings(listings, forced=True)
         result = account._push_stock(limit=BUTTON_LIMIT, listing_ids=listings.ids, interactive=True)
-        if result.get("more") or result.get("busy"):
-            self.env.ref("bind_amazon_connector.ir_cron_amazon_push_stock").sudo()._trigger()
+        if result["more"] or result["busy"]:
+            account._sync_trigger("stock")
         result.update(account=account, queued=queued)
         return result
 
@@ -384,24 +379,21 @@ class AmazonAccount(models.Model):
     def _stock_push_notification(self, results):
         messages, kind = [], "success"
         for result in results:
+            counts = result["counts"]
             text = _("%(name)s: %(sent)s quantities sent, %(unchanged)s already up to date on Amazon, "
                      "%(refused)s refused, %(skipped)s not sent.",
-                     name=result["account"].name, sent=result["sent"], unchanged=result["unchanged"],
-                     refused=result["refused"], skipped=result["skipped"])
-            if result.get("more") or result.get("busy"):
+                     name=result["account"].name, sent=counts["sent"], unchanged=counts["unchanged"],
+                     refused=counts["refused"], skipped=counts["skipped"])
+            if result["more"] or result["busy"]:
                 text += " " + _("The others are sent in the background within a few minutes.")
-            if result.get("error"):
+            if result["error"]:
                 text += " " + result["error"]
                 kind = "warning"
-            if result["refused"] or result["retry"]:
+            if counts["refused"] or counts["retry"]:
                 kind = "warning"
             messages.append(text)
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {"type": kind, "title": _("Stock sent to Amazon"), "message": "\n".join(messages),
-                       "sticky": kind != "success", "next": {"type": "ir.actions.client", "tag": "soft_reload"}},
-        }
+        return self._sync_notification("\n".join(messages), kind, title=_("Stock sent to Amazon"),
+                                       sticky=kind != "success")
 
     def action_view_stock_failures(self):
         self.ensure_one()
@@ -412,25 +404,10 @@ class AmazonAccount(models.Model):
 
     @api.model
     def _cron_push_stock(self):
-        """Every few minutes: the pending quantities of each connection, committed batch by batch."""
+        """Every few minutes: trigger the stock job of each connection with quantities waiting to be sent."""
         flush_stock_changes(self.env)
         self.env["amazon.stock.push"].flush_model()
         self.env.cr.execute("SELECT DISTINCT account_id FROM amazon_stock_push")
         accounts = self.sudo().browse([r[0] for r in self.env.cr.fetchall()]).filtered(
             lambda a: a.active and a.state == "authorized")
-        cron = self.env["ir.cron"]
-        more = False
-        for account in accounts.sorted("id"):
-            try:
-                result = account._push_stock(commit=cron._commit_progress)
-            except Exception as exc:  # recorded on the connection; the other connections go on
-                self.env.cr.rollback()
-                _logger.exception("Amazon connection %s: stock sync crashed", account.id)
-                account._stock_write_status(_("The stock sync stopped on an error: %s", exc))
-                cron._commit_progress()
-                continue
-            more = more or bool(result.get("more"))
-            if result.get("out_of_time"):
-                break
-        if more:
-            cron._commit_progress(remaining=1)  # run again soon for the rest
+        return self._sync_dispatch("stock", accounts.sorted("id"))
