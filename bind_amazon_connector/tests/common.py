@@ -1,5 +1,7 @@
 """Shared set-up of the addon's Odoo tests: a Mexican company (l10n_mx chart, MXN), its warehouses and
 journal, and an Amazon connection pointing at a fresh SP-API simulator on loopback."""
+from unittest.mock import patch
+
 from odoo import Command
 from odoo.tests import tagged
 
@@ -79,3 +81,27 @@ class AmazonTestCommon(AccountTestInvoicingCommon):
         """An SP-API client on the test connection, paced at the simulator's speed."""
         account = account or cls.amazon
         return SpApi(account.with_context(amazon_pacing_speed=cls.sim_speed)._spapi_config())
+
+    #: The scheduled action that dispatches each flow's jobs.
+    DISPATCHERS = {"listings": "_cron_import_listings", "orders": "_cron_sync_orders", "stock": "_cron_push_stock",
+                   "money": "_cron_sync_finances"}
+
+    def _run_scheduled(self, flow, commit=None, **context):
+        """What the scheduler does for ``flow``, in the test's transaction: the flow's scheduled action triggers
+        the connections' jobs, then each triggered job runs (its commits replaced by ``commit``, default none).
+        Returns {connection: the job's result}."""
+        Account = self.env["amazon.account"].with_context(amazon_pacing_speed=self.sim_speed, **context)
+        getattr(Account, self.DISPATCHERS[flow])()
+        jobs = self.env["amazon.sync.job"].search([("flow", "=", flow)])
+        Trigger = self.env["ir.cron.trigger"].sudo()
+        results = {}
+        commit = commit or (lambda cron, processed=0, **kw: float("inf"))
+        with patch.object(type(self.env["ir.cron"]), "_commit_progress", commit):
+            for job in jobs.sorted(lambda j: j.account_id.id):
+                triggers = Trigger.search([("cron_id", "=", job.cron_id.id),
+                                           ("call_at", "<=", self.env.cr.now())])
+                if not triggers:
+                    continue
+                triggers.unlink()
+                results[job.account_id] = Account._sync_job_run(job.account_id.id, flow)
+        return results

@@ -338,13 +338,7 @@ class TestAmazonOrderSync(AmazonOrderCommon):
             commits.append((processed, remaining))
             return 3600.0
 
-        cron_class = type(self.env["ir.cron"])
-        account_class = type(self.amazon)
-        real_spapi = account_class._spapi
-        with patch.object(cron_class, "_commit_progress", fake_commit), \
-                patch.object(account_class, "_spapi",
-                             lambda account: real_spapi(account.with_context(amazon_pacing_speed=self.sim_speed))):
-            self.env["amazon.account"]._cron_sync_orders()
+        self._run_scheduled("orders", commit=fake_commit)
         self.assertEqual(commits, [(10, None), (2, None)])
         self.assertEqual(self.env["amazon.order"].search_count([("account_id", "=", self.amazon.id)]), 12)
         self.assertTrue(self.amazon.orders_cursor)
