@@ -2,7 +2,7 @@
 journal, and an Amazon connection pointing at a fresh SP-API simulator on loopback."""
 from unittest.mock import patch
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.tests import tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
@@ -99,7 +99,7 @@ class AmazonTestCommon(AccountTestInvoicingCommon):
         with patch.object(type(self.env["ir.cron"]), "_commit_progress", commit):
             for job in jobs.sorted(lambda j: j.account_id.id):
                 triggers = Trigger.search([("cron_id", "=", job.cron_id.id),
-                                           ("call_at", "<=", self.env.cr.now())])
+                                           ("call_at", "<=", fields.Datetime.now())])
                 if not triggers:
                     continue
                 triggers.unlink()

@@ -280,7 +280,7 @@ class AmazonOrder(models.Model):
         sale_orders.action_confirm()
         for sale_order, (record, _order) in zip(sale_orders, pairs, strict=True):
             record.write({"sale_order_id": sale_order.id, "state": "imported", "reason": False,
-                          "unmapped_skus": False})
+                          "unmapped_skus": False, "attempt_count": 0, "retry_date": False})
         self._apply_fulfillment(imp, pairs)
 
     # ------------------------------------------------------------------ updating documents
@@ -300,7 +300,8 @@ class AmazonOrder(models.Model):
             active.append((record, order))
         self._apply_fulfillment(imp, active)
         for record, _order in active:
-            record.write({"state": "imported", "reason": False, "unmapped_skus": False})
+            record.write({"state": "imported", "reason": False, "unmapped_skus": False, "attempt_count": 0,
+                          "retry_date": False})
 
     def _cancel_documents(self, imp, order):
         """Amazon cancelled an imported order: cancel the sale and its delivery (stock reservations are
@@ -320,4 +321,5 @@ class AmazonOrder(models.Model):
                 sale_order.action_unlock()
             sale_order._action_cancel()
             reason = _("Cancelled on Amazon after it was imported: the sale and its delivery were cancelled.")
-        self.write({"state": "cancelled", "reason": reason, "unmapped_skus": False})
+        self.write({"state": "cancelled", "reason": reason, "unmapped_skus": False, "attempt_count": 0,
+                    "retry_date": False})
