@@ -58,6 +58,11 @@ CONCURRENCY_BACKOFF = 0.3
 PREFORK_SLEEP = 70
 
 
+def _monotonic():
+    """The clock of time budgets (``time.monotonic``, as the scheduler's and the SP-API layer's)."""
+    return time.monotonic()
+
+
 class ConcurrentUpdate(Exception):
     """Another transaction changed or created the same records: the page is tried again in a fresh one."""
 
@@ -132,12 +137,12 @@ class AmazonAccount(models.Model):
         if start is None:
             # the job's start, as the scheduler computed its end of turn from it
             end = self.env.context.get("cron_end_time")
-            start = end - 10 if end else time.monotonic()
+            start = end - 10 if end else _monotonic()
         return start + limit * SYNC_TIME_BUDGET
 
     @api.model
     def _sync_time_left(self, deadline):
-        return float("inf") if deadline is None else deadline - time.monotonic()
+        return float("inf") if deadline is None else deadline - _monotonic()
 
     # ------------------------------------------------------------------ the page loop
 
@@ -156,7 +161,7 @@ class AmazonAccount(models.Model):
         slowest = 0.0
         pages = 0
         while True:
-            started = time.monotonic()
+            started = _monotonic()
             outcome = self._sync_page(flow, step, result, commit=commit is True)
             if outcome is None:
                 result["busy"] = True  # another worker took the connection while this one waited
@@ -176,11 +181,11 @@ class AmazonAccount(models.Model):
             if not more or result["error"]:
                 result["more"] = result["more"] or bool(more and not result["error"])
                 return result
-            slowest = max(slowest, time.monotonic() - started)
+            slowest = max(slowest, _monotonic() - started)
             if max_pages and pages >= max_pages:
                 result["more"] = True
                 return result
-            if deadline is not None and time.monotonic() + slowest > deadline:
+            if deadline is not None and _monotonic() + slowest > deadline:
                 result["more"] = result["out_of_time"] = True
                 return result
 
