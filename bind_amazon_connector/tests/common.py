@@ -86,12 +86,13 @@ class AmazonTestCommon(AccountTestInvoicingCommon):
     DISPATCHERS = {"listings": "_cron_import_listings", "orders": "_cron_sync_orders", "stock": "_cron_push_stock",
                    "money": "_cron_sync_finances"}
 
-    def _run_scheduled(self, flow, commit=None, **context):
+    def _run_scheduled(self, flow, commit=None, dispatch=True, **context):
         """What the scheduler does for ``flow``, in the test's transaction: the flow's scheduled action triggers
-        the connections' jobs, then each triggered job runs (its commits replaced by ``commit``, default none).
-        Returns {connection: the job's result}."""
+        the connections' jobs (unless not ``dispatch``), then each triggered job runs (its commits replaced by
+        ``commit``, default none). Returns {connection: the job's result}."""
         Account = self.env["amazon.account"].with_context(amazon_pacing_speed=self.sim_speed, **context)
-        getattr(Account, self.DISPATCHERS[flow])()
+        if dispatch:
+            getattr(Account, self.DISPATCHERS[flow])()
         jobs = self.env["amazon.sync.job"].search([("flow", "=", flow)])
         Trigger = self.env["ir.cron.trigger"].sudo()
         results = {}

@@ -11,8 +11,8 @@ from odoo.tests import tagged
 from odoo.tools import config
 
 from ..models.connection import amazon_account_sync as sync_module
+from ..models.orders import amazon_account as orders_module
 from ..models.orders.amazon_order import AmazonOrderError
-from ..models.orders.amazon_order_import import AmazonOrder
 from ..spapi.pacing import shared_pacer
 from .order_common import AmazonOrderCommon
 
@@ -100,7 +100,8 @@ class TestSyncJobs(AmazonOrderCommon):
         self.assertEqual(rec.state, "imported")
         self.assertEqual(rec.attempt_count, 0)
         self._update_order(order["orderId"], status="SHIPPED")
-        with patch.object(AmazonOrder, "_apply_fulfillment", side_effect=AmazonOrderError("warehouse busy")):
+        with patch.object(type(self.env["amazon.order"]), "_apply_fulfillment",
+                          side_effect=AmazonOrderError("warehouse busy")):
             self._sync()
         self.assertEqual((rec.state, rec.attempt_count), ("error", 1))
         rec.retry_date = fields.Datetime.now() - timedelta(seconds=1)
@@ -129,12 +130,12 @@ class TestSyncJobs(AmazonOrderCommon):
             return real_fetch(account, api, start, end, token)
 
         runs = []
-        with patch.object(sync_module, "_monotonic", clock), \
+        with patch.object(sync_module, "_monotonic", clock), patch.object(orders_module, "PAGE_SIZE", 10), \
                 patch.object(account_class, "_orders_fetch_page", slow_fetch), \
                 patch.dict(config.options, {"limit_time_real_cron": 120, "workers": 0}):
             self.amazon._sync_trigger("orders")
             for _run in range(10):
-                results = self._run_scheduled("orders")
+                results = self._run_scheduled("orders", dispatch=False)
                 if not results:
                     break
                 runs.append(results[self.amazon])
@@ -159,7 +160,7 @@ class TestSyncJobs(AmazonOrderCommon):
         sleeps = []
         with patch.dict(config.options, {"limit_time_real_cron": 120, "workers": 0}), \
                 patch.object(pacer, "_sleep", sleeps.append):
-            result = self._run_scheduled("orders")[self.amazon]
+            result = self._run_scheduled("orders", dispatch=False)[self.amazon]
         self.assertLess(max(sleeps, default=0), 1, "no waiting for Amazon's quota inside the job")
         self.assertTrue(result["retry_at"])
         self.assertFalse(self.env["amazon.order"].search([("account_id", "=", self.amazon.id)]))
