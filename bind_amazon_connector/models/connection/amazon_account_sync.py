@@ -92,10 +92,8 @@ def cron_time_limit():
 class AmazonAccount(models.Model):
     _inherit = "amazon.account"
 
-    sync_job_ids = fields.One2many("amazon.sync.job", "account_id", string="Scheduled Jobs", readonly=True)
-
     def unlink(self):
-        crons = self.sudo().sync_job_ids.cron_id
+        crons = self.env["amazon.sync.job"].sudo().search([("account_id", "in", self.ids)]).cron_id
         res = super().unlink()
         crons.unlink()
         return res
