@@ -215,9 +215,9 @@ class AmazonAccount(models.Model):
         """Commit a page (with the scheduler's progress when run by it) and wake the other servers' cron
         workers, so a job whose server died is taken over by one of them right away."""
         cron = self.env["ir.cron"]
-        cron._commit_progress(processed)
         if self.env.context.get("cron_id"):
             self.env.cr.postcommit.add(cron._notifydb)
+        cron._commit_progress(processed)
 
     # ------------------------------------------------------------------ jobs per connection and flow
 
