@@ -117,12 +117,19 @@ class AmazonAccount(models.Model):
     # ------------------------------------------------------------------ import
 
     def _sync_run_listings(self, *, commit=False, deadline=None):
-        """The connection's listings job: one import (all or nothing), in the shape of every flow's result."""
-        state = self._import_listings(wait=REPORT_WAIT_CRON, deadline=deadline)
+        """The connection's listings job: one page (the whole report, all or nothing)."""
         result = self._sync_result()
-        result["counts"][state] = 1
-        result["busy"] = state == "busy"
-        result["error"] = state == "failed" and self.listing_import_summary
+        if not self._listings_lock():
+            result["busy"] = True
+            return result
+
+        def step(last_try):
+            state = self._import_listings(wait=REPORT_WAIT_CRON, deadline=deadline)
+            result["counts"] = {state: 1}
+            result["error"] = state == "failed" and self.listing_import_summary
+            return self.listing_import_rows if state in ("done", "warning") else 0, False
+
+        self._sync_pages("listings", step, result, commit=commit, deadline=deadline)
         return result
 
     def _import_listings(self, wait=REPORT_WAIT_CRON, deadline=None):

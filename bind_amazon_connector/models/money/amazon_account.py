@@ -474,24 +474,30 @@ class AmazonAccount(models.Model):
         return self._sync_dispatch("money", self.search([("state", "=", "authorized"), ("journal_id", "!=", False)]))
 
     def _sync_run_money(self, *, commit=False, deadline=None):
-        """The connection's payouts job: read and book, all or nothing; failures are shown on the connection."""
+        """The connection's payouts job: one page (read and book, all or nothing); failures are shown on the
+        connection, Amazon's "later" becomes a later run."""
         self.ensure_one()
         result = self._sync_result()
         if not self._sync_lock("money"):
             result["busy"] = True
             return result
-        try:
-            with self.env.cr.savepoint():
-                result["counts"] = self._sync_finances(deadline=deadline)
-        except spapi_errors.RetryLater as exc:
-            _logger.info("Amazon payouts of %s postponed: %s", self.name, exc)
-            self.sudo().finance_last_error = str(exc)
-            result.update(error=str(exc), retry_at=self._sync_retry_at(exc))
-        except (spapi_errors.SpApiError, UserError, ValidationError) as exc:
-            _logger.warning("Amazon payouts of %s failed: %s", self.name, exc)
-            self.sudo().finance_last_error = str(exc)
-            self.sudo().message_post(body=self.env._("Payout synchronisation failed: %s", exc))
-            result["error"] = str(exc)
+
+        def step(last_try):
+            try:
+                with self.env.cr.savepoint():
+                    result["counts"] = self._sync_finances(deadline=deadline)
+            except spapi_errors.RetryLater as exc:
+                _logger.info("Amazon payouts of %s postponed: %s", self.name, exc)
+                self.sudo().finance_last_error = str(exc)
+                result.update(error=str(exc), retry_at=self._sync_retry_at(exc))
+            except (spapi_errors.SpApiError, UserError, ValidationError) as exc:
+                _logger.warning("Amazon payouts of %s failed: %s", self.name, exc)
+                self.sudo().finance_last_error = str(exc)
+                self.sudo().message_post(body=self.env._("Payout synchronisation failed: %s", exc))
+                result["error"] = str(exc)
+            return result["counts"].get("count", 0), False
+
+        self._sync_pages("money", step, result, commit=commit, deadline=deadline)
         return result
 
     def _finance_window(self, now=None):
