@@ -136,7 +136,7 @@ class AmazonOrder(models.Model):
     payload_text = fields.Text(string="Amazon Payload", compute="_compute_payload_text")
     attempt_count = fields.Integer(
         string="Failed Attempts", readonly=True,
-        help="Failed imports in a row; an order that fails this often is no longer retried automatically.")
+        help="Failed imports in a row; after five the order is no longer retried automatically.")
     last_attempt_date = fields.Datetime(string="Last Attempt", readonly=True)
     retry_date = fields.Datetime(string="Next Automatic Try", readonly=True, copy=False)
 
