@@ -6,7 +6,7 @@ import pytest
 from spapi_fakes import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, FakeClock
 
 from bind_amazon_connector.spapi import SpApi, SpApiConfig, errors
-from bind_amazon_connector.spapi.pacing import Pacer
+from bind_amazon_connector.spapi.pacing import SPACING_BURST, CallSpacer, Pacer
 from bind_amazon_connector.spapi.usage_plans import USAGE_PLANS, UsagePlan
 
 
@@ -145,3 +145,42 @@ def test_concurrent_callers_share_one_bucket():
         t.join()
     assert len(stamps) == 40
     assert time.monotonic() - start >= (40 - 5) / 200 * 0.95
+
+
+def test_the_callers_deadline_caps_every_wait(fake_amazon):
+    clock = FakeClock()
+    fake_amazon.default = (200, {}, {"orders": []})
+    api = SpApi(SpApiConfig(CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, endpoint=fake_amazon.url,
+                            token_url=fake_amazon.token_url), sleep=clock.sleep, clock=clock,
+                deadline=clock() + 30)
+    assert api.allowed_wait() == pytest.approx(30)
+    api.pacer.observe("searchOrders", {"x-amzn-RateLimit-Limit": "0.02"})  # a call every 50 s
+    api.pacer.throttled("searchOrders")
+    with pytest.raises(errors.RetryLater) as info:
+        api.search_orders_page(created_after="2026-01-01T00:00:00Z")
+    assert info.value.retry_after == pytest.approx(50) and clock.sleeps == []
+    assert fake_amazon.api_requests() == []
+    api.deadline = None  # no deadline: the configured max_wait (600 s) allows the wait
+    api.search_orders_page(created_after="2026-01-01T00:00:00Z")
+    assert clock.sleeps == pytest.approx([50])
+
+
+def test_call_spacer_keeps_below_the_plan_and_never_past_the_deadline():
+    clock = FakeClock()
+
+    class Client:
+        pacer = Pacer(clock=clock, sleep=clock.sleep, plans={"op": UsagePlan(5, 5)})
+        deadline = None
+
+        def allowed_wait(self):
+            return 600.0 if self.deadline is None else max(0.0, self.deadline - clock())
+
+    client = Client()
+    spacer = CallSpacer(clock=clock, sleep=clock.sleep)
+    for _ in range(SPACING_BURST + 10):
+        spacer.wait(client, "op")
+    # after its burst, one call every 1/rate seconds plus the 1 % margin
+    assert clock.sleeps[-1] == pytest.approx(0.2 * 1.01)
+    client.deadline = clock()
+    with pytest.raises(errors.RetryLater):
+        spacer.wait(client, "op")

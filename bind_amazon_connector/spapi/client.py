@@ -245,9 +245,13 @@ class SpApi:
 
     ``sleep`` and ``clock`` are injectable (tests); ``rng`` gives the backoff jitter; ``pacer`` replaces the
     process-wide pacer of the connection.
+
+    ``deadline`` (a value of ``clock``, or None): the caller must be done by then, e.g. a scheduled job before
+    Odoo's time limit kills it. No pause (pacing, backoff, report polling) goes past it: the call raises
+    ``RetryLater(retry_after=...)`` instead, and the caller plans the next try at that time.
     """
 
-    def __init__(self, config, sleep=time.sleep, clock=time.monotonic, *, rng=None, pacer=None):
+    def __init__(self, config, sleep=time.sleep, clock=time.monotonic, *, rng=None, pacer=None, deadline=None):
         if not isinstance(config, SpApiConfig):
             raise TypeError("SpApi needs an SpApiConfig")
         if not config.refresh_token:
@@ -263,8 +267,15 @@ class SpApi:
         self._token_client_class = token_client_class(config)
         self._clients = {}
         self._download_client = None
+        self.deadline = deadline
 
     # ------------------------------------------------------------ plumbing
+
+    def allowed_wait(self):
+        """The longest pause allowed now: the configured ``max_wait``, less when the caller's deadline is near."""
+        if self.deadline is None:
+            return self.config.max_wait
+        return max(0.0, min(self.config.max_wait, self.deadline - self._clock()))
 
     def close(self):
         for client in self._clients.values():
@@ -314,7 +325,7 @@ class SpApi:
         attempt = 0
         token_refreshed = False
         while True:
-            stats.waited += self.pacer.acquire(operation, max_wait=cfg.max_wait)
+            stats.waited += self.pacer.acquire(operation, max_wait=self.allowed_wait())
             stats.calls += 1
             status = retry_after = None
             try:
@@ -367,7 +378,7 @@ class SpApi:
             attempt += 1
             stats.retries += 1
             delay = self._backoff(attempt)
-            if delay > cfg.max_wait:
+            if delay > self.allowed_wait():
                 raise RetryLater(f"{reason}; {operation} can be retried in {delay:.0f} seconds.",
                                  operation=operation, status=status, retry_after=delay)
             _logger.info("SP-API %s: %s; retry %d/%d in %.1f s", operation, reason, attempt, cfg.max_retries, delay)
@@ -632,7 +643,7 @@ class SpApi:
             if report.processing_status == "FATAL":
                 raise BadData(f"Amazon could not produce report {report_id} ({report.report_type}). Ask for it "
                               "again later or for a shorter period.", operation="getReport")
-            if self._clock() + poll_interval > deadline:
+            if self._clock() + poll_interval > deadline or poll_interval > self.allowed_wait():
                 raise RetryLater(f"Report {report_id} ({report.report_type}) is still "
                                  f"{report.processing_status.lower().replace('_', ' ')} after {timeout:g} seconds.",
                                  operation="getReport", retry_after=poll_interval)
@@ -690,5 +701,8 @@ class SpApi:
             attempt += 1
             stats.retries += 1
             delay = self._backoff(attempt)
+            if delay > self.allowed_wait():
+                raise RetryLater(f"Report document {document_id}: {reason}; it can be retried in {delay:.0f} "
+                                 "seconds.", operation=operation, retry_after=delay)
             stats.waited += delay
             self._sleep(delay)

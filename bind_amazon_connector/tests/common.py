@@ -1,6 +1,8 @@
 """Shared set-up of the addon's Odoo tests: a Mexican company (l10n_mx chart, MXN), its warehouses and
 journal, and an Amazon connection pointing at a fresh SP-API simulator on loopback."""
-from odoo import Command
+from unittest.mock import patch
+
+from odoo import Command, fields
 from odoo.tests import tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
@@ -79,3 +81,30 @@ class AmazonTestCommon(AccountTestInvoicingCommon):
         """An SP-API client on the test connection, paced at the simulator's speed."""
         account = account or cls.amazon
         return SpApi(account.with_context(amazon_pacing_speed=cls.sim_speed)._spapi_config())
+
+    #: The scheduled action that dispatches each flow's jobs.
+    DISPATCHERS = {"listings": "_cron_import_listings", "orders": "_cron_sync_orders", "stock": "_cron_push_stock",
+                   "money": "_cron_sync_finances"}
+
+    def _run_scheduled(self, flow, commit=None, dispatch=True, **context):
+        """What the scheduler does for ``flow``, in the test's transaction: the flow's scheduled action triggers
+        the connections' jobs (unless not ``dispatch``), then each triggered job runs (its commits replaced by
+        ``commit``, default none). Returns {connection: the job's result}."""
+        Account = self.env["amazon.account"].with_context(amazon_pacing_speed=self.sim_speed, **context)
+        if dispatch:
+            getattr(Account, self.DISPATCHERS[flow])()
+        jobs = self.env["amazon.sync.job"].search([("flow", "=", flow)])
+        Trigger = self.env["ir.cron.trigger"].sudo()
+        results = {}
+        commit = commit or (lambda cron, processed=0, **kw: float("inf"))
+        with patch.object(type(self.env["ir.cron"]), "_commit_progress", commit):
+            for job in jobs.sorted(lambda j: j.account_id.id):
+                triggers = Trigger.search([("cron_id", "=", job.cron_id.id),
+                                           ("call_at", "<=", fields.Datetime.now())])
+                if not triggers:
+                    continue
+                triggers.unlink()
+                # run as the scheduler runs it: with the job in the context (its time budget applies)
+                results[job.account_id] = Account.with_context(cron_id=job.cron_id.id)._sync_job_run(
+                    job.account_id.id, flow)
+        return results

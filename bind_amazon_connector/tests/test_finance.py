@@ -348,12 +348,12 @@ class TestAmazonFinance(AmazonFinanceCommon):
     def test_cron_records_errors_per_connection(self):
         self.amazon.journal_id = self.bank_journal
         self.amazon.suspense_account_id = False
-        self.env["amazon.account"]._cron_sync_finances()
+        self._run_scheduled("money")
         self.assertIn("suspense account", self.amazon.finance_last_error)
         self.amazon._finance_apply_defaults()
         group = self._group()
         self._sale(factory.new_order_id(), group, "100.00", "15.00")
-        self.env["amazon.account"].with_context(amazon_pacing_speed=self.sim_speed)._cron_sync_finances()
+        self._run_scheduled("money")
         self.assertFalse(self.amazon.finance_last_error)
         self.assertTrue(self._settlement(group))
         self.assertTrue(self.amazon.finance_sync_date)

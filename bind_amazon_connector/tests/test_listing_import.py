@@ -280,26 +280,15 @@ class TestListingImport(ListingTestMixin, AmazonTestCommon):
             name="Amazon MX 2", seller_id="A3SIMSELLER0002", pricelist_id=False, warehouse_id=False,
             fba_warehouse_id=False))
         self._set_report([report_row("CRON-1")])
-        progress = []
-
-        def fake_progress(cron_self, processed=0, remaining=None, deactivate=False):
-            progress.append((processed, remaining))
-            return 1000.0
-
-        with patch.object(type(self.env["ir.cron"]), "_commit_progress", fake_progress):
-            self.env["amazon.account"].with_context(
-                amazon_pacing_speed=self.sim_speed, amazon_report_poll_interval=0.01, amazon_report_wait=5,
-            )._cron_import_listings()
-        self.assertEqual(progress[0], (0, 2))
-        self.assertEqual(progress[1:], [(1, 1), (1, 0)])
+        results = self._run_scheduled("listings", amazon_report_poll_interval=0.01, amazon_report_wait=5)
+        # one job per connection, each run on its own (by whichever Odoo server is free)
+        self.assertEqual(set(results), {self.amazon, other})
+        self.assertEqual(len(self.env["amazon.sync.job"].search([("flow", "=", "listings")]).cron_id), 2)
         self.assertEqual(self._listing("CRON-1").mapped("account_id"), self.amazon)
         self.assertEqual(self._listing("CRON-1", other).account_id, other)
         self.assertIn("No price list", str(other.listing_import_summary))
         # ran today: the next run leaves both alone
-        progress.clear()
-        with patch.object(type(self.env["ir.cron"]), "_commit_progress", fake_progress):
-            self.env["amazon.account"]._cron_import_listings()
-        self.assertEqual(progress, [(0, 0)])
+        self.assertEqual(self._run_scheduled("listings"), {})
 
     def test_button_and_views(self):
         from lxml import etree

@@ -152,14 +152,15 @@ class TestAmazonOrderLifecycle(AmazonOrderCommon):
         rec = self._amazon_order(order["orderId"])
         self.assertEqual(rec.state, "error")
         self.assertIn("fulfillment warehouse", rec.reason)
+        self.assertEqual(rec.attempt_count, 1)
         self.amazon.fba_warehouse_id = self.fba_warehouse
         self._sync()
-        self.assertEqual(rec.state, "error", "tried again an hour later, not at every run")
-        rec.last_attempt_date -= timedelta(hours=2)
+        self.assertEqual(rec.state, "error", "tried again some minutes later, not at every run")
+        rec.retry_date -= timedelta(hours=2)
         self._sync()
         self.assertEqual(rec.state, "imported", rec.reason)
         self.assertEqual(rec.sale_order_id.warehouse_id, self.fba_warehouse)
-        self.assertEqual(rec.attempt_count, 2)
+        self.assertEqual(rec.attempt_count, 0, "only failed attempts count, and a success clears them")
 
 
 @tagged("post_install", "-at_install")
@@ -337,13 +338,7 @@ class TestAmazonOrderSync(AmazonOrderCommon):
             commits.append((processed, remaining))
             return 3600.0
 
-        cron_class = type(self.env["ir.cron"])
-        account_class = type(self.amazon)
-        real_spapi = account_class._spapi
-        with patch.object(cron_class, "_commit_progress", fake_commit), \
-                patch.object(account_class, "_spapi",
-                             lambda account: real_spapi(account.with_context(amazon_pacing_speed=self.sim_speed))):
-            self.env["amazon.account"]._cron_sync_orders()
+        self._run_scheduled("orders", commit=fake_commit)
         self.assertEqual(commits, [(10, None), (2, None)])
         self.assertEqual(self.env["amazon.order"].search_count([("account_id", "=", self.amazon.id)]), 12)
         self.assertTrue(self.amazon.orders_cursor)

@@ -46,10 +46,9 @@ class TestStockPush(AmazonOrderCommon):
         return self._account()._push_stock()
 
     def _cron(self):
-        """The scheduled action, without its commits (the test's transaction is rolled back at the end)."""
-        cron_class = type(self.env["ir.cron"])
-        with patch.object(cron_class, "_commit_progress", lambda cron, processed=0, **kw: float("inf")):
-            self.env["amazon.account"].with_context(amazon_pacing_speed=self.sim_speed)._cron_push_stock()
+        """The scheduled action and the jobs it triggers, without their commits (the test's transaction is
+        rolled back at the end)."""
+        self._run_scheduled("stock")
 
     def _push_now(self):
         return self._account().action_push_stock_now()

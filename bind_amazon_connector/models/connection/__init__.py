@@ -1,1 +1,1 @@
-from . import amazon_marketplace, amazon_oauth_state, amazon_account, res_company
+from . import amazon_marketplace, amazon_oauth_state, amazon_account, res_company, ir_cron, amazon_account_sync

@@ -306,15 +306,18 @@ class AmazonAccount(models.Model):
             config = dataclasses.replace(config, **INTERACTIVE_LIMITS)
         return config
 
-    def _spapi(self, interactive=False):
-        """The one way the models reach Amazon. Refuses a connection that is not authorized."""
+    def _spapi(self, interactive=False, deadline=None):
+        """The one way the models reach Amazon. Refuses a connection that is not authorized.
+
+        ``deadline``: ``time.monotonic()`` value the caller must be done by (a scheduled job's time budget):
+        the SP-API layer waits for Amazon no longer than that and says when to try again instead."""
         self.ensure_one()
         if not self.sudo().refresh_token or self.state == "draft":
             raise UserError(self.env._(
                 "Authorize the Amazon connection “%s” before synchronizing: click Authorize on the connection "
                 "(or paste a refresh token).", self.name,
             ))
-        return SpApi(self._spapi_config(interactive=interactive))
+        return SpApi(self._spapi_config(interactive=interactive), deadline=deadline)
 
     # ------------------------------------------------------------------ status bookkeeping
 
@@ -507,7 +510,8 @@ class AmazonAccount(models.Model):
             retryable = isinstance(exc, errors.RetryLater)
             message = self.env._("Connection test failed: %s", self._spapi_error_message(exc))
             self._set_error(message, state=None if retryable else "error")
-            return self._notify(self.env._("Amazon connection test failed"), message, "danger", sticky=True)
+            return self._sync_notification(message, "danger", title=self.env._("Amazon connection test failed"),
+                                           sticky=True)
         info = self._format_participations(participations)
         self.sudo().write({
             "participation_info": info or self.env._("Amazon reported no marketplace for this seller."),
@@ -523,17 +527,8 @@ class AmazonAccount(models.Model):
             names = ", ".join(self.env["amazon.marketplace"].search([("marketplace_id", "in", list(missing))])
                               .mapped("name"))
             message += " " + self.env._("Not participating in the connection's marketplace(s): %s.", names)
-        return self._notify(self.env._("Amazon connection works"), message, "warning" if missing else "success")
-
-    def _notify(self, title, message, kind, sticky=False):
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": title, "message": message, "type": kind, "sticky": sticky,
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return self._sync_notification(message, "warning" if missing else "success",
+                                       title=self.env._("Amazon connection works"), sticky=False)
 
     # ------------------------------------------------------------------ navigation
 

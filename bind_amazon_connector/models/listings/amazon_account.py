@@ -3,9 +3,9 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
 
 from ...spapi import errors as spapi_errors
+from ..connection.amazon_account_sync import SYNC_LOCK_KEYS
 from .listing_importer import REPORT_TYPE, ListingImporter, failure_html
 
 _logger = logging.getLogger(__name__)
@@ -20,7 +20,9 @@ REPORT_REUSE_HOURS = 6
 #: The scheduled import runs each connection at most once in this many hours.
 CRON_MIN_HOURS = 20
 #: First key of the advisory lock taken during a listings import ("AMLS"); the second is the connection id.
-LISTINGS_LOCK_KEY = 0x414D4C53
+LISTINGS_LOCK_KEY = SYNC_LOCK_KEYS["listings"]
+#: A scheduled import finding Amazon's report not ready looks again this much later.
+REPORT_RETRY = timedelta(minutes=2)
 
 
 def _error_text(exc):
@@ -86,12 +88,7 @@ class AmazonAccount(models.Model):
             "failed": _("The listings import failed: see the import summary."),
             "busy": _("An import of this connection's listings is already running: wait for it to finish."),
         }
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {"message": messages[result], "type": kind, "sticky": result == "failed",
-                       "next": {"type": "ir.actions.client", "tag": "soft_reload"}},
-        }
+        return self._sync_notification(messages[result], kind, sticky=result == "failed")
 
     def action_view_listings(self):
         self.ensure_one()
@@ -119,7 +116,23 @@ class AmazonAccount(models.Model):
 
     # ------------------------------------------------------------------ import
 
-    def _import_listings(self, wait=REPORT_WAIT_CRON):
+    def _sync_run_listings(self, *, commit=False, deadline=None):
+        """The connection's listings job: one page (the whole report, all or nothing)."""
+        result = self._sync_result()
+        if not self._listings_lock():
+            result["busy"] = True
+            return result
+
+        def step(last_try):
+            state = self._import_listings(wait=REPORT_WAIT_CRON, deadline=deadline)
+            result["counts"] = {state: 1}
+            result["error"] = state == "failed" and self.listing_import_summary
+            return self.listing_import_rows if state in ("done", "warning") else 0, False
+
+        self._sync_pages("listings", step, result, commit=commit, deadline=deadline)
+        return result
+
+    def _import_listings(self, wait=REPORT_WAIT_CRON, deadline=None):
         """Request (or reuse), await, download and import the listings report of this connection.
 
         Returns the resulting state: done, warning (rows skipped), waiting (Amazon not ready), failed, or
@@ -137,14 +150,13 @@ class AmazonAccount(models.Model):
         no_pending = {"listing_report_id": False, "listing_report_date": False}
         report_id, requested = account.listing_report_id, account.listing_report_date
         try:
-            api = account._spapi()
+            api = account._spapi(deadline=deadline)
             if not report_id or not requested or requested < now - timedelta(hours=REPORT_REUSE_HOURS):
                 report_id, requested = api.create_report(REPORT_TYPE), now
             report = api.wait_for_report(report_id, poll_interval=poll, timeout=wait)
         except spapi_errors.RetryLater as exc:
-            cron = self.env.ref("bind_amazon_connector.ir_cron_amazon_import_listings", raise_if_not_found=False)
-            if cron:
-                cron.sudo()._trigger(at=now + timedelta(minutes=20))
+            # Amazon takes minutes: look again soon, without keeping a scheduled job waiting meanwhile
+            account._sync_trigger("listings", at=now + REPORT_RETRY)
             pending = {"listing_report_id": report_id, "listing_report_date": requested} if report_id else {}
             return account._listing_import_failed(
                 "waiting",
@@ -190,11 +202,8 @@ class AmazonAccount(models.Model):
         return state
 
     def _listings_lock(self):
-        """One listings import per connection at a time (transaction-level advisory lock; the connection row
-        itself stays free for the order synchronisation)."""
-        self.ensure_one()
-        self.env.cr.execute(SQL("SELECT pg_try_advisory_xact_lock(%s, %s)", LISTINGS_LOCK_KEY, self.id))
-        return self.env.cr.fetchone()[0]
+        """One listings import per connection at a time."""
+        return self._sync_lock("listings")
 
     def _after_listing_import(self, importer):
         """Orders waiting for SKUs that are now mapped get retried, batch by batch."""
@@ -229,23 +238,11 @@ class AmazonAccount(models.Model):
 
     @api.model
     def _cron_import_listings(self):
-        """Daily: import the listings of each authorized connection, one connection per committed step."""
+        """Daily: trigger the listings job of each authorized connection not imported for a while."""
         since = fields.Datetime.now() - timedelta(hours=CRON_MIN_HOURS)
         accounts = self.sudo().search([
             ("state", "=", "authorized"),
             "|", "|", ("listing_import_date", "=", False), ("listing_import_date", "<", since),
             ("listing_report_id", "!=", False),
         ], order="listing_import_date asc nulls first, id")
-        cron = self.env["ir.cron"]
-        cron._commit_progress(remaining=len(accounts))
-        for done, account in enumerate(accounts, start=1):
-            try:
-                # the summary is written in the language of the connection's user
-                account.with_context(lang=account.user_id.lang or self.env.lang)._import_listings(
-                    wait=REPORT_WAIT_CRON)
-            except Exception as exc:  # recorded on the connection, the other connections go on
-                self.env.cr.rollback()
-                _logger.exception("Amazon connection %s: listings import crashed", account.id)
-                account._listing_import_failed("failed", _("The listings import stopped on an error: %s", exc))
-            if not cron._commit_progress(1, remaining=len(accounts) - done):
-                break  # out of time: the cron runs again soon for the rest
+        return self._sync_dispatch("listings", accounts)

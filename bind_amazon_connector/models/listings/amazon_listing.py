@@ -138,7 +138,7 @@ class AmazonListing(models.Model):
             listings = todo.filtered(lambda lst, a=account: lst.account_id == a)
             importer = ListingImporter(account.sudo())
             importer.rematch(listings.sudo())
-        return self._notify(
+        return self.env["amazon.account"]._sync_notification(
             _("Matching done: %(mapped)s of %(total)s listings are now mapped.",
               mapped=len(todo.filtered(lambda lst: lst.mapping_state == "mapped")), total=len(todo))
         )
@@ -238,7 +238,7 @@ class AmazonListing(models.Model):
         message = _("%(count)s listings refreshed from Amazon.", count=len(self) - len(gone))
         if gone:
             message += " " + _("Amazon no longer has %(skus)s: archived.", skus=", ".join(gone.mapped("seller_sku")))
-        return self._notify(message)
+        return self.env["amazon.account"]._sync_notification(message)
 
     def _apply_refresh(self, vals):
         self.ensure_one()
@@ -259,11 +259,3 @@ class AmazonListing(models.Model):
             self.with_context(amazon_listing_import=True).write(changes)
             if "price" in changes and self.product_id:
                 ListingImporter(self.account_id.sudo()).sync_prices(product_ids=self.product_id.ids)
-
-    def _notify(self, message, kind="success"):
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {"message": message, "type": kind, "sticky": False,
-                       "next": {"type": "ir.actions.client", "tag": "soft_reload"}},
-        }

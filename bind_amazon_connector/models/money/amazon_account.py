@@ -27,8 +27,6 @@ _lt = LazyTranslate(__name__)
 
 #: Re-read this much before the cursor: Amazon's finances may lack the events of the last 48 hours.
 FINANCE_OVERLAP = timedelta(days=3)
-#: First key of the PostgreSQL advisory lock taken while a connection's payouts are synchronized.
-FINANCE_LOCK = 0x616D7A66
 #: Amazon answers nothing when postedAfter and postedBefore are more than 180 days apart.
 FINANCE_MAX_WINDOW = timedelta(days=179)
 #: postedBefore must be more than two minutes before the request.
@@ -467,27 +465,40 @@ class AmazonAccount(models.Model):
         message = self.env._(
             "%(count)s transactions read; %(booked)s booked, %(waiting)s waiting for an invoice, "
             "%(deferred)s deferred by Amazon.", **stats)
-        return self._notify(self.env._("Amazon payouts synchronized"), message,
-                            "warning" if stats["waiting"] else "success")
+        return self._sync_notification(message, "warning" if stats["waiting"] else "success",
+                                       title=self.env._("Amazon payouts synchronized"), sticky=False)
 
     @api.model
     def _cron_sync_finances(self):
-        """Daily: every authorized connection with an account reads and books its payouts."""
-        accounts = self.search([("state", "=", "authorized"), ("journal_id", "!=", False)])
-        in_cron = bool(self.env.context.get("ir_cron_progress_id"))
-        for index, account in enumerate(accounts):
+        """Daily: trigger the payouts job of every authorized connection with an account."""
+        return self._sync_dispatch("money", self.search([("state", "=", "authorized"), ("journal_id", "!=", False)]))
+
+    def _sync_run_money(self, *, commit=False, deadline=None):
+        """The connection's payouts job: one page (read and book, all or nothing); failures are shown on the
+        connection, Amazon's "later" becomes a later run."""
+        self.ensure_one()
+        result = self._sync_result()
+        if not self._sync_lock("money"):
+            result["busy"] = True
+            return result
+
+        def step(last_try):
             try:
                 with self.env.cr.savepoint():
-                    account._sync_finances()
+                    result["counts"] = self._sync_finances(deadline=deadline)
             except spapi_errors.RetryLater as exc:
-                _logger.info("Amazon payouts of %s postponed: %s", account.name, exc)
-                account.sudo().finance_last_error = str(exc)
+                _logger.info("Amazon payouts of %s postponed: %s", self.name, exc)
+                self.sudo().finance_last_error = str(exc)
+                result.update(error=str(exc), retry_at=self._sync_retry_at(exc))
             except (spapi_errors.SpApiError, UserError, ValidationError) as exc:
-                _logger.warning("Amazon payouts of %s failed: %s", account.name, exc)
-                account.sudo().finance_last_error = str(exc)
-                account.sudo().message_post(body=self.env._("Payout synchronisation failed: %s", exc))
-            if in_cron:
-                self.env["ir.cron"]._commit_progress(1, remaining=len(accounts) - index - 1)
+                _logger.warning("Amazon payouts of %s failed: %s", self.name, exc)
+                self.sudo().finance_last_error = str(exc)
+                self.sudo().message_post(body=self.env._("Payout synchronisation failed: %s", exc))
+                result["error"] = str(exc)
+            return result["counts"].get("count", 0), False
+
+        self._sync_pages("money", step, result, commit=commit, deadline=deadline)
+        return result
 
     def _finance_window(self, now=None):
         """(posted_after, posted_before) of the next read: from the cursor (minus an overlap) or the oldest
@@ -504,12 +515,11 @@ class AmazonAccount(models.Model):
         start = max(start, before - FINANCE_MAX_WINDOW)
         return start, before
 
-    def _sync_finances(self):
+    def _sync_finances(self, deadline=None):
         """Read Amazon's transactions (and settlement reports) and book them. Returns counters."""
         self.ensure_one()
         self._finance_check_config()
-        self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", (FINANCE_LOCK, self.id))
-        if not self.env.cr.fetchone()[0]:
+        if not self._sync_lock("money"):
             raise UserError(self.env._("The payouts of %s are being synchronized right now: try again in a "
                                        "moment.", self.name))
         account = self.sudo().with_company(self.company_id)
@@ -517,7 +527,7 @@ class AmazonAccount(models.Model):
         if after >= before:
             # a connection created minutes ago: Amazon only answers for periods ending two minutes back
             return {"count": 0, "booked": 0, "waiting": 0, "deferred": 0}
-        api_client = self._spapi()
+        api_client = self._spapi(deadline=deadline)
         utc_after = after.replace(tzinfo=timezone.utc)
         utc_before = before.replace(tzinfo=timezone.utc)
         count = 0

@@ -1,12 +1,20 @@
 import logging
 
-from odoo import models
+from odoo import fields, models
 
 _logger = logging.getLogger(__name__)
 
 
 class AccountTax(models.Model):
     _inherit = "account.tax"
+
+    amazon_twin_of_id = fields.Many2one(
+        "account.tax", string="Price-included Twin Of", copy=False, readonly=True, index="btree_not_null",
+        help="The tax this one repeats with prices including it, for Amazon's amounts.")
+
+    # Two workers needing the same missing twin at once: the second insert fails, its work is tried again in
+    # a fresh transaction that finds the first one's twin (never two twins used side by side).
+    _amazon_twin_unique = models.UniqueIndex("(amazon_twin_of_id) WHERE amazon_twin_of_id IS NOT NULL AND active")
 
     def _amazon_price_included_twin(self):
         """The price-included twin of this tax (same rate, group and accounts), created when missing.
@@ -18,7 +26,7 @@ class AccountTax(models.Model):
         if self.price_include or self.amount_type == "group":
             return self
         Tax = self.env["account.tax"].sudo().with_context(active_test=False)
-        twin = Tax.search([
+        twin = Tax.search([("amazon_twin_of_id", "=", self.id), ("active", "=", True)], limit=1) or Tax.search([
             ("company_id", "=", self.company_id.id),
             ("type_tax_use", "=", self.type_tax_use),
             ("amount_type", "=", self.amount_type),
@@ -33,6 +41,7 @@ class AccountTax(models.Model):
             twin = self.sudo().copy({
                 "name": self.env._("%s (tax included)", self.name),
                 "price_include_override": "tax_included",
+                "amazon_twin_of_id": self.id,
                 "include_base_amount": False,
                 "description": self.description,
                 "invoice_label": self.invoice_label,

@@ -13,7 +13,6 @@ from datetime import timedelta, timezone
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
 
 from ...spapi import errors as spapi_errors
 from .amazon_order import MalformedOrder
@@ -28,8 +27,6 @@ SAFETY_LAG = timedelta(minutes=2, seconds=30)
 MAX_WINDOW = timedelta(days=7)
 #: Pages the "Sync orders now" button imports before handing the rest to the scheduled action.
 BUTTON_MAX_PAGES = 3
-#: A scheduled run stops starting pages when less time than this is left.
-MIN_SECONDS_LEFT = 60
 PAGE_SIZE = 100
 MANAGER = "bind_amazon_connector.group_amazon_manager"
 #: The Sales tab lists the orders needing attention (up to this many), then this many latest orders.
@@ -101,25 +98,20 @@ class AmazonAccount(models.Model):
         if not self.env.user.has_group("bind_amazon_connector.group_amazon_user"):
             raise UserError(_("Only Amazon users can synchronize orders."))
         result = self.sudo()._sync_orders(max_pages=BUTTON_MAX_PAGES)
-        if result.get("busy"):
+        if result["busy"]:
             raise UserError(_("Orders of %s are being synchronized right now: try again in a moment.", self.name))
-        if result.get("more"):
-            self.env.ref("bind_amazon_connector.ir_cron_amazon_sync_orders").sudo()._trigger()
-        if result.get("error"):
+        if result["retry_at"] or result["more"]:
+            self.sudo()._sync_trigger("orders", at=result["retry_at"])
+        if result["error"]:
             message, kind = result["error"], "warning"
         else:
             message = _("%(orders)s orders read from Amazon: %(imported)s imported, %(errors)s in error.",
                         orders=result["orders"], imported=result["counts"].get("imported", 0),
                         errors=result["counts"].get("error", 0))
-            if result.get("more"):
+            if result["more"]:
                 message += " " + _("More orders are waiting: they are imported in the background.")
             kind = "warning" if result["counts"].get("error") else "success"
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {"type": kind, "title": _("Amazon orders"), "message": message, "sticky": False,
-                       "next": {"type": "ir.actions.client", "tag": "soft_reload"}},
-        }
+        return self._sync_notification(message, kind, title=_("Amazon orders"), sticky=False)
 
     def action_view_amazon_orders(self):
         self.ensure_one()
@@ -133,22 +125,8 @@ class AmazonAccount(models.Model):
 
     @api.model
     def _cron_sync_orders(self):
-        """Scheduled action: every authorized connection, one at a time, each page committed."""
-        accounts = self.sudo().search([("state", "=", "authorized")])
-        more = False
-        for account in accounts:
-            result = account._sync_orders(commit=self._commit_orders_page)
-            more = more or bool(result.get("more"))
-            if result.get("out_of_time"):
-                break
-        if more:
-            # Tells the scheduler to run again as soon as possible.
-            self.env["ir.cron"]._commit_progress(remaining=1)
-
-    @api.model
-    def _commit_orders_page(self, processed):
-        """THE place where order synchronization commits: after each page, with its cursor (cron only)."""
-        return self.env["ir.cron"]._commit_progress(processed)
+        """Scheduled action: trigger the orders job of every authorized connection (they run in parallel)."""
+        return self._sync_dispatch("orders", self.sudo().search([("state", "=", "authorized")]))
 
     # ------------------------------------------------------------------ the synchronization
 
@@ -157,11 +135,8 @@ class AmazonAccount(models.Model):
         return fields.Datetime.now()
 
     def _orders_lock(self):
-        """Take this connection for this transaction; False when another worker has it."""
-        self.ensure_one()
-        self.env.cr.execute(SQL(
-            "SELECT id FROM amazon_account WHERE id = %s FOR UPDATE SKIP LOCKED", self.id))
-        return bool(self.env.cr.fetchone())
+        """Take this connection's orders for this transaction; False when another worker has them."""
+        return self._sync_lock("orders")
 
     def _orders_window(self):
         """(start, end, page token) of the reading in progress, or of the next one; None when up to date."""
@@ -178,49 +153,61 @@ class AmazonAccount(models.Model):
             return None
         return start, end, None
 
-    def _sync_orders(self, *, commit=None, max_pages=None):
+    def _sync_run_orders(self, *, commit=False, deadline=None):
+        return self._sync_orders(commit=commit, deadline=deadline)
+
+    def _sync_orders(self, *, commit=False, max_pages=None, deadline=None):
         """Read orders updated on Amazon since the cursor and import them, page by page.
 
-        ``commit(processed) -> seconds left`` is called after each page (scheduled action); without it the
-        whole run belongs to the caller's transaction. Returns a dict: ``pages``, ``orders``, ``counts``
-        (per state), ``more`` (orders remain), ``busy`` (another worker has the connection), ``error``.
+        ``commit``: commit after each page (True in the scheduled job; a function is called instead of the
+        commit, for tests); without it the whole run belongs to the caller's transaction. ``deadline``:
+        ``time.monotonic()`` value to stop by (no page started, no wait for Amazon, past it). Returns the
+        result of :meth:`_sync_result` with ``pages`` and ``orders``.
         """
         self.ensure_one()
         # reasons and messages stored on the orders are written in the language of the connection's user
         # (the article's "Usuario"), whoever or whatever runs the sync (scheduled actions run as OdooBot)
         self = self.with_context(lang=self.user_id.lang or self.env.lang)
         account = self.sudo()
-        result = {"pages": 0, "orders": 0, "counts": {}, "more": False}
+        result = self._sync_result()
+        result.update(pages=0, orders=0)
         if not account._orders_lock():
             result["busy"] = True
             return result
         Orders = self.env["amazon.order"].sudo()
         marks = account._orders_before_sync()
         try:
-            api_client = account._spapi()
+            api_client = account._spapi(deadline=deadline)
         except (UserError, spapi_errors.SpApiError) as exc:
             account._orders_record_problem(exc)
             result["error"] = str(exc.args[0] if isinstance(exc, UserError) and exc.args else exc)
             return result
-        while True:
+        fetched = {}
+
+        def step(last_try):
             window = account._orders_window()
             if window is None:
-                break
+                return 0, False
             start, end, token = window
-            try:
-                page = account._orders_fetch_page(api_client, start, end, token)
-            except spapi_errors.SpApiError as exc:
-                account._orders_record_problem(exc)
-                result["error"] = str(exc)
-                if isinstance(exc, spapi_errors.RetryLater) and exc.retry_after:
-                    self.env.ref("bind_amazon_connector.ir_cron_amazon_sync_orders").sudo()._trigger(
-                        fields.Datetime.now() + timedelta(seconds=exc.retry_after))
-                elif isinstance(exc, spapi_errors.BadData) and token:
-                    # An expired or refused page token: read the window again from its start.
-                    account._orders_write_internal({"orders_next_token": False})
-                    result["more"] = True
-                break
-            counts = Orders._import_orders(account, page.orders)
+            # a page tried again after a conflict is not asked from Amazon twice
+            page = fetched.pop((start, end, token), None)
+            if page is None:
+                try:
+                    page = account._orders_fetch_page(api_client, start, end, token)
+                except spapi_errors.SpApiError as exc:
+                    account._orders_record_problem(exc)
+                    result["error"] = str(exc)
+                    if isinstance(exc, spapi_errors.RetryLater):
+                        result["retry_at"] = self._sync_retry_at(exc)
+                        result["more"] = bool(result["retry_at"])
+                    elif isinstance(exc, spapi_errors.BadData) and token:
+                        # An expired or refused page token: read the window again from its start.
+                        account._orders_write_internal({"orders_next_token": False})
+                        result["more"] = True
+                    return 0, False
+                fetched[(start, end, token)] = page
+            counts = Orders.with_context(amazon_record_conflicts=last_try)._import_orders(account, page.orders)
+            fetched.clear()
             for state, count in counts.items():
                 result["counts"][state] = result["counts"].get(state, 0) + count
             result["pages"] += 1
@@ -236,22 +223,19 @@ class AmazonAccount(models.Model):
                 vals.update(orders_cursor=max(cursor, account.orders_cursor or cursor),
                             orders_window_start=False, orders_window_end=False, orders_next_token=False)
             account._orders_write_internal(vals)
-            seconds_left = float("inf")
-            if commit:
-                seconds_left = commit(len(page.orders))
-            # A page's records are not needed any more: keep memory flat over a long backlog.
-            self.env.invalidate_all()
-            if commit and not account._orders_lock():
-                break  # another worker took over after the commit: it continues from what is committed
-            if not page.next_token and end >= account._orders_now() - SAFETY_LAG - timedelta(minutes=1):
-                break  # up to date
-            if (max_pages and result["pages"] >= max_pages) or seconds_left < MIN_SECONDS_LEFT:
-                result["more"] = True
-                result["out_of_time"] = seconds_left < MIN_SECONDS_LEFT
-                break
-        if not result.get("error"):
-            Orders._retry_waiting_for_skus(account)
-            Orders._retry_failed_orders(account)
+            up_to_date = not page.next_token and end >= account._orders_now() - SAFETY_LAG - timedelta(minutes=1)
+            return len(page.orders), not up_to_date
+
+        account._sync_pages("orders", step, result, commit=commit, max_pages=max_pages, deadline=deadline)
+        if result["busy"]:
+            return result
+        if not result["error"] and not result["out_of_time"]:
+            def retry_step(last_try):
+                RetryOrders = Orders.with_context(amazon_record_conflicts=last_try)
+                RetryOrders._retry_waiting_for_skus(account)
+                RetryOrders._retry_failed_orders(account)
+                return 0, False
+            account._sync_page("orders", retry_step, {**result, "counts": {}}, commit=commit is True)
         account._orders_after_sync(result, marks)
         return result
 

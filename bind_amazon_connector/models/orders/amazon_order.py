@@ -38,9 +38,10 @@ FULFILLMENT_STATUSES = [
 WAITING_STATUSES = ("PENDING", "PENDING_AVAILABILITY", "UNFULFILLABLE")
 #: Retrying up to this many orders reads each again from Amazon first (getOrder, 0.5 calls a second).
 FRESH_RETRY_LIMIT = 10
-#: The sync tries orders in error (other than unmapped products) again this many times, this far apart.
+#: The sync tries orders in error (other than unmapped products) again until they failed this many times,
+#: the first time this long after the failure, then twice as long after each further failure.
 AUTO_RETRY_ATTEMPTS = 5
-AUTO_RETRY_DELAY = timedelta(hours=1)
+AUTO_RETRY_DELAY = timedelta(minutes=5)
 AUTO_RETRY_BATCH = 50
 #: Unit prices computed from a line total keep six decimals (what a Mexican CFDI accepts).
 UNIT_PRICE_QUANTUM = Decimal("0.000001")
@@ -133,8 +134,11 @@ class AmazonOrder(models.Model):
     item_count = fields.Integer(string="Units", readonly=True)
     payload = fields.Json(readonly=True, copy=False, help="The order as Amazon last sent it.")
     payload_text = fields.Text(string="Amazon Payload", compute="_compute_payload_text")
-    attempt_count = fields.Integer(string="Attempts", readonly=True)
+    attempt_count = fields.Integer(
+        string="Failed Attempts", readonly=True,
+        help="Failed imports in a row; after five the order is no longer retried automatically.")
     last_attempt_date = fields.Datetime(string="Last Attempt", readonly=True)
+    retry_date = fields.Datetime(string="Next Automatic Try", readonly=True, copy=False)
 
     _order_unique = models.Constraint(
         "UNIQUE(account_id, name)", "An Amazon order is recorded only once per connection.",
@@ -207,15 +211,8 @@ class AmazonOrder(models.Model):
         else:
             message = _("%(done)s orders processed, %(failed)s still in error.",
                         done=len(self) - len(failed), failed=len(failed))
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "warning" if failed else "success",
-                "message": message,
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return self.env["amazon.account"]._sync_notification(message, "warning" if failed else "success",
+                                                             sticky=False)
 
     def _fetch_fresh(self):
         """The order as Amazon has it now (one getOrder call), or None when Amazon cannot answer."""
@@ -292,14 +289,14 @@ class AmazonOrder(models.Model):
     @api.model
     def _retry_failed_orders(self, account):
         """Orders in error for another reason than unmapped products (a setting fixed since, a conflict with
-        another worker) are tried again by the sync, from their last payload, a few times an hour apart.
+        another worker) are tried again by the sync, from their last payload, a few times, further apart
+        each time (``retry_date``).
         Returns the orders tried."""
         self = self.sudo()
         failed = self.search([
             ("account_id", "=", account.id), ("state", "=", "error"), ("unmapped_skus", "=", False),
-            ("attempt_count", "<", AUTO_RETRY_ATTEMPTS),
-            ("last_attempt_date", "<", fields.Datetime.now() - AUTO_RETRY_DELAY),
-        ], limit=AUTO_RETRY_BATCH, order="last_attempt_date")
+            ("attempt_count", "<", AUTO_RETRY_ATTEMPTS), ("retry_date", "<=", fields.Datetime.now()),
+        ], limit=AUTO_RETRY_BATCH, order="retry_date")
         if failed:
             self._import_orders(account.sudo(), [o._payload_order() for o in failed], force=True)
         return failed

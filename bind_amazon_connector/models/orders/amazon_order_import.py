@@ -9,7 +9,9 @@ from odoo.fields import Command
 from odoo.tools import SQL
 
 from ...utils.values import naive_utc
+from ..connection.amazon_account_sync import is_concurrency_error
 from .amazon_order import (
+    AUTO_RETRY_DELAY,
     BATCH_SIZE,
     FULFILLMENT_STATUSES,
     QUIET_CONTEXT,
@@ -80,9 +82,9 @@ class AmazonOrder(models.Model):
             record = records[order.order_id]
             if isinstance(order, MalformedOrder):
                 record.write({"payload": order.raw if isinstance(order.raw, dict) else None,
-                              "attempt_count": record.attempt_count + 1,
                               "last_attempt_date": fields.Datetime.now()})
                 record._set_result("error", _("Amazon sent an order that cannot be read: %s", order.message))
+                record._count_failed_attempt()
                 processed |= record
                 continue
             if not force and record._is_up_to_date(order):
@@ -151,13 +153,14 @@ class AmazonOrder(models.Model):
             "amount_total": float(total) if total is not None else 0.0,
             "item_count": sum(item.quantity_ordered or 0 for item in order.items),
             "payload": order.raw or None,
-            "attempt_count": self.attempt_count + 1,
             "last_attempt_date": fields.Datetime.now(),
         })
 
     def _set_result(self, state, reason=False, unmapped=None):
         vals = {"state": state, "reason": reason or False,
                 "unmapped_skus": ",".join(sorted(unmapped)) if unmapped else False}
+        if state != "error":
+            vals.update(attempt_count=0, retry_date=False)
         if state == "error":
             # No buyer data here: the order id and the error type are enough to find it.
             _logger.info("Amazon order %s kept in error", self.name)
@@ -194,14 +197,22 @@ class AmazonOrder(models.Model):
 
     @api.model
     def _run_batch(self, imp, pairs, process):
-        """Run ``process(imp, pairs)`` in a savepoint; when it fails, redo each order alone in its own."""
+        """Run ``process(imp, pairs)`` in a savepoint; when it fails, redo each order alone in its own.
+
+        A conflict with another transaction (serialization failure, deadlock, lock timeout, a buyer or tax
+        created at the same time) is not the order's fault and the same transaction cannot get past it: it is
+        raised to the page loop, which tries the page again at once in a fresh transaction. Only on the loop's
+        last try (context ``amazon_record_conflicts``) is it recorded on the order, which then waits in error.
+        """
         snapshot = imp.snapshot()
         try:
             with self.env.cr.savepoint():
                 process(imp, pairs)
             return
-        except Exception as exc:  # noqa: BLE001 - every failure is recorded on its order below
+        except Exception as exc:  # every failure is recorded on its order below, conflicts aside
             imp.restore(snapshot)
+            if is_concurrency_error(exc) and not self.env.context.get("amazon_record_conflicts"):
+                raise
             if len(pairs) == 1:
                 record, _order = pairs[0]
                 record._record_failure(exc)
@@ -211,7 +222,11 @@ class AmazonOrder(models.Model):
 
     def _record_failure(self, exc):
         self.ensure_one()
-        if isinstance(exc, UserError):
+        if is_concurrency_error(exc):
+            _logger.info("Amazon order %s kept in error after conflicts with other transactions", self.name)
+            reason = _("Other work changed the same records at the same time (%(type)s) on every try: the "
+                       "order is tried again automatically in a few minutes.", type=type(exc).__name__)
+        elif isinstance(exc, UserError):
             reason = exc.args[0] if exc.args else str(exc)
         else:
             # Unexpected: keep the trace in the server log (ids and code only, never buyer data).
@@ -219,6 +234,14 @@ class AmazonOrder(models.Model):
             reason = _("Unexpected error (%(type)s): %(error)s", type=type(exc).__name__, error=exc)
         self.invalidate_recordset()
         self._set_result("error", reason, self.unmapped_skus and self.unmapped_skus.split(","))
+        self._count_failed_attempt()
+
+    def _count_failed_attempt(self):
+        """One more failed attempt: the next automatic try waits a little longer each time."""
+        for record in self:
+            failed = record.attempt_count + 1
+            record.write({"attempt_count": failed,
+                          "retry_date": fields.Datetime.now() + AUTO_RETRY_DELAY * 2 ** (failed - 1)})
 
     # ------------------------------------------------------------------ creating documents
 
@@ -257,7 +280,7 @@ class AmazonOrder(models.Model):
         sale_orders.action_confirm()
         for sale_order, (record, _order) in zip(sale_orders, pairs, strict=True):
             record.write({"sale_order_id": sale_order.id, "state": "imported", "reason": False,
-                          "unmapped_skus": False})
+                          "unmapped_skus": False, "attempt_count": 0, "retry_date": False})
         self._apply_fulfillment(imp, pairs)
 
     # ------------------------------------------------------------------ updating documents
@@ -277,7 +300,8 @@ class AmazonOrder(models.Model):
             active.append((record, order))
         self._apply_fulfillment(imp, active)
         for record, _order in active:
-            record.write({"state": "imported", "reason": False, "unmapped_skus": False})
+            record.write({"state": "imported", "reason": False, "unmapped_skus": False, "attempt_count": 0,
+                          "retry_date": False})
 
     def _cancel_documents(self, imp, order):
         """Amazon cancelled an imported order: cancel the sale and its delivery (stock reservations are
@@ -297,4 +321,5 @@ class AmazonOrder(models.Model):
                 sale_order.action_unlock()
             sale_order._action_cancel()
             reason = _("Cancelled on Amazon after it was imported: the sale and its delivery were cancelled.")
-        self.write({"state": "cancelled", "reason": reason, "unmapped_skus": False})
+        self.write({"state": "cancelled", "reason": reason, "unmapped_skus": False, "attempt_count": 0,
+                    "retry_date": False})

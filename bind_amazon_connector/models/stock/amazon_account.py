@@ -15,8 +15,6 @@ with the quantity of the moment, none when Amazon already has it. Calls are pace
 import dataclasses
 import logging
 import math
-import time
-import zlib
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
@@ -24,6 +22,7 @@ from odoo.tools import SQL, float_round
 
 from ...spapi import SpApi
 from ...spapi import errors as spapi_errors
+from ...spapi.pacing import CallSpacer
 from .amazon_listing import DEFAULT_PRODUCT_TYPE
 from .amazon_stock_push import flush_stock_changes
 
@@ -35,47 +34,7 @@ BATCH_SIZE = 100
 BUTTON_LIMIT = 25
 #: Listings sent right after an order import (the ones its sales changed); the scheduled action sends the rest.
 AFTER_IMPORT_LIMIT = 50
-#: The scheduled action starts no new batch with less time left than this (seconds).
-MIN_SECONDS_LEFT = 30
-#: Namespace of the PostgreSQL advisory lock taken while a connection's stock is being sent.
-LOCK_NAMESPACE = zlib.crc32(b"bind_amazon_connector.stock_push") & 0x7FFFFFFF
 PATCH = "patchListingsItem"
-#: Quantity updates go this much slower than the usage plan's rate, with this burst (see :class:`CallSpacer`;
-#: Amazon's burst for patchListingsItem is 5).
-SPACING_MARGIN = 0.01
-SPACING_BURST = 3
-
-
-class CallSpacer:
-    """Keeps a run's patch calls 1% below the rate of the usage plan, with a smaller burst than Amazon's.
-
-    The SP-API layer paces at exactly the plan's rate: in a long run Amazon's own bucket is then empty at
-    every call, and the slightest network jitter (a call arriving a few milliseconds early) is answered
-    429 and retried after a backoff of about a second. Calls that fit a slightly slower bucket with a
-    smaller burst keep tokens in Amazon's bucket, which absorb the jitter: a long run takes about 1% more
-    than the plan's minimum instead of losing seconds to throttling, and still catches up (by its burst)
-    after a pause such as a batch's commit.
-    """
-
-    def __init__(self, margin=SPACING_MARGIN, burst=SPACING_BURST, clock=time.monotonic, sleep=time.sleep):
-        self.margin = margin
-        self.burst = burst
-        self._clock = clock
-        self._sleep = sleep
-        self._tokens = float(burst)
-        self._updated = None
-
-    def wait(self, api_client, operation=PATCH):
-        """Wait until the next call fits (waits are reserved, so a late wake-up is credited to the next call)."""
-        rate = api_client.pacer.bucket(operation).rate / (1 + self.margin)
-        now = self._clock()
-        if self._updated is not None and rate > 0:
-            self._tokens = min(float(self.burst), self._tokens + (now - self._updated) * rate)
-        self._updated = now
-        wait = 0.0 if self._tokens >= 1 or rate <= 0 else (1 - self._tokens) / rate
-        self._tokens -= 1
-        if wait > 0:
-            self._sleep(wait)
 
 
 class AmazonAccount(models.Model):
@@ -201,23 +160,25 @@ class AmazonAccount(models.Model):
 
     def _stock_lock(self):
         """Take the sending of this connection's stock for this transaction; False when another worker has it."""
-        self.ensure_one()
-        self.env.cr.execute(SQL("SELECT pg_try_advisory_xact_lock(%s, %s)", LOCK_NAMESPACE, self.id))
-        return bool(self.env.cr.fetchone()[0])
+        return self._sync_lock("stock")
 
-    def _push_stock(self, *, commit=None, limit=None, listing_ids=None, after_row_id=None, interactive=False):
+    def _sync_run_stock(self, *, commit=False, deadline=None):
+        return self._push_stock(commit=commit, deadline=deadline)
+
+    def _push_stock(self, *, commit=False, limit=None, listing_ids=None, after_row_id=None, interactive=False,
+                    deadline=None):
         """Send the due pending quantities of this connection to Amazon.
 
-        ``commit(processed) -> seconds left`` is called after each batch (scheduled action); without it the
-        run belongs to the caller's transaction. ``limit``: at most this many listings (the rest stays queued).
+        ``commit``: commit after each batch (True in the scheduled job); without it the run belongs to the
+        caller's transaction. ``limit``: at most this many listings (the rest stays queued).
         ``listing_ids``: only these listings; ``after_row_id``: only listings queued since that row.
-        ``interactive``: a person waits (short waits, few retries).
-        Returns a dict of counts (sent, unchanged, refused, retry, skipped) and ``more``, ``busy``, ``error``.
+        ``interactive``: a person waits (short waits, few retries). ``deadline``: see :meth:`_sync_pages`.
+        Returns the result of :meth:`_sync_result`, counting sent, unchanged, refused, retry and skipped.
         """
         self.ensure_one()
         account = self.sudo()
         flush_stock_changes(self.env)
-        result = {"sent": 0, "unchanged": 0, "refused": 0, "retry": 0, "skipped": 0, "more": False}
+        result = self._sync_result(sent=0, unchanged=0, refused=0, retry=0, skipped=0)
         if not account._stock_lock():
             result["busy"] = True
             return result
@@ -232,31 +193,28 @@ class AmazonAccount(models.Model):
             account._stock_write_status(result["error"])
             return result
         try:
-            api_client = account._spapi(interactive=interactive)
+            api_client = account._spapi(interactive=interactive, deadline=deadline)
         except (UserError, spapi_errors.SpApiError) as exc:
             result["error"] = str(exc.args[0] if isinstance(exc, UserError) and exc.args else exc)
             account._stock_write_status(result["error"])
             return result
         spacer = CallSpacer()
-        for start in range(0, len(due), BATCH_SIZE):
-            stop = account._push_stock_batch(api_client, due[start:start + BATCH_SIZE], result, spacer)
-            if commit:
-                seconds_left = commit(min(BATCH_SIZE, len(due) - start))
-                if not account._stock_lock():
-                    result["more"] = True
-                    break  # another worker took over after the commit
-                if seconds_left < MIN_SECONDS_LEFT and start + BATCH_SIZE < len(due):
-                    result["more"] = result["out_of_time"] = True
-                    break
+        batches = [due[start:start + BATCH_SIZE] for start in range(0, len(due), BATCH_SIZE)]
+        limited = result["more"]
+
+        def step(last_try):
+            batch = batches.pop(0)
+            stop = account._push_stock_batch(api_client, batch, result, spacer)
             if stop:
-                # "more": only the pacing stopped (a person waits): the scheduled action goes on soon. "stop":
-                # Amazon cannot be used now: the listings stay queued for the next scheduled run.
-                result["more"] = result["more"] or stop == "more"
-                break
-        account._stock_write_status(result.get("error"))
-        _logger.info("Amazon connection %s: stock sync sent %s, unchanged %s, refused %s, retry %s, skipped %s",
-                     account.id, result["sent"], result["unchanged"], result["refused"], result["retry"],
-                     result["skipped"])
+                # "more": only the pacing stopped (a person waits, or the job's time is up): the job goes on
+                # soon. "stop": Amazon cannot be used now: the listings stay queued for the next run.
+                result["more"] = limited or stop == "more"
+                return len(batch), False
+            return len(batch), bool(batches)
+
+        account._sync_pages("stock", step, result, commit=commit, deadline=deadline)
+        account._stock_write_status(result["error"])
+        _logger.info("Amazon connection %s: stock sync %s", account.id, result["counts"])
         return result
 
     def _push_stock_batch(self, api_client, due, result, spacer):
@@ -269,7 +227,7 @@ class AmazonAccount(models.Model):
         eligible, others = listings._stock_eligible()
         done_rows = [r for lst in others for r in rows[lst.id][0]]
         postponed_rows = []
-        result["skipped"] += len(others)
+        result["counts"]["skipped"] += len(others)
         quantities = self._stock_available_quantities(eligible.product_id)
         apis = {self.marketplace_id: api_client}
         try:
@@ -280,30 +238,31 @@ class AmazonAccount(models.Model):
                 if not listing._stock_needs_push(quantity, forced=forced):
                     listing._stock_up_to_date()
                     done_rows += row_ids
-                    result["unchanged"] += 1
+                    result["counts"]["unchanged"] += 1
                     continue
                 listing_api = apis.get(listing.marketplace_id)
                 if listing_api is None:
                     # A listing of another marketplace of the connection: same seller, same usage plan.
                     config = dataclasses.replace(api_client.config,
                                                  marketplace_id=listing.marketplace_id.marketplace_id)
-                    listing_api = apis[listing.marketplace_id] = SpApi(config, pacer=api_client.pacer)
+                    listing_api = apis[listing.marketplace_id] = SpApi(config, pacer=api_client.pacer,
+                                                                       deadline=api_client.deadline)
                 calls_before = listing_api.stats[PATCH].calls
-                spacer.wait(listing_api)
                 try:
+                    spacer.wait(listing_api, PATCH)
                     answer, reason = self._stock_send(listing_api, listing, quantity)
                 except spapi_errors.RetryLater as exc:
                     if listing_api.stats[PATCH].calls == calls_before:
                         return "more"  # only our pacing would wait too long: nothing failed, the rest stays queued
                     listing._stock_failed("retry", str(exc), now, exc.retry_after)
                     postponed_rows += row_ids
-                    result["retry"] += 1
+                    result["counts"]["retry"] += 1
                     result["error"] = str(exc)
                     return "stop"
                 except (spapi_errors.AuthorizationError, spapi_errors.ConfigurationError) as exc:
                     listing._stock_failed("retry", str(exc), now)
                     postponed_rows += row_ids
-                    result["retry"] += 1
+                    result["counts"]["retry"] += 1
                     result["error"] = str(exc)
                     return "stop"
                 except spapi_errors.NotFound:
@@ -315,11 +274,11 @@ class AmazonAccount(models.Model):
                 if answer is not None and answer.accepted:
                     listing._stock_accepted(quantity, now)
                     done_rows += row_ids
-                    result["sent"] += 1
+                    result["counts"]["sent"] += 1
                     continue
                 listing._stock_failed("refused", reason or self._stock_refusal_text(answer, quantity), now)
                 postponed_rows += row_ids
-                result["refused"] += 1
+                result["counts"]["refused"] += 1
             return False
         finally:
             Push._done(done_rows)
@@ -388,8 +347,8 @@ class AmazonAccount(models.Model):
             try:
                 with self.env.cr.savepoint():
                     pushed = self._push_stock(after_row_id=marks["stock_push_last_row"], limit=AFTER_IMPORT_LIMIT)
-                if pushed.get("more"):
-                    self.env.ref("bind_amazon_connector.ir_cron_amazon_push_stock").sudo()._trigger()
+                if pushed["more"] or pushed["busy"]:
+                    self._sync_trigger("stock")
             except Exception as exc:  # recorded on the connection, see above
                 _logger.exception("Amazon connection %s: sending stock after the order import failed", self.id)
                 self._stock_write_status(_("Sending stock after the order import failed: %s", exc))
@@ -411,8 +370,8 @@ class AmazonAccount(models.Model):
         account = self.sudo()
         queued = self.env["amazon.stock.push"].sudo()._enqueue_listings(listings, forced=True)
         result = account._push_stock(limit=BUTTON_LIMIT, listing_ids=listings.ids, interactive=True)
-        if result.get("more") or result.get("busy"):
-            self.env.ref("bind_amazon_connector.ir_cron_amazon_push_stock").sudo()._trigger()
+        if result["more"] or result["busy"]:
+            account._sync_trigger("stock")
         result.update(account=account, queued=queued)
         return result
 
@@ -420,24 +379,21 @@ class AmazonAccount(models.Model):
     def _stock_push_notification(self, results):
         messages, kind = [], "success"
         for result in results:
+            counts = result["counts"]
             text = _("%(name)s: %(sent)s quantities sent, %(unchanged)s already up to date on Amazon, "
                      "%(refused)s refused, %(skipped)s not sent.",
-                     name=result["account"].name, sent=result["sent"], unchanged=result["unchanged"],
-                     refused=result["refused"], skipped=result["skipped"])
-            if result.get("more") or result.get("busy"):
+                     name=result["account"].name, sent=counts["sent"], unchanged=counts["unchanged"],
+                     refused=counts["refused"], skipped=counts["skipped"])
+            if result["more"] or result["busy"]:
                 text += " " + _("The others are sent in the background within a few minutes.")
-            if result.get("error"):
+            if result["error"]:
                 text += " " + result["error"]
                 kind = "warning"
-            if result["refused"] or result["retry"]:
+            if counts["refused"] or counts["retry"]:
                 kind = "warning"
             messages.append(text)
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {"type": kind, "title": _("Stock sent to Amazon"), "message": "\n".join(messages),
-                       "sticky": kind != "success", "next": {"type": "ir.actions.client", "tag": "soft_reload"}},
-        }
+        return self._sync_notification("\n".join(messages), kind, title=_("Stock sent to Amazon"),
+                                       sticky=kind != "success")
 
     def action_view_stock_failures(self):
         self.ensure_one()
@@ -448,25 +404,10 @@ class AmazonAccount(models.Model):
 
     @api.model
     def _cron_push_stock(self):
-        """Every few minutes: the pending quantities of each connection, committed batch by batch."""
+        """Every few minutes: trigger the stock job of each connection with quantities waiting to be sent."""
         flush_stock_changes(self.env)
         self.env["amazon.stock.push"].flush_model()
         self.env.cr.execute("SELECT DISTINCT account_id FROM amazon_stock_push")
         accounts = self.sudo().browse([r[0] for r in self.env.cr.fetchall()]).filtered(
             lambda a: a.active and a.state == "authorized")
-        cron = self.env["ir.cron"]
-        more = False
-        for account in accounts.sorted("id"):
-            try:
-                result = account._push_stock(commit=cron._commit_progress)
-            except Exception as exc:  # recorded on the connection; the other connections go on
-                self.env.cr.rollback()
-                _logger.exception("Amazon connection %s: stock sync crashed", account.id)
-                account._stock_write_status(_("The stock sync stopped on an error: %s", exc))
-                cron._commit_progress()
-                continue
-            more = more or bool(result.get("more"))
-            if result.get("out_of_time"):
-                break
-        if more:
-            cron._commit_progress(remaining=1)  # run again soon for the rest
+        return self._sync_dispatch("stock", accounts.sorted("id"))

@@ -1,0 +1,33 @@
+"""Scale-out benchmark, the Odoo side (run inside ``odoo-bin shell`` by ``tools/bench_scaleout.py``).
+
+``setup(env, sims=[(sim_url, token_url), ...])`` creates one connection per simulator (same products, no
+usage-plan limit: the jobs pace at the simulator's speed) and their orders jobs. ``start(env)`` runs the
+orders scheduled action (it triggers every connection's job). ``progress(env)`` counts the orders done.
+Each prints one ``BENCH_RESULT {json}`` line.
+"""
+import json
+from datetime import timedelta
+
+from odoo import fields
+
+from .odoo_orders import BENCH_SKUS, NO_LIMIT, _setup
+
+
+def setup(env, *, sims):
+    accounts = env["amazon.account"]
+    for tag, (sim_url, token_url) in enumerate(sims, start=1):
+        account = _setup(env, sim_url, token_url, tag)
+        account.write({"import_start_date": fields.Datetime.now() - timedelta(days=3),
+                       "update_stock_on_amazon": False})
+        job = account._sync_job("orders")
+        # the servers pace the calls at the simulator's speed (the context reaches the connection's client)
+        job.cron_id.code = f"model.with_context(amazon_pacing_speed={NO_LIMIT})._sync_job_run({account.id}, 'orders')"
+        accounts |= account
+    env.cr.commit()
+    print("BENCH_RESULT " + json.dumps({"accounts": accounts.ids, "skus": BENCH_SKUS}), flush=True)
+
+
+def start(env):
+    env["amazon.account"]._cron_sync_orders()
+    env.cr.commit()
+    print("BENCH_RESULT " + json.dumps({"started": True}), flush=True)

@@ -1,0 +1,309 @@
+"""One synchronisation mechanism for the four flows of a connection: listings, orders, stock and money.
+
+- **Jobs per connection and flow.** Each flow's scheduled action only *dispatches*: it triggers one scheduled
+  job per connection (``amazon.sync.job``, an ``ir.cron`` created on first use). Odoo locks a running job's
+  row (``FOR NO KEY UPDATE SKIP LOCKED``), so every Odoo server of the database takes a different connection:
+  N servers work N connections at once. A trigger is a committed row: when a server dies, the job is ready
+  again as soon as its transaction is gone, and the servers still working are told (``pg_notify``) at each
+  page they commit, so one of them takes it over within a page, not at its next poll.
+- **One lock per connection and flow** (:meth:`_sync_lock`): a transaction-level advisory lock, so the
+  connection's row stays free for people editing it and for the other flows.
+- **One result shape** (:meth:`_sync_result`): ``busy``, ``more``, ``error``, ``out_of_time``, ``retry_at``
+  and ``counts``.
+- **One commit-per-page loop** (:meth:`_sync_pages`): the flow gives its page step; the loop commits after each
+  page (scheduled job), keeps the lock, retries a page that lost a concurrency conflict in a fresh transaction,
+  and stops at a safe point well before Odoo's time limit for scheduled jobs (``SYNC_TIME_BUDGET``).
+- **One notification builder** (:meth:`_sync_notification`) for every button of the connector.
+"""
+import logging
+import random
+import time
+import zlib
+from datetime import timedelta
+
+from psycopg2 import errors as pg_errors
+
+from odoo import api, fields, models
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tools import SQL, config
+
+from .ir_cron import batch_started
+
+_logger = logging.getLogger(__name__)
+
+SYNC_FLOWS = [("listings", "Listings"), ("orders", "Orders"), ("stock", "Stock"), ("money", "Payouts")]
+#: First key of each flow's advisory lock (the second is the connection id).
+SYNC_LOCK_KEYS = {
+    "listings": 0x414D4C53,
+    "orders": zlib.crc32(b"bind_amazon_connector.orders") & 0x7FFFFFFF,
+    "stock": zlib.crc32(b"bind_amazon_connector.stock_push") & 0x7FFFFFFF,
+    "money": 0x616D7A66,
+}
+#: The dispatching scheduled action of each flow (its interval is the flow's schedule).
+SYNC_DISPATCHERS = {
+    "listings": "bind_amazon_connector.ir_cron_amazon_import_listings",
+    "orders": "bind_amazon_connector.ir_cron_amazon_sync_orders",
+    "stock": "bind_amazon_connector.ir_cron_amazon_push_stock",
+    "money": "bind_amazon_connector.ir_cron_amazon_sync_finances",
+}
+#: Share of Odoo's real-time limit for scheduled jobs a run may use: it starts no page that would end after
+#: it, and the SP-API layer waits for Amazon's quota no longer than it; the rest is margin for the page in
+#: progress, the commit and other jobs of the same worker.
+SYNC_TIME_BUDGET = 0.5
+#: A page that lost a concurrency conflict is tried again this many times, after a short random backoff.
+CONCURRENCY_RETRIES = 4
+CONCURRENCY_BACKOFF = 0.3
+#: In the prefork mode, a cron worker may sleep this long after its last watchdog ping before it starts
+#: working (Odoo counts the sleep against the limit): that much is taken off the limit first.
+PREFORK_SLEEP = 70
+
+
+def _monotonic():
+    """The clock of time budgets (``time.monotonic``, as the scheduler's and the SP-API layer's)."""
+    return time.monotonic()
+
+
+class ConcurrentUpdate(Exception):
+    """Another transaction changed or created the same records: the page is tried again in a fresh one."""
+
+
+def is_concurrency_error(exc):
+    """A failure that another transaction caused and a fresh transaction can get past: serialization failure,
+    deadlock, lock timeout, or a unique key of the connector taken by a concurrent creation."""
+    if isinstance(exc, (ConcurrentUpdate, *PG_CONCURRENCY_EXCEPTIONS_TO_RETRY)):
+        return True
+    if isinstance(exc, pg_errors.UniqueViolation):
+        return "amazon" in (getattr(exc.diag, "constraint_name", None) or "")
+    return False
+
+
+def cron_time_limit():
+    """Seconds Odoo lets a scheduled job run (``limit_time_real_cron``, else ``limit_time_real``), or None."""
+    limit = config.get("limit_time_real_cron") or 0
+    if limit <= 0:
+        limit = config.get("limit_time_real") or 0
+    if limit <= 0:
+        return None
+    if (config.get("workers") or 0) > 0 and limit > 2 * PREFORK_SLEEP:
+        limit -= PREFORK_SLEEP
+    return float(limit)
+
+
+class AmazonAccount(models.Model):
+    _inherit = "amazon.account"
+
+    def unlink(self):
+        crons = self.env["amazon.sync.job"].sudo().search([("account_id", "in", self.ids)]).cron_id
+        res = super().unlink()
+        crons.unlink()
+        return res
+
+    # ------------------------------------------------------------------ lock, result, notification
+
+    def _sync_lock(self, flow):
+        """Take ``flow`` of this connection for this transaction; False when another worker has it."""
+        self.ensure_one()
+        self.env.cr.execute(SQL("SELECT pg_try_advisory_xact_lock(%s, %s)", SYNC_LOCK_KEYS[flow], self.id))
+        return bool(self.env.cr.fetchone()[0])
+
+    @api.model
+    def _sync_result(self, **counts):
+        """The result every flow's run returns."""
+        return {"busy": False, "more": False, "error": False, "out_of_time": False, "retry_at": None,
+                "counts": dict(counts)}
+
+    @api.model
+    def _sync_notification(self, message, kind="success", title=None, sticky=None):
+        """The notification a button shows, then the form reloads (what the button changed is visible)."""
+        params = {"type": kind, "message": message, "sticky": kind in ("danger", "warning") if sticky is None
+                  else sticky, "next": {"type": "ir.actions.client", "tag": "soft_reload"}}
+        if title:
+            params["title"] = title
+        return {"type": "ir.actions.client", "tag": "display_notification", "params": params}
+
+    # ------------------------------------------------------------------ time
+
+    @api.model
+    def _sync_deadline(self):
+        """``time.monotonic()`` value a scheduled run must be done by, or None (no limit, or not scheduled)."""
+        if not self.env.context.get("cron_id"):
+            return None
+        limit = self.env.context.get("amazon_time_limit") or cron_time_limit()
+        if not limit:
+            return None
+        start = batch_started()
+        if start is None:
+            # the job's start, as the scheduler computed its end of turn from it
+            end = self.env.context.get("cron_end_time")
+            start = end - 10 if end else _monotonic()
+        return start + limit * SYNC_TIME_BUDGET
+
+    @api.model
+    def _sync_time_left(self, deadline):
+        return float("inf") if deadline is None else deadline - _monotonic()
+
+    # ------------------------------------------------------------------ the page loop
+
+    def _sync_pages(self, flow, step, result, *, commit=False, max_pages=None, deadline=None):
+        """Run ``step()`` page after page under the flow's lock, the caller having taken it.
+
+        ``step(last_try) -> (processed, more)`` does one page in the current transaction (it fetches first,
+        then writes); on its ``last_try`` it records concurrency conflicts on the records it could not write
+        (they wait in error with the reason) instead of raising them. ``commit``: True to commit after each
+        page (the scheduled job owns the transaction), or a function called with the page's count instead
+        (tests); otherwise the whole run belongs to the caller's transaction. A page that hits a
+        concurrency conflict is rolled back and done again at once, after a short backoff, in a fresh
+        transaction when the run owns it.
+        """
+        self.ensure_one()
+        slowest = 0.0
+        pages = 0
+        while True:
+            started = _monotonic()
+            outcome = self._sync_page(flow, step, result, commit=commit is True)
+            if outcome is None:
+                result["busy"] = True  # another worker took the connection while this one waited
+                result["more"] = True
+                return result
+            processed, more = outcome
+            pages += 1
+            if commit:
+                if callable(commit):
+                    commit(processed)
+                else:
+                    self._sync_commit(processed)
+                if not self._sync_lock(flow):
+                    result["more"] = True
+                    return result  # another worker took over after the commit: it goes on from there
+            self.env.invalidate_all()  # a page's records are not needed any more: memory stays flat
+            if not more or result["error"]:
+                result["more"] = result["more"] or bool(more and not result["error"])
+                return result
+            slowest = max(slowest, _monotonic() - started)
+            if max_pages and pages >= max_pages:
+                result["more"] = True
+                return result
+            if deadline is not None and _monotonic() + slowest > deadline:
+                result["more"] = result["out_of_time"] = True
+                return result
+
+    def _sync_page(self, flow, step, result, *, commit=False):
+        """One page, tried again after a concurrency conflict. Returns ``step()``'s answer, or None when the
+        flow's lock went to another worker during the retry."""
+        for attempt in range(CONCURRENCY_RETRIES + 1):
+            saved = {**result, "counts": dict(result["counts"])}
+            last = attempt == CONCURRENCY_RETRIES
+            try:
+                with self.env.cr.savepoint():
+                    return step(last)
+            except Exception as exc:
+                if not is_concurrency_error(exc) or last:
+                    raise
+                result.clear()
+                result.update(saved)
+                _logger.info("Amazon connection %s: %s page conflicted with another transaction (%s), try %d",
+                             self.id, flow, type(exc).__name__, attempt + 1)
+                if commit:
+                    # a fresh transaction sees what the other one committed; the lock went with the old one
+                    self.env.cr.rollback()
+                    if not self._sync_lock(flow):
+                        return None
+                time.sleep(CONCURRENCY_BACKOFF * (attempt + 1) * random.uniform(0.5, 1.5))  # noqa: S311
+        return None
+
+    def _sync_commit(self, processed):
+        """Commit a page (with the scheduler's progress when run by it) and wake the other servers' cron
+        workers, so a job whose server died is taken over by one of them right away."""
+        cron = self.env["ir.cron"]
+        if self.env.context.get("cron_id"):
+            self.env.cr.postcommit.add(cron._notifydb)
+        cron._commit_progress(processed)
+
+    # ------------------------------------------------------------------ jobs per connection and flow
+
+    def _sync_job(self, flow):
+        """The scheduled job running ``flow`` for this connection (created on first use)."""
+        self.ensure_one()
+        return self.env["amazon.sync.job"].sudo()._for(self, flow)
+
+    def _sync_trigger(self, flow, at=None):
+        """Ask for a run of ``flow`` for this connection, by whichever Odoo server is free, now or ``at``."""
+        for account in self:
+            account._sync_job(flow).cron_id._trigger(at)
+
+    @api.model
+    def _sync_dispatch(self, flow, accounts):
+        """Scheduled action of a flow: trigger the job of each connection (they run in parallel)."""
+        for account in accounts:
+            account._sync_trigger(flow)
+        return accounts
+
+    @api.model
+    def _sync_job_run(self, account_id, flow):
+        """Body of a connection's job: run the flow, commit page by page, then ask to run again when work
+        remains (now, or when Amazon's quota allows)."""
+        account = self.sudo().browse(account_id).exists()
+        if not account or not account.active or account.state != "authorized":
+            return None
+        account = account.with_context(lang=account.user_id.lang or self.env.lang)
+        deadline = account._sync_deadline()
+        if deadline is not None and account._sync_time_left(deadline) <= 0:
+            # this worker already used its turn on other jobs: a free worker (or this one, next turn) runs it
+            account._sync_trigger(flow)
+            return None
+        runner = getattr(account, f"_sync_run_{flow}")
+        result = runner(commit=True, deadline=deadline)
+        if result.get("retry_at"):
+            account._sync_trigger(flow, at=result["retry_at"])
+        elif result.get("more"):
+            account._sync_trigger(flow)
+        return result
+
+    @api.model
+    def _sync_retry_at(self, exc):
+        """When to try again after Amazon said "later" (``RetryLater.retry_after``), or None."""
+        retry_after = getattr(exc, "retry_after", None)
+        if not retry_after:
+            return None
+        return fields.Datetime.now() + timedelta(seconds=max(float(retry_after), 1.0))
+
+
+class AmazonSyncJob(models.Model):
+    """The scheduled job (``ir.cron``) of one connection and flow, triggered by the flow's scheduled action."""
+
+    _name = "amazon.sync.job"
+    _description = "Amazon Connection Scheduled Job"
+
+    account_id = fields.Many2one("amazon.account", required=True, ondelete="cascade", index=True)
+    flow = fields.Selection(SYNC_FLOWS, required=True)
+    cron_id = fields.Many2one("ir.cron", required=True, ondelete="restrict")
+
+    _flow_unique = models.Constraint("UNIQUE(account_id, flow)", "A connection has one job per flow.")
+
+    @api.model
+    def _for(self, account, flow):
+        job = self.search([("account_id", "=", account.id), ("flow", "=", flow)], limit=1)
+        if job:
+            return job
+        # two dispatchers creating the same job: the second waits for the first and takes its job
+        self.env.cr.execute(SQL("SELECT pg_advisory_xact_lock(%s, %s)",
+                                zlib.crc32(b"bind_amazon_connector.sync_job") & 0x7FFFFFFF, account.id))
+        job = self.search([("account_id", "=", account.id), ("flow", "=", flow)], limit=1)
+        if job:
+            return job
+        dispatcher = self.env.ref(SYNC_DISPATCHERS[flow])
+        cron = self.env["ir.cron"].create({
+            "name": f"{dispatcher.cron_name}: {account.name}",
+            "model_id": dispatcher.model_id.id,
+            "state": "code",
+            "code": f"model._sync_job_run({account.id}, {flow!r})",
+            "user_id": dispatcher.user_id.id,
+            # runs when triggered; the dispatcher's schedule triggers it
+            "interval_number": 1,
+            "interval_type": "weeks",
+            "nextcall": fields.Datetime.now() + timedelta(weeks=1),
+            "priority": dispatcher.priority,
+            "active": True,
+        })
+        return self.create({"account_id": account.id, "flow": flow, "cron_id": cron.id})
+

@@ -1,0 +1,185 @@
+"""Two importers at the same time, each in its own transactions (threads with their own cursors, real commits),
+on the same products, the same buyers and the same tax, while a person validates a delivery of the same
+products: no order left in error, one contact per buyer, one price-included tax, every delivery done.
+
+The data the threads share must be committed, so this class commits its own company (with the Mexican chart)
+and connections, and retires the connections when it ends.
+"""
+import threading
+import uuid
+from datetime import timedelta
+from unittest.mock import patch
+
+from odoo import SUPERUSER_ID, Command, api
+from odoo.service.model import retrying
+from odoo.tests import TransactionCase, tagged
+
+from spapi_simulator import Simulator, factory
+
+from ..models.connection import amazon_account_sync as sync_module
+from ..models.orders import amazon_account as orders_module
+from .common import SIM_CLIENT_ID, SIM_CLIENT_SECRET, SIM_REFRESH_TOKEN
+
+SPEED = 1000.0
+
+
+@tagged("post_install", "-at_install")
+class TestConcurrentImporters(TransactionCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.sim = Simulator(speed=SPEED)
+        cls.sim.start()
+        cls.addClassCleanup(cls.sim.stop)
+        cls.tag = uuid.uuid4().hex[:8]
+        with cls.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            cls._setup_data(env)
+            cr.commit()
+        cls.addClassCleanup(cls._retire)
+
+    @classmethod
+    def _setup_data(cls, env):
+        mxn = env.ref("base.MXN")
+        mxn.active = True
+        company = env["res.company"].create({
+            "name": f"Amazon concurrency {cls.tag}", "country_id": env.ref("base.mx").id, "currency_id": mxn.id,
+        })
+        env["account.chart.template"].try_loading("mx", company=company, install_demo=False)
+        env = env(context={"allowed_company_ids": company.ids})
+        warehouse = env["stock.warehouse"].search([("company_id", "=", company.id)], limit=1)
+        tax = company.account_sale_tax_id
+        user = env["res.users"].create({
+            "name": f"Amazon bot {cls.tag}", "login": f"amazon_bot_{cls.tag}", "company_id": company.id,
+            "company_ids": [Command.set(company.ids)],
+            "group_ids": [Command.set([env.ref("bind_amazon_connector.group_amazon_user").id,
+                                       env.ref("stock.group_stock_user").id,
+                                       env.ref("account.group_account_invoice").id])],
+        })
+        pricelist = env["product.pricelist"].create({"name": "Amazon", "currency_id": mxn.id,
+                                                     "company_id": company.id})
+        journal = env["account.journal"].search([("company_id", "=", company.id), ("type", "=", "bank")], limit=1)
+        accounts = env["amazon.account"]
+        for letter in "AB":
+            accounts |= env["amazon.account"].create({
+                "name": f"Amazon {letter} {cls.tag}", "company_id": company.id, "region": "NA",
+                "marketplace_id": env.ref("bind_amazon_connector.marketplace_mx").id,
+                "seller_id": "A3SIMSELLER0001", "lwa_client_id": SIM_CLIENT_ID,
+                "lwa_client_secret": SIM_CLIENT_SECRET, "refresh_token": SIM_REFRESH_TOKEN,
+                "endpoint_override": cls.sim.url, "token_url_override": cls.sim.token_url,
+                "state": "authorized", "pricelist_id": pricelist.id, "warehouse_id": warehouse.id,
+                "journal_id": journal.id, "user_id": user.id, "update_stock_on_amazon": False,
+                "import_start_date": cls.sim.now().replace(tzinfo=None, microsecond=0) - timedelta(days=1),
+            })
+        products = env["product.product"]
+        for sku in ("MUG", "TEE"):
+            product = env["product.product"].create({
+                "name": f"{sku} {cls.tag}", "default_code": f"{sku}-{cls.tag}", "type": "consu",
+                "is_storable": True, "list_price": 100.0, "taxes_id": [Command.set(tax.ids)],
+                "company_id": company.id,
+            })
+            products |= product
+            env["stock.quant"]._update_available_quantity(product, warehouse.lot_stock_id, 1000)
+            for account in accounts:
+                env["amazon.listing"].create({
+                    "account_id": account.id, "marketplace_id": account.marketplace_id.id,
+                    "seller_sku": product.default_code, "name": product.name,
+                    "currency_id": account.marketplace_id.currency_id.id, "fulfillment_channel": "merchant",
+                    "product_id": product.id,
+                })
+        # a delivery a person validates while the importers run
+        picking = env["stock.picking"].create({
+            "picking_type_id": warehouse.out_type_id.id, "partner_id": company.partner_id.id,
+            "location_id": warehouse.lot_stock_id.id,
+            "location_dest_id": env.ref("stock.stock_location_customers").id,
+            "move_ids": [Command.create({
+                "product_id": product.id, "product_uom_qty": 2, "product_uom": product.uom_id.id,
+                "location_id": warehouse.lot_stock_id.id,
+                "location_dest_id": env.ref("stock.stock_location_customers").id,
+            }) for product in products],
+        })
+        picking.action_confirm()
+        picking.action_assign()
+        cls.company_id, cls.tax_id, cls.picking_id = company.id, tax.id, picking.id
+        cls.account_ids = accounts.ids
+        cls.skus = products.mapped("default_code")
+
+    @classmethod
+    def _retire(cls):
+        with cls.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["amazon.account"].browse(cls.account_ids).write({"state": "draft", "active": False})
+            cr.commit()
+
+    def _in_new_transaction(self, func, errors):
+        try:
+            with self.registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {"amazon_pacing_speed": SPEED})
+                func(env)
+                cr.commit()
+        except Exception as exc:  # noqa: BLE001 - any failure of a thread fails the test
+            errors.append(exc)
+
+    def test_two_importers_and_a_person_at_once(self):
+        buyers = [{"name": f"Comprador {n}", "email": f"buyer{n}-{self.tag}@example.com"} for n in range(3)]
+        for n in range(24):
+            self.sim.add_order(factory.make_order(
+                status="SHIPPED", buyer=buyers[n % 3], created=self.sim.now() - orders_module.OVERLAP,
+                items=[{"sku": self.skus[0], "quantity": 1, "unit_price": "199.00"},
+                       {"sku": self.skus[1], "quantity": 1, "unit_price": "299.00"}]))
+        self.sim.advance(300)
+        barrier = threading.Barrier(3)
+        errors = []
+
+        def importer(account_id):
+            def run(env):
+                barrier.wait()
+                env["amazon.account"].browse(account_id)._sync_orders(commit=True)
+            return run
+
+        def person(env):
+            barrier.wait()
+            picking = env["stock.picking"].browse(self.picking_id)
+
+            def validate():
+                # what the Validate button does, retried by Odoo on a concurrency conflict as a request is
+                picking.move_ids.write({"picked": True})
+                return picking.button_validate()
+
+            retrying(validate, env)
+
+        threads = [threading.Thread(target=self._in_new_transaction, args=(importer(account_id), errors))
+                   for account_id in self.account_ids]
+        threads.append(threading.Thread(target=self._in_new_transaction, args=(person, errors)))
+        sim_now = self.sim.now().replace(tzinfo=None, microsecond=0)
+        with patch.object(type(self.env["amazon.account"]), "_orders_now", lambda account: sim_now), \
+                patch.object(orders_module, "PAGE_SIZE", 10), patch.object(sync_module, "CONCURRENCY_BACKOFF", 0.05):
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=600)
+        self.assertFalse(errors)
+
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            orders = env["amazon.order"].with_context(active_test=False).search(
+                [("account_id", "in", self.account_ids)])
+            self.assertEqual(len(orders), 48)
+            self.assertEqual({(o.state, o.reason or "") for o in orders}, {("imported", "")})
+            self.assertEqual(len(orders.sale_order_id), 48)
+            partners = orders.sale_order_id.partner_id
+            self.assertEqual(len(partners), 3, "one contact per buyer")
+            self.assertEqual(env["res.partner"].search_count(
+                [("amazon_buyer_key", "in", partners.sudo().mapped("amazon_buyer_key"))]), 3)
+            lines = orders.sale_order_id.order_line.filtered("product_id.is_storable")
+            self.assertEqual(len(lines.tax_ids), 1, "one price-included tax on every line")
+            self.assertTrue(lines.tax_ids.price_include)
+            self.assertLessEqual(env["account.tax"].with_context(active_test=False).search_count(
+                [("amazon_twin_of_id", "=", self.tax_id)]), 1)
+            pickings = orders.sale_order_id.picking_ids
+            self.assertEqual(set(pickings.mapped("state")), {"done"})
+            invoices = orders.sale_order_id.invoice_ids
+            self.assertEqual(len(invoices), 48)
+            self.assertEqual(set(invoices.mapped("state")), {"posted"})
+            self.assertEqual(env["stock.picking"].browse(self.picking_id).state, "done")

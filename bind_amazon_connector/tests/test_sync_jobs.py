@@ -1,0 +1,170 @@
+"""Scheduled work that survives: prompt retries of concurrency conflicts, jobs that fit Odoo's time limit,
+Amazon's "wait" turned into a later run instead of a sleep, failed attempts counted apart."""
+import time
+from datetime import timedelta
+from unittest.mock import patch
+
+import psycopg2.errors
+
+from odoo import fields
+from odoo.tests import tagged
+from odoo.tools import config
+
+from ..models.connection import amazon_account_sync as sync_module
+from ..models.orders import amazon_account as orders_module
+from ..models.orders.amazon_order import AmazonOrderError
+from ..spapi.pacing import shared_pacer
+from .order_common import AmazonOrderCommon
+
+
+class FakeClock:
+    """The budget's clock, moved by the test (it starts at the real clock, as the SP-API layer's does)."""
+
+    def __init__(self):
+        self.now = time.monotonic()
+
+    def __call__(self):
+        return self.now
+
+
+@tagged("post_install", "-at_install")
+class TestSyncJobs(AmazonOrderCommon):
+
+    def setUp(self):
+        super().setUp()
+        patcher = patch.object(sync_module, "CONCURRENCY_BACKOFF", 0.0)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
+    def _job_triggers(self, flow="orders"):
+        job = self.amazon._sync_job(flow)
+        return self.env["ir.cron.trigger"].sudo().search([("cron_id", "=", job.cron_id.id)])
+
+    # ------------------------------------------------------------------ concurrency conflicts
+
+    def _conflict_on(self, order_id, times):
+        """Make the import of ``order_id`` hit a serialization failure ``times`` times."""
+        real = type(self.env["amazon.order"])._prepare_sale_order_vals
+        tries = []
+
+        def prepare(record, imp, order):
+            if record.name == order_id:
+                tries.append(order_id)
+                if len(tries) <= times:
+                    raise psycopg2.errors.SerializationFailure("could not serialize access due to concurrent update")
+            return real(record, imp, order)
+
+        return patch.object(type(self.env["amazon.order"]), "_prepare_sale_order_vals", prepare), tries
+
+    def test_serialization_failure_retried_at_once_and_imported(self):
+        ids = [self._make_order(status="SHIPPED")["orderId"] for _i in range(3)]
+        patcher, tries = self._conflict_on(ids[1], times=1)
+        with patcher:
+            result = self._sync()
+        self.assertEqual(result["counts"], {"imported": 3})
+        rec = self._amazon_order(ids[1])
+        self.assertEqual(rec.state, "imported", rec.reason)
+        self.assertEqual(rec.attempt_count, 0)
+        self.assertGreaterEqual(len(tries), 2, "tried again in the same run, not an hour later")
+        self.assertEqual(len(self._invoices(rec).filtered(lambda m: m.state == "posted")), 1)
+        self.assertEqual(len(rec.sale_order_id.picking_ids.filtered(lambda p: p.state == "done")), 1)
+
+    def test_conflict_on_every_try_leaves_the_order_waiting_with_the_reason(self):
+        ids = [self._make_order()["orderId"] for _i in range(3)]
+        patcher, tries = self._conflict_on(ids[0], times=100)
+        with patcher:
+            self._sync()
+        rec = self._amazon_order(ids[0])
+        self.assertEqual(rec.state, "error")
+        self.assertIn("SerializationFailure", rec.reason)
+        self.assertEqual(rec.attempt_count, 1)
+        self.assertTrue(rec.retry_date)
+        self.assertLessEqual(rec.retry_date, fields.Datetime.now() + timedelta(minutes=10), "minutes, not hours")
+        self.assertEqual(len(tries) - 1, sync_module.CONCURRENCY_RETRIES + 1, "a few prompt tries, then it waits")
+        self.assertEqual({self._amazon_order(i).state for i in ids[1:]}, {"imported"})
+        # the next automatic try imports it
+        rec.retry_date = fields.Datetime.now() - timedelta(seconds=1)
+        self._sync()
+        self.assertEqual(rec.state, "imported", rec.reason)
+        self.assertEqual(rec.attempt_count, 0)
+
+    # ------------------------------------------------------------------ failed attempts
+
+    def test_only_failed_attempts_count_and_updated_orders_keep_their_retries(self):
+        order = self._make_order()
+        self._sync()
+        rec = self._amazon_order(order["orderId"])
+        for _i in range(6):  # Amazon updates the order several times: each is processed normally
+            self._update_order(order["orderId"], buyer={"name": "Ana López", "email": "ana@example.com"})
+            self._sync()
+        self.assertEqual(rec.state, "imported")
+        self.assertEqual(rec.attempt_count, 0)
+        self._update_order(order["orderId"], status="SHIPPED")
+        with patch.object(type(self.env["amazon.order"]), "_apply_fulfillment",
+                          side_effect=AmazonOrderError("warehouse busy")):
+            self._sync()
+        self.assertEqual((rec.state, rec.attempt_count), ("error", 1))
+        rec.retry_date = fields.Datetime.now() - timedelta(seconds=1)
+        self._sync()
+        self.assertEqual(rec.state, "imported", "an order Amazon updated often is still retried automatically")
+        self.assertEqual(rec.attempt_count, 0)
+
+    # ------------------------------------------------------------------ time limit
+
+    def test_cron_time_limit_read_from_the_configuration(self):
+        with patch.dict(config.options, {"limit_time_real_cron": 300, "limit_time_real": 120, "workers": 0}):
+            self.assertEqual(sync_module.cron_time_limit(), 300)
+        with patch.dict(config.options, {"limit_time_real_cron": -1, "limit_time_real": 120, "workers": 0}):
+            self.assertEqual(sync_module.cron_time_limit(), 120)
+        with patch.dict(config.options, {"limit_time_real_cron": 0, "limit_time_real": 0, "workers": 0}):
+            self.assertIsNone(sync_module.cron_time_limit())
+
+    def test_job_with_a_short_time_limit_stops_and_resumes(self):
+        ids = [self._make_order()["orderId"] for _i in range(25)]
+        clock = FakeClock()
+        account_class = type(self.amazon)
+        real_fetch = account_class._orders_fetch_page
+
+        def slow_fetch(account, api, start, end, token):
+            clock.now += 40  # each page takes 40 s of the job's 120 s limit
+            return real_fetch(account, api, start, end, token)
+
+        runs = []
+        with patch.object(sync_module, "_monotonic", clock), patch.object(orders_module, "PAGE_SIZE", 10), \
+                patch.object(account_class, "_orders_fetch_page", slow_fetch), \
+                patch.dict(config.options, {"limit_time_real_cron": 120, "workers": 0}):
+            self.amazon._sync_trigger("orders")
+            for _run in range(10):
+                results = self._run_scheduled("orders", dispatch=False)
+                if not results:
+                    break
+                runs.append(results[self.amazon])
+        self.assertEqual([r["pages"] for r in runs], [1, 1, 1], "a page, a safe stop, then the next run")
+        self.assertTrue(runs[0]["out_of_time"] and runs[0]["more"])
+        self.assertFalse(runs[-1]["more"])
+        self.assertFalse(self._job_triggers().filtered(lambda t: t.call_at <= fields.Datetime.now()))
+        orders = self.env["amazon.order"].search([("name", "in", ids)])
+        self.assertEqual(len(orders), 25)
+        self.assertEqual(set(orders.mapped("state")), {"imported"})
+        self.assertEqual(len(orders.sale_order_id), 25)
+
+    def test_long_wait_for_amazon_becomes_a_later_run_not_a_sleep(self):
+        self._make_order()
+        config_ = self.amazon.with_context(amazon_pacing_speed=self.sim_speed)._spapi_config()
+        pacer = shared_pacer(config_.connection_key, speed=config_.pacing_speed)
+        # Amazon answered 429 and says this seller may call searchOrders once an hour from now
+        pacer.observe("searchOrders", {"x-amzn-RateLimit-Limit": str(1 / 3600)})
+        pacer.throttled("searchOrders")
+        self.addCleanup(pacer.bucket("searchOrders").set_rate, pacer.plan("searchOrders").rate * self.sim_speed)
+        self.amazon._sync_trigger("orders")
+        sleeps = []
+        with patch.dict(config.options, {"limit_time_real_cron": 120, "workers": 0}), \
+                patch.object(pacer, "_sleep", sleeps.append):
+            result = self._run_scheduled("orders", dispatch=False)[self.amazon]
+        self.assertLess(max(sleeps, default=0), 1, "no waiting for Amazon's quota inside the job")
+        self.assertTrue(result["retry_at"])
+        self.assertFalse(self.env["amazon.order"].search([("account_id", "=", self.amazon.id)]))
+        later = self._job_triggers()
+        self.assertEqual(len(later), 1)
+        self.assertGreater(later.call_at, fields.Datetime.now() + timedelta(minutes=50))
+        self.assertTrue(pacer.bucket("searchOrders").tokens < 1, "the quota was not waited for")
