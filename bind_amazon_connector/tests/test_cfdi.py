@@ -144,7 +144,7 @@ class TestAmazonCfdi(AmazonFinanceCommon):
         self.assertFalse(referral.tax_ids.price_include)
         self.assertIn(bill.payment_state, ("paid", "in_payment"))
         payment = bill.matched_payment_ids
-        self.assertEqual(payment.journal_id, self.bank_journal, "paid from the connection's account")
+        self.assertEqual(payment.journal_id, self.amazon.clearing_journal_id, "paid inside Amazon's balance")
         attachments = self.env["ir.attachment"].search([("res_model", "=", "account.move"), ("res_id", "=", bill.id)])
         self.assertEqual(sorted(attachments.mapped("name")), ["amazon.pdf", "amazon.xml"])
         self.assertEqual(bill.message_main_attachment_id.name, "amazon.pdf")
@@ -174,7 +174,7 @@ class TestAmazonCfdi(AmazonFinanceCommon):
         self.assertEqual(fee_bill.state, "posted")
         self.assertEqual(fee_bill.ref, "AMZ-1001")
         self.assertIn(fee_bill.payment_state, ("paid", "in_payment"))
-        self.assertEqual(fee_bill.matched_payment_ids.journal_id, self.bank_journal)
+        self.assertEqual(fee_bill.matched_payment_ids.journal_id, self.amazon.clearing_journal_id)
         self.assertTrue(self.env["ir.attachment"].search_count([
             ("res_model", "=", "account.move"), ("res_id", "=", fee_bill.id), ("name", "=", "amazon.xml")]))
 

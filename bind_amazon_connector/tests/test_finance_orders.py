@@ -28,7 +28,7 @@ class TestAmazonFinanceOrders(AmazonFinanceCommon, AmazonOrderCommon):
         self._sync_payouts()
         self.assertEqual(invoice.payment_state, "paid")
         payment = self._payments_in_journal(invoice)
-        self.assertEqual(payment.journal_id, self.bank_journal)
+        self.assertEqual(payment.journal_id, self.amazon.clearing_journal_id)
         self.assertAlmostEqual(payment.amount, 398.00)
         self.assertEqual(self._txn(txn).invoice_ids, invoice)
         bill = self._settlement(group).move_ids
@@ -40,5 +40,5 @@ class TestAmazonFinanceOrders(AmazonFinanceCommon, AmazonOrderCommon):
         _order_id, _record, invoice = self._shipped_order("250.00")
         self.assertEqual(invoice.payment_state, "paid")
         payment = self._payments_in_journal(invoice)
-        self.assertEqual(payment.journal_id, self.bank_journal)
+        self.assertEqual(payment.journal_id, self.amazon.clearing_journal_id)
         self.assertAlmostEqual(payment.amount, 250.00)

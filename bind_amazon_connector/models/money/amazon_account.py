@@ -1,8 +1,9 @@
 """The money side of an Amazon connection (the article's "Cuenta"): payouts, fees, withholdings, CFDI.
 
-- Payments of Amazon sales go to the bank or petty-cash journal of the connection: each released sale pays
-  its customer invoice there; refunds make credit notes paid from there (or, with *register payment on
-  invoice post*, invoices are paid as soon as they are posted).
+- Amazon keeps the seller's money until it deposits a settlement: each released sale pays its customer
+  invoice into the connection's settlement clearing account (Amazon's journal), refunds, fees and
+  withholdings are paid out of it, and the deposit is one entry of the bank journal that moves the
+  settlement's net from the clearing account to the bank (the bank statement line matches it).
 - Amazon's fees become one vendor bill of the partner Amazon per settlement, one line per fee type on the
   expense account set per fee type (`amazon.fee.account`); IVA and ISR withheld by Amazon are booked on the
   connection's withholding accounts; anything Amazon reports that the connection does not know goes to the
@@ -85,6 +86,17 @@ class AmazonAccount(models.Model):
         "account.account", string="ISR withheld account", check_company=True,
         help="ISR that Amazon withheld (creditable against the provisional ISR payments).",
     )
+    clearing_account_id = fields.Many2one(
+        "account.account", string="Settlement clearing account", check_company=True,
+        help="What Amazon owes the seller until it deposits a settlement: sales paid, less refunds, fees and "
+        "withholdings, less the deposits. Its balance is the money Amazon still holds (deferred sales too).",
+    )
+    clearing_journal_id = fields.Many2one(
+        "account.journal", string="Settlement journal", check_company=True,
+        domain="[('type', 'in', ('bank', 'cash'))]",
+        help="Journal of the payments made inside Amazon's balance (sales, refunds, fees, withholdings); they "
+        "go to the clearing account, so the bank journal only receives the deposits.",
+    )
     suspense_account_id = fields.Many2one(
         "account.account", string="Suspense account", check_company=True,
         help="Receives the amounts of types the connection does not know, until the accountant moves them.",
@@ -158,11 +170,68 @@ class AmazonAccount(models.Model):
             })
         return lines
 
+    def _finance_own_account(self, xmlid, codes, name, account_type, reconcile):
+        """An account the Mexican chart lacks, created once per company (xml id of the addon) with the first
+        free code of ``codes``."""
+        self.ensure_one()
+        company = self.company_id
+        full_xmlid = f"bind_amazon_connector.{company.id}_{xmlid}"
+        Account = self.env["account.account"].sudo().with_company(company)
+        existing = self.env.ref(full_xmlid, raise_if_not_found=False)
+        if existing:
+            return existing
+        taken = set(Account.search(Account._check_company_domain(company)).mapped("code"))
+        code = next((c for c in codes if c not in taken), None)
+        if not code:
+            return Account
+        record = Account.create({"name": name, "code": code, "account_type": account_type,
+                                 "reconcile": reconcile, "company_ids": [Command.set(company.ids)]})
+        self.env["ir.model.data"].sudo()._update_xmlids([{"xml_id": full_xmlid, "record": record,
+                                                           "noupdate": True}])
+        return record
+
+    def _finance_default_iva_withheld_account(self):
+        """IVA that Amazon withholds (Art. 18-J LIVA): the seller subtracts it from the month's IVA payable, so
+        it has an account of its own, next to "IVA a favor" (113.01) but not mixed with it."""
+        return self._finance_own_account(
+            "amazon_iva_withheld", [f"113.01.{n:02d}" for n in range(2, 100)],
+            self.env._("IVA withheld by digital platforms"), "asset_current", False)
+
+    def _finance_default_clearing_account(self):
+        return self._finance_own_account(
+            "amazon_clearing", [f"107.05.{n:02d}" for n in range(2, 100)] + ["107.99.01"],
+            self.env._("Amazon settlements to receive"), "asset_current", True)
+
+    def _finance_default_clearing_journal(self, clearing):
+        """A journal for the payments inside Amazon's balance, whose payment methods post on the clearing
+        account (never on its own bank account)."""
+        self.ensure_one()
+        company = self.company_id
+        Journal = self.env["account.journal"].sudo().with_company(company)
+        journal = Journal.search([*Journal._check_company_domain(company), ("type", "=", "bank"),
+                                  ("code", "like", "AMZ%"), ("name", "=", "Amazon")], limit=1)
+        if not journal:
+            codes = set(Journal.search(Journal._check_company_domain(company)).mapped("code"))
+            code = next(c for c in ("AMZ", *(f"AMZ{n}" for n in range(1, 100))) if c not in codes)
+            journal = Journal.create({"name": "Amazon", "code": code, "type": "bank", "company_id": company.id,
+                                      "show_on_dashboard": False})
+        lines = journal.inbound_payment_method_line_ids | journal.outbound_payment_method_line_ids
+        lines.filtered(lambda ln: ln.payment_account_id != clearing).payment_account_id = clearing
+        return journal
+
     def _finance_apply_defaults(self):
         for account in self:
             vals = {}
-            if not account.withholding_iva_account_id:
-                iva = account._chart_ref("cuenta113_01")
+            if not account.clearing_account_id and account.company_id.chart_template:
+                clearing = account._finance_default_clearing_account()
+                if clearing:
+                    vals["clearing_account_id"] = clearing.id
+            clearing = account.clearing_account_id or account.env["account.account"].browse(
+                vals.get("clearing_account_id"))
+            if not account.clearing_journal_id and clearing:
+                vals["clearing_journal_id"] = account._finance_default_clearing_journal(clearing).id
+            if not account.withholding_iva_account_id and account.company_id.chart_template:
+                iva = account._finance_default_iva_withheld_account()
                 if iva:
                     vals["withholding_iva_account_id"] = iva.id
             if not account.withholding_isr_account_id:
@@ -207,6 +276,10 @@ class AmazonAccount(models.Model):
             missing.append(self.env._("the Amazon partner"))
         if not self.suspense_account_id:
             missing.append(self.env._("the suspense account"))
+        if not self.clearing_account_id:
+            missing.append(self.env._("the settlement clearing account"))
+        if not self.clearing_journal_id:
+            missing.append(self.env._("the settlement journal"))
         if not self.withholding_iva_account_id:
             missing.append(self.env._("the IVA withheld account"))
         if not self.withholding_isr_account_id:
@@ -267,7 +340,7 @@ class AmazonAccount(models.Model):
         Safe to call twice: only what is still due is paid. Returns the payments.
         """
         self.ensure_one()
-        if not self.journal_id:
+        if not self.clearing_journal_id or not self.clearing_account_id:
             return self.env["account.payment"]
         account = self.sudo().with_company(self.company_id)
         todo = invoices.sudo().filtered(
@@ -283,13 +356,24 @@ class AmazonAccount(models.Model):
 
     # ------------------------------------------------------------------ accounting helpers
 
+    def _clearing_journal(self):
+        """The settlement journal, its payment methods posting on the clearing account of the connection."""
+        self.ensure_one()
+        journal = self.clearing_journal_id.sudo()
+        lines = journal.inbound_payment_method_line_ids | journal.outbound_payment_method_line_ids
+        lines.filtered(lambda ln: ln.payment_account_id != self.clearing_account_id).payment_account_id = \
+            self.clearing_account_id
+        return journal
+
     def _pay_moves(self, moves, amount=None, date=None, memo=None):
-        """Register payments of ``moves`` (invoices, credit notes, bills) from the connection's journal.
+        """Register payments of ``moves`` (invoices, credit notes, bills) inside Amazon's balance: the
+        settlement journal, on the clearing account.
 
         ``amount``: at most this much in total (oldest first); default their whole residual.
         Returns (payments, amount paid).
         """
         self.ensure_one()
+        journal = self._clearing_journal()
         Payment = self.env["account.payment"]
         payments = Payment
         paid = 0.0
@@ -305,7 +389,7 @@ class AmazonAccount(models.Model):
             wizard = self.env["account.payment.register"].with_context(
                 active_model="account.move", active_ids=move.ids,
             ).create({
-                "journal_id": self.journal_id.id,
+                "journal_id": journal.id,
                 "payment_date": date or fields.Date.context_today(self),
                 "amount": to_pay,
                 "currency_id": currency.id,
@@ -365,20 +449,24 @@ class AmazonAccount(models.Model):
             lambda m: m.amazon_fee_bill and m.state == "draft" and not m.amazon_cfdi_uuid)[:1]
         if bill:
             lines |= settlement.line_ids.filtered(lambda ln: ln.move_id == bill and ln.category == "fee")
-        groups = defaultdict(float)
+        currency = settlement.currency_id
+        # per fee type: Amazon's gross (a cost is positive here) and the IVA inside it, as Amazon charged it
+        groups = defaultdict(lambda: [0.0, 0.0])
         for line in lines:
             key = (line.fee_account_id.id or 0, "" if line.fee_account_id else (line.amazon_type or "?"))
-            groups[key] -= line.amount  # Amazon's fees are negative: a cost for the seller
-        currency = settlement.currency_id
-        total = currency.round(sum(groups.values()))
-        if all(currency.is_zero(v) for v in groups.values()):
+            gross = -line.amount  # Amazon's fees are negative: a cost for the seller
+            groups[key][0] += gross
+            groups[key][1] += -line.tax_amount if line.has_tax else line._fee_tax_estimate(gross)
+        total = currency.round(sum(g for g, _t in groups.values()))
+        if all(currency.is_zero(g) for g, _t in groups.values()):
             lines.write({"move_id": False})
             if bill:
                 bill.unlink()
             return Move
         sign = -1 if total < 0 else 1
         line_commands = []
-        for (fee_id, unknown_type), cost in sorted(groups.items(), key=lambda kv: (kv[0][0] == 0, kv[0])):
+        for (fee_id, unknown_type), (cost, tax) in sorted(groups.items(), key=lambda kv: (kv[0][0] == 0, kv[0])):
+            cost, tax = currency.round(cost), currency.round(tax)
             if currency.is_zero(cost):
                 continue
             if fee_id:
@@ -387,13 +475,26 @@ class AmazonAccount(models.Model):
             else:
                 name = _("Unknown Amazon fee type: %s", unknown_type)
                 gl_account, taxes = self.suspense_account_id, self.env["account.tax"]
-            line_commands.append(Command.create({
+            vals = {
                 "name": _("%(fee)s - settlement %(settlement)s", fee=name, settlement=settlement.name),
                 "account_id": gl_account.id,
                 "quantity": 1,
                 "price_unit": sign * cost,
                 "tax_ids": [Command.set(taxes.ids)],
-            }))
+            }
+            if len(taxes) == 1 and taxes.amount_type == "percent" and taxes.price_include:
+                # Amazon's own base and IVA, not Odoo's split of the gross: IVA acreditable and the DIOT
+                # then match Amazon's CFDI to the cent
+                base = currency.round(cost - tax)
+                vals["extra_tax_data"] = {
+                    "currency_id": currency.id, "price_unit": sign * cost, "discount": 0.0, "quantity": 1.0,
+                    "manual_total_excluded_currency": sign * base, "manual_total_excluded": sign * base,
+                    "manual_tax_amounts": {str(taxes.id): {
+                        "base_amount_currency": sign * base, "base_amount": sign * base,
+                        "tax_amount_currency": sign * tax, "tax_amount": sign * tax,
+                    }},
+                }
+            line_commands.append(Command.create(vals))
         move_type = "in_refund" if sign < 0 else "in_invoice"
         others = settlement.move_ids.filtered(lambda m: m.amazon_fee_bill and m != bill)
         ref = _("Amazon fees %s", settlement.name) + (f" ({len(others) + 1})" if others else "")
@@ -418,8 +519,8 @@ class AmazonAccount(models.Model):
         return bill
 
     def _book_other_amounts(self, settlement, category, lines, date):
-        """Withholdings (IVA, ISR) and unknown amounts of a settlement: a payment from the connection's
-        account to its withholding / suspense account, for the part Amazon kept (or gave back)."""
+        """Withholdings (IVA, ISR) and unknown amounts of a settlement: a payment out of the clearing account
+        to the withholding / suspense account, for the part Amazon kept (or gave back)."""
         self.ensure_one()
         _ = self.env._
         currency = settlement.currency_id
@@ -443,7 +544,7 @@ class AmazonAccount(models.Model):
             "partner_id": self.amazon_partner_id.id,
             "amount": abs(amount),
             "currency_id": currency.id,
-            "journal_id": self.journal_id.id,
+            "journal_id": self._clearing_journal().id,
             "date": date,
             "memo": _("%(label)s - settlement %(settlement)s", label=label, settlement=settlement.name),
             "amazon_settlement_id": settlement.id,
@@ -451,6 +552,36 @@ class AmazonAccount(models.Model):
         payment.destination_account_id = account
         payment.action_post()
         lines.write({"payment_id": payment.id})
+        return payment
+
+    def _book_deposit(self, settlement):
+        """The one entry of the bank journal for a settlement: the deposit, from the clearing account to the
+        bank's outstanding receipts, where the bank statement line of the deposit matches it (amount, date
+        and the settlement in its memo)."""
+        self.ensure_one()
+        currency = settlement.currency_id
+        amount = currency.round(settlement.deposited_amount)
+        payment = settlement.deposit_payment_id
+        if payment and payment.state not in ("draft", "canceled", "rejected"):
+            return payment
+        if currency.is_zero(amount) or not settlement.deposit_date:
+            return self.env["account.payment"]
+        reference = settlement.settlement_ref or settlement.name
+        payment = self.env["account.payment"].create({
+            "payment_type": "inbound" if amount > 0 else "outbound",
+            "partner_type": "customer" if amount > 0 else "supplier",
+            "partner_id": self.amazon_partner_id.id,
+            "amount": abs(amount),
+            "currency_id": currency.id,
+            "journal_id": self.journal_id.id,
+            "date": settlement.deposit_date,
+            "memo": self.env._("Amazon settlement %s", reference),
+            "amazon_settlement_id": settlement.id,
+        })
+        payment.destination_account_id = self.clearing_account_id
+        payment.action_post()
+        settlement.deposit_payment_id = payment
+        settlement._reconcile_clearing()
         return payment
 
     # ------------------------------------------------------------------ synchronisation

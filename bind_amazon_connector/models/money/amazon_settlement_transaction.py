@@ -127,6 +127,11 @@ class AmazonSettlementTransaction(models.Model):
                 "path": part["path"],
                 "amount": float(part["amount"]),
                 "tax_amount": float(part["tax_amount"]),
+                "has_tax": part.get("has_tax", False),
+                "sku": part.get("sku") or False,
+                "quantity": part.get("quantity") or 0,
+                "item_ref": part.get("item_ref") or False,
+                "charge": part.get("charge") or False,
                 "fee_account_id": fee_account.id if fee_account else False,
                 "is_unknown": part["category"] == "unknown" or (part["category"] == "fee" and not fee_account),
             })
@@ -189,7 +194,7 @@ class AmazonSettlementTransaction(models.Model):
                 message = self.env._(
                     "The invoices of order %(order)s leave %(left)s to pay but Amazon paid %(amount)s.",
                     order=self.amazon_order_id, left=paid, amount=amount)
-        existing = invoices.matched_payment_ids.filtered(lambda p: p.journal_id == account.journal_id)
+        existing = invoices.matched_payment_ids.filtered(lambda p: p.journal_id == account.clearing_journal_id)
         self.write({
             "state": "done",
             "message": message,
