@@ -8,7 +8,16 @@ from decimal import Decimal
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
-from ..utils.cfdi import TAX_IEPS, TAX_ISR, TAX_IVA, CfdiError, check_totals, normalize_rfc, parse_cfdi
+from ..utils.cfdi import (
+    MAX_SIZE,
+    TAX_IEPS,
+    TAX_ISR,
+    TAX_IVA,
+    CfdiError,
+    check_totals,
+    normalize_rfc,
+    parse_cfdi,
+)
 from ..utils.settlement import norm
 
 #: Words of Amazon Mexico's CFDI concepts -> the Amazon fee type whose account books them.
@@ -92,10 +101,17 @@ class AmazonCommissionInvoiceWizard(models.TransientModel):
     # ------------------------------------------------------------------ reading and checking
 
     def _decoded(self, field_name):
+        value = self[field_name] or b""
+        if isinstance(value, str):
+            value = value.encode("ascii", "replace")
+        # strict: a corrupted upload is refused, not decoded into something else
+        value = b"".join(value.split())
+        if len(value) > (MAX_SIZE * 4) // 3 + 8:
+            raise UserError(self.env._("The file is larger than 10 MiB: no CFDI is."))
         try:
-            return base64.b64decode(self[field_name] or b"", validate=False)
+            return base64.b64decode(value, validate=True)
         except (binascii.Error, ValueError) as exc:
-            raise UserError(self.env._("The file could not be read.")) from exc
+            raise UserError(self.env._("The file could not be read: its content is not valid base64.")) from exc
 
     def _read_cfdi(self):
         """The parsed CFDI, or UserError with the reason it is refused. Creates nothing."""
@@ -113,6 +129,7 @@ class AmazonCommissionInvoiceWizard(models.TransientModel):
                 "no_stamp": _("The CFDI has no TimbreFiscalDigital (fiscal stamp with its UUID): it was not "
                               "stamped by the SAT and cannot be recorded."),
                 "bad_value": _("The CFDI is malformed: %s.", exc.args[0]),
+                "unsafe": _("The file is refused: %s.", exc.args[0]),
             }
             raise UserError(messages.get(exc.code, str(exc))) from exc
         company_rfc = normalize_rfc(self.account_id.company_id.vat)

@@ -124,7 +124,8 @@ class AmazonSettlement(models.Model):
             settlement.expected_amount = expected
             settlement.amazon_total = sum(txns.filtered(lambda t: t.kind != "transfer").mapped("total_amount"))
             settlement.unknown_count = len(settlement.line_ids.filtered("is_unknown"))
-            settlement.waiting_count = len(settlement.transaction_ids.filtered(lambda t: t.state == "waiting"))
+            settlement.waiting_count = len(settlement.transaction_ids.filtered(
+                lambda t: t.state in ("waiting", "error")))
             if not settlement.deposit_date:
                 settlement.difference = 0.0
                 settlement.is_reconciled = False
