@@ -424,7 +424,7 @@ class AmazonAccount(models.Model):
         _ = self.env._
         currency = txn.currency_id
         product_lines = invoices.invoice_line_ids.filtered(lambda ln: ln.display_type == "product")
-        goods = product_lines.filtered(lambda ln: ln.product_id and ln.product_id.type != "service")
+        goods = product_lines.filtered(lambda ln: ln.product_id.type != "service")
         parts = txn.line_ids.filtered(lambda ln: ln.category == "refund")
         groups = defaultdict(lambda: [0.0, 0])
         for part in parts:
