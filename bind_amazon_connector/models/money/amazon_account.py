@@ -219,8 +219,10 @@ class AmazonAccount(models.Model):
         lines.filtered(lambda ln: ln.payment_account_id != clearing).payment_account_id = clearing
         return journal
 
-    def _finance_apply_defaults(self):
-        for account in self:
+    def _finance_apply_clearing_defaults(self):
+        """The clearing account and journal, for connections made before they existed too (the payouts
+        synchronisation calls it)."""
+        for account in self.filtered(lambda a: not a.clearing_account_id or not a.clearing_journal_id):
             vals = {}
             if not account.clearing_account_id and account.company_id.chart_template:
                 clearing = account._finance_default_clearing_account()
@@ -230,6 +232,13 @@ class AmazonAccount(models.Model):
                 vals.get("clearing_account_id"))
             if not account.clearing_journal_id and clearing:
                 vals["clearing_journal_id"] = account._finance_default_clearing_journal(clearing).id
+            if vals:
+                account.sudo().write(vals)
+
+    def _finance_apply_defaults(self):
+        self._finance_apply_clearing_defaults()
+        for account in self:
+            vals = {}
             if not account.withholding_iva_account_id and account.company_id.chart_template:
                 iva = account._finance_default_iva_withheld_account()
                 if iva:
@@ -705,6 +714,7 @@ class AmazonAccount(models.Model):
     def _sync_finances(self):
         """Read Amazon's transactions (and settlement reports) and book them. Returns counters."""
         self.ensure_one()
+        self._finance_apply_clearing_defaults()
         self._finance_check_config()
         self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", (FINANCE_LOCK, self.id))
         if not self.env.cr.fetchone()[0]:

@@ -221,12 +221,15 @@ class AmazonSettlement(models.Model):
 
     def action_close(self):
         """Book the settlement by hand: the accountant entered the deposit found in the bank statement."""
+        # booking runs as superuser: only who may edit the settlement (accountants, managers) may ask for it
+        self.check_access("write")
         for settlement in self:
             if not settlement.deposit_date:
                 raise UserError(self.env._("Enter the deposit date and amount of %s before booking it.",
                                            settlement.display_name))
             if not settlement.deposit_source:
                 settlement.deposit_source = "manual"
+            settlement.account_id._finance_apply_clearing_defaults()
             settlement.account_id._finance_check_config()
             settlement.sudo()._book_closing()
         return True
