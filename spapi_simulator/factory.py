@@ -518,13 +518,17 @@ def make_transaction(order_id=None, *, posted=None, transaction_type="Shipment",
                      principal="199.00", tax=None, shipping="0.00", commission=None, fba_fee="0.00",
                      withheld_tax="0.00", total=None, marketplace_id=MX, currency=None, status="RELEASED",
                      seller_id=DEFAULT_SELLER_ID, transaction_id=None, group_id=None, description=None,
-                     fulfillment_network="MFN"):
+                     fulfillment_network="MFN", fee_detail="both", fee_tax=False):
     """A Finances 2024-06-19 ``Transaction`` (a shipment by default) for one order line.
 
     Sales = principal + shipping (tax included in MX; ``tax`` defaults to the IVA inside principal);
     Expenses = -(commission (default 15 % of principal) + fba_fee); withheld_tax is Amazon Mexico's
     IVA/ISR withholding, negative in the total. ``total`` defaults to the sum of those breakdowns.
     Refunds: pass transaction_type="Refund" and negative principal.
+    With a ``sku`` the transaction has one item; ``fee_detail`` says where Amazon details the fees: "both"
+    (same breakdowns at the transaction and item level), "items" (the transaction level only says
+    Expenses / AmazonFees, the item has the fees) or "top" (the item has no breakdowns). ``fee_tax`` splits
+    each fee into its Base and Tax (IVA 16 % inside the fee, as Amazon Mexico charges it).
     """
     _name, mkt_currency, _c, tax_included = marketplace_info(marketplace_id)
     currency = currency or mkt_currency
@@ -551,13 +555,25 @@ def make_transaction(order_id=None, *, posted=None, transaction_type="Shipment",
         _bd("OurPriceTax", tax_d, currency)])]
     if ship_d:
         sales_children.append(_bd("Shipping", ship_d, currency))
-    expense_children = [_bd("Commission", -commission_d, currency)]
+    def fee(kind, value):
+        if not fee_tax:
+            return _bd(kind, -value, currency)
+        base = (value / (1 + IVA)).quantize(CENT, rounding=ROUND_HALF_UP)
+        return _bd(kind, -value, currency, [_bd("Base", -base, currency), _bd("Tax", base - value, currency)])
+
+    expense_children = [fee("Commission", commission_d)]
     if fee_d:
-        expense_children.append(_bd("FBAPerUnitFulfillmentFee", -fee_d, currency))
+        expense_children.append(fee("FBAPerUnitFulfillmentFee", fee_d))
     breakdowns = [_bd("Sales", sales, currency, sales_children),
                   _bd("Expenses", expenses, currency, [_bd("AmazonFees", expenses, currency, expense_children)])]
     if withheld_d:
         breakdowns.append(_bd("TaxWithholding", -withheld_d, currency))
+    item_breakdowns = breakdowns
+    if sku and fee_detail == "items":
+        breakdowns = [breakdowns[0], _bd("Expenses", expenses, currency, [_bd("AmazonFees", expenses, currency)]),
+                      *breakdowns[2:]]
+    elif sku and fee_detail == "top":
+        item_breakdowns = []
     txn = {
         "sellingPartnerMetadata": {"sellingPartnerId": seller_id, "accountType": "PAYABLE",
                                    "marketplaceId": marketplace_id},
@@ -575,7 +591,7 @@ def make_transaction(order_id=None, *, posted=None, transaction_type="Shipment",
         txn["items"] = [{
             "description": f"{sku}",
             "totalAmount": _cur(total_d, currency),
-            "breakdowns": breakdowns,
+            "breakdowns": item_breakdowns,
             "contexts": [{"contextType": "ProductContext", "asin": asin or asin_for(sku), "sku": sku,
                           "quantityShipped": int(quantity), "fulfillmentNetwork": fulfillment_network}],
         }]

@@ -48,6 +48,8 @@ def test_listing_inventory_transaction_participation_are_model_valid(spapi_model
          factory.make_transaction("702-1", sku="SKU-1", fba_fee="30.00", withheld_tax="12.00", group_id="G1")),
         ("finances-api-model/finances_2024-06-19.json", "Transaction",
          factory.make_transaction("702-1", transaction_type="Refund", principal="-199.00")),
+        ("finances-api-model/finances_2024-06-19.json", "Transaction",
+         factory.make_transaction("702-1", sku="SKU-1", fba_fee="30.00", fee_detail="items", fee_tax=True)),
         ("sellers-api-model/sellers.json", "MarketplaceParticipation", factory.make_marketplace_participation()),
     ]
     for model_file, definition, obj in checks:
@@ -134,3 +136,22 @@ def test_listing_and_transaction_amounts():
     sales = next(b for b in txn["breakdowns"] if b["breakdownType"] == "Sales")
     assert Decimal(str(sales["breakdownAmount"]["currencyAmount"])) == Decimal("200")
     assert factory.included_tax("199.00") == Decimal("27.45")
+
+
+def test_transaction_fees_where_amazon_details_them():
+    """fee_detail="items": the transaction level says only Expenses / AmazonFees, the item has the fees (each
+    with its Base and Tax when fee_tax); "top": the item carries no breakdowns."""
+    txn = factory.make_transaction("702-1", sku="SKU-1", commission="30.17", fba_fee="20.00", fee_detail="items",
+                                   fee_tax=True)
+    top_fees = txn["breakdowns"][1]
+    assert top_fees["breakdownType"] == "Expenses"
+    assert top_fees["breakdowns"][0]["breakdownType"] == "AmazonFees"
+    assert top_fees["breakdowns"][0]["breakdowns"] == []
+    item_fees = txn["items"][0]["breakdowns"][1]["breakdowns"][0]["breakdowns"]
+    commission = item_fees[0]
+    assert commission["breakdownType"] == "Commission"
+    assert [(b["breakdownType"], b["breakdownAmount"]["currencyAmount"]) for b in commission["breakdowns"]] == [
+        ("Base", -26.01), ("Tax", -4.16)]
+    top_only = factory.make_transaction("702-1", sku="SKU-1", fee_detail="top")
+    assert top_only["items"][0]["breakdowns"] == []
+    assert top_only["breakdowns"][1]["breakdowns"][0]["breakdowns"], "fees detailed at the top"

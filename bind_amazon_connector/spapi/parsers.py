@@ -718,6 +718,15 @@ def _transaction_item(d, path):
     )
 
 
+def _breakdown_list(d, path):
+    """A transaction's breakdowns. Amazon's own example of ``Transaction`` wraps the list in an object
+    (``{"breakdowns": [...]}``): read it too rather than refuse the transaction."""
+    value = d.get("breakdowns")
+    if isinstance(value, dict) and set(value) <= {"breakdowns"}:
+        d = value
+    return _items(d, "breakdowns", path, parse_breakdown)
+
+
 def parse_transaction(d, path="transaction"):
     """A Finances 2024-06-19 ``Transaction``."""
     _check_obj(d, path)
@@ -738,7 +747,7 @@ def parse_transaction(d, path="transaction"):
         related_identifiers=_pairs(d, "relatedIdentifiers", path, "relatedIdentifierName", "relatedIdentifierValue"),
         items=_items(d, "items", path, _transaction_item),
         contexts=_items(d, "contexts", path, parse_transaction_context),
-        breakdowns=_items(d, "breakdowns", path, parse_breakdown),
+        breakdowns=_breakdown_list(d, path),
         raw=d,
     )
 

@@ -27,7 +27,8 @@ def _money(value):
 
 def build_cfdi(concepts, *, uuid_=None, receiver_rfc=COMPANY_RFC, issuer_rfc=AMAZON_RFC, version="4.0",
                namespace=CFDI_NS, stamp=True, voucher_type="I", date="2024-06-30T12:00:00", currency="MXN",
-               subtotal=None, total=None, series="AMZ", folio="1001"):
+               subtotal=None, total=None, series="AMZ", folio="1001", receiver_name="ESCUELA KEMPER URGATE",
+               receiver_zip="26015", receiver_regime="601"):
     """The bytes of a CFDI 4.0 as the SAT's schema lays it out (Comprobante > Emisor, Receptor, Conceptos,
     Impuestos, Complemento/TimbreFiscalDigital), computed from ``concepts``:
     ``[{"description", "quantity", "unit_price", "iva": 0.16 or None, "iva_withheld": rate, "isr_withheld": rate}]``.
@@ -51,7 +52,7 @@ def build_cfdi(concepts, *, uuid_=None, receiver_rfc=COMPANY_RFC, issuer_rfc=AMA
             taxes = etree.SubElement(node, cfdi("Impuestos"))
             if c.get("iva") is not None:
                 tras = etree.SubElement(etree.SubElement(taxes, cfdi("Traslados")), cfdi("Traslado"))
-                iva = round(amount * c["iva"], 2)
+                iva = c.get("iva_amount", round(amount * c["iva"], 2))
                 tras.attrib.update({"Base": _money(amount), "Impuesto": "002", "TipoFactor": "Tasa",
                                     "TasaOCuota": f"{c['iva']:.6f}", "Importe": _money(iva)})
                 transferred[("002", c["iva"])] = transferred.get(("002", c["iva"]), (0.0, 0.0))
@@ -83,8 +84,8 @@ def build_cfdi(concepts, *, uuid_=None, receiver_rfc=COMPANY_RFC, issuer_rfc=AMA
     etree.SubElement(root, cfdi("Emisor"), {
         "Rfc": issuer_rfc, "Nombre": "SERVICIOS COMERCIALES AMAZON MEXICO", "RegimenFiscal": "601"})
     etree.SubElement(root, cfdi("Receptor"), {
-        "Rfc": receiver_rfc, "Nombre": "ESCUELA KEMPER URGATE", "DomicilioFiscalReceptor": "26015",
-        "RegimenFiscalReceptor": "601", "UsoCFDI": "G03"})
+        "Rfc": receiver_rfc, "Nombre": receiver_name, "DomicilioFiscalReceptor": receiver_zip,
+        "RegimenFiscalReceptor": receiver_regime, "UsoCFDI": "G03"})
     conceptos = etree.SubElement(root, cfdi("Conceptos"))
     for node in concept_nodes:
         conceptos.append(node)
@@ -124,7 +125,8 @@ class AmazonFinanceCommon(AmazonTestCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company.vat = COMPANY_RFC
+        # the receiver of the CFDI built below, as the SAT knows it (name without its corporate regime)
+        cls.company.write({"vat": COMPANY_RFC, "name": "Escuela Kemper Urgate, S.A. de C.V.", "zip": "26015"})
         cls.amazon.finance_start_date = fields.Datetime.now() - timedelta(days=10)
         cls.sale_tax = cls.company.account_sale_tax_id._amazon_price_included_twin()
         cls.customer = cls.env["res.partner"].create({"name": "Ana López Hernández"})

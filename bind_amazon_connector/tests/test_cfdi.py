@@ -113,6 +113,91 @@ class TestAmazonCfdi(AmazonFinanceCommon):
         message = self._refused(build_cfdi(COMMISSION, uuid_=uuid_.lower(), folio="1002"), "already recorded")
         self.assertIn(uuid_.upper(), message)
 
+    # ------------------------------------------------------------------ hostile or broken files
+
+    def _with_total(self, value):
+        """A CFDI whose Total attribute is ``value`` (everything else valid)."""
+        xml = build_cfdi(COMMISSION).decode()
+        return xml.replace('Total="72.20"', f'Total="{value}"', 1).encode()
+
+    def test_refuses_nan_amount(self):
+        self.assertIn(b'Total="NaN"', self._with_total("NaN"))
+        self._refused(self._with_total("NaN"), "is not an amount")
+
+    def test_refuses_signalling_nan_amount(self):
+        self._refused(self._with_total("sNaN"), "is not an amount")
+
+    def test_refuses_infinite_amount(self):
+        self._refused(self._with_total("Infinity"), "is not an amount")
+        self._refused(self._with_total("-Infinity"), "is not an amount")
+
+    def test_refuses_huge_exponent(self):
+        self._refused(self._with_total("1E+999999"), "is not an amount")
+
+    def test_refuses_5000_digit_number(self):
+        message = self._refused(self._with_total("9" * 5000), "is not an amount")
+        self.assertLess(len(message), 500, "the reason does not repeat the 5,000 digits")
+
+    def test_refuses_parameter_entities_with_external_dtd(self):
+        xml = build_cfdi(COMMISSION).decode().split("?>", 1)[1]
+        hostile = ('<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE cfdi:Comprobante [\n'
+                   '<!ENTITY % remote SYSTEM "http://127.0.0.1:9/evil.dtd">\n%remote;\n]>' + xml)
+        self._refused(hostile.encode(), "DOCTYPE")
+
+    def test_refuses_internal_entities(self):
+        xml = build_cfdi(COMMISSION).decode().split("?>", 1)[1]
+        hostile = ('<?xml version="1.0"?><!DOCTYPE c [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
+                   + xml.replace('Descripcion="Tarifas por referencia"', 'Descripcion="&b;"'))
+        self._refused(hostile.encode(), "DOCTYPE")
+
+    def test_refuses_xinclude(self):
+        xml = build_cfdi(COMMISSION).decode()
+        hostile = xml.replace("<cfdi:Conceptos>", '<cfdi:Conceptos><xi:include '
+                              'xmlns:xi="http://www.w3.org/2001/XInclude" href="file:///etc/passwd" parse="text"/>')
+        self.assertIn("xi:include", hostile)
+        self._refused(hostile.encode(), "XInclude")
+
+    def test_refuses_deep_nesting(self):
+        xml = build_cfdi(COMMISSION).decode()
+        deep = "<cfdi:Addenda>" + "<x>" * 300 + "</x>" * 300 + "</cfdi:Addenda></cfdi:Comprobante>"
+        self._refused(xml.replace("</cfdi:Comprobante>", deep).encode(), "levels deep")
+
+    def test_refuses_files_over_10_mib(self):
+        xml = build_cfdi(COMMISSION).decode()
+        big = xml.replace("</cfdi:Comprobante>", "<!--" + "x" * (10 * 1024 * 1024) + "--></cfdi:Comprobante>")
+        self._refused(big.encode(), "10 MiB")
+
+    def test_refuses_bad_base64(self):
+        before = self.env["account.move"].search_count([])
+        wizard = self._wizard(build_cfdi(COMMISSION))
+        wizard.xml_file = b"PD94bWwg!!not*base64$$"
+        self.assertIn("not valid base64", wizard.error)
+        with self.assertRaises(UserError):
+            wizard.action_confirm()
+        self.assertEqual(self.env["account.move"].search_count([]), before)
+
+    # ------------------------------------------------------------------ receiver checks
+
+    def test_receiver_name_postal_code_and_regime_are_warnings_to_accept(self):
+        xml = build_cfdi(COMMISSION, receiver_name="OTRA EMPRESA", receiver_zip="06600")
+        wizard = self._wizard(xml)
+        self.assertFalse(wizard.error)
+        self.assertIn("OTRA EMPRESA", wizard.warnings)
+        self.assertIn("06600", wizard.warnings)
+        self.assertEqual(wizard.cfdi_use, "G03")
+        self.assertIn("PPD", wizard.cfdi_payment)
+        with self.assertRaises(UserError) as caught:
+            wizard.action_confirm()
+        self.assertIn("receiver differs", caught.exception.args[0])
+        wizard.accept_warnings = True
+        bill = self.env["account.move"].browse(wizard.action_confirm()["res_id"])
+        self.assertEqual(bill.state, "posted")
+        # the company's own data: no warning (the corporate regime is left out as CFDI 4.0 does)
+        self.assertFalse(self._wizard(build_cfdi(COMMISSION)).warnings)
+        if "l10n_mx_edi_fiscal_regime" in self.company._fields:
+            self.company.l10n_mx_edi_fiscal_regime = "612"
+            self.assertIn("612", self._wizard(build_cfdi(COMMISSION)).warnings)
+
     # ------------------------------------------------------------------ wizard: good files
 
     def test_creates_posts_pays_and_attaches(self):
@@ -144,7 +229,7 @@ class TestAmazonCfdi(AmazonFinanceCommon):
         self.assertFalse(referral.tax_ids.price_include)
         self.assertIn(bill.payment_state, ("paid", "in_payment"))
         payment = bill.matched_payment_ids
-        self.assertEqual(payment.journal_id, self.bank_journal, "paid from the connection's account")
+        self.assertEqual(payment.journal_id, self.amazon.clearing_journal_id, "paid inside Amazon's balance")
         attachments = self.env["ir.attachment"].search([("res_model", "=", "account.move"), ("res_id", "=", bill.id)])
         self.assertEqual(sorted(attachments.mapped("name")), ["amazon.pdf", "amazon.xml"])
         self.assertEqual(bill.message_main_attachment_id.name, "amazon.pdf")
@@ -174,7 +259,7 @@ class TestAmazonCfdi(AmazonFinanceCommon):
         self.assertEqual(fee_bill.state, "posted")
         self.assertEqual(fee_bill.ref, "AMZ-1001")
         self.assertIn(fee_bill.payment_state, ("paid", "in_payment"))
-        self.assertEqual(fee_bill.matched_payment_ids.journal_id, self.bank_journal)
+        self.assertEqual(fee_bill.matched_payment_ids.journal_id, self.amazon.clearing_journal_id)
         self.assertTrue(self.env["ir.attachment"].search_count([
             ("res_model", "=", "account.move"), ("res_id", "=", fee_bill.id), ("name", "=", "amazon.xml")]))
 
@@ -196,6 +281,16 @@ class TestAmazonCfdi(AmazonFinanceCommon):
         fee_bill = settlement.move_ids
         wizard = self._wizard(build_cfdi(COMMISSION), settlement=settlement)
         self.assertFalse(wizard.match_move_id, "72.20 is not the 52.20 of the settlement's fees")
+        # shown line by line, never recorded silently
+        self.assertIn("Total: CFDI 72.20, bill 52.20", wizard.comparison)
+        self.assertIn("<<", wizard.comparison, "the line that explains it is marked")
+        self.assertAlmostEqual(wizard.bill_difference, 20.0)
+        moves = self.env["account.move"].search_count([])
+        with self.assertRaises(UserError) as caught:
+            wizard.action_confirm()
+        self.assertIn("does not match the fee bill", caught.exception.args[0])
+        self.assertEqual(self.env["account.move"].search_count([]), moves)
+        wizard.accept_difference = True
         action = wizard.action_confirm()
         self.assertNotEqual(action["res_id"], fee_bill.id)
         self.assertFalse(fee_bill.amazon_cfdi_uuid)

@@ -32,7 +32,8 @@ class TestAmazonFinance(AmazonFinanceCommon):
         self.assertEqual(invoice_other.payment_state, "not_paid")
         payment_a = self._payments_in_journal(invoice_a)
         self.assertEqual(len(payment_a), 1)
-        self.assertEqual(payment_a.journal_id, self.bank_journal, "paid into the connection's account")
+        self.assertEqual(payment_a.journal_id, self.amazon.clearing_journal_id, "paid inside Amazon's balance")
+        self.assertIn(order_a, payment_a.memo, "the Amazon order in the payment's memo")
         self.assertAlmostEqual(payment_a.amount, 232.00)
         self.assertEqual(payment_a.partner_id, self.customer)
         self.assertAlmostEqual(self._payments_in_journal(invoice_b).amount, 116.00)
@@ -122,7 +123,7 @@ class TestAmazonFinance(AmazonFinanceCommon):
         self.assertEqual(credit_note.payment_state, "paid")
         refund_payment = record.payment_ids
         self.assertEqual(refund_payment.payment_type, "outbound")
-        self.assertEqual(refund_payment.journal_id, self.bank_journal)
+        self.assertEqual(refund_payment.journal_id, self.amazon.clearing_journal_id)
         self.assertAlmostEqual(refund_payment.amount, 232.00)
         self.assertAlmostEqual(record.order_booked_amount, -232.00)
 
@@ -180,13 +181,14 @@ class TestAmazonFinance(AmazonFinanceCommon):
         self.assertAlmostEqual(bill.amount_tax, 7.20 + 2.76 + 6.40)
 
         payments = settlement.payment_ids
-        iva_payment = payments.filtered(lambda p: p.destination_account_id == self._account("cuenta113_01"))
+        iva_account = self.amazon.withholding_iva_account_id
+        iva_payment = payments.filtered(lambda p: p.destination_account_id == iva_account)
         isr_payment = payments.filtered(lambda p: p.destination_account_id == self._account("cuenta113_02_02"))
         self.assertAlmostEqual(iva_payment.amount, 24.00)
         self.assertAlmostEqual(isr_payment.amount, 2.00)
         self.assertEqual(iva_payment.payment_type, "outbound")
-        self.assertEqual((iva_payment | isr_payment).journal_id, self.bank_journal)
-        iva_line = iva_payment.move_id.line_ids.filtered(lambda ln: ln.account_id == self._account("cuenta113_01"))
+        self.assertEqual((iva_payment | isr_payment).journal_id, self.amazon.clearing_journal_id)
+        iva_line = iva_payment.move_id.line_ids.filtered(lambda ln: ln.account_id == iva_account)
         self.assertAlmostEqual(iva_line.debit, 24.00, msg="creditable IVA withheld by Amazon")
         self.assertAlmostEqual(settlement.withholding_amount, 26.00)
         self.assertAlmostEqual(settlement.fee_amount, 118.60)
@@ -305,7 +307,10 @@ class TestAmazonFinance(AmazonFinanceCommon):
         self.assertEqual(settlement.state, "closed")
         self.assertEqual(settlement.deposit_source, "manual")
         self.assertEqual(bill.state, "posted")
-        self.assertAlmostEqual(settlement.payment_ids.amount, 8.00)
+        withheld = settlement.payment_ids - settlement.deposit_payment_id
+        self.assertAlmostEqual(withheld.amount, 8.00)
+        self.assertAlmostEqual(settlement.deposit_payment_id.amount, 90.60)
+        self.assertEqual(settlement.deposit_payment_id.journal_id, self.bank_journal)
         self.assertTrue(settlement.is_reconciled, settlement.explanation)
 
     def test_transfer_transaction_gives_the_deposit(self):
@@ -328,7 +333,7 @@ class TestAmazonFinance(AmazonFinanceCommon):
         invoice.with_context(amazon_account_id=self.amazon.id).action_post()
         self.assertEqual(invoice.payment_state, "paid")
         payment = self._payments_in_journal(invoice)
-        self.assertEqual(payment.journal_id, self.bank_journal)
+        self.assertEqual(payment.journal_id, self.amazon.clearing_journal_id)
         self.assertEqual(self.amazon._register_amazon_payment(invoice), self.env["account.payment"],
                          "nothing left to pay")
         # Amazon's sale arrives later: counted as booked, not paid twice
@@ -372,7 +377,10 @@ class TestAmazonFinance(AmazonFinanceCommon):
         self.assertEqual(tax.amount, 16.0)
         self.assertTrue(tax.price_include)
         self.assertEqual(tax.type_tax_use, "purchase")
-        self.assertEqual(self.amazon.withholding_iva_account_id, self._account("cuenta113_01"))
+        iva = self.amazon.withholding_iva_account_id
+        self.assertTrue(iva)
+        self.assertNotEqual(iva, self._account("cuenta113_01"), "not mixed with IVA a favor")
+        self.assertTrue(iva.code.startswith("113.01."))
         self.assertEqual(self.amazon.withholding_isr_account_id, self._account("cuenta113_02_02"))
         self.assertTrue(self.amazon.suspense_account_id)
         count = len(fees)

@@ -1,3 +1,7 @@
+from unittest.mock import patch
+
+from odoo import Command
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .finance_common import AmazonFinanceCommon
@@ -28,7 +32,7 @@ class TestAmazonFinanceOrders(AmazonFinanceCommon, AmazonOrderCommon):
         self._sync_payouts()
         self.assertEqual(invoice.payment_state, "paid")
         payment = self._payments_in_journal(invoice)
-        self.assertEqual(payment.journal_id, self.bank_journal)
+        self.assertEqual(payment.journal_id, self.amazon.clearing_journal_id)
         self.assertAlmostEqual(payment.amount, 398.00)
         self.assertEqual(self._txn(txn).invoice_ids, invoice)
         bill = self._settlement(group).move_ids
@@ -40,5 +44,51 @@ class TestAmazonFinanceOrders(AmazonFinanceCommon, AmazonOrderCommon):
         _order_id, _record, invoice = self._shipped_order("250.00")
         self.assertEqual(invoice.payment_state, "paid")
         payment = self._payments_in_journal(invoice)
-        self.assertEqual(payment.journal_id, self.bank_journal)
+        self.assertEqual(payment.journal_id, self.amazon.clearing_journal_id)
         self.assertAlmostEqual(payment.amount, 250.00)
+
+    def test_payment_failure_on_post_does_not_fail_the_batch(self):
+        """Paying on post runs apart: a payment that fails leaves the invoice posted and unpaid, and every
+        order of the batch imported."""
+        self.amazon.register_payment_on_post = True
+        self._put_stock(self.product_mug, 2, self.fba_location)
+        orders = [self._make_order([{"sku": "MUG-01", "quantity": 1, "unit_price": price}],
+                                   fulfilled_by="AMAZON", status="SHIPPED") for price in ("199.00", "150.00")]
+        Account = self.registry["amazon.account"]
+
+        def broken(account, invoices):
+            raise UserError("the bank journal is archived")
+
+        with patch.object(Account, "_register_amazon_payment", broken):
+            AmazonOrderCommon._sync(self)
+        for order in orders:
+            record = self._amazon_order(order["orderId"])
+            self.assertEqual(record.state, "imported", record.reason)
+            invoice = self._invoices(record)
+            self.assertEqual(invoice.state, "posted")
+            self.assertEqual(invoice.payment_state, "not_paid")
+            self.assertIn("could not be registered", " ".join(invoice.message_ids.mapped("body")))
+        # Amazon releases the money later: the payout pays it
+        order_id = orders[0]["orderId"]
+        self._sale(order_id, self._group(), "199.00", "29.85", sku="MUG-01")
+        self._sync_payouts()
+        self.assertEqual(self._invoices(self._amazon_order(order_id)).payment_state, "paid")
+
+    def test_posting_an_invoice_of_no_amazon_order_reads_no_connection(self):
+        """Every invoice of the database goes through the pay-on-post check: for one that is not an Amazon
+        order's, the connections are not even searched."""
+        self.amazon.register_payment_on_post = True
+        Account = self.registry["amazon.account"]
+        invoice = self.env["account.move"].create({
+            "move_type": "out_invoice", "partner_id": self.customer.id,
+            "invoice_line_ids": [Command.create({"name": "Consultoría", "quantity": 1, "price_unit": 100.0})],
+        })
+
+        def forbidden(*args, **kwargs):
+            raise AssertionError("amazon.account searched for an invoice of no Amazon order")
+
+        with patch.object(Account, "search_count", forbidden), patch.object(Account, "search", forbidden), \
+                patch.object(Account, "_amazon_accounts_of_invoices", forbidden):
+            invoice.action_post()
+        self.assertEqual(invoice.state, "posted")
+        self.assertEqual(invoice.payment_state, "not_paid")

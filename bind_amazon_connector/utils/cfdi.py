@@ -7,7 +7,10 @@ the file is refused (the wizard turns codes into translated messages):
 - ``not_cfdi``: XML, but not a SAT *Comprobante*;
 - ``not_cfdi40``: a CFDI of another version (3.3, 3.2) or a 4.0 namespace with another ``Version``;
 - ``no_stamp``: no *TimbreFiscalDigital* (so no fiscal folio / UUID): not a stamped CFDI;
-- ``bad_value``: an amount or date that is not a number / date.
+- ``bad_value``: an amount or date that is not a number / date (``NaN``, ``Infinity``, exponents and
+  numbers longer than any SAT amount are refused);
+- ``unsafe``: a construct a CFDI never has and an attacker uses: a DOCTYPE (entities, external DTD),
+  XInclude, nesting deeper than ``MAX_DEPTH``, a file larger than ``MAX_SIZE``.
 
 `check_totals` lists the inconsistencies between the concepts and the totals of a parsed CFDI (empty when
 the document adds up), following the Anexo 20 rules (SubTotal is the sum of the concepts' Importe, Descuento
@@ -37,7 +40,13 @@ CENT = Decimal("0.01")
 TOLERANCE = Decimal("0.01")
 
 _UUID_RE = re.compile(r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")
-_MAX_SIZE = 10 * 1024 * 1024
+MAX_SIZE = 10 * 1024 * 1024
+#: a CFDI is about six levels deep (Comprobante/Conceptos/Concepto/Impuestos/Traslados/Traslado + addenda)
+MAX_DEPTH = 256
+#: SAT amounts (t_Importe and friends): plain decimals, at most 18 integer digits and 6 decimals; no sign
+#: but a discount or rate may be written "-0.00" by some issuers, so a sign is tolerated
+_NUMBER_RE = re.compile(r"^[+-]?[0-9]{1,18}(\.[0-9]{1,6})?$")
+XINCLUDE_NS = ("http://www.w3.org/2001/XInclude", "http://www.w3.org/2003/XInclude")
 
 
 class CfdiError(ValueError):
@@ -108,6 +117,8 @@ class Cfdi:
     transferred: tuple[CfdiTax, ...] = ()  # document-level Impuestos/Traslados
     withheld: tuple[CfdiTax, ...] = ()  # document-level Impuestos/Retenciones
     related_uuids: tuple[str, ...] = ()
+    receiver_zip: str | None = None  # DomicilioFiscalReceptor (postal code)
+    receiver_regime: str | None = None  # RegimenFiscalReceptor (c_RegimenFiscal)
     extra: dict = field(default_factory=dict, compare=False)
 
     @property
@@ -152,10 +163,15 @@ def _dec(node, attr, required=False, default=None):
         if required:
             raise CfdiError("bad_value", f"{attr} is missing", attribute=attr)
         return default
+    text = raw.strip()
+    shown = text if len(text) <= 40 else text[:40] + "..."
+    if not _NUMBER_RE.match(text):
+        # NaN, sNaN, Infinity, 1E+999999 and 5,000-digit numbers are valid for Decimal but no SAT amount
+        raise CfdiError("bad_value", f"{attr} is not an amount: {shown!r}", attribute=attr, value=shown)
     try:
-        return Decimal(raw.strip())
+        return Decimal(text)
     except InvalidOperation as exc:
-        raise CfdiError("bad_value", f"{attr} is not a number: {raw!r}", attribute=attr, value=raw) from exc
+        raise CfdiError("bad_value", f"{attr} is not a number: {shown!r}", attribute=attr, value=shown) from exc
 
 
 def _date(node, attr, required=False):
@@ -209,19 +225,23 @@ def parse_cfdi(data):
     """Parse the bytes of a CFDI 4.0 XML file; raise `CfdiError` when it is not one."""
     if isinstance(data, str):
         data = data.encode("utf-8")
+    if data and len(data) > MAX_SIZE:
+        raise CfdiError("unsafe", "the file is larger than 10 MiB: no CFDI is", reason="size")
     if not data or not data.strip():
         raise CfdiError("not_xml", "the file is empty")
-    if len(data) > _MAX_SIZE:
-        raise CfdiError("not_xml", "the file is too large for a CFDI")
     # no entities, no network, no DTD: a hostile file cannot read files or reach the network
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
-                             remove_blank_text=True)
+                             remove_blank_text=True, dtd_validation=False, attribute_defaults=False)
     try:
         root = etree.fromstring(data, parser=parser)
     except etree.XMLSyntaxError as exc:
+        if "depth" in str(exc).lower():  # libxml2 stops at its own nesting limit
+            raise CfdiError("unsafe", f"the file nests elements more than {MAX_DEPTH} levels deep",
+                            reason="depth") from exc
         raise CfdiError("not_xml", f"not well-formed XML: {exc}") from exc
     if root is None or not isinstance(root.tag, str):
         raise CfdiError("not_xml", "no XML document")
+    _check_safe(root)
     qname = etree.QName(root)
     if qname.localname != "Comprobante" or qname.namespace not in (CFDI_NS, CFDI33_NS):
         raise CfdiError("not_cfdi", f"the root element is {qname.localname}, not a SAT Comprobante",
@@ -268,6 +288,8 @@ def parse_cfdi(data):
         receiver_rfc=normalize_rfc(receiver.get("Rfc")),
         receiver_name=(receiver.get("Nombre") or "").strip() or None,
         receiver_use=receiver.get("UsoCFDI"),
+        receiver_zip=(receiver.get("DomicilioFiscalReceptor") or "").strip() or None,
+        receiver_regime=(receiver.get("RegimenFiscalReceptor") or "").strip() or None,
         subtotal=_dec(root, "SubTotal", required=True),
         discount=_dec(root, "Descuento", default=Decimal(0)),
         total=_dec(root, "Total", required=True),
@@ -278,6 +300,30 @@ def parse_cfdi(data):
         withheld=_taxes(taxes, "Retenciones", "Retencion") if taxes is not None else (),
         related_uuids=related,
     )
+
+
+def _check_safe(root):
+    """Refuse what a stamped CFDI never contains: a DOCTYPE (internal or external DTD, entities), XInclude,
+    entity references, absurd nesting."""
+    tree = root.getroottree()
+    info = tree.docinfo
+    if info.doctype or info.internalDTD is not None or info.externalDTD is not None or info.system_url:
+        raise CfdiError("unsafe", "the file declares a DOCTYPE (entities or DTD): a CFDI has none",
+                        reason="doctype")
+    depth_of = {root: 1}
+    for node in root.iter():
+        if not isinstance(node.tag, str):
+            if isinstance(node, etree._Entity):
+                raise CfdiError("unsafe", "the file uses XML entities: a CFDI has none", reason="entity")
+            continue
+        namespace = etree.QName(node).namespace
+        if namespace in XINCLUDE_NS:
+            raise CfdiError("unsafe", "the file uses XInclude: a CFDI has none", reason="xinclude")
+        depth = depth_of[node] if node is root else depth_of[node.getparent()] + 1
+        if depth > MAX_DEPTH:
+            raise CfdiError("unsafe", f"the file nests elements more than {MAX_DEPTH} levels deep",
+                            reason="depth")
+        depth_of[node] = depth
 
 
 def _off(a, b, tolerance=TOLERANCE):

@@ -8,7 +8,16 @@ from decimal import Decimal
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
-from ..utils.cfdi import TAX_IEPS, TAX_ISR, TAX_IVA, CfdiError, check_totals, normalize_rfc, parse_cfdi
+from ..utils.cfdi import (
+    MAX_SIZE,
+    TAX_IEPS,
+    TAX_ISR,
+    TAX_IVA,
+    CfdiError,
+    check_totals,
+    normalize_rfc,
+    parse_cfdi,
+)
 from ..utils.settlement import norm
 
 #: Words of Amazon Mexico's CFDI concepts -> the Amazon fee type whose account books them.
@@ -58,6 +67,24 @@ class AmazonCommissionInvoiceWizard(models.TransientModel):
     concepts = fields.Text(compute="_compute_preview")
     match_move_id = fields.Many2one("account.move", string="Matching fee bill", compute="_compute_preview",
                                     help="The fee bill the CFDI will be attached to; empty: a new bill is created.")
+    cfdi_reference = fields.Char(string="Series-Folio", compute="_compute_preview",
+                                 help="Becomes the reference of the bill.")
+    cfdi_use = fields.Char(string="CFDI use", compute="_compute_preview",
+                           help="UsoCFDI the issuer chose, e.g. G03 (general expenses).")
+    cfdi_payment = fields.Char(string="Payment method", compute="_compute_preview",
+                               help="MetodoPago (PUE: paid in one payment, PPD: in instalments or deferred) and "
+                               "FormaPago of the CFDI.")
+    warnings = fields.Text(compute="_compute_preview",
+                           help="What the SAT checks on the receiver and differs from the company.")
+    accept_warnings = fields.Boolean(string="Record despite the warnings")
+    comparison = fields.Text(string="Comparison with the fee bill", compute="_compute_preview",
+                             help="The CFDI and the settlement's fee bill, line by line (base and IVA).")
+    bill_difference = fields.Float(string="Difference with the fee bill", compute="_compute_preview",
+                                   digits=(16, 2))
+    accept_difference = fields.Boolean(
+        string="Record as a separate bill",
+        help="The CFDI differs from the settlement's fee bill by more than one cent: record it as a bill of its "
+        "own anyway (the fee bill stays as Amazon reported the fees).")
 
     @api.depends("xml_file", "account_id", "settlement_id")
     def _compute_preview(self):
@@ -65,7 +92,8 @@ class AmazonCommissionInvoiceWizard(models.TransientModel):
             values = dict.fromkeys(
                 ("error", "cfdi_uuid", "issuer", "receiver", "cfdi_date", "cfdi_currency", "concepts"), False)
             values.update(dict.fromkeys(("subtotal", "iva_transferred", "iva_withheld", "isr_withheld", "total"), 0.0))
-            values["match_move_id"] = False
+            values.update(match_move_id=False, cfdi_reference=False, cfdi_use=False, cfdi_payment=False,
+                          warnings=False, comparison=False, bill_difference=0.0)
             if wizard.xml_file and wizard.account_id:
                 try:
                     cfdi = wizard._read_cfdi()
@@ -86,16 +114,31 @@ class AmazonCommissionInvoiceWizard(models.TransientModel):
                         "concepts": "\n".join(
                             f"{c.quantity.normalize():f} x {c.description}: {c.amount:.2f}" for c in cfdi.concepts),
                         "match_move_id": wizard._find_matching_bill(cfdi).id,
+                        "cfdi_reference": cfdi.reference,
+                        "cfdi_use": cfdi.receiver_use,
+                        "cfdi_payment": " / ".join(v for v in (cfdi.payment_method, cfdi.payment_form) if v),
+                        "warnings": "\n".join(wizard._receiver_warnings(cfdi)) or False,
                     })
+                    reference = wizard._reference_bill(cfdi)
+                    if reference and not values["match_move_id"]:
+                        values["comparison"] = wizard._comparison_text(cfdi, reference)
+                        values["bill_difference"] = float(cfdi.total) - reference.amount_total
             wizard.update(values)
 
     # ------------------------------------------------------------------ reading and checking
 
     def _decoded(self, field_name):
+        value = self[field_name] or b""
+        if isinstance(value, str):
+            value = value.encode("ascii", "replace")
+        # strict: a corrupted upload is refused, not decoded into something else
+        value = b"".join(value.split())
+        if len(value) > (MAX_SIZE * 4) // 3 + 8:
+            raise UserError(self.env._("The file is larger than 10 MiB: no CFDI is."))
         try:
-            return base64.b64decode(self[field_name] or b"", validate=False)
+            return base64.b64decode(value, validate=True)
         except (binascii.Error, ValueError) as exc:
-            raise UserError(self.env._("The file could not be read.")) from exc
+            raise UserError(self.env._("The file could not be read: its content is not valid base64.")) from exc
 
     def _read_cfdi(self):
         """The parsed CFDI, or UserError with the reason it is refused. Creates nothing."""
@@ -113,6 +156,7 @@ class AmazonCommissionInvoiceWizard(models.TransientModel):
                 "no_stamp": _("The CFDI has no TimbreFiscalDigital (fiscal stamp with its UUID): it was not "
                               "stamped by the SAT and cannot be recorded."),
                 "bad_value": _("The CFDI is malformed: %s.", exc.args[0]),
+                "unsafe": _("The file is refused: %s.", exc.args[0]),
             }
             raise UserError(messages.get(exc.code, str(exc))) from exc
         company_rfc = normalize_rfc(self.account_id.company_id.vat)
@@ -157,6 +201,98 @@ class AmazonCommissionInvoiceWizard(models.TransientModel):
         }
         return "- " + texts[code](params) if code in texts else f"- {code}"
 
+    @staticmethod
+    def _plain_name(name):
+        """A company name as the SAT compares it: upper case, no accents or punctuation, without the
+        corporate regime ("S.A. de C.V.", "S. de R.L. de C.V."), which CFDI 4.0 leaves out."""
+        text = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode().upper()
+        text = " ".join("".join(ch if ch.isalnum() else " " for ch in text).split())
+        for suffix in ("S A P I DE C V", "SAPI DE CV", "S A B DE C V", "SAB DE CV", "S DE R L DE C V",
+                       "S DE RL DE CV", "S A DE C V", "SA DE CV", "S C", "SC", "A C", "AC", "S A", "SA"):
+            if text.endswith(" " + suffix):
+                return text[: -len(suffix) - 1].strip()
+        return text
+
+    def _receiver_warnings(self, cfdi):
+        """Receiver name, fiscal postal code and fiscal regime of the CFDI against the company's: the SAT
+        rejects a CFDI 4.0 whose receiver data differ from its records, and an expense backed by it may not
+        be deductible. Warnings: the accountant may know better (e.g. a name change in progress)."""
+        _ = self.env._
+        company = self.account_id.company_id
+        warnings = []
+        if cfdi.receiver_name and company.name and self._plain_name(cfdi.receiver_name) != \
+                self._plain_name(company.name):
+            warnings.append(_("Receiver name %(cfdi)s is not the company's name %(company)s.",
+                              cfdi=cfdi.receiver_name, company=company.name))
+        zip_code = (company.zip or "").strip()
+        if cfdi.receiver_zip and zip_code and cfdi.receiver_zip != zip_code:
+            warnings.append(_("Receiver fiscal postal code %(cfdi)s is not the company's (%(company)s).",
+                              cfdi=cfdi.receiver_zip, company=zip_code))
+        elif not cfdi.receiver_zip:
+            warnings.append(_("The CFDI gives no receiver fiscal postal code (DomicilioFiscalReceptor)."))
+        regime = company["l10n_mx_edi_fiscal_regime"] if "l10n_mx_edi_fiscal_regime" in company._fields else False
+        if cfdi.receiver_regime and regime and cfdi.receiver_regime != regime:
+            warnings.append(_("Receiver fiscal regime %(cfdi)s is not the company's (%(company)s).",
+                              cfdi=cfdi.receiver_regime, company=regime))
+        elif not cfdi.receiver_regime:
+            warnings.append(_("The CFDI gives no receiver fiscal regime (RegimenFiscalReceptor)."))
+        return warnings
+
+    def _cfdi_groups(self, cfdi):
+        """{expense account: [base, IVA]} of the CFDI's concepts."""
+        groups = {}
+        for concept in cfdi.concepts:
+            account = self._concept_account(concept)
+            group = groups.setdefault(account, [Decimal(0), Decimal(0)])
+            group[0] += concept.amount - concept.discount
+            group[1] += sum((t.amount for t in concept.transferred if t.tax == TAX_IVA), Decimal(0))
+        return groups
+
+    @staticmethod
+    def _bill_groups(bill):
+        """{expense account: [base, tax]} of a bill, as posted (Amazon's own IVA on a fee bill)."""
+        groups = {}
+        for line in bill.invoice_line_ids.filtered(lambda ln: ln.display_type == "product"):
+            group = groups.setdefault(line.account_id, [Decimal(0), Decimal(0)])
+            group[0] += Decimal(str(line.price_subtotal))
+            group[1] += Decimal(str(line.price_total)) - Decimal(str(line.price_subtotal))
+        return groups
+
+    def _differences(self, cfdi, bill):
+        """(label, CFDI amount, bill amount) of the totals that differ by more than one cent."""
+        _ = self.env._
+        cent = Decimal("0.01")
+        pairs = [
+            (_("Subtotal"), cfdi.subtotal - cfdi.discount, Decimal(str(bill.amount_untaxed))),
+            (_("Taxes"), cfdi.total - cfdi.subtotal + cfdi.discount, Decimal(str(bill.amount_tax))),
+            (_("Total"), cfdi.total, Decimal(str(bill.amount_total))),
+        ]
+        return [(label, a, b) for label, a, b in pairs if abs(a - b) > cent]
+
+    def _comparison_text(self, cfdi, bill):
+        """The CFDI and a fee bill side by side, per expense account, then the totals."""
+        _ = self.env._
+        cfdi_groups, bill_groups = self._cfdi_groups(cfdi), self._bill_groups(bill)
+        lines = [_("CFDI %(cfdi)s against %(bill)s:", cfdi=cfdi.reference or cfdi.uuid, bill=bill.display_name)]
+        for account in sorted(set(cfdi_groups) | set(bill_groups), key=lambda a: a.code or ""):
+            c_base, c_tax = cfdi_groups.get(account, (Decimal(0), Decimal(0)))
+            b_base, b_tax = bill_groups.get(account, (Decimal(0), Decimal(0)))
+            mark = "" if abs(c_base - b_base) <= Decimal("0.01") and abs(c_tax - b_tax) <= Decimal("0.01") \
+                else " <<"
+            lines.append(_("- %(account)s: CFDI %(c_base).2f + IVA %(c_tax).2f; bill %(b_base).2f + IVA "
+                           "%(b_tax).2f", account=account.display_name, c_base=c_base, c_tax=c_tax, b_base=b_base,
+                           b_tax=b_tax) + mark)
+        for label, a, b in self._differences(cfdi, bill):
+            lines.append(_("%(label)s: CFDI %(cfdi).2f, bill %(bill).2f (difference %(diff).2f)", label=label,
+                           cfdi=a, bill=b, diff=a - b))
+        return "\n".join(lines)
+
+    def _reference_bill(self, cfdi):
+        """The settlement's fee bill the CFDI should match (the accountant chose the settlement)."""
+        if not self.settlement_id:
+            return self.env["account.move"]
+        return self._candidate_bills(cfdi)[:1]
+
     def _move_type(self, cfdi):
         return "in_refund" if cfdi.voucher_type == "E" else "in_invoice"
 
@@ -176,12 +312,13 @@ class AmazonCommissionInvoiceWizard(models.TransientModel):
         return self.env["account.move"].search(domain, order="invoice_date, id")
 
     def _find_matching_bill(self, cfdi):
-        """A fee bill of the settlement (or connection) with the CFDI's total, from the CFDI's issuer."""
+        """A fee bill of the settlement (or connection) from the CFDI's issuer whose subtotal, taxes and total
+        are the CFDI's within one cent."""
         for bill in self._candidate_bills(cfdi):
             partner_rfc = normalize_rfc(bill.partner_id.commercial_partner_id.vat)
             if partner_rfc and partner_rfc != cfdi.issuer_rfc:
                 continue
-            if bill.currency_id.compare_amounts(bill.amount_total, float(cfdi.total)) == 0:
+            if not self._differences(cfdi, bill):
                 return bill
         return self.env["account.move"]
 
@@ -321,14 +458,27 @@ class AmazonCommissionInvoiceWizard(models.TransientModel):
         cfdi = self._read_cfdi()
         if self.pdf_file and not self._decoded("pdf_file").startswith(b"%PDF"):
             raise UserError(self.env._("The PDF file is not a PDF."))
+        warnings = self._receiver_warnings(cfdi)
+        if warnings and not self.accept_warnings:
+            raise UserError(self.env._(
+                "The CFDI's receiver differs from the company:\n%s\nCheck it with Amazon, or tick \"Record "
+                "despite the warnings\" if you know it is right.", "\n".join(warnings)))
         currency = self.env["res.currency"].with_context(active_test=False).search([("name", "=", cfdi.currency)],
                                                                                    limit=1)
         bill = self._find_matching_bill(cfdi)
         matched = bool(bill)
+        reference = self._reference_bill(cfdi) if not bill else bill
+        if not bill and reference and not self.accept_difference:
+            # never posted silently: the accountant sees what differs and decides
+            raise UserError(self.env._(
+                "The CFDI does not match the fee bill of the settlement (more than one cent apart):\n%s\nAsk "
+                "Amazon for the right CFDI, or tick \"Record as a separate bill\".",
+                self._comparison_text(cfdi, reference)))
         if bill:
-            vals = {"amazon_cfdi_uuid": cfdi.uuid}
+            # the CFDI's Serie-Folio is the reference the DIOT and the SAT know the bill by
+            vals = {"amazon_cfdi_uuid": cfdi.uuid, "ref": cfdi.reference or bill.ref}
             if bill.state == "draft":
-                vals.update({"invoice_date": cfdi.date.date(), "ref": cfdi.reference})
+                vals["invoice_date"] = cfdi.date.date()
             bill.write(vals)
         else:
             # in a savepoint: a bill that does not come out at the CFDI's total leaves nothing behind

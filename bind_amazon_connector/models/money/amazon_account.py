@@ -1,8 +1,9 @@
 """The money side of an Amazon connection (the article's "Cuenta"): payouts, fees, withholdings, CFDI.
 
-- Payments of Amazon sales go to the bank or petty-cash journal of the connection: each released sale pays
-  its customer invoice there; refunds make credit notes paid from there (or, with *register payment on
-  invoice post*, invoices are paid as soon as they are posted).
+- Amazon keeps the seller's money until it deposits a settlement: each released sale pays its customer
+  invoice into the connection's settlement clearing account (Amazon's journal), refunds, fees and
+  withholdings are paid out of it, and the deposit is one entry of the bank journal that moves the
+  settlement's net from the clearing account to the bank (the bank statement line matches it).
 - Amazon's fees become one vendor bill of the partner Amazon per settlement, one line per fee type on the
   expense account set per fee type (`amazon.fee.account`); IVA and ISR withheld by Amazon are booked on the
   connection's withholding accounts; anything Amazon reports that the connection does not know goes to the
@@ -83,6 +84,17 @@ class AmazonAccount(models.Model):
         "account.account", string="ISR withheld account", check_company=True,
         help="ISR that Amazon withheld (creditable against the provisional ISR payments).",
     )
+    clearing_account_id = fields.Many2one(
+        "account.account", string="Settlement clearing account", check_company=True,
+        help="What Amazon owes the seller until it deposits a settlement: sales paid, less refunds, fees and "
+        "withholdings, less the deposits. Its balance is the money Amazon still holds (deferred sales too).",
+    )
+    clearing_journal_id = fields.Many2one(
+        "account.journal", string="Settlement journal", check_company=True,
+        domain="[('type', 'in', ('bank', 'cash'))]",
+        help="Journal of the payments made inside Amazon's balance (sales, refunds, fees, withholdings); they "
+        "go to the clearing account, so the bank journal only receives the deposits.",
+    )
     suspense_account_id = fields.Many2one(
         "account.account", string="Suspense account", check_company=True,
         help="Receives the amounts of types the connection does not know, until the accountant moves them.",
@@ -156,11 +168,77 @@ class AmazonAccount(models.Model):
             })
         return lines
 
+    def _finance_own_account(self, xmlid, codes, name, account_type, reconcile):
+        """An account the Mexican chart lacks, created once per company (xml id of the addon) with the first
+        free code of ``codes``."""
+        self.ensure_one()
+        company = self.company_id
+        full_xmlid = f"bind_amazon_connector.{company.id}_{xmlid}"
+        Account = self.env["account.account"].sudo().with_company(company)
+        existing = self.env.ref(full_xmlid, raise_if_not_found=False)
+        if existing:
+            return existing
+        taken = set(Account.search(Account._check_company_domain(company)).mapped("code"))
+        code = next((c for c in codes if c not in taken), None)
+        if not code:
+            return Account
+        record = Account.create({"name": name, "code": code, "account_type": account_type,
+                                 "reconcile": reconcile, "company_ids": [Command.set(company.ids)]})
+        self.env["ir.model.data"].sudo()._update_xmlids([{"xml_id": full_xmlid, "record": record,
+                                                           "noupdate": True}])
+        return record
+
+    def _finance_default_iva_withheld_account(self):
+        """IVA that Amazon withholds (Art. 18-J LIVA): the seller subtracts it from the month's IVA payable, so
+        it has an account of its own, next to "IVA a favor" (113.01) but not mixed with it."""
+        return self._finance_own_account(
+            "amazon_iva_withheld", [f"113.01.{n:02d}" for n in range(2, 100)],
+            self.env._("IVA withheld by digital platforms"), "asset_current", False)
+
+    def _finance_default_clearing_account(self):
+        return self._finance_own_account(
+            "amazon_clearing", [f"107.05.{n:02d}" for n in range(2, 100)] + ["107.99.01"],
+            self.env._("Amazon settlements to receive"), "asset_current", True)
+
+    def _finance_default_clearing_journal(self, clearing):
+        """A journal for the payments inside Amazon's balance, whose payment methods post on the clearing
+        account (never on its own bank account)."""
+        self.ensure_one()
+        company = self.company_id
+        Journal = self.env["account.journal"].sudo().with_company(company)
+        journal = Journal.search([*Journal._check_company_domain(company), ("type", "=", "bank"),
+                                  ("code", "like", "AMZ%"), ("name", "=", "Amazon")], limit=1)
+        if not journal:
+            codes = set(Journal.search(Journal._check_company_domain(company)).mapped("code"))
+            code = next(c for c in ("AMZ", *(f"AMZ{n}" for n in range(1, 100))) if c not in codes)
+            journal = Journal.create({"name": "Amazon", "code": code, "type": "bank", "company_id": company.id,
+                                      "show_on_dashboard": False})
+        lines = journal.inbound_payment_method_line_ids | journal.outbound_payment_method_line_ids
+        lines.filtered(lambda ln: ln.payment_account_id != clearing).payment_account_id = clearing
+        return journal
+
+    def _finance_apply_clearing_defaults(self):
+        """The clearing account and journal, for connections made before they existed too (the payouts
+        synchronisation calls it)."""
+        for account in self.filtered(lambda a: not a.clearing_account_id or not a.clearing_journal_id):
+            vals = {}
+            if not account.clearing_account_id and account.company_id.chart_template:
+                clearing = account._finance_default_clearing_account()
+                if clearing:
+                    vals["clearing_account_id"] = clearing.id
+            clearing = account.clearing_account_id or account.env["account.account"].browse(
+                vals.get("clearing_account_id"))
+            if not account.clearing_journal_id and clearing:
+                vals["clearing_journal_id"] = account._finance_default_clearing_journal(clearing).id
+            if vals:
+                account.sudo().write(vals)
+
     def _finance_apply_defaults(self):
+        self._finance_apply_clearing_defaults()
         for account in self:
             vals = {}
-            if not account.withholding_iva_account_id:
-                iva = account._chart_ref("cuenta113_01")
+            if not account.withholding_iva_account_id and account.company_id.chart_template:
+                iva = account._finance_default_iva_withheld_account()
                 if iva:
                     vals["withholding_iva_account_id"] = iva.id
             if not account.withholding_isr_account_id:
@@ -205,6 +283,10 @@ class AmazonAccount(models.Model):
             missing.append(self.env._("the Amazon partner"))
         if not self.suspense_account_id:
             missing.append(self.env._("the suspense account"))
+        if not self.clearing_account_id:
+            missing.append(self.env._("the settlement clearing account"))
+        if not self.clearing_journal_id:
+            missing.append(self.env._("the settlement journal"))
         if not self.withholding_iva_account_id:
             missing.append(self.env._("the IVA withheld account"))
         if not self.withholding_isr_account_id:
@@ -265,7 +347,7 @@ class AmazonAccount(models.Model):
         Safe to call twice: only what is still due is paid. Returns the payments.
         """
         self.ensure_one()
-        if not self.journal_id:
+        if not self.clearing_journal_id or not self.clearing_account_id:
             return self.env["account.payment"]
         account = self.sudo().with_company(self.company_id)
         todo = invoices.sudo().filtered(
@@ -281,13 +363,24 @@ class AmazonAccount(models.Model):
 
     # ------------------------------------------------------------------ accounting helpers
 
+    def _clearing_journal(self):
+        """The settlement journal, its payment methods posting on the clearing account of the connection."""
+        self.ensure_one()
+        journal = self.clearing_journal_id.sudo()
+        lines = journal.inbound_payment_method_line_ids | journal.outbound_payment_method_line_ids
+        lines.filtered(lambda ln: ln.payment_account_id != self.clearing_account_id).payment_account_id = \
+            self.clearing_account_id
+        return journal
+
     def _pay_moves(self, moves, amount=None, date=None, memo=None):
-        """Register payments of ``moves`` (invoices, credit notes, bills) from the connection's journal.
+        """Register payments of ``moves`` (invoices, credit notes, bills) inside Amazon's balance: the
+        settlement journal, on the clearing account.
 
         ``amount``: at most this much in total (oldest first); default their whole residual.
         Returns (payments, amount paid).
         """
         self.ensure_one()
+        journal = self._clearing_journal()
         Payment = self.env["account.payment"]
         payments = Payment
         paid = 0.0
@@ -303,7 +396,7 @@ class AmazonAccount(models.Model):
             wizard = self.env["account.payment.register"].with_context(
                 active_model="account.move", active_ids=move.ids,
             ).create({
-                "journal_id": self.journal_id.id,
+                "journal_id": journal.id,
                 "payment_date": date or fields.Date.context_today(self),
                 "amount": to_pay,
                 "currency_id": currency.id,
@@ -317,22 +410,96 @@ class AmazonAccount(models.Model):
                 remaining -= to_pay
         return payments, paid
 
+    def _invoice_line_of_sku(self, invoices, sku):
+        """The customer invoice line of an Amazon SKU: the sale line's "[SKU] title", the product's
+        internal reference, or the product of the connection's listing of that SKU."""
+        lines = invoices.invoice_line_ids.filtered(lambda ln: ln.display_type == "product" and ln.product_id)
+        found = lines.filtered(lambda ln: (ln.name or "").startswith(f"[{sku}]"))
+        if not found:
+            found = lines.filtered(lambda ln: ln.product_id.default_code == sku)
+        if not found:
+            listing = self.env["amazon.listing"].search([("account_id", "=", self.id), ("seller_sku", "=", sku)],
+                                                        limit=1)
+            found = lines.filtered(lambda ln: listing.product_id and ln.product_id == listing.product_id)
+        return found[:1]
+
+    def _refund_lines(self, invoices, txn, amount):
+        """Credit note lines ``[(invoice line to copy or None, label, quantity, gross)]`` for what Amazon
+        refunded: per SKU and charge (product, shipping, gift wrap) from the refund transaction. Raises
+        UserError when a refunded product cannot be found on the order's invoices."""
+        self.ensure_one()
+        _ = self.env._
+        currency = txn.currency_id
+        product_lines = invoices.invoice_line_ids.filtered(lambda ln: ln.display_type == "product")
+        goods = product_lines.filtered(lambda ln: ln.product_id.type != "service")
+        parts = txn.line_ids.filtered(lambda ln: ln.category == "refund")
+        groups = defaultdict(lambda: [0.0, 0])
+        for part in parts:
+            key = (part.charge or "product", part.sku or "")
+            groups[key][0] += -part.amount
+            groups[key][1] = max(groups[key][1], part.quantity or 0)
+        result = []
+        for (charge, sku), (gross, quantity) in sorted(groups.items()):
+            if currency.is_zero(gross):
+                continue
+            if charge in ("shipping", "giftwrap"):
+                xmlid = {"shipping": "bind_amazon_connector.product_amazon_shipping",
+                         "giftwrap": "bind_amazon_connector.product_amazon_gift_wrap"}[charge]
+                service = self.env.ref(xmlid, raise_if_not_found=False)
+                source = product_lines.filtered(lambda ln, p=service: p and ln.product_id == p)[:1]
+                label = _("Shipping refund") if charge == "shipping" else _("Gift wrap refund")
+                result.append((source or None, label, 1, gross, service))
+                continue
+            source = self._invoice_line_of_sku(invoices, sku) if sku else (goods if len(goods) == 1 else None)
+            if not source:
+                if sku:
+                    raise UserError(_("Amazon refunded SKU %(sku)s, which is on no invoice of order %(order)s.",
+                                      sku=sku, order=txn.amazon_order_id))
+                raise UserError(_("Amazon's refund of order %(order)s names no product and the order has "
+                                  "%(count)s products: say which one on a credit note by hand.",
+                                  order=txn.amazon_order_id, count=len(goods)))
+            if not quantity:
+                unit = source.price_total / source.quantity if source.quantity else 0.0
+                ratio = gross / unit if unit else 0.0
+                quantity = round(ratio) if ratio and abs(ratio - round(ratio)) < 0.005 else 1
+            result.append((source, source.name, quantity, gross, source.product_id))
+        explained = currency.round(sum(r[3] for r in result))
+        if currency.compare_amounts(explained, amount) != 0:
+            raise UserError(_("Amazon refunded %(amount)s for order %(order)s but its lines explain %(lines)s.",
+                              amount=amount, order=txn.amazon_order_id, lines=explained))
+        return result
+
     def _create_refund_credit_note(self, invoices, amount, date, txn):
-        """A posted credit note of ``amount`` (tax included) for a refund of an Amazon order."""
+        """A posted credit note of ``amount`` (tax included) for a refund of an Amazon order: the refunded
+        products and quantities, shipping and gift wrap on their own lines."""
         self.ensure_one()
         invoice = invoices.sorted(lambda m: (m.invoice_date or m.date, m.id))[-1]
         currency = invoice.currency_id
         reference = self.env._("Amazon refund %(order)s (%(txn)s)", order=txn.amazon_order_id, txn=txn.name)
-        if currency.compare_amounts(invoice.amount_total, amount) == 0 and not invoice.reversal_move_ids:
+        if currency.compare_amounts(sum(invoices.mapped("amount_total")), amount) == 0 and len(invoices) == 1 \
+                and not invoice.reversal_move_ids:
             credit_note = invoice._reverse_moves([{
                 "ref": reference, "invoice_date": date, "date": date,
             }])
         else:
-            product_lines = invoice.invoice_line_ids.filtered(lambda ln: ln.display_type == "product")
-            taxes = product_lines[:1].tax_ids
-            included = self.env["account.tax"]
-            for tax in taxes:
-                included |= tax._amazon_price_included_twin()
+            fallback = invoice.invoice_line_ids.filtered(lambda ln: ln.display_type == "product")[:1]
+            commands = []
+            for source, label, quantity, gross, product in self._refund_lines(invoices, txn, amount):
+                model = source or fallback
+                included = self.env["account.tax"]
+                for tax in model.tax_ids:
+                    included |= tax._amazon_price_included_twin()
+                if currency.compare_amounts(currency.round(gross / quantity) * quantity, gross) != 0:
+                    # a unit price that is not whole cents would not add up to Amazon's refund
+                    label, quantity = f"{label} (x{quantity})", 1
+                commands.append(Command.create({
+                    "name": label,
+                    "product_id": (product or model.product_id).id,
+                    "account_id": model.account_id.id,
+                    "quantity": quantity,
+                    "price_unit": gross / quantity,
+                    "tax_ids": [Command.set(included.ids)],
+                }))
             credit_note = self.env["account.move"].create({
                 "move_type": "out_refund",
                 "partner_id": invoice.partner_id.id,
@@ -342,14 +509,7 @@ class AmazonAccount(models.Model):
                 "ref": reference,
                 "invoice_origin": invoice.invoice_origin or invoice.ref,
                 "reversed_entry_id": invoice.id,
-                "invoice_line_ids": [Command.create({
-                    "name": reference,
-                    "product_id": product_lines[:1].product_id.id,
-                    "account_id": product_lines[:1].account_id.id,
-                    "quantity": 1,
-                    "price_unit": amount,
-                    "tax_ids": [Command.set(included.ids)],
-                })],
+                "invoice_line_ids": commands,
             })
         credit_note.with_context(amazon_no_pay_on_post=True).action_post()
         return credit_note
@@ -363,20 +523,24 @@ class AmazonAccount(models.Model):
             lambda m: m.amazon_fee_bill and m.state == "draft" and not m.amazon_cfdi_uuid)[:1]
         if bill:
             lines |= settlement.line_ids.filtered(lambda ln: ln.move_id == bill and ln.category == "fee")
-        groups = defaultdict(float)
+        currency = settlement.currency_id
+        # per fee type: Amazon's gross (a cost is positive here) and the IVA inside it, as Amazon charged it
+        groups = defaultdict(lambda: [0.0, 0.0])
         for line in lines:
             key = (line.fee_account_id.id or 0, "" if line.fee_account_id else (line.amazon_type or "?"))
-            groups[key] -= line.amount  # Amazon's fees are negative: a cost for the seller
-        currency = settlement.currency_id
-        total = currency.round(sum(groups.values()))
-        if all(currency.is_zero(v) for v in groups.values()):
+            gross = -line.amount  # Amazon's fees are negative: a cost for the seller
+            groups[key][0] += gross
+            groups[key][1] += -line.tax_amount if line.has_tax else line._fee_tax_estimate(gross)
+        total = currency.round(sum(g for g, _t in groups.values()))
+        if all(currency.is_zero(g) for g, _t in groups.values()):
             lines.write({"move_id": False})
             if bill:
                 bill.unlink()
             return Move
         sign = -1 if total < 0 else 1
         line_commands = []
-        for (fee_id, unknown_type), cost in sorted(groups.items(), key=lambda kv: (kv[0][0] == 0, kv[0])):
+        for (fee_id, unknown_type), (cost, tax) in sorted(groups.items(), key=lambda kv: (kv[0][0] == 0, kv[0])):
+            cost, tax = currency.round(cost), currency.round(tax)
             if currency.is_zero(cost):
                 continue
             if fee_id:
@@ -385,13 +549,26 @@ class AmazonAccount(models.Model):
             else:
                 name = _("Unknown Amazon fee type: %s", unknown_type)
                 gl_account, taxes = self.suspense_account_id, self.env["account.tax"]
-            line_commands.append(Command.create({
+            vals = {
                 "name": _("%(fee)s - settlement %(settlement)s", fee=name, settlement=settlement.name),
                 "account_id": gl_account.id,
                 "quantity": 1,
                 "price_unit": sign * cost,
                 "tax_ids": [Command.set(taxes.ids)],
-            }))
+            }
+            if len(taxes) == 1 and taxes.amount_type == "percent" and taxes.price_include:
+                # Amazon's own base and IVA, not Odoo's split of the gross: IVA acreditable and the DIOT
+                # then match Amazon's CFDI to the cent
+                base = currency.round(cost - tax)
+                vals["extra_tax_data"] = {
+                    "currency_id": currency.id, "price_unit": sign * cost, "discount": 0.0, "quantity": 1.0,
+                    "manual_total_excluded_currency": sign * base, "manual_total_excluded": sign * base,
+                    "manual_tax_amounts": {str(taxes.id): {
+                        "base_amount_currency": sign * base, "base_amount": sign * base,
+                        "tax_amount_currency": sign * tax, "tax_amount": sign * tax,
+                    }},
+                }
+            line_commands.append(Command.create(vals))
         move_type = "in_refund" if sign < 0 else "in_invoice"
         others = settlement.move_ids.filtered(lambda m: m.amazon_fee_bill and m != bill)
         ref = _("Amazon fees %s", settlement.name) + (f" ({len(others) + 1})" if others else "")
@@ -416,8 +593,8 @@ class AmazonAccount(models.Model):
         return bill
 
     def _book_other_amounts(self, settlement, category, lines, date):
-        """Withholdings (IVA, ISR) and unknown amounts of a settlement: a payment from the connection's
-        account to its withholding / suspense account, for the part Amazon kept (or gave back)."""
+        """Withholdings (IVA, ISR) and unknown amounts of a settlement: a payment out of the clearing account
+        to the withholding / suspense account, for the part Amazon kept (or gave back)."""
         self.ensure_one()
         _ = self.env._
         currency = settlement.currency_id
@@ -441,7 +618,7 @@ class AmazonAccount(models.Model):
             "partner_id": self.amazon_partner_id.id,
             "amount": abs(amount),
             "currency_id": currency.id,
-            "journal_id": self.journal_id.id,
+            "journal_id": self._clearing_journal().id,
             "date": date,
             "memo": _("%(label)s - settlement %(settlement)s", label=label, settlement=settlement.name),
             "amazon_settlement_id": settlement.id,
@@ -449,6 +626,36 @@ class AmazonAccount(models.Model):
         payment.destination_account_id = account
         payment.action_post()
         lines.write({"payment_id": payment.id})
+        return payment
+
+    def _book_deposit(self, settlement):
+        """The one entry of the bank journal for a settlement: the deposit, from the clearing account to the
+        bank's outstanding receipts, where the bank statement line of the deposit matches it (amount, date
+        and the settlement in its memo)."""
+        self.ensure_one()
+        currency = settlement.currency_id
+        amount = currency.round(settlement.deposited_amount)
+        payment = settlement.deposit_payment_id
+        if payment and payment.state not in ("draft", "canceled", "rejected"):
+            return payment
+        if currency.is_zero(amount) or not settlement.deposit_date:
+            return self.env["account.payment"]
+        reference = settlement.settlement_ref or settlement.name
+        payment = self.env["account.payment"].create({
+            "payment_type": "inbound" if amount > 0 else "outbound",
+            "partner_type": "customer" if amount > 0 else "supplier",
+            "partner_id": self.amazon_partner_id.id,
+            "amount": abs(amount),
+            "currency_id": currency.id,
+            "journal_id": self.journal_id.id,
+            "date": settlement.deposit_date,
+            "memo": self.env._("Amazon settlement %s", reference),
+            "amazon_settlement_id": settlement.id,
+        })
+        payment.destination_account_id = self.clearing_account_id
+        payment.action_post()
+        settlement.deposit_payment_id = payment
+        settlement._reconcile_clearing()
         return payment
 
     # ------------------------------------------------------------------ synchronisation
@@ -518,6 +725,7 @@ class AmazonAccount(models.Model):
     def _sync_finances(self, deadline=None):
         """Read Amazon's transactions (and settlement reports) and book them. Returns counters."""
         self.ensure_one()
+        self._finance_apply_clearing_defaults()
         self._finance_check_config()
         if not self._sync_lock("money"):
             raise UserError(self.env._("The payouts of %s are being synchronized right now: try again in a "
@@ -602,7 +810,7 @@ class AmazonAccount(models.Model):
                 ("account_id", "=", self.id), ("name", "in", releasing.mapped("deferred_ref")),
                 ("state", "in", ("deferred", "to_book", "waiting")),
             ]).write({"state": "superseded", "message": self.env._("Released by another transaction.")})
-        todo = Txn.search([("account_id", "=", self.id), ("state", "in", ("to_book", "waiting"))],
+        todo = Txn.search([("account_id", "=", self.id), ("state", "in", ("to_book", "waiting", "error"))],
                           order="posted_date, id")
         todo._book_order_part()
         settlements = self.settlement_ids

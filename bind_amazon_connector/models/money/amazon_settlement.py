@@ -59,11 +59,20 @@ class AmazonSettlement(models.Model):
     payment_ids = fields.One2many("account.payment", "amazon_settlement_id", string="Payments",
                                   help="Withholdings and other amounts paid from the connection's account.")
     fee_bill_count = fields.Integer(compute="_compute_counts")
+    deposit_payment_id = fields.Many2one(
+        "account.payment", string="Bank entry", readonly=True, copy=False, ondelete="set null",
+        help="The one entry of the bank journal for this settlement: the deposit, from the clearing account to "
+        "the bank, to reconcile with the bank statement line.")
 
     sales_amount = fields.Monetary(string="Sales paid", compute="_compute_totals", store=True)
     refund_amount = fields.Monetary(string="Refunds", compute="_compute_totals", store=True)
     fee_amount = fields.Monetary(string="Fees", compute="_compute_totals", store=True)
     withholding_amount = fields.Monetary(string="Withholdings", compute="_compute_totals", store=True)
+    withholding_iva_amount = fields.Monetary(string="IVA withheld", compute="_compute_totals", store=True,
+                                             help="IVA withheld by Amazon: subtracted from the month's IVA.")
+    withholding_isr_amount = fields.Monetary(string="ISR withheld", compute="_compute_totals", store=True,
+                                             help="ISR withheld by Amazon: credited against the month's "
+                                             "provisional ISR payment.")
     other_amount = fields.Monetary(string="Other (suspense)", compute="_compute_totals", store=True,
                                    help="Amounts of unknown types, booked to the suspense account.")
     expected_amount = fields.Monetary(string="Expected deposit", compute="_compute_totals", store=True,
@@ -101,6 +110,10 @@ class AmazonSettlement(models.Model):
             booked = settlement.line_ids.filtered(lambda ln, txns=txns: ln.booked and ln.transaction_id in txns)
             fees = -sum(booked.filtered(lambda ln: ln.category == "fee").mapped("amount"))
             withholdings = -sum(booked.filtered(lambda ln: ln.category.startswith("withholding")).mapped("amount"))
+            settlement.withholding_iva_amount = -sum(
+                booked.filtered(lambda ln: ln.category == "withholding_iva").mapped("amount"))
+            settlement.withholding_isr_amount = -sum(
+                booked.filtered(lambda ln: ln.category == "withholding_isr").mapped("amount"))
             other = sum(booked.filtered(lambda ln: ln.category == "unknown").mapped("amount"))
             expected = sales - refunds - fees - withholdings + other
             settlement.sales_amount = sales
@@ -111,7 +124,8 @@ class AmazonSettlement(models.Model):
             settlement.expected_amount = expected
             settlement.amazon_total = sum(txns.filtered(lambda t: t.kind != "transfer").mapped("total_amount"))
             settlement.unknown_count = len(settlement.line_ids.filtered("is_unknown"))
-            settlement.waiting_count = len(settlement.transaction_ids.filtered(lambda t: t.state == "waiting"))
+            settlement.waiting_count = len(settlement.transaction_ids.filtered(
+                lambda t: t.state in ("waiting", "error")))
             if not settlement.deposit_date:
                 settlement.difference = 0.0
                 settlement.is_reconciled = False
@@ -207,12 +221,15 @@ class AmazonSettlement(models.Model):
 
     def action_close(self):
         """Book the settlement by hand: the accountant entered the deposit found in the bank statement."""
+        # booking runs as superuser: only who may edit the settlement (accountants, managers) may ask for it
+        self.check_access("write")
         for settlement in self:
             if not settlement.deposit_date:
                 raise UserError(self.env._("Enter the deposit date and amount of %s before booking it.",
                                            settlement.display_name))
             if not settlement.deposit_source:
                 settlement.deposit_source = "manual"
+            settlement.account_id._finance_apply_clearing_defaults()
             settlement.account_id._finance_check_config()
             settlement.sudo()._book_closing()
         return True
@@ -262,5 +279,29 @@ class AmazonSettlement(models.Model):
                 lines = open_lines.filtered(lambda ln, c=category: ln.category == c)
                 if lines:
                     account._book_other_amounts(settlement, category, lines, date)
+            account._book_deposit(settlement)
+            settlement._reconcile_clearing()
             if settlement.state != "closed":
                 settlement.state = "closed"
+
+    def _clearing_lines(self):
+        """The clearing account's open lines of this settlement: its sales and refunds paid, its fee bills
+        paid, its withholdings and other amounts, its deposit."""
+        self.ensure_one()
+        clearing = self.account_id.clearing_account_id
+        payments = self.transaction_ids.filtered(lambda t: t.state == "done").payment_ids | self.payment_ids \
+            | self.move_ids.matched_payment_ids | self.deposit_payment_id
+        return payments.move_id.line_ids.filtered(
+            lambda ln: ln.account_id == clearing and not ln.reconciled and ln.parent_state == "posted")
+
+    def _reconcile_clearing(self):
+        """Once the deposit is booked and everything of the settlement adds up to it, its clearing lines are
+        reconciled together; otherwise the balance stays open on the clearing account, to be looked at (a
+        deferred sale paid before Amazon released it waits there too)."""
+        for settlement in self:
+            if not settlement.deposit_payment_id:
+                continue
+            lines = settlement._clearing_lines()
+            currency = settlement.company_id.currency_id
+            if len(lines) > 1 and currency.is_zero(sum(lines.mapped("balance"))):
+                lines.reconcile()

@@ -20,7 +20,15 @@ class AmazonSettlementLine(models.Model):
     amazon_type = fields.Char(string="Amazon type", readonly=True)
     path = fields.Char(string="Breakdown", readonly=True)
     amount = fields.Monetary(readonly=True, help="Amazon's sign: positive is money for the seller.")
-    tax_amount = fields.Monetary(string="Tax inside", readonly=True)
+    tax_amount = fields.Monetary(string="Tax inside", readonly=True,
+                                 help="Amazon's own tax inside the amount (the IVA of a fee).")
+    has_tax = fields.Boolean(string="Tax given by Amazon", readonly=True,
+                             help="Amazon split this amount into its base and tax.")
+    sku = fields.Char(string="SKU", readonly=True)
+    quantity = fields.Integer(readonly=True)
+    item_ref = fields.Char(string="Order item", readonly=True, help="Amazon's identifier of the order item.")
+    charge = fields.Selection([("product", "Product"), ("shipping", "Shipping"), ("giftwrap", "Gift wrap")],
+                              readonly=True, help="What a sale or refund amount pays for.")
     fee_account_id = fields.Many2one("amazon.fee.account", string="Fee type", readonly=True, ondelete="set null")
     is_unknown = fields.Boolean(string="Unknown type", readonly=True,
                                 help="Amazon sent a type the connection does not know: booked to the suspense "
@@ -28,6 +36,17 @@ class AmazonSettlementLine(models.Model):
     move_id = fields.Many2one("account.move", string="Booked in", readonly=True, ondelete="set null", index=True)
     payment_id = fields.Many2one("account.payment", string="Paid with", readonly=True, ondelete="set null")
     booked = fields.Boolean(compute="_compute_booked", store=True)
+
+    def _fee_tax_estimate(self, gross):
+        """The IVA inside a fee Amazon did not split, charge by charge as Amazon computes it (the base rounded
+        to the cent, the tax what is left), with the fee type's price-included tax."""
+        self.ensure_one()
+        taxes = self.fee_account_id.tax_ids
+        if len(taxes) != 1 or taxes.amount_type != "percent" or not taxes.price_include:
+            return 0.0
+        currency = self.currency_id
+        base = currency.round(gross / (1 + taxes.amount / 100.0))
+        return currency.round(gross - base)
 
     @api.depends("move_id.state", "payment_id.state", "category", "transaction_id.state")
     def _compute_booked(self):

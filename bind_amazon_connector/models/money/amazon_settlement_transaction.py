@@ -2,6 +2,7 @@ import hashlib
 import json
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from ...utils.settlement import KINDS, RELEASED, classify_transaction, transaction_kind
 from ...utils.values import money_amount, naive_utc
@@ -38,6 +39,7 @@ class AmazonSettlementTransaction(models.Model):
             ("deferred", "Deferred"),
             ("to_book", "To book"),
             ("waiting", "Waiting for an invoice"),
+            ("error", "Error"),
             ("done", "Booked"),
             ("superseded", "Released by another transaction"),
         ],
@@ -127,6 +129,11 @@ class AmazonSettlementTransaction(models.Model):
                 "path": part["path"],
                 "amount": float(part["amount"]),
                 "tax_amount": float(part["tax_amount"]),
+                "has_tax": part.get("has_tax", False),
+                "sku": part.get("sku") or False,
+                "quantity": part.get("quantity") or 0,
+                "item_ref": part.get("item_ref") or False,
+                "charge": part.get("charge") or False,
                 "fee_account_id": fee_account.id if fee_account else False,
                 "is_unknown": part["category"] == "unknown" or (part["category"] == "fee" and not fee_account),
             })
@@ -189,7 +196,7 @@ class AmazonSettlementTransaction(models.Model):
                 message = self.env._(
                     "The invoices of order %(order)s leave %(left)s to pay but Amazon paid %(amount)s.",
                     order=self.amazon_order_id, left=paid, amount=amount)
-        existing = invoices.matched_payment_ids.filtered(lambda p: p.journal_id == account.journal_id)
+        existing = invoices.matched_payment_ids.filtered(lambda p: p.journal_id == account.clearing_journal_id)
         self.write({
             "state": "done",
             "message": message,
@@ -218,7 +225,13 @@ class AmazonSettlementTransaction(models.Model):
             and m not in self.search([("account_id", "=", account.id), ("id", "!=", self.id)]).invoice_ids
         )[:1]
         if not credit_notes:
-            credit_notes = account._create_refund_credit_note(invoices, amount, date, self)
+            try:
+                with self.env.cr.savepoint():
+                    credit_notes = account._create_refund_credit_note(invoices, amount, date, self)
+            except UserError as exc:
+                # never credit a product the buyer did not return: a person decides
+                self.write({"state": "error", "message": str(exc)})
+                return
         payments, paid = account._pay_moves(credit_notes, amount=amount, date=date,
                                             memo=self.env._("Amazon refund %s", self.amazon_order_id))
         message = False
