@@ -3,37 +3,27 @@ and the simulator's orders in both readings of TAX (on top of ITEM, inside it)."
 from decimal import Decimal
 
 import pytest
+from conftest import spapi_models_dir
 
 from bind_amazon_connector.spapi import parsers
 from bind_amazon_connector.utils import order_totals
-from spapi_simulator import factory
+from spapi_simulator import contract, factory
 
 ORDERS_MODEL = "orders-api-model/orders_2026-01-01.json"
 D = Decimal
-
-
-def model_orders(model):
-    """(where, raw order) for every order of every example (sandbox and documentation) of the model."""
-    for path, item in model["paths"].items():
-        for method, spec in item.items():
-            if not isinstance(spec, dict):
-                continue
-            for status, response in spec.get("responses", {}).items():
-                bodies = [("static", i, e.get("response") or {}) for i, e in
-                          enumerate((response.get("x-amzn-api-sandbox") or {}).get("static", []))]
-                bodies += [("example", kind, body) for kind, body in (response.get("examples") or {}).items()]
-                for source, index, body in bodies:
-                    orders = body.get("orders") or ([body["order"]] if "order" in body else [])
-                    for raw in orders:
-                        yield f"{method.upper()} {path} {status} {source} {index} {raw['orderId']}", raw
 
 
 def _lines_total(totals):
     return sum((p.gross for i in totals.items for p in i.parts), D(0)) + sum((p.gross for p in totals.extras), D(0))
 
 
+def model_orders(spapi_models):
+    spapi_models(ORDERS_MODEL)  # skips when the models are absent
+    return contract.order_examples(spapi_models_dir())
+
+
 def test_every_model_example_invoices_amazons_total(spapi_models):
-    orders = list(model_orders(spapi_models(ORDERS_MODEL)))
+    orders = model_orders(spapi_models)
     assert len(orders) >= 8, "Amazon's model lost order examples"
     for where, raw in orders:
         order = parsers.parse_order(raw)
@@ -48,7 +38,7 @@ def test_every_model_example_invoices_amazons_total(spapi_models):
 
 def test_model_example_with_tax_on_top_and_a_delivery_tip(spapi_models):
     # searchOrders example: item 1 is 2 x 49.99 = ITEM 99.98 + TAX 0.02 = 100.00; the order adds a 5.00 tip.
-    raw = next(raw for _w, raw in model_orders(spapi_models(ORDERS_MODEL)) if raw["orderId"] == "123-4567890-1234567")
+    raw = next(raw for _w, raw in model_orders(spapi_models) if raw["orderId"] == "123-4567890-1234567")
     totals = order_totals.read_order(parsers.parse_order(raw), prices_include_tax=False)
     first = totals.items[0]
     assert first.reading == order_totals.TAX_ON_TOP
@@ -60,7 +50,7 @@ def test_model_example_with_tax_on_top_and_a_delivery_tip(spapi_models):
 
 def test_model_example_tax_detailed_by_subtype(spapi_models):
     # getOrder example (UK, prices with VAT): ITEM 89.97 + SHIPPING 10.00 + TAX 4.00 (3.00 + 1.00) = 103.97.
-    raw = next(raw for _w, raw in model_orders(spapi_models(ORDERS_MODEL)) if raw["orderId"] == "202-1234567-8901234")
+    raw = next(raw for _w, raw in model_orders(spapi_models) if raw["orderId"] == "202-1234567-8901234")
     totals = order_totals.read_order(parsers.parse_order(raw), prices_include_tax=True)
     item = totals.items[0]
     assert item.reading == order_totals.TAX_ON_TOP

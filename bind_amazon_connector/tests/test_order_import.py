@@ -136,9 +136,10 @@ class TestAmazonOrderImport(AmazonOrderCommon):
 
     def test_unit_price_from_line_total_keeps_amazon_total(self):
         order = self._make_order([{"sku": "MUG-01", "quantity": 3, "unit_price": "33.33"}], status="SHIPPED")
-        # Amazon charged 100.00 for three units listed at 33.33 (a price rounded for display).
+        # Amazon charged 100.00 for three units listed at 33.33 (a price rounded for display): ITEM 86.20
+        # and its IVA 13.80 on top.
         raw = self.sim.get_order(order["orderId"])
-        raw["orderItems"][0]["proceeds"]["breakdowns"][0]["subtotal"]["amount"] = "100.00"
+        raw["orderItems"][0]["proceeds"]["breakdowns"][0]["subtotal"]["amount"] = "86.20"
         raw["orderItems"][0]["proceeds"]["proceedsTotal"]["amount"] = "100.00"
         raw["proceeds"]["grandTotal"]["amount"] = "100.00"
         self.sim.add_order(raw)

@@ -241,6 +241,11 @@ def read_order(order, prices_include_tax):
         extras_total += extra_tax
     grand = order.grand_total.amount if order.grand_total is not None else None
     computed = items_total + extras_total
+    tips = result.amount_not_invoiced
+    if grand is not None and result.extras and grand == items_total + tips:
+        # The order's categories only summarize the items (however Amazon added them up): no charge of
+        # the order's own.
+        result.extras, extra_tax, computed = [], Decimal(0), items_total + tips
     if grand is not None and not _close(grand, computed):
         raise Unreconciled("order", grand, computed)
     result.grand_total = grand if grand is not None else computed
