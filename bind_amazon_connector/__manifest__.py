@@ -34,6 +34,7 @@
         "views/money_account_views.xml",
         "data/stock_cron.xml",
         "views/stock_views.xml",
+        "wizards/amazon_order_invoice_correction_views.xml",
     ],
     "installable": True,
     "application": True,

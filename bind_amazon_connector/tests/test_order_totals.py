@@ -1,12 +1,15 @@
 """Invoices equal what Amazon charged, to the cent, by Amazon's own totals (grandTotal, proceedsTotal)."""
 import copy
+from datetime import timedelta
 from decimal import Decimal
 
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from spapi_simulator import contract, factory
 
 from ..spapi import parsers
+from .finance_common import AmazonFinanceCommon
 from .order_common import AmazonOrderCommon
 
 
@@ -224,3 +227,95 @@ class TestAmazonOrderBusinessBuyer(AmazonOrderCommon):
         self.assertEqual(rec.state, "imported", rec.reason)
         self.assertFalse(rec.partner_id.vat)
         self.assertIn("RFC-INVALIDO", rec.warning)
+
+
+@tagged("post_install", "-at_install")
+class TestAmazonOrderInvoiceCorrection(AmazonOrderCommon):
+    """A database that ran an earlier version holds invoices short of Amazon's total: listed, then corrected."""
+
+    def _wrongly_invoiced(self, post):
+        product = self._product(f"OLD-{int(post)}", storable=False)
+        order = self._make_order([{"sku": product.default_code, "quantity": 2, "unit_price": "349.00"}])
+        self._sync()
+        rec = self._amazon_order(order["orderId"])
+        so = rec.sale_order_id
+        # What the earlier version invoiced: Amazon's ITEM without its IVA, "tax included" (2 x 300.86).
+        so.order_line.filtered("amazon_order_item_id").price_unit = 300.86
+        invoice = so._create_invoices(final=True)
+        if post:
+            invoice.action_post()
+        self.assertAlmostEqual(invoice.amount_total, 601.72)
+        return rec, invoice
+
+    def test_lists_then_corrects_drafts_and_posted_invoices(self):
+        posted_rec, old_posted = self._wrongly_invoiced(post=True)
+        draft_rec, _old_draft = self._wrongly_invoiced(post=False)
+        Order = self.env["amazon.order"]
+        self.assertEqual(Order.search([("invoice_mismatch", "=", True)]), posted_rec | draft_rec)
+        Wizard = self.env["amazon.order.invoice.correction"].with_context(active_model="amazon.order")
+        wizard = Wizard.create({})
+        self.assertEqual(wizard.order_ids, posted_rec | draft_rec)
+        self.assertEqual(wizard.posted_count, 1)
+        self.assertIn(posted_rec.name, wizard.summary)
+        with self.assertRaises(UserError):
+            wizard.action_apply()  # posted invoices wait for the confirmation
+        wizard.confirm_posted = True
+        wizard.action_apply()
+        self.assertFalse(Order.search([("invoice_mismatch", "=", True)]))
+        # Posted: left as it was, reversed by a credit note, a new invoice at Amazon's total.
+        self.assertEqual(old_posted.state, "posted")
+        moves = posted_rec.sale_order_id.invoice_ids
+        refund = moves.filtered(lambda m: m.move_type == "out_refund")
+        self.assertAlmostEqual(refund.amount_total, 601.72)
+        new = moves.filtered(lambda m: m.move_type == "out_invoice") - old_posted
+        self.assertEqual(new.state, "posted")
+        self.assertAlmostEqual(new.amount_total, 698.0)
+        self.assertAlmostEqual(new.amount_tax, 96.28)
+        self.assertEqual(new.invoice_line_ids.filtered("product_id.default_code").mapped("price_unit")[:1], [349.0])
+        # Draft: made again at Amazon's total.
+        draft = self._invoices(draft_rec)
+        self.assertEqual(draft.state, "draft")
+        self.assertAlmostEqual(draft.amount_total, 698.0)
+        self.assertAlmostEqual(draft_rec.amount_invoiced, 698.0)
+
+    def test_only_amazon_managers_who_are_accountants(self):
+        self._wrongly_invoiced(post=True)
+        Wizard = self.env["amazon.order.invoice.correction"]
+        with self.assertRaises(AccessError):
+            Wizard.with_user(self.amazon_user).create({})
+
+
+@tagged("post_install", "-at_install")
+class TestAmazonDemoSettlement(AmazonFinanceCommon, AmazonOrderCommon):
+    """With invoices equal to what Amazon charged, the demo scenario's settlement reconciles to zero."""
+
+    def test_demo_settlement_reconciles_to_zero(self):
+        with self.sim.state.lock:
+            self.sim.state.listings.clear()
+        self.sim.load("demo")
+        for sku in ("MX-TAZA-001", "MX-TERMO-002", "MX-MOCHILA-003", "MX-AUDIF-004", "MX-CAFE-005",
+                    "MX-REBOZO-008", "MX-CARG-009", "MX-LIBRO-010"):
+            product = self._product(sku)
+            self._put_stock(product, 50)
+            self._put_stock(product, 50, self.fba_location)
+        self.amazon.import_start_date = self._sim_now() - timedelta(days=30)
+        self.amazon.finance_start_date = self._sim_now() - timedelta(days=30)
+        self._sync()
+        invoiced = self.env["amazon.order"].search([("account_id", "=", self.amazon.id), ("invoice_ids", "!=", False)])
+        self.assertTrue(invoiced)
+        self.assertFalse(invoiced.filtered("invoice_mismatch"))
+        self._sync_payouts()
+        settlement = self._settlement("DEMO-GROUP-2026-02")
+        self.assertTrue(settlement)
+        self.assertFalse(settlement.waiting_count, settlement.explanation)
+        self.assertFalse(settlement.unknown_count, settlement.explanation)
+        self.assertAlmostEqual(settlement.difference, 0.0, msg=settlement.explanation)
+        self.assertTrue(settlement.is_reconciled, settlement.explanation)
+        self.assertAlmostEqual(
+            settlement.sales_amount - settlement.refund_amount - settlement.fee_amount
+            - settlement.withholding_amount + settlement.other_amount, settlement.deposited_amount, places=2)
+        # Every order Amazon paid in full is paid in Odoo: the invoice was what Amazon charged.
+        for record in invoiced:
+            paid = record.invoice_ids.filtered(lambda m: m.move_type == "out_invoice")
+            if record.name in ("701-4000002-7000274", "701-4000003-7000411", "701-4000010-7001370"):
+                self.assertEqual(paid.payment_state, "paid", record.name)
