@@ -183,6 +183,7 @@ class TestAmazonOrderBusinessBuyer(AmazonOrderCommon):
 
     def _business(self, rfc="CSO010101AB1", legal_name="Comercializadora Sol SA de CV", address=None, buyer=None):
         order = self._make_order(
+            fresh=True,
             buyer=buyer or {"name": "Luis Pérez", "email": "luis@marketplace.amazon.com.mx", "company": "Tienda Sol"},
             business={"company": "Tienda Sol", "po_number": "OC-1", "rfc": rfc, "legal_name": legal_name,
                       "address": address})
@@ -207,11 +208,13 @@ class TestAmazonOrderBusinessBuyer(AmazonOrderCommon):
 
     def test_later_order_brings_the_rfc_of_an_existing_customer(self):
         buyer = {"name": "Luis Pérez", "email": "luis@marketplace.amazon.com.mx"}
-        first = self._make_order(buyer=buyer)
+        first = self._make_order(buyer=buyer, fresh=True)
         self._sync()
         partner = self._amazon_order(first["orderId"]).partner_id
+        self.assertTrue(partner)
         self.assertFalse(partner.vat)
         rec = self._business(rfc="PEGL800101AB1", legal_name="Luis Pérez García", buyer=buyer)
+        self.assertEqual(rec.state, "imported", rec.reason)
         self.assertEqual(rec.partner_id, partner)
         self.assertEqual(partner.vat, "PEGL800101AB1")
         self.assertEqual(partner.name, "Luis Pérez García")

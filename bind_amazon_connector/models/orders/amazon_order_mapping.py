@@ -57,6 +57,11 @@ class AmazonOrder(models.Model):
                 lines.append(self._order_charge_line(imp, part, fpos, mkt, sequence=5000 + len(lines)))
         if not lines:
             raise AmazonOrderError(_("The order has no item to sell."))
+        if totals and totals.tax and not any(line["tax_ids"][0][2] for line in lines):
+            self._add_warning(_(
+                "Amazon charged %s of tax but the products of the order have no tax in Odoo: the invoice "
+                "carries the amounts with their tax and no tax line. Set the taxes of the products.",
+                currency.format(float(totals.tax))))
 
         vals = {
             "partner_id": partner.id,
@@ -103,7 +108,16 @@ class AmazonOrder(models.Model):
         product_taxes = self._get_taxes(imp, product.taxes_id, fpos, included)
         lines = []
         for part in item_totals.parts:
-            amount = part.gross if included else part.net
+            if part.kind in ("ITEM", order_totals.DISCOUNT):
+                taxes = product_taxes
+            else:
+                charge_xmlid = self._charge_kinds()[part.kind][0] if part.kind != order_totals.SHIPPING_DISCOUNT \
+                    else "bind_amazon_connector.product_amazon_shipping"
+                charge_product = imp.env.ref(charge_xmlid)
+                taxes = self._get_charge_taxes(imp, charge_product, fpos, included, part.tax)
+            # A line without tax in Odoo carries what the buyer paid, Amazon's tax included: the total stays
+            # Amazon's (the order says the tax is not shown, see _prepare_sale_order_vals).
+            amount = part.gross if included or not taxes else part.net
             if part.kind == "ITEM":
                 lines.append({
                     "product_id": product.id,
@@ -119,12 +133,8 @@ class AmazonOrder(models.Model):
             if part.kind == order_totals.DISCOUNT:
                 name = _("Promotion %(promotion)s: %(title)s",
                          promotion=", ".join(item.promotion_ids) or _("Amazon promotion"), title=title)
-                taxes = product_taxes
             else:
                 name = _("%(charge)s: %(title)s", charge=label, title=title)
-                charge_product = imp.env.ref(xmlid if part.kind != order_totals.SHIPPING_DISCOUNT
-                                             else "bind_amazon_connector.product_amazon_shipping")
-                taxes = self._get_charge_taxes(imp, charge_product, fpos, included, part.tax)
             lines.append(self._charge_line(imp, xmlid, name, amount, taxes, sequence=sequence + len(lines)))
         return lines
 
@@ -137,8 +147,8 @@ class AmazonOrder(models.Model):
             taxes = imp.env["account.tax"]
         else:
             taxes = self._get_charge_taxes(imp, imp.env.ref(xmlid), fpos, included, part.tax)
-        name = _("Order charge: %s", label)
-        return self._charge_line(imp, xmlid, name, part.gross if included else part.net, taxes, sequence)
+        amount = part.gross if included or not taxes else part.net
+        return self._charge_line(imp, xmlid, _("Order charge: %s", label), amount, taxes, sequence)
 
     def _charge_kinds(self):
         """{part kind: (service product xmlid, label)} of the amounts Amazon charges besides products."""
