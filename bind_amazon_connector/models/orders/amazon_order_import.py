@@ -158,12 +158,17 @@ class AmazonOrder(models.Model):
             "currency_id": currency.id,
             "amount_total": float(total) if total is not None else 0.0,
             "amount_not_invoiced": float(totals.amount_not_invoiced) if totals else 0.0,
-            "warning": self._not_invoiced_warning(totals, currency) or False,
             "item_count": sum(item.quantity_ordered or 0 for item in order.items),
             "payload": order.raw or None,
             "attempt_count": self.attempt_count + 1,
             "last_attempt_date": fields.Datetime.now(),
         })
+        note = self._not_invoiced_warning(totals, currency)
+        if self.sale_order_id:
+            # Imported: the warnings of its mapping (the buyer's tax data) stay.
+            self._add_warning(note)
+        else:
+            self.warning = note or False
 
     def _not_invoiced_warning(self, totals, currency):
         """Names what Amazon charged that the invoice leaves out, or None."""
