@@ -141,3 +141,19 @@ def test_unit_price_is_amazons_when_it_gives_the_line():
     item = parsers.parse_order(factory.make_order(items=[{"sku": "A", "quantity": 3, "unit_price": "33.33"}])).items[0]
     assert order_totals.unit_price(item, D("99.99")) == D("33.33")
     assert order_totals.unit_price(item, D("100.00")) == D("33.333333")
+
+
+def test_charge_on_an_item_ordered_zero_times_is_not_guessed():
+    raw = factory.make_order(items=[{"sku": "A", "quantity": 1, "unit_price": "349.00"},
+                                    {"sku": "B", "quantity": 1, "unit_price": "100.00"}])
+    raw["orderItems"][1]["quantityOrdered"] = 0
+    with pytest.raises(order_totals.Unreconciled) as caught:
+        _read(raw)
+    assert caught.value.what == "quantity" and caught.value.expected == D("100.00")
+    # Nothing ordered and nothing charged: no line, no error.
+    for breakdown in raw["orderItems"][1]["proceeds"]["breakdowns"]:
+        breakdown["subtotal"]["amount"] = "0.00"
+    raw["orderItems"][1]["proceeds"]["proceedsTotal"]["amount"] = "0.00"
+    raw["proceeds"]["grandTotal"]["amount"] = "349.00"
+    totals = _read(raw)
+    assert totals.items[1].parts == [] and totals.invoice_total == D("349.00")

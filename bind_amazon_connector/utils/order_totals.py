@@ -148,6 +148,12 @@ def read_item(item, prices_include_tax):
     facilitator = any(c.model == "MARKETPLACE_FACILITATOR" for c in item.tax_collections)
     unit_total = item.unit_price.amount * qty if item.unit_price is not None else None
 
+    if qty == 0:
+        # Nothing ordered: Amazon charging anything for it (a promotion, a price) cannot be invoiced.
+        charged = total if total is not None else base + tax
+        if charged or any(money_amount(b.subtotal) for b in item.proceeds):
+            raise Unreconciled("quantity", charged, Decimal(0), item.order_item_id)
+        return ItemTotals(item=item, reading=TAX_ON_TOP)
     if total is not None and not item.proceeds:
         # A total without breakdowns: all of it is the item.
         charges["ITEM"] = base = total
@@ -168,8 +174,6 @@ def read_item(item, prices_include_tax):
             reading = TAX_INSIDE if unit_total == charges["ITEM"] else TAX_ON_TOP
         else:
             reading = TAX_ON_TOP if on_top <= inside else TAX_INSIDE
-    if qty == 0 and total:
-        raise Unreconciled("quantity", total, Decimal(0), item.order_item_id)
 
     taxes = {kind: money_amount(item.proceeds_amount("TAX", kind)) for kind in CHARGES}
     discount_tax = -abs(money_amount(item.proceeds_amount("TAX", "DISCOUNT")))
