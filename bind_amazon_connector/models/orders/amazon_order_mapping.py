@@ -344,14 +344,11 @@ class AmazonOrder(models.Model):
 
     def _get_charge_taxes(self, imp, product, fpos, tax_included, amazon_tax):
         """Taxes of a shipping / gift wrap / other charge: the service product's, else (when Amazon reports
-        tax on the charge) the company's default sale tax."""
+        tax on the charge) the company's default sale tax, else none."""
         taxes = product.taxes_id._filter_taxes_by_company(imp.company)
         if not taxes and amazon_tax:
+            # Without any sale tax the line carries Amazon's amount with its tax, and the order says so.
             taxes = imp.company.account_sale_tax_id
-            if not taxes:
-                raise AmazonOrderError(_(
-                    "Amazon reports tax on %(charge)s but neither the product nor the company has a sale tax.",
-                    charge=product.display_name))
         return self._get_taxes(imp, taxes, fpos, tax_included)
 
     def _get_price_included_tax(self, imp, tax):
