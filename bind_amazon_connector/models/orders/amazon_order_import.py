@@ -1,6 +1,7 @@
 """The import pipeline of Amazon orders: record, skip if up to date, decide, create or update documents
 in batches with a one-by-one fallback."""
 import logging
+import math
 from collections import defaultdict
 
 from odoo import _, api, fields, models
@@ -276,7 +277,10 @@ class AmazonOrder(models.Model):
         currency = sale_order.currency_id
         Line = imp.env["sale.order.line"]
         product = imp.env.ref("bind_amazon_connector.product_amazon_rounding")
-        tolerance = currency.rounding * max(2, len(sale_order.order_line))
+        # Amazon rounds its tax per unit (10 x 43.32 for 314.10 each), Odoo per line or per order: up to
+        # half a cent a unit, or a cent a line, is rounding; more is a wrong tax or a wrong reading.
+        units = sum(sale_order.order_line.filtered("amazon_order_item_id").mapped("product_uom_qty"))
+        tolerance = currency.rounding * max(2, len(sale_order.order_line), math.ceil(units / 2))
         added = 0.0
         included = sale_order.order_line.tax_ids.filtered(
             lambda t: t.price_include and t.amount_type == "percent" and t.amount > 0)[:1]
