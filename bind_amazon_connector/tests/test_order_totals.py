@@ -309,6 +309,10 @@ class TestAmazonDemoSettlement(AmazonFinanceCommon, AmazonOrderCommon):
         self.amazon.import_start_date = self._sim_now() - timedelta(days=30)
         self.amazon.finance_start_date = self._sim_now() - timedelta(days=30)
         self._sync()
+        for name in ("701-4000002-7000274", "701-4000003-7000411", "701-4000008-7001096", "701-4000010-7001370",
+                     "701-4000012-7001644"):
+            record = self._amazon_order(name)
+            self.assertEqual(record.state, "imported", f"{name}: {record.reason}")
         invoiced = self.env["amazon.order"].search([
             ("account_id", "=", self.amazon.id), ("sale_order_id.invoice_ids", "!=", False)])
         self.assertTrue(invoiced)
