@@ -29,6 +29,8 @@ class AmazonOrderInvoiceCorrection(models.TransientModel):
         active_ids = self.env.context.get("active_ids") if self.env.context.get("active_model") == "amazon.order" \
             else None
         if active_ids:
+            # The selected orders are checked against their stored Amazon payload first.
+            Order.browse(active_ids).sudo().filtered(lambda o: o.state == "imported")._refresh_amazon_totals()
             domain.append(("id", "in", active_ids))
         result["order_ids"] = [fields.Command.set(Order.search(domain).ids)]
         return result

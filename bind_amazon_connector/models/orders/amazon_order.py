@@ -175,7 +175,8 @@ class AmazonOrder(models.Model):
                 lambda m: m.state != "cancel" and m.move_type in ("out_invoice", "out_refund"))
             order.amount_invoiced = sum(m.amount_total * (-1 if m.move_type == "out_refund" else 1) for m in moves)
             order.invoice_mismatch = bool(
-                order.state == "imported" and moves and order.currency_id and order.currency_id.compare_amounts(
+                order.state == "imported" and moves and order.amount_total and order.currency_id
+                and order.currency_id.compare_amounts(
                     order.amount_invoiced, order.amount_total - order.amount_not_invoiced))
 
     def _search_invoice_mismatch(self, operator, value):
@@ -197,7 +198,7 @@ class AmazonOrder(models.Model):
                               JOIN account_move_line aml ON aml.id = rel.invoice_line_id) sol ON sol.move_id = m.id
                      WHERE m.state != 'cancel' AND m.move_type IN ('out_invoice', 'out_refund')
                   GROUP BY sol.order_id) inv ON inv.order_id = o.sale_order_id
-             WHERE o.state = 'imported'
+             WHERE o.state = 'imported' AND COALESCE(o.amount_total, 0) != 0
                AND ABS(inv.invoiced - (COALESCE(o.amount_total, 0) - COALESCE(o.amount_not_invoiced, 0))) >= 0.005
         """))
         ids = [row[0] for row in self.env.cr.fetchall()]

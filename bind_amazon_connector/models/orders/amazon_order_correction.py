@@ -9,6 +9,7 @@ import logging
 from odoo import _, api, models
 from odoo.fields import Command
 
+from ...utils import order_totals
 from .amazon_order import AmazonOrderError
 from .amazon_order_import import _Importer
 
@@ -17,6 +18,25 @@ _logger = logging.getLogger(__name__)
 
 class AmazonOrder(models.Model):
     _inherit = "amazon.order"
+
+    def _refresh_amazon_totals(self):
+        """Amazon's totals again from the stored payloads: a database of an earlier version stored its own
+        sum as "Charged by Amazon", which hid the invoices that differ from Amazon."""
+        for record in self:
+            order = record._payload_order()
+            if not hasattr(order, "items"):
+                continue
+            mkt = record.marketplace_id or record.account_id.marketplace_id
+            try:
+                totals = order_totals.read_order(order, mkt.prices_include_tax)
+            except order_totals.Unreconciled:
+                totals = None
+            grand = order.grand_total.amount if order.grand_total is not None else (
+                totals.grand_total if totals else None)
+            if grand is None:
+                continue
+            record.write({"amount_total": float(grand),
+                          "amount_not_invoiced": float(totals.amount_not_invoiced) if totals else 0.0})
 
     def _invoice_correction_kind(self):
         """"draft" or "posted": what correcting this order's invoice means."""
