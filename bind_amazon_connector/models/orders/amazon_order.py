@@ -183,8 +183,7 @@ class AmazonOrder(models.Model):
         if operator not in ("=", "!=") or not isinstance(value, bool):
             raise UserError(_("Unsupported search on invoices differing from Amazon."))
         # Customer invoices minus credit notes of each imported order, against Amazon's total.
-        self.env["account.move"].flush_model(["state", "move_type", "amount_total"])
-        self.flush_model(["state", "amount_total", "amount_not_invoiced", "sale_order_id"])
+        self.env.flush_all()
         self.env.cr.execute(SQL("""
             SELECT o.id
               FROM amazon_order o
