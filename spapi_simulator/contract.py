@@ -298,3 +298,25 @@ def load_model(path):
 @lru_cache(maxsize=4)
 def load_contract(models_dir):
     return Contract(models_dir)
+
+
+def order_examples(models_dir=None):
+    """(where, raw order) of every order in the examples (sandbox and documentation) of Amazon's Orders
+    2026-01-01 model, or an empty list when the models are absent."""
+    root = find_models_dir(models_dir)
+    if root is None:
+        return []
+    model = json.loads((root / "models" / "orders-api-model" / "orders_2026-01-01.json").read_text(encoding="utf-8"))
+    found = []
+    for path, item in model["paths"].items():
+        for method, spec in item.items():
+            if not isinstance(spec, dict):
+                continue
+            for status, response in spec.get("responses", {}).items():
+                bodies = [("static", i, e.get("response") or {}) for i, e in
+                          enumerate((response.get("x-amzn-api-sandbox") or {}).get("static", []))]
+                bodies += [("example", kind, body) for kind, body in (response.get("examples") or {}).items()]
+                for source, index, body in bodies:
+                    for raw in body.get("orders") or ([body["order"]] if "order" in body else []):
+                        found.append((f"{method.upper()} {path} {status} {source} {index} {raw['orderId']}", raw))
+    return found

@@ -12,9 +12,13 @@ Conventions (shared with the simulator's reports):
 * Times are accepted as ``datetime`` (naive means UTC) or ISO 8601 strings and written as
   ``YYYY-MM-DDTHH:MM:SSZ``.
 * Mexico (and Brazil) list prices with tax included: ``unit_price`` is what the buyer pays per unit
-  and ``tax`` is the IVA inside it. In those marketplaces an item's ``proceedsTotal`` is
-  ITEM + SHIPPING + GIFT_WRAP + DISCOUNT and the TAX breakdown only reports the tax included;
-  where prices exclude tax (US, CA) the TAX breakdown is added to the total.
+  and ``tax`` is the IVA inside it; where prices exclude tax (US, CA) ``tax`` comes on top of it.
+* Proceeds follow Amazon's examples (getOrder: ITEM 89.97 + SHIPPING 10.00 + TAX 4.00 = proceedsTotal
+  103.97 in a marketplace whose prices include VAT): ITEM, SHIPPING, GIFT_WRAP and DISCOUNT are
+  amounts without tax, TAX (detailed by subtype ITEM, SHIPPING, GIFT_WRAP, DISCOUNT) comes on top, and
+  the breakdowns add up to ``proceedsTotal``; the order's breakdowns add up to ``grandTotal``.
+  ``tax_reading="inside"`` builds the other reading, TAX inside ITEM (the TAX breakdown then only
+  reports the tax included and is left out of the totals), so both can be tested.
 * DISCOUNT proceeds are negative amounts (money the seller does not receive).
 """
 import hashlib
@@ -27,6 +31,9 @@ from bind_amazon_connector.spapi.marketplaces import MARKETPLACES
 MX = "A1AM78C64UM0Y8"
 DEFAULT_SELLER_ID = "A3SIMSELLER0001"
 IVA = Decimal("0.16")
+#: Readings of an item's TAX breakdown: added to ITEM (Amazon's examples) or reported inside it.
+TAX_ON_TOP = "on_top"
+TAX_INSIDE = "inside"
 CENT = Decimal("0.01")
 FULFILLMENT_STATUSES = (
     "PENDING_AVAILABILITY", "PENDING", "UNSHIPPED", "PARTIALLY_SHIPPED", "SHIPPED", "CANCELLED", "UNFULFILLABLE",
@@ -197,7 +204,8 @@ def _as_dict(value, key):
 def make_order(order_id=None, *, items, status="UNSHIPPED", fulfilled_by="MERCHANT", marketplace_id=MX,
                currency=None, created=None, last_updated=None, buyer=None, recipient=None, shipping=None,
                gift_wrap=None, promotion=None, service_level="STANDARD", programs=None, seller_order_id=None,
-               cancellation=None, packages=None, business=None, extra=None):
+               cancellation=None, packages=None, business=None, tax_reading=TAX_ON_TOP, delivery_tip=None,
+               extra=None):
     """A complete Orders 2026-01-01 ``Order`` (every optional section filled; the simulator trims them).
 
     items: list of dicts, one per order item::
@@ -207,7 +215,8 @@ def make_order(order_id=None, *, items, status="UNSHIPPED", fulfilled_by="MERCHA
          "tax": "27.45",           # tax per unit; default: the IVA inside unit_price (MX) or 0
          "shipped": 0,             # units shipped; default from status (SHIPPED: all, else 0)
          # optional: "order_item_id", "condition" ("NEW"), "shipping" / "shipping_tax" (line amounts),
-         # "discount" (line promotion discount, positive), "promotion_ids", "gift_message",
+         # "discount" (line promotion discount, positive, tax included as the buyer sees it),
+         # "ship_discount", "discount_tax" (the tax in the promotions), "promotion_ids", "gift_message",
          # "gift_wrap" / "gift_wrap_tax" (line amounts), "serial_numbers", "price_designation"}
 
     status: one of FulfillmentStatus (UNSHIPPED, PARTIALLY_SHIPPED, SHIPPED, CANCELLED, PENDING, ...).
@@ -220,11 +229,16 @@ def make_order(order_id=None, *, items, status="UNSHIPPED", fulfilled_by="MERCHA
     promotion: promotion id or {"id", "discount", "ship_discount"}; the discount goes to the first item.
     cancellation: for CANCELLED orders, {"by": "BUYER"|"MERCHANT"|"AMAZON", "reason": "..."}.
     packages: explicit list of model ``OrderPackage`` (FBM only); by default one package per shipped order.
-    business: {"company", "po_number", "rfc", "legal_name"} marks an Amazon Business order.
+    business: {"company", "po_number", "rfc", "legal_name", "address"} marks an Amazon Business order
+        (address: the tax registration's address, friendly or model keys).
+    tax_reading: "on_top" (Amazon's examples: TAX added to ITEM) or "inside" (TAX reported inside ITEM).
+    delivery_tip: an order-level DELIVERY_TIP (FINALIZED) the buyer added, e.g. "20.00".
     extra: dict deep-merged into the order last (escape hatch for any other model field).
     """
     if status not in FULFILLMENT_STATUSES:
         raise ValueError(f"status must be one of {FULFILLMENT_STATUSES}, not {status!r}")
+    if tax_reading not in (TAX_ON_TOP, TAX_INSIDE):
+        raise ValueError(f"tax_reading must be {TAX_ON_TOP!r} or {TAX_INSIDE!r}")
     if fulfilled_by not in ("MERCHANT", "AMAZON"):
         raise ValueError("fulfilled_by must be 'MERCHANT' or 'AMAZON'")
     if not items:
@@ -261,7 +275,7 @@ def make_order(order_id=None, *, items, status="UNSHIPPED", fulfilled_by="MERCHA
                 item.setdefault("ship_discount", promotion.get("ship_discount", "0"))
                 item.setdefault("promotion_ids", [promotion.get("id", "MX-PROMO-SIM")])
         item.setdefault("order_item_id", _digits((order_id, index), 14))
-        built, item_totals = _make_order_item(item, status, currency, tax_included, cancellation)
+        built, item_totals = _make_order_item(item, status, currency, tax_included, cancellation, tax_reading)
         order_items.append(built)
         for key, value in item_totals.items():
             totals[key] = totals.get(key, Decimal(0)) + value
@@ -288,16 +302,20 @@ def make_order(order_id=None, *, items, status="UNSHIPPED", fulfilled_by="MERCHA
         order["buyer"] = make_buyer(b, fulfilled_by=fulfilled_by)
     if recipient is not False:
         order["recipient"] = {"deliveryAddress": make_address(recipient, fulfilled_by=fulfilled_by)}
-    grand = sum((v for k, v in totals.items() if k != "TAX" or not tax_included), Decimal(0))
-    order["proceeds"] = {
-        "grandTotal": money(grand, currency),
-        "breakdowns": [{"type": k, "subtotal": money(v, currency)} for k, v in totals.items()],
-    }
+    grand = sum((v for k, v in totals.items() if k != "TAX" or tax_reading == TAX_ON_TOP), Decimal(0))
+    breakdowns = [{"type": k, "subtotal": money(v, currency)} for k, v in totals.items()]
+    if delivery_tip:
+        breakdowns.append({"type": "DELIVERY_TIP", "status": "FINALIZED", "subtotal": money(delivery_tip, currency)})
+        grand += dec(delivery_tip)
+    order["proceeds"] = {"grandTotal": money(grand, currency), "breakdowns": breakdowns}
     if business and (business.get("rfc") or business.get("legal_name")):
-        order["tax"] = {"taxRegistrations": [{
+        registration = {
             "entityType": "BUYER", "legalName": business.get("legal_name") or business.get("company") or "",
-            "taxRegistrationType": "RFC", "taxRegistrationNumber": business.get("rfc") or "",
-        }]}
+            "taxRegistrationType": "BUSINESS", "taxRegistrationNumber": business.get("rfc") or "",
+        }
+        if business.get("address"):
+            registration["taxRegistrationAddress"] = make_address(business["address"])
+        order["tax"] = {"taxRegistrations": [registration]}
     fulfillment = {"fulfillmentStatus": status, "fulfilledBy": fulfilled_by, "fulfillmentServiceLevel": service_level}
     if fulfilled_by == "MERCHANT" and status not in ("CANCELLED", "PENDING", "PENDING_AVAILABILITY"):
         fulfillment["shipByWindow"] = {"earliestDateTime": iso(created_dt),
@@ -316,7 +334,18 @@ def make_order(order_id=None, *, items, status="UNSHIPPED", fulfilled_by="MERCHA
     return _deep_merge(order, extra)
 
 
-def _make_order_item(item, status, currency, tax_included, cancellation):
+def _split(total, parts):
+    """``total`` shared in proportion to ``parts`` (cents; the last part takes the rounding)."""
+    whole = sum(parts, Decimal(0))
+    shares, left = [], total
+    for index, part in enumerate(parts):
+        share = left if index == len(parts) - 1 else (total * part / whole).quantize(CENT, rounding=ROUND_HALF_UP)
+        shares.append(share)
+        left -= share
+    return shares
+
+
+def _make_order_item(item, status, currency, tax_included, cancellation, tax_reading=TAX_ON_TOP):
     qty = int(item.get("quantity", 1))
     unit_price = dec(item.get("unit_price", "100.00"))
     if item.get("tax") is not None:
@@ -332,26 +361,45 @@ def _make_order_item(item, status, currency, tax_included, cancellation):
     if not 0 <= shipped <= qty:
         raise ValueError(f"shipped ({shipped}) must be between 0 and quantity ({qty})")
     sku = item.get("sku") or f"SKU-{next(_item_seq)}"
-    ship_price = dec(item.get("shipping", 0))
-    ship_tax = dec(item["shipping_tax"]) if item.get("shipping_tax") is not None else (
-        included_tax(ship_price) if tax_included else Decimal(0))
-    wrap_price = dec(item.get("gift_wrap", 0))
-    wrap_tax = dec(item["gift_wrap_tax"]) if item.get("gift_wrap_tax") is not None else (
-        included_tax(wrap_price) if tax_included else Decimal(0))
-    discount = dec(item.get("discount", 0))
-    ship_discount = dec(item.get("ship_discount", 0))
 
-    totals = {"ITEM": unit_price * qty}
-    if ship_price:
-        totals["SHIPPING"] = ship_price
-    if wrap_price:
-        totals["GIFT_WRAP"] = wrap_price
-    tax_parts = [("ITEM", unit_tax * qty), ("SHIPPING", ship_tax), ("GIFT_WRAP", wrap_tax)]
+    def charge(price, tax):
+        """(what the buyer pays, the tax in it) of a line amount (the tax per line given or computed)."""
+        price = dec(price)
+        if tax is not None:
+            tax = dec(tax)
+        else:
+            tax = included_tax(price) if tax_included else Decimal(0)
+        return (price, tax) if tax_included else (price + tax, tax)
+
+    # What the buyer pays for each part, tax included, and the tax in it (Amazon computes it per unit).
+    gross = {"ITEM": charge(unit_price * qty, unit_tax * qty),
+             "SHIPPING": charge(item.get("shipping", 0), item.get("shipping_tax")),
+             "GIFT_WRAP": charge(item.get("gift_wrap", 0), item.get("gift_wrap_tax"))}
+    discounts = {"ITEM": dec(item.get("discount", 0)), "SHIPPING": dec(item.get("ship_discount", 0))}
+    # A promotion lowers the price the buyer pays, and the tax in it.
+    discount_gross = sum(discounts.values(), Decimal(0))
+    discount_tax = Decimal(0)
+    if discount_gross:
+        if item.get("discount_tax") is not None:
+            discount_tax = dec(item["discount_tax"])
+        elif tax_included:
+            discount_tax = included_tax(discount_gross)
+    on_top = tax_reading == TAX_ON_TOP
+
+    totals = {}
+    for kind, (price, tax) in gross.items():
+        if price:
+            totals[kind] = price - tax if on_top else price
+    tax_parts = [(kind, tax) for kind, (_price, tax) in gross.items()] + [("DISCOUNT", -discount_tax)]
     tax_total = sum((v for _k, v in tax_parts), Decimal(0))
-    if tax_total:
+    if tax_total or any(v for _k, v in tax_parts):
         totals["TAX"] = tax_total
-    if discount or ship_discount:
-        totals["DISCOUNT"] = -(discount + ship_discount)
+    discount_parts = []
+    if discount_gross:
+        net = discount_gross - discount_tax if on_top else discount_gross
+        names = [k for k, v in discounts.items() if v]
+        discount_parts = list(zip(names, _split(net, [discounts[k] for k in names]), strict=True))
+        totals["DISCOUNT"] = -net
     if status == "CANCELLED":
         totals = {}
     breakdowns = []
@@ -360,10 +408,9 @@ def _make_order_item(item, status, currency, tax_included, cancellation):
         if kind == "TAX":
             entry["detailedBreakdowns"] = [{"subtype": k, "value": money(v, currency)} for k, v in tax_parts if v]
         elif kind == "DISCOUNT":
-            entry["detailedBreakdowns"] = [{"subtype": k, "value": money(-v, currency)}
-                                           for k, v in (("ITEM", discount), ("SHIPPING", ship_discount)) if v]
+            entry["detailedBreakdowns"] = [{"subtype": k, "value": money(-v, currency)} for k, v in discount_parts]
         breakdowns.append(entry)
-    proceeds_total = sum((v for k, v in totals.items() if k != "TAX" or not tax_included), Decimal(0))
+    proceeds_total = sum((v for k, v in totals.items() if k != "TAX" or on_top), Decimal(0))
 
     product = {
         "asin": item.get("asin") or asin_for(sku),

@@ -85,6 +85,32 @@ def merchant_listings(listings, marketplace_id):
     return tsv(MERCHANT_LISTINGS_COLUMNS, rows)
 
 
+def _charged(item, kind):
+    """What the buyer paid for a charge (ITEM, SHIPPING, GIFT_WRAP): the breakdown, plus its tax when the
+    item's TAX comes on top of it (the breakdowns then add up to proceedsTotal)."""
+    amount = _breakdown(item, kind)
+    if amount == "":
+        return amount
+    proceeds = item.get("proceeds") or {}
+    total = sum(Decimal(b["subtotal"]["amount"]) for b in proceeds.get("breakdowns", []))
+    if proceeds.get("proceedsTotal") and Decimal(proceeds["proceedsTotal"]["amount"]) == total:
+        return str(Decimal(amount) + Decimal(_breakdown(item, "TAX", kind) or "0"))
+    return amount
+
+
+def _promotion(item, subtype):
+    """A promotion as the buyer saw it: the DISCOUNT detail, plus its share of the tax given back when the
+    item's TAX comes on top."""
+    amount = _breakdown(item, "DISCOUNT", subtype)
+    proceeds = item.get("proceeds") or {}
+    total = sum(Decimal(b["subtotal"]["amount"]) for b in proceeds.get("breakdowns", []))
+    discount = Decimal(_breakdown(item, "DISCOUNT"))
+    if not discount or not proceeds.get("proceedsTotal") or Decimal(proceeds["proceedsTotal"]["amount"]) != total:
+        return amount
+    share = Decimal(_breakdown(item, "TAX", "DISCOUNT") or "0") * Decimal(amount) / discount
+    return str((Decimal(amount) + share).quantize(Decimal("0.01")))
+
+
 def _breakdown(item, kind, subtype=None):
     for entry in (item.get("proceeds") or {}).get("breakdowns", []):
         if entry["type"] != kind:
@@ -131,14 +157,14 @@ def all_orders(orders):
                 "item-status": item_status,
                 "quantity": item["quantityOrdered"],
                 "currency": price.get("currencyCode", ""),
-                "item-price": _breakdown(item, "ITEM"),
+                "item-price": _charged(item, "ITEM"),
                 "item-tax": _breakdown(item, "TAX", "ITEM"),
-                "shipping-price": _breakdown(item, "SHIPPING"),
+                "shipping-price": _charged(item, "SHIPPING"),
                 "shipping-tax": _breakdown(item, "TAX", "SHIPPING"),
-                "gift-wrap-price": _breakdown(item, "GIFT_WRAP"),
+                "gift-wrap-price": _charged(item, "GIFT_WRAP"),
                 "gift-wrap-tax": _breakdown(item, "TAX", "GIFT_WRAP"),
-                "item-promotion-discount": _breakdown(item, "DISCOUNT", "ITEM"),
-                "ship-promotion-discount": _breakdown(item, "DISCOUNT", "SHIPPING"),
+                "item-promotion-discount": _promotion(item, "ITEM"),
+                "ship-promotion-discount": _promotion(item, "SHIPPING"),
                 "ship-city": address.get("city"),
                 "ship-state": address.get("stateOrRegion"),
                 "ship-postal-code": address.get("postalCode"),

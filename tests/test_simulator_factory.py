@@ -61,16 +61,40 @@ def test_mexican_prices_include_iva():
                                shipping={"price": "99.00"}, promotion={"id": "MX-10", "discount": "20.00"})
     item = order["orderItems"][0]
     assert item["product"]["price"]["unitPrice"] == {"amount": "199.00", "currencyCode": "MXN"}
-    assert breakdown(item, "ITEM")["subtotal"]["amount"] == "398.00"
+    # Amazon's reading: ITEM, SHIPPING and DISCOUNT without tax, TAX on top, all adding up to proceedsTotal.
+    assert breakdown(item, "ITEM")["subtotal"]["amount"] == "343.10"  # 398.00 - 2 x 27.45
+    assert breakdown(item, "SHIPPING")["subtotal"]["amount"] == "85.34"  # 99.00 - 13.66
     tax = breakdown(item, "TAX")
-    assert tax["subtotal"]["amount"] == "68.56"  # 2 x 27.45 + the IVA inside 99.00 of shipping (13.66)
-    assert {d["subtype"]: d["value"]["amount"] for d in tax["detailedBreakdowns"]} == {"ITEM": "54.90",
-                                                                                       "SHIPPING": "13.66"}
-    assert breakdown(item, "DISCOUNT")["subtotal"]["amount"] == "-20.00"
-    # tax included: the total is what the buyer paid, the TAX breakdown only reports the IVA inside it
+    # 2 x 27.45 + the IVA inside 99.00 of shipping (13.66) - the IVA inside the 20.00 promotion (2.76)
+    assert tax["subtotal"]["amount"] == "65.80"
+    assert {d["subtype"]: d["value"]["amount"] for d in tax["detailedBreakdowns"]} == {
+        "ITEM": "54.90", "SHIPPING": "13.66", "DISCOUNT": "-2.76"}
+    assert breakdown(item, "DISCOUNT")["subtotal"]["amount"] == "-17.24"
+    # what the buyer paid: 398.00 + 99.00 - 20.00
     assert item["proceeds"]["proceedsTotal"]["amount"] == "477.00"
+    assert sum(Decimal(b["subtotal"]["amount"]) for b in item["proceeds"]["breakdowns"]) == Decimal("477.00")
     assert order["proceeds"]["grandTotal"]["amount"] == "477.00"
     assert item["promotion"] == {"breakdowns": [{"promotionId": "MX-10"}]}
+
+
+def test_tax_inside_item_reading():
+    order = factory.make_order(items=[{"sku": "SKU-1", "quantity": 2, "unit_price": "199.00", "tax": "27.45"}],
+                               shipping={"price": "99.00"}, promotion={"id": "MX-10", "discount": "20.00"},
+                               tax_reading="inside")
+    item = order["orderItems"][0]
+    assert breakdown(item, "ITEM")["subtotal"]["amount"] == "398.00"
+    assert breakdown(item, "TAX")["subtotal"]["amount"] == "65.80"  # reported, already inside the amounts
+    assert breakdown(item, "DISCOUNT")["subtotal"]["amount"] == "-20.00"
+    assert item["proceeds"]["proceedsTotal"]["amount"] == "477.00" == order["proceeds"]["grandTotal"]["amount"]
+    with pytest.raises(ValueError, match="tax_reading"):
+        factory.make_order(items=[{"sku": "A"}], tax_reading="sideways")
+
+
+def test_delivery_tip_is_an_order_level_charge():
+    order = factory.make_order(items=[{"sku": "A", "unit_price": "116.00"}], delivery_tip="20.00")
+    assert order["proceeds"]["grandTotal"]["amount"] == "136.00"
+    assert {"type": "DELIVERY_TIP", "status": "FINALIZED", "subtotal": {"amount": "20.00", "currencyCode": "MXN"}} \
+        in order["proceeds"]["breakdowns"]
 
 
 def test_default_tax_is_the_iva_inside_the_price_and_us_adds_tax():
@@ -105,7 +129,7 @@ def test_cancellation_fba_privacy_and_gift():
     assert "packages" not in fba  # Amazon gives packages of merchant-fulfilled orders only
     gift = factory.make_order(items=[{"sku": "A"}], gift_wrap={"price": "45.00", "message": "¡Felicidades!"})
     assert gift["orderItems"][0]["fulfillment"]["packing"]["giftOption"]["giftMessage"] == "¡Felicidades!"
-    assert breakdown(gift["orderItems"][0], "GIFT_WRAP")["subtotal"]["amount"] == "45.00"
+    assert breakdown(gift["orderItems"][0], "GIFT_WRAP")["subtotal"]["amount"] == "38.79"  # 45.00 - IVA 6.21
 
 
 def test_ids_times_and_bad_input():

@@ -88,14 +88,16 @@ def test_orders_with_every_dataset(sim):
     assert (item.seller_sku, item.title, item.quantity_ordered, item.quantity_shipped, item.quantity_unshipped) == (
         "CAFE-1", "Café Ñandú", 2, 2, 0)
     assert item.unit_price == types.Money(Decimal("174.00"), "MXN")
-    assert item.item_price.amount == Decimal("348.00") and item.shipping_price.amount == Decimal("99.00")
-    assert item.discount.amount == Decimal("-20.00") and item.item_discount.amount == Decimal("-20.00")
-    assert item.gift_wrap_price.amount == Decimal("30.00") and item.gift.message == "¡Feliz!"
-    assert item.item_tax.amount == factory.included_tax(Decimal("348.00"))  # IVA inside Mexican prices
-    assert item.shipping_tax.amount == factory.included_tax(Decimal("99.00"))
+    # Amazon's reading: amounts without tax, TAX on top (the IVA inside the Mexican prices), adding up.
+    iva = factory.included_tax
+    assert item.item_tax.amount == iva(Decimal("348.00")) and item.shipping_tax.amount == iva(Decimal("99.00"))
+    assert item.item_price.amount == Decimal("348.00") - iva(Decimal("348.00"))
+    assert item.shipping_price.amount == Decimal("99.00") - iva(Decimal("99.00"))
+    assert item.discount.amount == item.item_discount.amount == Decimal("-20.00") + iva(Decimal("20.00"))
+    assert item.gift_wrap_price.amount == Decimal("30.00") - iva(Decimal("30.00")) and item.gift.message == "¡Feliz!"
     assert item.promotion_ids == ("PROMO-1",)
-    # Mexico: proceeds = ITEM + SHIPPING + GIFT_WRAP + DISCOUNT (the TAX breakdown is included in them)
     assert item.proceeds_total.amount == Decimal("348.00") + Decimal("99.00") + Decimal("30.00") - Decimal("20.00")
+    assert item.proceeds_total.amount == sum(b.subtotal.amount for b in item.proceeds)
     (package,) = order.packages
     assert (package.carrier, package.tracking_number, package.items[0].order_item_id) == (
         "Estafeta", "1234567890", item.order_item_id)

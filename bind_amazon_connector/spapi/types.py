@@ -250,8 +250,8 @@ class OrderItem:
     Prices: ``unit_price`` is the catalogue price of one unit. The ``proceeds`` breakdowns are line totals
     (all units): use :attr:`item_price`, :attr:`shipping_price`, :attr:`gift_wrap_price`, :attr:`discount`,
     :attr:`tax` and the TAX/DISCOUNT details (:attr:`item_tax`, :attr:`shipping_tax`, :attr:`gift_wrap_tax`,
-    :attr:`item_discount`, :attr:`shipping_discount`). Whether ITEM includes tax depends on the marketplace
-    (Mexico and Brazil list prices tax included; see ``marketplaces.Marketplace.prices_include_tax``).
+    :attr:`item_discount`, :attr:`shipping_discount`). Whether TAX comes on top of ITEM or inside it is
+    read from the numbers (which sum gives ``proceeds_total``): see ``utils.order_totals``.
     Quantities: ``quantity_shipped`` / ``quantity_unshipped`` are the model's ``quantityFulfilled`` /
     ``quantityUnfulfilled`` (None without the FULFILLMENT dataset).
     """
@@ -305,6 +305,10 @@ class OrderItem:
     @property
     def cod_fee(self):
         return self.proceeds_amount("COD_FEE")
+
+    @property
+    def other_charge(self):
+        return self.proceeds_amount("OTHER")
 
     @property
     def discount(self):

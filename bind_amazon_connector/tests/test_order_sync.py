@@ -320,7 +320,7 @@ class TestAmazonOrderSync(AmazonOrderCommon):
         self._sync()
         bad = self._amazon_order(orders[2]["orderId"])
         self.assertEqual(bad.state, "error")
-        self.assertIn("promotion but no quantity", bad.reason)
+        self.assertIn("ordered none of it", bad.reason)
         self.assertFalse(self.env["sale.order"].search([("client_order_ref", "=", bad.name)]))
         self.assertFalse(self.env["sale.order.line"].search([("order_id.client_order_ref", "=", bad.name)]))
         others = [self._amazon_order(o["orderId"]) for i, o in enumerate(orders) if i != 2]

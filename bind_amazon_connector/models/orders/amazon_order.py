@@ -11,11 +11,12 @@ and never leaves half a sale order behind.
 """
 import json
 import logging
+import re
 from datetime import timedelta
-from decimal import Decimal
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from ...spapi import errors as spapi_errors
 from ...spapi import parsers
@@ -43,10 +44,6 @@ FRESH_RETRY_LIMIT = 10
 AUTO_RETRY_ATTEMPTS = 5
 AUTO_RETRY_DELAY = timedelta(minutes=5)
 AUTO_RETRY_BATCH = 50
-#: Unit prices computed from a line total keep six decimals (what a Mexican CFDI accepts).
-UNIT_PRICE_QUANTUM = Decimal("0.000001")
-#: Proceeds categories of an item that the buyer pays (DISCOUNT is negative).
-CHARGE_TYPES = ("ITEM", "SHIPPING", "GIFT_WRAP", "COD_FEE", "OTHER", "DISCOUNT")
 #: Context of every document the import writes: no chatter tracking or followers (the amazon.order
 #: record is the audit trail), which also keeps batches fast.
 QUIET_CONTEXT = {
@@ -62,7 +59,8 @@ STATE_ALIASES = {
     "MX": {"CDMX": "CMX", "DF": "CMX", "D.F.": "CMX", "DISTRITO FEDERAL": "CMX", "NL": "NLE", "EDOMEX": "MEX",
            "ESTADO DE MEXICO": "MEX", "ESTADO DE MÉXICO": "MEX", "QROO": "ROO", "Q. ROO": "ROO", "BC": "BCN"},
 }
-_RFC_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789&Ñ")
+#: A Mexican RFC: 3 letters (company) or 4 (person), the date of birth or incorporation, a 3-character key.
+_RFC_PATTERN = re.compile(r"^[A-ZÑ&]{3,4}\d{6}[A-Z0-9]{3}$")
 
 
 class AmazonOrderError(UserError):
@@ -129,7 +127,27 @@ class AmazonOrder(models.Model):
     invoice_count = fields.Integer(compute="_compute_documents")
     currency_id = fields.Many2one("res.currency", readonly=True)
     amount_total = fields.Monetary(
-        string="Charged by Amazon", readonly=True, help="What Amazon charged the buyer: the invoice's total.",
+        string="Charged by Amazon", readonly=True,
+        help="What Amazon charged the buyer for the order (Amazon's grand total).",
+    )
+    amount_not_invoiced = fields.Monetary(
+        string="Not Invoiced", readonly=True,
+        help="Part of what Amazon charged that the seller does not invoice: a delivery tip, or tax Amazon "
+             "collects and remits itself.",
+    )
+    amount_invoiced = fields.Monetary(
+        string="Invoiced", compute="_compute_amount_invoiced",
+        help="Customer invoices of the order less their credit notes.",
+    )
+    invoice_mismatch = fields.Boolean(
+        string="Invoice Differs from Amazon", compute="_compute_amount_invoiced",
+        search="_search_invoice_mismatch",
+        help="The order's invoices do not total what Amazon charged (less what is not invoiced).",
+    )
+    warning = fields.Text(
+        string="Warnings", readonly=True,
+        help="What a person should know about the order although it was imported: amounts not invoiced, "
+             "the buyer's tax data.",
     )
     item_count = fields.Integer(string="Units", readonly=True)
     payload = fields.Json(readonly=True, copy=False, help="The order as Amazon last sent it.")
@@ -152,6 +170,43 @@ class AmazonOrder(models.Model):
             order.invoice_ids = so.invoice_ids
             order.picking_count = len(so.picking_ids)
             order.invoice_count = len(so.invoice_ids)
+
+    @api.depends("state", "amount_total", "amount_not_invoiced", "sale_order_id.invoice_ids.state",
+                 "sale_order_id.invoice_ids.amount_total")
+    def _compute_amount_invoiced(self):
+        for order in self:
+            moves = order.sale_order_id.invoice_ids.filtered(
+                lambda m: m.state != "cancel" and m.move_type in ("out_invoice", "out_refund"))
+            order.amount_invoiced = sum(m.amount_total * (-1 if m.move_type == "out_refund" else 1) for m in moves)
+            order.invoice_mismatch = bool(
+                order.state == "imported" and moves and order.amount_total and order.currency_id
+                and order.currency_id.compare_amounts(
+                    order.amount_invoiced, order.amount_total - order.amount_not_invoiced))
+
+    def _search_invoice_mismatch(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(_("Unsupported search on invoices differing from Amazon."))
+        # Customer invoices minus credit notes of each imported order, against Amazon's total.
+        self.env.flush_all()
+        self.env.cr.execute(SQL("""
+            SELECT o.id
+              FROM amazon_order o
+              JOIN (SELECT sol.order_id,
+                           SUM(CASE WHEN m.move_type = 'out_refund' THEN -m.amount_total ELSE m.amount_total END)
+                               AS invoiced
+                      FROM account_move m
+                      JOIN (SELECT DISTINCT aml.move_id, sol.order_id
+                              FROM sale_order_line_invoice_rel rel
+                              JOIN sale_order_line sol ON sol.id = rel.order_line_id
+                              JOIN account_move_line aml ON aml.id = rel.invoice_line_id) sol ON sol.move_id = m.id
+                     WHERE m.state != 'cancel' AND m.move_type IN ('out_invoice', 'out_refund')
+                  GROUP BY sol.order_id) inv ON inv.order_id = o.sale_order_id
+             WHERE o.state = 'imported' AND COALESCE(o.amount_total, 0) != 0
+               AND ABS(inv.invoiced - (COALESCE(o.amount_total, 0) - COALESCE(o.amount_not_invoiced, 0))) >= 0.005
+        """))
+        ids = [row[0] for row in self.env.cr.fetchall()]
+        positive = (operator == "=") == value
+        return [("id", "in" if positive else "not in", ids)]
 
     @api.depends("payload")
     def _compute_payload_text(self):

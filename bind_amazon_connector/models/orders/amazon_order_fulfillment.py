@@ -88,9 +88,10 @@ class AmazonOrder(models.Model):
         for sale_order in todo:
             record = sale_order.amazon_order_id
             invoice = sale_order.invoice_ids.filtered(lambda m: m.move_type == "out_invoice" and m.state == "posted")
+            expected = record.amount_total - record.amount_not_invoiced
             if record.amount_total and invoice and invoice.currency_id.compare_amounts(
-                    sum(invoice.mapped("amount_total")), record.amount_total):
+                    sum(invoice.mapped("amount_total")), expected):
                 raise AmazonOrderError(_(
                     "The invoice totals %(odoo)s but Amazon charged %(amazon)s.",
                     odoo=invoice.currency_id.format(sum(invoice.mapped("amount_total"))),
-                    amazon=invoice.currency_id.format(record.amount_total)))
+                    amazon=invoice.currency_id.format(expected)))

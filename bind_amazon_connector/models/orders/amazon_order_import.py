@@ -1,6 +1,7 @@
 """The import pipeline of Amazon orders: record, skip if up to date, decide, create or update documents
 in batches with a one-by-one fallback."""
 import logging
+import math
 from collections import defaultdict
 
 from odoo import _, api, fields, models
@@ -8,6 +9,7 @@ from odoo.exceptions import UserError
 from odoo.fields import Command
 from odoo.tools import SQL
 
+from ...utils import order_totals
 from ...utils.values import naive_utc
 from ..connection.amazon_account_sync import is_concurrency_error
 from .amazon_order import (
@@ -141,7 +143,14 @@ class AmazonOrder(models.Model):
         if order.currency and order.currency != currency.name:
             currency = self.env["res.currency"].with_context(active_test=False).search(
                 [("name", "=", order.currency)], limit=1) or currency
-        total = self._expected_total(order, mkt or imp.account.marketplace_id)
+        try:
+            totals = order_totals.read_order(order, (mkt or imp.account.marketplace_id).prices_include_tax)
+        except order_totals.Unreconciled:
+            totals = None  # the mapping puts the order in error with the amounts
+        if order.grand_total is not None:
+            total = order.grand_total.amount
+        else:
+            total = totals.grand_total if totals else None
         statuses = dict(FULFILLMENT_STATUSES)
         self.write({
             "marketplace_id": mkt.id if mkt else imp.account.marketplace_id.id,
@@ -151,10 +160,32 @@ class AmazonOrder(models.Model):
             "fulfillment_channel": "amazon" if order.is_fba else "merchant",
             "currency_id": currency.id,
             "amount_total": float(total) if total is not None else 0.0,
+            "amount_not_invoiced": float(totals.amount_not_invoiced) if totals else 0.0,
             "item_count": sum(item.quantity_ordered or 0 for item in order.items),
             "payload": order.raw or None,
             "last_attempt_date": fields.Datetime.now(),
         })
+        note = self._not_invoiced_warning(totals, currency)
+        if self.sale_order_id:
+            # Imported: the warnings of its mapping (the buyer's tax data) stay.
+            self._add_warning(note)
+        else:
+            self.warning = note or False
+
+    def _not_invoiced_warning(self, totals, currency):
+        """Names what Amazon charged that the invoice leaves out, or None."""
+        if not totals or not totals.not_invoiced:
+            return None
+        labels = {"DELIVERY_TIP": _("delivery tip"), "TAX": _("tax collected and remitted by Amazon")}
+        parts = ", ".join(f"{labels.get(kind, kind)} {currency.format(float(amount))}"
+                          for kind, amount in totals.not_invoiced)
+        return _("Charged by Amazon but not invoiced: %s.", parts)
+
+    def _add_warning(self, text):
+        """Keep a note on the order for a person (the buyer's tax data, amounts not invoiced)."""
+        self.ensure_one()
+        if text and text not in (self.warning or ""):
+            self.warning = f"{self.warning}\n{text}" if self.warning else text
 
     def _set_result(self, state, reason=False, unmapped=None):
         vals = {"state": state, "reason": reason or False,
@@ -251,37 +282,75 @@ class AmazonOrder(models.Model):
         plans = [record._prepare_sale_order_vals(imp, order) for record, order in pairs]
         SaleOrder = imp.env["sale.order"]
         sale_orders = SaleOrder.create([vals for vals, _expected in plans])
-        rounding_vals = []
-        rounding_product = imp.env.ref("bind_amazon_connector.product_amazon_rounding")
-        for sale_order, (vals, expected) in zip(sale_orders, plans, strict=True):
-            if expected is None:
-                continue
-            currency = sale_order.currency_id
-            diff = currency.round(float(expected) - sale_order.amount_total)
-            if currency.is_zero(diff):
-                continue
-            tolerance = currency.rounding * max(10, 2 * len(vals["order_line"]))
-            if abs(diff) > tolerance:
-                raise AmazonOrderError(_(
-                    "Amazon charged %(amazon)s but the sale order totals %(odoo)s: check the taxes of the "
-                    "products and of the connection's company.",
-                    amazon=currency.format(float(expected)), odoo=currency.format(sale_order.amount_total)))
-            rounding_vals.append({
-                "order_id": sale_order.id,
-                "product_id": rounding_product.id,
-                "name": _("Rounding difference with the total charged by Amazon"),
-                "product_uom_qty": 1,
-                "price_unit": diff,
-                "tax_ids": [Command.clear()],
-                "sequence": 10000,
-            })
-        if rounding_vals:
-            imp.env["sale.order.line"].create(rounding_vals)
+        for sale_order, (_vals, totals) in zip(sale_orders, plans, strict=True):
+            if totals is not None:
+                self._add_rounding_lines(imp, sale_order, totals)
+                self._check_totals(sale_order, totals)
         sale_orders.action_confirm()
         for sale_order, (record, _order) in zip(sale_orders, pairs, strict=True):
             record.write({"sale_order_id": sale_order.id, "state": "imported", "reason": False,
                           "unmapped_skus": False, "attempt_count": 0, "retry_date": False})
         self._apply_fulfillment(imp, pairs)
+
+    @api.model
+    def _add_rounding_lines(self, imp, sale_order, totals):
+        """Explicit lines for a real difference of a cent or two with Amazon: its tax (a taxed line whose
+        tax is the missing cents), then its total (a line without tax). Larger differences are left to
+        :meth:`_check_totals`, which refuses them."""
+        currency = sale_order.currency_id
+        Line = imp.env["sale.order.line"]
+        product = imp.env.ref("bind_amazon_connector.product_amazon_rounding")
+        # Amazon rounds its tax per unit (10 x 43.32 for 314.10 each), Odoo per line or per order: up to
+        # half a cent a unit, or a cent a line, is rounding; more is a wrong tax or a wrong reading.
+        units = sum(sale_order.order_line.filtered("amazon_order_item_id").mapped("product_uom_qty"))
+        tolerance = currency.rounding * max(2, len(sale_order.order_line), math.ceil(units / 2))
+        added = 0.0
+        included = sale_order.order_line.tax_ids.filtered(
+            lambda t: t.price_include and t.amount_type == "percent" and t.amount > 0)[:1]
+        if totals.tax is not None and included:
+            target = float(totals.tax)
+            diff = currency.round(target - sale_order.amount_tax)
+            if not currency.is_zero(diff) and abs(diff) <= tolerance:
+                # The smallest amount, tax included, whose tax is the missing cents (0.07 holds 0.01 of 16 %).
+                rate = included.amount / 100
+                start = currency.round(diff * (1 + rate) / rate)
+                line = Line.create({
+                    "order_id": sale_order.id, "product_id": product.id, "product_uom_qty": 1, "price_unit": start,
+                    "name": _("Rounding difference with the tax charged by Amazon"),
+                    "tax_ids": [Command.set(included.ids)], "sequence": 10000,
+                })
+                # Where Odoo rounds the tax once for the whole order, a cent more or less may be needed.
+                for cents in (1, -1, 2, -2, 3, -3):
+                    if not currency.compare_amounts(sale_order.amount_tax, target):
+                        break
+                    line.price_unit = currency.round(start + cents * currency.rounding)
+                added = line.price_unit
+        diff = currency.round(float(totals.invoice_total) - sale_order.amount_total)
+        if not currency.is_zero(diff) and abs(diff) <= tolerance + abs(added):
+            Line.create({
+                "order_id": sale_order.id, "product_id": product.id, "product_uom_qty": 1, "price_unit": diff,
+                "name": _("Rounding difference with the total charged by Amazon"),
+                "tax_ids": [Command.clear()], "sequence": 10001,
+            })
+
+    @api.model
+    def _check_totals(self, sale_order, totals):
+        """The sale order totals what Amazon charged (less what the seller does not invoice), to the cent."""
+        currency = sale_order.currency_id
+        expected = float(totals.invoice_total)
+        if currency.compare_amounts(sale_order.amount_total, expected):
+            raise AmazonOrderError(_(
+                "Amazon charged %(amazon)s but the sale order totals %(odoo)s (difference %(difference)s): check "
+                "the taxes of the products and of the connection's company.",
+                amazon=currency.format(expected), odoo=currency.format(sale_order.amount_total),
+                difference=currency.format(expected - sale_order.amount_total)))
+        if totals.tax is not None and sale_order.order_line.tax_ids.filtered("price_include") and \
+                currency.compare_amounts(sale_order.amount_tax, float(totals.tax)):
+            raise AmazonOrderError(_(
+                "Amazon charged %(amazon)s of tax but the taxes of the sale order give %(odoo)s (difference "
+                "%(difference)s): check the taxes of the products and of the connection's company.",
+                amazon=currency.format(float(totals.tax)), odoo=currency.format(sale_order.amount_tax),
+                difference=currency.format(float(totals.tax) - sale_order.amount_tax)))
 
     # ------------------------------------------------------------------ updating documents
 

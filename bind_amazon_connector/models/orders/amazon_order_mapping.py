@@ -1,17 +1,15 @@
 """From an Amazon order to sale order values: lines, totals, customer, taxes, price list."""
 import hashlib
 import logging
-from decimal import Decimal
 
-from odoo import _, api, models
+from odoo import _, models
 from odoo.fields import Command
 
-from ...utils.values import money_amount, naive_utc
+from ...utils import order_totals
+from ...utils.values import naive_utc
 from .amazon_order import (
-    _RFC_CHARS,
-    CHARGE_TYPES,
+    _RFC_PATTERN,
     STATE_ALIASES,
-    UNIT_PRICE_QUANTUM,
     AmazonOrderError,
 )
 
@@ -22,7 +20,12 @@ class AmazonOrder(models.Model):
     _inherit = "amazon.order"
 
     def _prepare_sale_order_vals(self, imp, order):
-        """``(sale order values, total Amazon charged or None)`` for one Amazon order."""
+        """``(sale order values, order_totals.OrderTotals or None)`` for one Amazon order.
+
+        The lines of each item add up to what Amazon charged for it (``proceedsTotal``), however Amazon
+        combined ITEM and TAX (see ``utils.order_totals``); amounts that do not add up raise an
+        :class:`AmazonOrderError` naming the difference. ``None``: Amazon sent no proceeds, lines come
+        from the unit prices."""
         self.ensure_one()
         account = imp.account
         mkt = imp.marketplace(order)
@@ -33,76 +36,32 @@ class AmazonOrder(models.Model):
                 _("Set the fulfillment warehouse of the connection to import orders fulfilled by Amazon.")
                 if order.is_fba else
                 _("Set the warehouse of the connection to import merchant-fulfilled orders."))
+        for item in order.items:
+            if (item.quantity_ordered or 0) < 0:
+                raise AmazonOrderError(_("Item %s has a negative quantity.", item.order_item_id))
+        try:
+            totals = order_totals.read_order(order, mkt.prices_include_tax)
+        except order_totals.Unreconciled as exc:
+            raise AmazonOrderError(self._unreconciled_message(exc, currency)) from None
         partner, shipping_partner = self._get_customer(imp, order, mkt)
         fpos = self._get_fiscal_position(imp, partner, shipping_partner)
         pricelist = self._get_pricelist(imp, currency)
-        tax_included = mkt.prices_include_tax
 
         lines = []
-        sequence = 10
-        ship_discount = Decimal(0)
-        for item in order.items:
-            qty = item.quantity_ordered or 0
-            if qty < 0:
-                raise AmazonOrderError(_("Item %s has a negative quantity.", item.order_item_id))
-            item_discount, item_ship_discount = self._item_discounts(item)
-            ship_discount += item_ship_discount
-            if qty == 0:
-                if item_discount:
-                    raise AmazonOrderError(_("Item %s has a promotion but no quantity.", item.order_item_id))
-                continue
-            product = imp.products[item.seller_sku]
-            line_total = item.item_price.amount if item.item_price is not None else (
-                item.unit_price.amount * qty if item.unit_price is not None else None)
-            if line_total is None:
-                raise AmazonOrderError(_("Amazon sent no price for item %s.", item.seller_sku))
-            unit = item.unit_price.amount if item.unit_price is not None else None
-            if unit is None or unit * qty != line_total:
-                unit = (line_total / qty).quantize(UNIT_PRICE_QUANTUM)
-            taxes = self._get_taxes(imp, product.taxes_id, fpos, tax_included)
-            title = item.title or product.display_name
-            lines.append({
-                "product_id": product.id,
-                "name": f"[{item.seller_sku}] {title}",
-                "product_uom_qty": qty,
-                "price_unit": float(unit),
-                "tax_ids": [Command.set(taxes.ids)],
-                "amazon_order_item_id": item.order_item_id,
-                "sequence": sequence,
-            })
-            sequence += 1
-            if item_discount:
-                promo = ", ".join(item.promotion_ids) or _("Amazon promotion")
-                lines.append(self._charge_line(
-                    imp, "bind_amazon_connector.product_amazon_promotion",
-                    _("Promotion %(promotion)s: %(title)s", promotion=promo, title=title),
-                    item_discount, taxes, sequence=sequence))
-                sequence += 1
-
-        def charge(type_, xmlid, name):
-            amount = sum((money_amount(item.proceeds_amount(type_)) for item in order.items), Decimal(0))
-            if not amount:
-                return None
-            amazon_tax = sum((money_amount(item.proceeds_amount("TAX", type_)) for item in order.items), Decimal(0))
-            product = imp.env.ref(xmlid)
-            taxes = self._get_charge_taxes(imp, product, fpos, tax_included, amazon_tax)
-            lines.append(self._charge_line(imp, xmlid, name, amount, taxes, sequence=5000 + len(lines)))
-            return taxes
-
-        shipping_taxes = charge("SHIPPING", "bind_amazon_connector.product_amazon_shipping", _("Shipping"))
-        if ship_discount:
-            if shipping_taxes is None:
-                shipping_taxes = self._get_charge_taxes(
-                    imp, imp.env.ref("bind_amazon_connector.product_amazon_shipping"), fpos, tax_included,
-                    sum((money_amount(item.proceeds_amount("TAX", "SHIPPING")) for item in order.items), Decimal(0)))
-            lines.append(self._charge_line(
-                imp, "bind_amazon_connector.product_amazon_promotion", _("Shipping promotion"),
-                ship_discount, shipping_taxes, sequence=5000 + len(lines)))
-        charge("GIFT_WRAP", "bind_amazon_connector.product_amazon_gift_wrap", _("Gift wrap"))
-        charge("COD_FEE", "bind_amazon_connector.product_amazon_other_charge", _("Cash on delivery fee"))
-        charge("OTHER", "bind_amazon_connector.product_amazon_other_charge", _("Other Amazon charge"))
+        if totals is None:
+            lines = self._unit_price_lines(imp, order, fpos, mkt.prices_include_tax)
+        else:
+            for item_totals in totals.items:
+                lines += self._item_lines(imp, item_totals, fpos, mkt, sequence=10 + 10 * len(lines))
+            for part in totals.extras:
+                lines.append(self._order_charge_line(imp, part, fpos, mkt, sequence=5000 + len(lines)))
         if not lines:
             raise AmazonOrderError(_("The order has no item to sell."))
+        if totals and totals.tax and not any(line["tax_ids"][0][2] for line in lines):
+            self._add_warning(_(
+                "Amazon charged %s of tax but the products of the order have no tax in Odoo: the invoice "
+                "carries the amounts with their tax and no tax line. Set the taxes of the products.",
+                currency.format(float(totals.tax))))
 
         vals = {
             "partner_id": partner.id,
@@ -119,35 +78,113 @@ class AmazonOrder(models.Model):
             "amazon_order_id": self.id,
             "order_line": [Command.create(line) for line in lines],
         }
-        has_proceeds = any(item.proceeds for item in order.items)
-        return vals, (self._expected_total(order, mkt) if has_proceeds else None)
+        return vals, totals
 
-    @api.model
-    def _expected_total(self, order, mkt):
-        """What Amazon charged the buyer, as the seller invoices it: items, shipping, gift wrap and other
-        charges minus promotions; plus the tax where prices exclude it (unless Amazon collects it itself)."""
-        if not any(item.proceeds for item in order.items):
-            return None
-        total = Decimal(0)
-        for item in order.items:
-            for kind in CHARGE_TYPES:
-                total += money_amount(item.proceeds_amount(kind))
-            facilitator = any(c.model == "MARKETPLACE_FACILITATOR" for c in item.tax_collections)
-            if not mkt.prices_include_tax and not facilitator:
-                total += money_amount(item.proceeds_amount("TAX"))
-        return total
+    def _unreconciled_message(self, exc, currency):
+        amounts = {"amazon": currency.format(float(exc.expected)), "computed": currency.format(float(exc.computed)),
+                   "difference": currency.format(float(exc.difference)), "item": exc.item_id}
+        if exc.what == "quantity":
+            return _("Amazon charged %(amazon)s for item %(item)s but ordered none of it: the order is not "
+                     "invoiced until Amazon sends consistent amounts.", **amounts)
+        if exc.what == "item":
+            return _("Amazon's total for item %(item)s is %(amazon)s but its breakdowns add up to %(computed)s "
+                     "(difference %(difference)s): the order is not invoiced until Amazon sends consistent "
+                     "amounts, or a person retries it.", **amounts)
+        return _("Amazon's order total is %(amazon)s but its items and charges add up to %(computed)s "
+                 "(difference %(difference)s): the order is not invoiced until Amazon sends consistent "
+                 "amounts, or a person retries it.", **amounts)
 
-    @api.model
-    def _item_discounts(self, item):
-        """(promotion on the item, promotion on its shipping) as negative amounts. A DISCOUNT without
-        details is taken as a promotion on the item."""
-        for breakdown in item.proceeds:
-            if breakdown.type != "DISCOUNT":
+    def _item_lines(self, imp, item_totals, fpos, mkt, sequence):
+        """The sale lines of one item: the product, then its charges and promotions, adding up to what
+        Amazon charged for it. Amounts carry the tax where the marketplace's prices do (Mexico: 349.00
+        with "16 % (tax included)"), or where Amazon reports the tax inside them."""
+        item = item_totals.item
+        qty = item.quantity_ordered or 0
+        if not qty:
+            return []
+        included = mkt.prices_include_tax or item_totals.reading == order_totals.TAX_INSIDE
+        product = imp.products[item.seller_sku]
+        title = item.title or product.display_name
+        product_taxes = self._get_taxes(imp, product.taxes_id, fpos, included)
+        lines = []
+        for part in item_totals.parts:
+            if part.kind in ("ITEM", order_totals.DISCOUNT):
+                taxes = product_taxes
+            else:
+                charge_xmlid = self._charge_kinds()[part.kind][0] if part.kind != order_totals.SHIPPING_DISCOUNT \
+                    else "bind_amazon_connector.product_amazon_shipping"
+                charge_product = imp.env.ref(charge_xmlid)
+                taxes = self._get_charge_taxes(imp, charge_product, fpos, included, part.tax)
+            # A line without tax in Odoo carries what the buyer paid, Amazon's tax included: the total stays
+            # Amazon's (the order says the tax is not shown, see _prepare_sale_order_vals).
+            amount = part.gross if included or not taxes else part.net
+            if part.kind == "ITEM":
+                lines.append({
+                    "product_id": product.id,
+                    "name": f"[{item.seller_sku}] {title}",
+                    "product_uom_qty": qty,
+                    "price_unit": float(order_totals.unit_price(item, amount)),
+                    "tax_ids": [Command.set(product_taxes.ids)],
+                    "amazon_order_item_id": item.order_item_id,
+                    "sequence": sequence,
+                })
                 continue
-            total = -abs(money_amount(breakdown.subtotal))
-            shipping = -abs(money_amount(breakdown.detail("SHIPPING"))) if breakdown.details else Decimal(0)
-            return total - shipping, shipping
-        return Decimal(0), Decimal(0)
+            xmlid, label = self._charge_kinds()[part.kind]
+            if part.kind == order_totals.DISCOUNT:
+                name = _("Promotion %(promotion)s: %(title)s",
+                         promotion=", ".join(item.promotion_ids) or _("Amazon promotion"), title=title)
+            else:
+                name = _("%(charge)s: %(title)s", charge=label, title=title)
+            lines.append(self._charge_line(imp, xmlid, name, amount, taxes, sequence=sequence + len(lines)))
+        return lines
+
+    def _order_charge_line(self, imp, part, fpos, mkt, sequence):
+        """A charge Amazon reports on the order and on no item, on its own line with its tax."""
+        xmlid, label = self._charge_kinds().get(
+            part.kind, ("bind_amazon_connector.product_amazon_other_charge", part.kind))
+        included = mkt.prices_include_tax
+        if part.kind == "TAX":
+            taxes = imp.env["account.tax"]
+        else:
+            taxes = self._get_charge_taxes(imp, imp.env.ref(xmlid), fpos, included, part.tax)
+        amount = part.gross if included or not taxes else part.net
+        return self._charge_line(imp, xmlid, _("Order charge: %s", label), amount, taxes, sequence)
+
+    def _charge_kinds(self):
+        """{part kind: (service product xmlid, label)} of the amounts Amazon charges besides products."""
+        return {
+            "ITEM": ("bind_amazon_connector.product_amazon_other_charge", _("Other Amazon charge")),
+            "SHIPPING": ("bind_amazon_connector.product_amazon_shipping", _("Shipping")),
+            "GIFT_WRAP": ("bind_amazon_connector.product_amazon_gift_wrap", _("Gift wrap")),
+            "COD_FEE": ("bind_amazon_connector.product_amazon_other_charge", _("Cash on delivery fee")),
+            "OTHER": ("bind_amazon_connector.product_amazon_other_charge", _("Other Amazon charge")),
+            "TAX": ("bind_amazon_connector.product_amazon_other_charge", _("Tax not attributed to an item")),
+            order_totals.DISCOUNT: ("bind_amazon_connector.product_amazon_promotion", _("Amazon promotion")),
+            order_totals.SHIPPING_DISCOUNT: ("bind_amazon_connector.product_amazon_promotion",
+                                             _("Shipping promotion")),
+        }
+
+    def _unit_price_lines(self, imp, order, fpos, tax_included):
+        """Lines from the unit prices alone, when Amazon sent no proceeds (the PROCEEDS dataset)."""
+        lines = []
+        for item in order.items:
+            qty = item.quantity_ordered or 0
+            if not qty:
+                continue
+            if item.unit_price is None:
+                raise AmazonOrderError(_("Amazon sent no price for item %s.", item.seller_sku))
+            product = imp.products[item.seller_sku]
+            taxes = self._get_taxes(imp, product.taxes_id, fpos, tax_included)
+            lines.append({
+                "product_id": product.id,
+                "name": f"[{item.seller_sku}] {item.title or product.display_name}",
+                "product_uom_qty": qty,
+                "price_unit": float(item.unit_price.amount),
+                "tax_ids": [Command.set(taxes.ids)],
+                "amazon_order_item_id": item.order_item_id,
+                "sequence": 10 + len(lines),
+            })
+        return lines
 
     def _charge_line(self, imp, xmlid, name, amount, taxes, sequence):
         return {
@@ -166,11 +203,15 @@ class AmazonOrder(models.Model):
         customer. Buyers are found again by a hash of their Amazon identity; nothing personal is logged."""
         buyer = order.buyer
         address = order.delivery_address
-        name = buyer and (buyer.company_name or buyer.name)
+        registration, vat, malformed = self._buyer_registration(order)
+        name = (buyer and (buyer.company_name or buyer.name)) or (registration and registration.legal_name)
+        if malformed:
+            self._add_warning(_("Amazon sent the buyer's tax registration number %s, which is not a valid RFC: "
+                                "the customer was left without it.", malformed))
         if not name:
             generic = mkt._get_generic_partner().with_env(imp.env)
             return generic, generic
-        identity = (buyer.email or f"{buyer.name}|{address.postal_code if address else ''}").strip().lower()
+        identity = ((buyer and buyer.email) or f"{name}|{address.postal_code if address else ''}").strip().lower()
         key = hashlib.sha256(f"{mkt.marketplace_id}|{identity}".encode()).hexdigest()[:32]
         has_address = address and (address.address_line1 or address.city or address.postal_code)
         addr_vals = self._address_vals(imp, address, mkt) if has_address else None
@@ -182,15 +223,15 @@ class AmazonOrder(models.Model):
             if not partner:
                 vals = {**(addr_vals or {"country_id": mkt.country_id.id}),
                         "name": name,
-                        "is_company": bool(buyer.company_name),
-                        "email": buyer.email or False,
+                        "is_company": bool(buyer and buyer.company_name),
+                        "email": (buyer and buyer.email) or False,
                         "amazon_buyer_key": key,
                         "customer_rank": 1}
-                vat = self._buyer_vat(order)
-                if vat:
-                    vals["vat"] = vat
+                vals.update(self._registration_vals(imp, registration, vat, mkt))
                 partner = Partner.create(vals)
             cache[key] = partner
+        if vat and partner.vat != vat:
+            self._add_buyer_vat(imp, partner, registration, vat, mkt)
         if not addr_vals or all(
                 (partner[f] or False) == (addr_vals[f] or False) for f in ("street", "zip", "city")
         ) and addr_vals["name"] in (partner.name, name):
@@ -205,13 +246,53 @@ class AmazonOrder(models.Model):
             cache[addr_key] = shipping
         return partner, shipping
 
+    def _buyer_registration(self, order):
+        """(the buyer's tax registration, its RFC when it is one, the number when it is not) of an Amazon
+        Business order; Nones when Amazon sent no buyer registration."""
+        for reg in (order.tax.registrations if order.tax else ()):
+            if reg.entity_type not in (None, "BUYER"):
+                continue
+            number = (reg.registration_number or "").strip().upper().replace(" ", "").replace("-", "")
+            if not number and not reg.legal_name:
+                continue
+            if _RFC_PATTERN.match(number):
+                return reg, number, None
+            return reg, None, (reg.registration_number or "").strip() or None
+        return None, None, None
+
     def _buyer_vat(self, order):
         """The buyer's RFC (Amazon Business orders in Mexico) when it looks like one."""
-        for reg in (order.tax.registrations if order.tax else ()):
-            number = (reg.registration_number or "").strip().upper()
-            if reg.entity_type in (None, "BUYER") and 12 <= len(number) <= 13 and set(number) <= _RFC_CHARS:
-                return number
-        return None
+        return self._buyer_registration(order)[1]
+
+    def _registration_vals(self, imp, registration, vat, mkt):
+        """The customer's fiscal identity from the buyer's tax registration: RFC, legal name (what a CFDI
+        needs, which can differ from the name the buyer shows on Amazon) and fiscal address."""
+        if not registration or not vat:
+            return {}
+        vals = {"vat": vat}
+        if registration.legal_name:
+            vals["name"] = registration.legal_name.strip()
+            # A 12-character RFC belongs to a company (persona moral), 13 to a person.
+            vals["is_company"] = len(vat) == 12
+        fiscal = registration.address
+        if fiscal and (fiscal.address_line1 or fiscal.postal_code or fiscal.city):
+            address = self._address_vals(imp, fiscal, mkt)
+            address.pop("name")
+            address.pop("phone")
+            vals.update(address)
+        return vals
+
+    def _add_buyer_vat(self, imp, partner, registration, vat, mkt):
+        """A later order brings the buyer's RFC: given to a customer who had none, never replacing another
+        one (the order keeps a warning for a person to decide)."""
+        if partner.vat:
+            self._add_warning(_(
+                "The buyer's RFC on this order is %(amazon)s but the customer %(customer)s has %(odoo)s: the "
+                "customer was left unchanged, check which one is right.",
+                amazon=vat, customer=partner.display_name, odoo=partner.vat))
+            return
+        if partner.amazon_buyer_key and partner != mkt._get_generic_partner().with_env(imp.env):
+            partner.write(self._registration_vals(imp, registration, vat, mkt))
 
     def _address_vals(self, imp, address, mkt):
         country = mkt.country_id
@@ -263,14 +344,11 @@ class AmazonOrder(models.Model):
 
     def _get_charge_taxes(self, imp, product, fpos, tax_included, amazon_tax):
         """Taxes of a shipping / gift wrap / other charge: the service product's, else (when Amazon reports
-        tax on the charge) the company's default sale tax."""
+        tax on the charge) the company's default sale tax, else none."""
         taxes = product.taxes_id._filter_taxes_by_company(imp.company)
         if not taxes and amazon_tax:
+            # Without any sale tax the line carries Amazon's amount with its tax, and the order says so.
             taxes = imp.company.account_sale_tax_id
-            if not taxes:
-                raise AmazonOrderError(_(
-                    "Amazon reports tax on %(charge)s but neither the product nor the company has a sale tax.",
-                    charge=product.display_name))
         return self._get_taxes(imp, taxes, fpos, tax_included)
 
     def _get_price_included_tax(self, imp, tax):
