@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 from .errors import ConfigurationError
 from .marketplaces import LWA_TOKEN_URL, get_marketplace, get_region
 
-
 #: Development hook for the plain test suite: loopback addresses (the simulator) are accepted without each
 #: caller saying so. Odoo never sets it: it passes ``allow_loopback`` from its own dev/test mode.
 LOOPBACK_ALLOWED = False

@@ -16,6 +16,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ...spapi import errors as spapi_errors
+from ..connection.access import AMAZON_USER, check_group, internal_context
 from .amazon_order import MalformedOrder
 
 _logger = logging.getLogger(__name__)
@@ -88,7 +89,7 @@ class AmazonAccount(models.Model):
             account.amazon_order_tab_ids = attention | recent
 
     def write(self, vals):
-        if "orders_cursor" in vals and not self.env.context.get("amazon_sync_internal"):
+        if "orders_cursor" in vals and not internal_context(self.env, "amazon_sync_internal"):
             # Moving the cursor (back) starts a new reading from there: forget the run in progress.
             vals = dict(vals, orders_window_start=False, orders_window_end=False, orders_next_token=False)
         return super().write(vals)
@@ -97,9 +98,9 @@ class AmazonAccount(models.Model):
 
     def action_sync_orders(self):
         """Import the orders Amazon has for this connection now; a long backlog continues in the background."""
+        check_group(self.env, AMAZON_USER, message=_("Only Amazon users can synchronize orders."))
         self.ensure_one()
-        if not self.env.user.has_group("bind_amazon_connector.group_amazon_user"):
-            raise UserError(_("Only Amazon users can synchronize orders."))
+        self.check_access("read")
         result = self.sudo()._sync_orders(max_pages=BUTTON_MAX_PAGES)
         if result.get("busy"):
             raise UserError(_("Orders of %s are being synchronized right now: try again in a moment.", self.name))
@@ -122,7 +123,9 @@ class AmazonAccount(models.Model):
         }
 
     def action_view_amazon_orders(self):
+        check_group(self.env, AMAZON_USER)
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id("bind_amazon_connector.amazon_order_action")
         action["domain"] = [("account_id", "=", self.id)]
         action["context"] = {"default_account_id": self.id}

@@ -255,9 +255,9 @@ class AmazonOrder(models.Model):
         if rounding_vals:
             imp.env["sale.order.line"].create(rounding_vals)
         sale_orders.action_confirm()
-        for sale_order, (record, _order) in zip(sale_orders, pairs, strict=True):
-            record.write({"sale_order_id": sale_order.id, "state": "imported", "reason": False,
-                          "unmapped_skus": False})
+        # the link is the sale order's amazon_order_id, set at creation
+        for record, _order in pairs:
+            record.write({"state": "imported", "reason": False, "unmapped_skus": False})
         self._apply_fulfillment(imp, pairs)
 
     # ------------------------------------------------------------------ updating documents
