@@ -195,7 +195,7 @@ class AmazonSettlement(models.Model):
         }
 
     def action_view_bills(self):
-        check_group(self.env, ACCOUNTANT)
+        check_group(self.env, AMAZON_USER, ACCOUNTANT)
         self.ensure_one()
         self.check_access("read")
         return {

@@ -16,7 +16,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ...spapi import errors as spapi_errors
-from ..connection.access import AMAZON_USER, check_group, internal_context
+from ..connection.access import AMAZON_USER, check_group
 from .amazon_order import MalformedOrder
 
 _logger = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ class AmazonAccount(models.Model):
             account.amazon_order_tab_ids = attention | recent
 
     def write(self, vals):
-        if "orders_cursor" in vals and not internal_context(self.env, "amazon_sync_internal"):
+        if "orders_cursor" in vals and not (self.env.su and self.env.context.get("amazon_sync_internal")):
             # Moving the cursor (back) starts a new reading from there: forget the run in progress.
             vals = dict(vals, orders_window_start=False, orders_window_end=False, orders_next_token=False)
         return super().write(vals)
@@ -285,7 +285,7 @@ class AmazonAccount(models.Model):
 
     def _orders_write_internal(self, vals):
         """Where a run stands: written by the sync itself (no chatter message, no reset of the window)."""
-        return self.with_context(amazon_sync_internal=True, tracking_disable=True).write(vals)
+        return self.sudo().with_context(amazon_sync_internal=True, tracking_disable=True).write(vals)
 
     def _orders_record_problem(self, exc):
         message = str(exc.args[0] if isinstance(exc, UserError) and exc.args else exc)
