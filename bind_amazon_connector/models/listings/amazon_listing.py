@@ -124,7 +124,7 @@ class AmazonListing(models.Model):
                 fields=", ".join(self._fields[f]._description_string(self.env) for f in sorted(set(vals) - USER_FIELDS)
                                  if f in self._fields),
             ))
-        if "product_id" not in vals or (self.env.su and self.env.context.get("amazon_listing_import")):
+        if "product_id" not in vals or (is_trusted_writer(self.env) and self.env.context.get("amazon_listing_import")):
             return super().write(vals)
         # Manual mapping from the list or the form: a chosen product settles any conflict.
         if vals.get("product_id"):
