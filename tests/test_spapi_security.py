@@ -133,3 +133,15 @@ def test_too_many_rows_are_refused():
     with pytest.raises(errors.BadData, match="more than 10 rows"):
         list(iter_rows(spool.file, encoding, max_rows=10))
     spool.close()
+
+
+def test_seller_id_is_confirmed_by_a_listings_call(fake_amazon):
+    api = SpApi(config(endpoint=fake_amazon.url, token_url=fake_amazon.token_url, allow_loopback=True),
+                sleep=FakeClock().sleep)
+    fake_amazon.script("/listings/2021-08-01/items/A3MINE", (200, {}, {"numberOfResults": 0, "items": []}))
+    assert api.seller_id_matches("A3MINE")
+    denied = (403, {}, {"errors": [{"code": "Unauthorized", "message": "Access to requested resource is denied."}]})
+    fake_amazon.script("/listings/2021-08-01/items/A3OTHER", denied, denied)
+    assert not api.seller_id_matches("A3OTHER")
+    assert not api.seller_id_matches("")
+    assert not api.seller_id_matches("A" * 200)

@@ -245,9 +245,9 @@ class TestSecurityProbes(AmazonOrderCommon):
             "partner_id": self.partner_a.id, "company_id": self.other_company.id,
         })
         rec.sale_order_id.sudo().amazon_order_id = False
-        with self.assertRaises(UserError):  # Odoo's company check (ValidationError or UserError)
-            foreign_so.with_context(allowed_company_ids=[self.company.id, self.other_company.id]).write(
-                {"amazon_order_id": rec.id})
+        # even the import (superuser) cannot link a sale order of another company: Odoo's company check
+        with self.assertRaisesRegex(UserError, "company inconsistencies"):
+            foreign_so.sudo().write({"amazon_order_id": rec.id})
         # the link is one field, read from both sides
         self.assertFalse(rec.sale_order_id)
         self.assertEqual(self.env["amazon.order"].search([("id", "=", rec.id), ("sale_order_id", "=", False)]), rec)
