@@ -176,6 +176,7 @@ class AmazonOrder(models.Model):
 
     def action_open(self):
         check_group(self.env, AMAZON_USER)
+        self.check_access("read")
         """Open what the order became: its sale order, else the order itself."""
         self.ensure_one()
         if self.sale_order_id:
@@ -199,11 +200,13 @@ class AmazonOrder(models.Model):
 
     def action_view_pickings(self):
         check_group(self.env, AMAZON_USER)
+        self.check_access("read")
         self.ensure_one()
         return self.sale_order_id.action_view_delivery()
 
     def action_view_invoices(self):
         check_group(self.env, AMAZON_USER)
+        self.check_access("read")
         self.ensure_one()
         return self.sale_order_id.action_view_invoice()
 
