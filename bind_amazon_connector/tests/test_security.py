@@ -14,6 +14,20 @@ from .order_common import AmazonOrderCommon
 
 ADDON_MODULE = "odoo.addons.bind_amazon_connector."
 ACCESS = "odoo.addons.bind_amazon_connector.models.connection.access"
+ACCOUNT = "odoo.addons.bind_amazon_connector.models.connection.amazon_account"
+
+
+class _Capture(logging.Handler):
+    """Every log line of INFO and above, as the server log would show it."""
+
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.lines = []
+
+    def emit(self, record):
+        self.lines.append(f"{record.name}: {record.getMessage()}")
+        if record.exc_info:
+            self.lines.append(logging.Formatter().formatException(record.exc_info))
 
 
 @tagged("post_install", "-at_install")
@@ -203,7 +217,8 @@ class TestSecurityProbes(AmazonOrderCommon):
         cls.user = cls.env["res.users"].create({
             "name": "Amazon User", "login": "probe_amazon_user", "company_id": cls.company.id,
             "company_ids": [Command.set(cls.company.ids)],
-            "group_ids": [Command.set([cls.env.ref("bind_amazon_connector.group_amazon_user").id])],
+            "group_ids": [Command.set([cls.env.ref("bind_amazon_connector.group_amazon_user").id,
+                                       cls.env.ref("base.group_allow_export").id])],
         })
         cls.other_company = cls.env["res.company"].create({"name": "Competidor SA"})
         cls.other_admin = cls.env["res.users"].create({
@@ -334,12 +349,20 @@ class TestSecurityProbes(AmazonOrderCommon):
         self._make_order()  # imported
         self._make_order(items=[{"sku": "NOPE-1", "quantity": 1, "unit_price": "10.00"}])  # unmapped: error
         self._make_order(status="SHIPPED")
-        with self.assertLogs(level="INFO") as logs:
+        capture = _Capture()
+        loggers = [logging.getLogger(name) for name in ("", "odoo", "httpx", "sp_api", "werkzeug")]
+        for logger in loggers:
+            logger.addHandler(capture)
+        try:
             logging.getLogger(__name__).info("full sync starts")
             self._sync()
             self.env["amazon.order"].search([("account_id", "=", self.amazon.id)]).with_user(
                 self.amazon_user).action_retry()
-        text = "\n".join(logs.output)
+        finally:
+            for logger in loggers:
+                logger.removeHandler(capture)
+        text = "\n".join(capture.lines)
+        self.assertIn("Amazon order", text, "the sync's own INFO lines are captured")
         self.assertIn("full sync starts", text)
         for secret in secrets:
             self.assertNotIn(secret, text)
@@ -349,7 +372,8 @@ class TestSecurityProbes(AmazonOrderCommon):
     def test_context_keys_are_ignored_from_rpc(self):
         account = self.amazon.with_context(amazon_pacing_speed=1e9)
         self.assertEqual(account._spapi_config().pacing_speed, 1e9, "honoured in tests and the shell")
-        with patch(f"{ACCESS}.request", object()), patch(f"{ACCESS}.in_test", lambda: False):
+        with patch(f"{ACCESS}.request", object()), patch(f"{ACCESS}.in_test", lambda: False), \
+                patch(f"{ACCOUNT}.loopback_allowed", lambda: True):
             self.assertEqual(account._spapi_config().pacing_speed, 1.0)
             self.assertIsNone(access.internal_context(
                 self.env(context=dict(self.env.context, amazon_report_poll_interval=0.0)),

@@ -91,12 +91,12 @@ class TestOAuthSecurity(AmazonTestCommon, HttpCase):
 
     def test_very_long_error_description_is_cut(self):
         state = self._state()
-        text = "access_denied " + "A" * 100_000
+        text = "access_denied " + "A" * 6000
         response = self._callback(self._query(state=state, error="access_denied", error_description=text))
         self.assertEqual(response.status_code, 400)
         self.account.invalidate_recordset()
         self.assertLess(len(self.account.last_error), 1000)
-        self.assertLess(len(response.text), 50_000)
+        self.assertNotIn("A" * 400, response.text)
         self.assertNothingStored()
 
     def test_post_on_the_callback_is_refused(self):

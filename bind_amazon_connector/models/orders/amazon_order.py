@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.fields import Domain
 
 from ...spapi import errors as spapi_errors
 from ...spapi import parsers
@@ -156,7 +157,17 @@ class AmazonOrder(models.Model):
             order.sale_order_id = order.sale_order_ids.filtered(lambda so, o=order: so.company_id == o.company_id)[:1]
 
     def _search_sale_order_id(self, operator, value):
-        return [("sale_order_ids", operator, value)]
+        if operator in Domain.NEGATIVE_OPERATORS:
+            return NotImplemented  # Odoo negates the positive search
+        if operator == "any":
+            return [("sale_order_ids", "any", value)]
+        if operator != "in":
+            return NotImplemented
+        ids = [v for v in value if v]
+        domain = Domain("sale_order_ids", "in", ids) if ids else Domain.FALSE
+        if False in value:
+            domain |= Domain("sale_order_ids", "not any", [])
+        return domain
 
     @api.depends("sale_order_id.picking_ids", "sale_order_id.invoice_ids")
     def _compute_documents(self):
