@@ -263,9 +263,9 @@ class TestSecurityProbes(AmazonOrderCommon):
         # even the import (superuser) cannot link a sale order of another company: Odoo's company check
         with self.assertRaisesRegex(UserError, "company inconsistencies"):
             foreign_so.sudo().write({"amazon_order_id": rec.id})
-        # the link is one field, read from both sides
+        self.env.invalidate_all()
+        self.assertFalse(foreign_so.amazon_order_id)
         self.assertFalse(rec.sale_order_id)
-        self.assertEqual(self.env["amazon.order"].search([("id", "=", rec.id), ("sale_order_id", "=", False)]), rec)
 
     def test_link_is_derived_from_the_sale_order(self):
         _order, rec = self._imported()
@@ -275,6 +275,10 @@ class TestSecurityProbes(AmazonOrderCommon):
         self.assertEqual(self.env["amazon.order"].search([("sale_order_id", "=", so.id)]), rec)
         self.assertEqual(self.env["amazon.order"].search([("id", "=", rec.id), ("sale_order_id", "!=", False)]),
                          rec)
+        self.assertFalse(self.env["amazon.order"].search([("id", "=", rec.id), ("sale_order_id", "=", False)]))
+        so.sudo().amazon_order_id = False
+        self.assertFalse(rec.sale_order_id)
+        self.assertEqual(self.env["amazon.order"].search([("id", "=", rec.id), ("sale_order_id", "=", False)]), rec)
 
     def test_retry_never_acts_on_a_stored_copy_amazon_disowns(self):
         order, rec = self._imported()
