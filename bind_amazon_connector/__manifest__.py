@@ -32,6 +32,7 @@
         "wizards/amazon_commission_invoice_wizard_views.xml",
         "views/money_settlement_views.xml",
         "views/money_account_views.xml",
+        "security/stock_rules.xml",
         "data/stock_cron.xml",
         "views/stock_views.xml",
         "wizards/amazon_order_invoice_correction_views.xml",

@@ -83,3 +83,11 @@ def sim_http(simulator):
 
     with authorized_session(simulator) as session:
         yield session
+
+
+# ---------------------------------------------------------------- loopback (the simulator) for the plain suite
+# The SP-API layer refuses loopback addresses unless told otherwise (Odoo allows them in dev mode and tests only);
+# the plain suite talks to the simulator and fakes on 127.0.0.1.
+from bind_amazon_connector.spapi import config as _spapi_config  # noqa: E402
+
+_spapi_config.LOOPBACK_ALLOWED = True

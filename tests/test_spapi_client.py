@@ -270,7 +270,7 @@ def test_refused_request_is_bad_data_and_404_is_not_found(fake_amazon):
     ({"marketplace_id": "NOPE"}, "Unknown Amazon marketplace"),
     ({"region": "EU"}, "belongs to Amazon's NA region"),
     ({"lwa_client_secret": ""}, "client secret"),
-    ({"endpoint": "ftp://x"}, "http:// or https://"),
+    ({"endpoint": "ftp://x"}, "must be an https:// address"),
 ])
 def test_configuration_errors(kw, match):
     values = {"lwa_client_id": CLIENT_ID, "lwa_client_secret": CLIENT_SECRET, "refresh_token": REFRESH_TOKEN}

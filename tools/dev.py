@@ -417,11 +417,17 @@ def cmd_odoo(ns, rest):
     return run(odoo_cmd(conf, sub) + rest, check=False).returncode
 
 
+#: Odoo development mode (``--dev``) of the demo and benchmarks: the connector accepts loopback addresses (the
+#: simulator) only in development mode or tests. Not one of Odoo's own features: it changes nothing else.
+SIMULATOR_DEV_MODE = "simulator"
+
+
 def cmd_demo(ns, rest):
     db = ensure_pg()
     conf = write_conf(db, http_port=ns.port)
     sim_url = f"http://127.0.0.1:{ns.sim_port}"
-    env = dict(os.environ, BAC_DEMO_SIMULATOR=sim_url)
+    # ODOO_DEV (Odoo's --dev): the connector reaches the simulator on loopback only in development mode
+    env = dict(os.environ, BAC_DEMO_SIMULATOR=sim_url, ODOO_DEV=os.environ.get("ODOO_DEV") or SIMULATOR_DEV_MODE)
     sim = subprocess.Popen([PY, "-m", "spapi_simulator", "--scenario", "demo",
                             "--port", str(ns.sim_port)], cwd=REPO, env=env)
     say(f"SP-API simulator on {sim_url}")
@@ -461,8 +467,9 @@ def reexec_in_venv(script):
 
 def bench_shell(conf, db_name, script, env_vars=None, label="benchmark"):
     """Run `script` in `odoo-bin shell` on a bench database; return its `BENCH_RESULT {json}` line, parsed."""
+    env = {"ODOO_DEV": SIMULATOR_DEV_MODE, **os.environ, **(env_vars or {})}  # the simulator is on loopback
     res = run(odoo_cmd(conf, "shell") + ["-d", db_name, "--no-http", "--log-level=warn"], input=script,
-              text=True, capture_output=True, check=False, env={**os.environ, **(env_vars or {})}, cwd=REPO)
+              text=True, capture_output=True, check=False, env=env, cwd=REPO)
     for line in res.stdout.splitlines():
         if line.startswith("SLOW_SQL "):
             say(line)

@@ -10,6 +10,8 @@ from ..models.connection.amazon_oauth_state import AmazonAuthorizationRefused
 
 _logger = logging.getLogger(__name__)
 
+#: Amazon's error text is shown back to the user and stored on the connection: keep a sentence, not a book.
+MAX_AMAZON_ERROR = 300
 _SENSITIVE_QUERY_RE = re.compile(r"((?:spapi_oauth_code|state)=)[^&\s\"]+")
 
 
@@ -33,7 +35,13 @@ class AmazonOAuthController(http.Controller):
     @http.route(OAUTH_CALLBACK_PATH, type="http", auth="user", methods=["GET"], readonly=False)
     def amazon_oauth_callback(self, state=None, spapi_oauth_code=None, selling_partner_id=None, **kwargs):
         """Check the state, exchange the code for a refresh token, go back to the connection's form."""
+        args = request.httprequest.args
+        if any(len(args.getlist(name)) > 1 for name in ("state", "spapi_oauth_code", "selling_partner_id")):
+            # a parameter given twice: which one would Amazon have meant? Refuse rather than guess.
+            state = None
         amazon_error = kwargs.get("error_description") or kwargs.get("error")
+        if amazon_error:
+            amazon_error = str(amazon_error)[:MAX_AMAZON_ERROR]
         try:
             account = request.env["amazon.account"]._oauth_complete(
                 state, spapi_oauth_code, selling_partner_id=selling_partner_id, amazon_error=amazon_error,

@@ -22,6 +22,7 @@ from sp_api.base._transport_httpx import HttpxTransport
 from sp_api.base.credential_provider import CredentialProvider
 
 from . import types
+from .config import check_url
 from .errors import AuthorizationError, BadData, ConfigurationError, RetryLater
 
 # LWA error codes (RFC 6749 section 5.2) that only a new authorization by the seller can fix.
@@ -144,12 +145,15 @@ def _credentials(config):
                                      refresh_token=config.refresh_token)
 
 
-def build_consent_url(seller_central_host, application_id, state, redirect_uri=None, beta=False):
+def build_consent_url(seller_central_host, application_id, state, redirect_uri=None, beta=False,
+                      allow_loopback=None):
     """Where to send the seller to authorize the app (Amazon's website authorization workflow).
 
     ``seller_central_host`` is a Seller Central host such as ``sellercentral.amazon.com.mx`` (https is
     assumed) or a full ``http(s)://host[:port]`` base (simulator). ``state`` is an opaque anti-forgery
-    value that Amazon sends back. ``beta=True`` adds ``version=beta`` (apps still in draft).
+    value that Amazon sends back. ``beta=True`` adds ``version=beta`` (apps still in draft). The address must
+    be https on an Amazon Seller Central (or Vendor Central) host, or loopback when ``allow_loopback``
+    (:func:`.config.check_url`): the seller's login and the state never go anywhere else.
     """
     if not application_id:
         raise ConfigurationError("The app's application id (amzn1.sp.solution...) is required.")
@@ -159,6 +163,7 @@ def build_consent_url(seller_central_host, application_id, state, redirect_uri=N
     if not host:
         raise ConfigurationError("The Seller Central host of the marketplace is required.")
     base = host if host.startswith(("https://", "http://")) else "https://" + host
+    base = check_url(base, "seller_central", allow_loopback)
     params = {"application_id": application_id, "state": state}
     if redirect_uri:
         params["redirect_uri"] = redirect_uri

@@ -27,7 +27,7 @@ from sp_api.base.credential_provider import FromCodeCredentialProvider
 
 from . import parsers, types
 from .auth import forget_token, token_client_class
-from .config import SpApiConfig
+from .config import SpApiConfig, check_url
 from .errors import AuthorizationError, BadData, ConfigurationError, NotFound, RetryLater
 from .flatfile import DocumentSpool, iter_rows
 from .pacing import shared_pacer
@@ -398,6 +398,21 @@ class SpApi:
         reply = self._call("getMarketplaceParticipations", "sellers", "get_marketplace_participation")
         return list(parsers.parse_marketplace_participations(reply.body))
 
+    def seller_id_matches(self, seller_id):
+        """Whether ``seller_id`` is the selling partner who gave this authorization.
+
+        The Sellers API does not return the merchant token, but the Listings Items API refuses (403) a seller id
+        other than the authorizing one: one ``searchListingsItems`` call for a single item tells them apart.
+        """
+        if not seller_id or not isinstance(seller_id, str) or len(seller_id) > 64:
+            return False
+        try:
+            self._call("searchListingsItems", "listings", "search_listings_items", seller_id,
+                       marketplaceIds=self.config.marketplace_id, pageSize=1)
+        except (AuthorizationError, BadData):
+            return False
+        return True
+
     # ------------------------------------------------------------ Orders 2026-01-01
 
     def search_orders_page(self, *, last_updated_after=None, last_updated_before=None, created_after=None,
@@ -675,12 +690,16 @@ class SpApi:
         attempt = 0
         while True:
             document = self.get_report_document(document_id)
+            try:  # a presigned URL of Amazon's storage: never another host (nor this machine's network)
+                url = check_url(document.url, "document", cfg.allow_loopback)
+            except ConfigurationError as exc:
+                raise BadData(f"Report document {document_id}: {exc}", operation=operation) from None
             spool = DocumentSpool()
             stats.calls += 1
             try:
                 if self._download_client is None:  # no token or SP-API header goes to the storage URL
                     self._download_client = httpx.Client(timeout=cfg.timeout)
-                with self._download_client.stream("GET", document.url) as response:
+                with self._download_client.stream("GET", url) as response:
                     if response.status_code == 200:
                         for chunk in response.iter_bytes():
                             spool.write(chunk)

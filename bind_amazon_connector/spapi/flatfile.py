@@ -16,6 +16,11 @@ from .errors import BadData
 GZIP_MAGIC = b"\x1f\x8b"
 SPOOL_IN_MEMORY = 1024 * 1024
 _CHUNK = 256 * 1024
+#: Caps on what one report may become once decompressed: a listings report of 100,000 offers is well under
+#: 200 MiB, so anything beyond is refused (a small gzip can inflate to gigabytes) instead of filling the disk.
+MAX_DOCUMENT_BYTES = 512 * 1024 * 1024
+MAX_ROWS = 2_000_000
+MAX_FIELD_CHARS = 1024 * 1024
 
 csv.field_size_limit(max(csv.field_size_limit(), 32 * 1024 * 1024))  # long item descriptions
 
@@ -23,7 +28,8 @@ csv.field_size_limit(max(csv.field_size_limit(), 32 * 1024 * 1024))  # long item
 class DocumentSpool:
     """Collects a document's bytes (gunzipping when they start with the gzip magic) and detects its encoding."""
 
-    def __init__(self):
+    def __init__(self, max_bytes=None):
+        self.max_bytes = MAX_DOCUMENT_BYTES if max_bytes is None else max_bytes
         self.file = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
         self._head = b""
         self._gunzip = None
@@ -59,6 +65,9 @@ class DocumentSpool:
         if not data:
             return
         self.size += len(data)
+        if self.size > self.max_bytes:
+            raise BadData(f"The report document is larger than {self.max_bytes // (1024 * 1024)} MiB once "
+                          "decompressed: refused. Ask Amazon for a shorter period or fewer listings.")
         if self._is_utf8:
             try:
                 self._utf8.decode(data)
@@ -102,19 +111,36 @@ class DocumentSpool:
         self.file.close()
 
 
-def iter_rows(binary_file, encoding):
+def _rows(reader):
+    try:
+        yield from reader
+    except csv.Error as exc:
+        raise BadData(f"The report document cannot be read as a tab-separated file ({exc}).") from None
+
+
+def iter_rows(binary_file, encoding, max_rows=None, max_field=None):
     """Rows of a tab-separated file with a header line, as dicts of column name to text.
 
     Amazon's flat files are not quoted: quotes are data (``QUOTE_NONE``). Missing trailing cells are "";
     non-empty cells beyond the header are kept as ``column<N>`` (1-based). Blank lines are skipped.
+    More than ``max_rows`` rows or a cell longer than ``max_field`` characters raise BadData.
     """
+    max_rows = MAX_ROWS if max_rows is None else max_rows
+    max_field = MAX_FIELD_CHARS if max_field is None else max_field
     text = io.TextIOWrapper(binary_file, encoding=encoding, newline="")
+    count = 0
     try:
         reader = csv.reader(text, delimiter="\t", quoting=csv.QUOTE_NONE)
         header = None
-        for row in reader:
+        for row in _rows(reader):
             if not row or (len(row) == 1 and not row[0].strip()):
                 continue
+            if any(len(cell) > max_field for cell in row):
+                raise BadData(f"The report document has a value longer than {max_field} characters: refused.")
+            count += 1
+            if count > max_rows + 1:  # the header line is not a row
+                raise BadData(f"The report document has more than {max_rows} rows: refused. Ask Amazon for a "
+                              "shorter period.")
             if header is None:
                 header = [name.strip() for name in row]
                 continue

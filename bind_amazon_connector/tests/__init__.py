@@ -15,3 +15,4 @@ from . import test_finance_orders
 from . import test_stock_push
 from . import test_sync_jobs
 from . import test_concurrent_import
+from . import test_security, test_security_oauth

@@ -159,6 +159,10 @@ class TestAccountValidation(AmazonTestCommon):
             self.amazon._spapi()
         self.env["ir.config_parameter"].set_param("bind_amazon_connector.lwa_client_id", "sim-client-id")
         self.env["ir.config_parameter"].set_param("bind_amazon_connector.lwa_client_secret", "sim-client-secret")
+        # the system-wide credentials go to Amazon only, never to the simulator's overridden addresses
+        with self.assertRaisesRegex(UserError, "needs its own app credentials"):
+            self.amazon._spapi_config()
+        self.amazon.write({"endpoint_override": False, "token_url_override": False})
         self.assertEqual(self.amazon._spapi_config().lwa_client_id, "sim-client-id")
 
     def test_region_change_in_the_form_clears_other_region_marketplaces(self):

@@ -88,11 +88,11 @@ class TestOAuthFlow(AmazonTestCommon, HttpCase):
     def test_full_round_trip(self):
         _url, params = self._authorize()
         code = self.sim.issue_auth_code()
-        response = self._callback(state=params["state"], spapi_oauth_code=code, selling_partner_id="A3SIMSELLER0777")
+        response = self._callback(state=params["state"], spapi_oauth_code=code, selling_partner_id="A3SIMSELLER0001")
         self.assertEqual(response.status_code, 303)
         self.assertTrue(response.headers["Location"].endswith(f"/odoo/amazon-connections/{self.account.id}"))
         self.assertEqual(self.account.state, "authorized")
-        self.assertEqual(self.account.seller_id, "A3SIMSELLER0777")
+        self.assertEqual(self.account.seller_id, "A3SIMSELLER0001")
         self.assertTrue(self.account.refresh_token.startswith("Atzr|"))
         self.assertFalse(self.account.last_error)
         self.assertEqual(self.account.authorized_uid, self.env.user)
@@ -138,7 +138,7 @@ class TestOAuthFlow(AmazonTestCommon, HttpCase):
     def test_replayed_state_refused(self):
         _url, params = self._authorize()
         first = self._callback(state=params["state"], spapi_oauth_code=self.sim.issue_auth_code(),
-                               selling_partner_id="A3SIMSELLER0777")
+                               selling_partner_id="A3SIMSELLER0001")
         self.assertEqual(first.status_code, 303)
         token = self.account.refresh_token
         replay = self._callback(state=params["state"], spapi_oauth_code=self.sim.issue_auth_code(),
@@ -146,7 +146,7 @@ class TestOAuthFlow(AmazonTestCommon, HttpCase):
         self.assertEqual(replay.status_code, 400)
         self.assertIn("already used", replay.text)
         self.assertEqual(self.account.refresh_token, token)
-        self.assertEqual(self.account.seller_id, "A3SIMSELLER0777")
+        self.assertEqual(self.account.seller_id, "A3SIMSELLER0001")
         self.assertFalse(self.account.last_error)
 
     def test_expired_state_refused(self):
@@ -154,7 +154,7 @@ class TestOAuthFlow(AmazonTestCommon, HttpCase):
         request = self.env["amazon.oauth.state"].sudo().search([("account_id", "=", self.account.id)])
         request.expires_at = fields.Datetime.now() - timedelta(seconds=1)
         response = self._callback(state=params["state"], spapi_oauth_code=self.sim.issue_auth_code(),
-                                  selling_partner_id="A3SIMSELLER0777")
+                                  selling_partner_id="A3SIMSELLER0001")
         self.assertEqual(response.status_code, 400)
         self.assertIn("expired", response.text)
         self.assertNothingStored()
@@ -169,7 +169,7 @@ class TestOAuthFlow(AmazonTestCommon, HttpCase):
         })
         self.authenticate("other_admin", "other_admin_pw")
         response = self._callback(state=params["state"], spapi_oauth_code=self.sim.issue_auth_code(),
-                                  selling_partner_id="A3SIMSELLER0777")
+                                  selling_partner_id="A3SIMSELLER0001")
         self.assertEqual(response.status_code, 400)
         self.assertIn("another user", response.text)
         self.assertNothingStored()
@@ -177,7 +177,7 @@ class TestOAuthFlow(AmazonTestCommon, HttpCase):
         # the user who clicked Authorize can still finish
         self.authenticate(self.login, self.login)
         response = self._callback(state=params["state"], spapi_oauth_code=self.sim.issue_auth_code(),
-                                  selling_partner_id="A3SIMSELLER0777")
+                                  selling_partner_id="A3SIMSELLER0001")
         self.assertEqual(response.status_code, 303)
         self.assertEqual(self.account.state, "authorized")
 
@@ -194,7 +194,7 @@ class TestOAuthFlow(AmazonTestCommon, HttpCase):
     def test_invalid_code_shown_as_error_nothing_stored(self):
         _url, params = self._authorize()
         response = self._callback(state=params["state"], spapi_oauth_code="not-a-code",
-                                  selling_partner_id="A3SIMSELLER0777")
+                                  selling_partner_id="A3SIMSELLER0001")
         self.assertEqual(response.status_code, 400)
         self.assertIn("Amazon authorization failed", response.text)
         self.assertNothingStored(last_error=True)
@@ -205,11 +205,11 @@ class TestOAuthFlow(AmazonTestCommon, HttpCase):
         code = self.sim.issue_auth_code()
         self.addCleanup(self.sim.clear_faults)
         self.sim.inject_fault("token", "5xx")
-        response = self._callback(state=params["state"], spapi_oauth_code=code, selling_partner_id="A3SIMSELLER0777")
+        response = self._callback(state=params["state"], spapi_oauth_code=code, selling_partner_id="A3SIMSELLER0001")
         self.assertEqual(response.status_code, 400)
         self.assertNothingStored(last_error=True)
         # the state was spent: the same link cannot be replayed once Amazon is back
-        again = self._callback(state=params["state"], spapi_oauth_code=code, selling_partner_id="A3SIMSELLER0777")
+        again = self._callback(state=params["state"], spapi_oauth_code=code, selling_partner_id="A3SIMSELLER0001")
         self.assertEqual(again.status_code, 400)
         self.assertIn("already used", again.text)
 
@@ -221,6 +221,7 @@ class TestOAuthFlow(AmazonTestCommon, HttpCase):
         self.assertNothingStored(last_error=True)
 
     def test_seller_already_connected(self):
+        self.amazon.seller_id = self.sim.seller_id  # the seller the simulator authorizes
         _url, params = self._authorize()
         response = self._callback(state=params["state"], spapi_oauth_code=self.sim.issue_auth_code(),
                                   selling_partner_id=self.amazon.seller_id)

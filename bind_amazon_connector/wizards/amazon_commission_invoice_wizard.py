@@ -8,6 +8,7 @@ from decimal import Decimal
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
+from ..models.connection.access import ACCOUNTANT, check_group
 from ..utils.cfdi import (
     MAX_SIZE,
     TAX_IEPS,
@@ -450,6 +451,7 @@ class AmazonCommissionInvoiceWizard(models.TransientModel):
     def action_confirm(self):
         """Record the CFDI: match the settlement's fee bill or create the bill, post it, pay it from the
         connection's account, attach the XML and PDF."""
+        check_group(self.env, ACCOUNTANT)
         self.ensure_one()
         account = self.account_id
         if not account.journal_id:

@@ -7,6 +7,7 @@ units) set the fulfillment warehouse, a read-only mirror of what Amazon holds. N
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from ..models.connection.access import AMAZON_MANAGER, check_group
 from ..spapi import errors as spapi_errors
 
 
@@ -133,11 +134,13 @@ class AmazonListingStockWizard(models.TransientModel):
     # ------------------------------------------------------------------ apply
 
     def action_reload(self):
+        check_group(self.env, AMAZON_MANAGER)
         self._load_lines()
         return self._reopen()
 
     def action_apply(self):
         """Adjust each selected product's quantity in its warehouse to Amazon's, as inventory adjustments."""
+        check_group(self.env, AMAZON_MANAGER)
         self.ensure_one()
         if not self.env.user.has_group("stock.group_stock_user"):
             raise AccessError(_("Setting stock needs the Inventory / User rights."))

@@ -9,6 +9,7 @@ import re
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..models.connection.access import AMAZON_MANAGER, check_group
 from ..spapi import SpApi, errors
 
 # Amazon's LWA refresh tokens: "Atzr|" followed by printable characters, no blanks.
@@ -84,4 +85,5 @@ class AmazonAccountTokenWizard(models.TransientModel):
 
     def action_confirm(self):
         """The token was applied when the wizard was saved (just before this button runs)."""
+        check_group(self.env, AMAZON_MANAGER)
         return {"type": "ir.actions.act_window_close"}

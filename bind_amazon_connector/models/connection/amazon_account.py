@@ -6,6 +6,8 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ...spapi import SpApi, SpApiConfig, errors
 from ...spapi.auth import build_consent_url, exchange_authorization_code
+from ...spapi.config import check_url
+from .access import AMAZON_USER, SYSTEM, check_group, internal_context, loopback_allowed
 from .amazon_oauth_state import AmazonAuthorizationRefused
 
 _logger = logging.getLogger(__name__)
@@ -16,6 +18,9 @@ PARAM_CLIENT_SECRET = "bind_amazon_connector.lwa_client_secret"  # noqa: S105 - 
 PARAM_APPLICATION_ID = "bind_amazon_connector.application_id"
 
 SECRET_GROUPS = "bind_amazon_connector.group_amazon_manager"  # noqa: S105 - a group, not a secret
+# Where the server and the seller's browser are sent is a developer's setting (sandbox, simulator).
+OVERRIDE_GROUPS = SYSTEM
+OVERRIDE_KINDS = {"endpoint_override": "api", "token_url_override": "lwa", "seller_central_override": "seller_central"}
 OAUTH_CALLBACK_PATH = "/amazon/oauth/callback"
 
 # Calls made while a person waits in front of the screen (test connection, code exchange, pasted token):
@@ -83,15 +88,15 @@ class AmazonAccount(models.Model):
         help="The seller's authorization, given by Amazon when the seller authorizes the app.",
     )
     endpoint_override = fields.Char(
-        string="API endpoint override", groups=SECRET_GROUPS, copy=False,
+        string="API endpoint override", groups=OVERRIDE_GROUPS, copy=False,
         help="Advanced: Amazon's sandbox or the project's simulator, e.g. http://127.0.0.1:8070.",
     )
     token_url_override = fields.Char(
-        string="Token URL override", groups=SECRET_GROUPS, copy=False,
+        string="Token URL override", groups=OVERRIDE_GROUPS, copy=False,
         help="Advanced: Login with Amazon token URL of a sandbox or simulator.",
     )
     seller_central_override = fields.Char(
-        string="Seller Central override", groups=SECRET_GROUPS, copy=False,
+        string="Seller Central override", groups=OVERRIDE_GROUPS, copy=False,
         help="Advanced: where the Authorize button sends the seller instead of the marketplace's Seller Central "
         "(a simulator's consent page, e.g. http://127.0.0.1:8070).",
     )
@@ -266,6 +271,25 @@ class AmazonAccount(models.Model):
                     marketplace=marketplace.name, currency=marketplace.currency_id.name,
                 ))
 
+    @api.constrains("endpoint_override", "token_url_override", "seller_central_override")
+    def _check_overrides(self):
+        """Only Amazon's own https hosts, or this machine when Odoo runs in development mode or tests."""
+        for account in self.sudo():
+            for fname, kind in OVERRIDE_KINDS.items():
+                url = account[fname]
+                if not url:
+                    continue
+                if kind == "seller_central" and not url.startswith(("http://", "https://")):
+                    url = "https://" + url
+                try:
+                    check_url(url, kind, loopback_allowed())
+                except errors.SpApiError as exc:
+                    raise ValidationError(self.env._(
+                        "%(field)s of “%(connection)s” is refused: %(reason)s",
+                        field=account._fields[fname]._description_string(self.env), connection=account.name,
+                        reason=str(exc),
+                    )) from None
+
     # ------------------------------------------------------------------ SP-API access
 
     def _get_marketplaces(self):
@@ -281,12 +305,19 @@ class AmazonAccount(models.Model):
         self.ensure_one()
         rec = self.sudo()
         params = self.env["ir.config_parameter"].sudo()
-        client_id = rec.lwa_client_id or params.get_param(PARAM_CLIENT_ID)
-        client_secret = rec.lwa_client_secret or params.get_param(PARAM_CLIENT_SECRET)
+        own_credentials = bool(rec.lwa_client_id and rec.lwa_client_secret)
+        client_id = rec.lwa_client_id if own_credentials else params.get_param(PARAM_CLIENT_ID)
+        client_secret = rec.lwa_client_secret if own_credentials else params.get_param(PARAM_CLIENT_SECRET)
         if not client_id or not client_secret:
             raise UserError(self.env._(
                 "The Amazon app credentials (LWA client id and secret) are missing on %s: a manager fills them in "
                 "the Advanced tab of the connection, or as system parameters for a public app.", self.name,
+            ))
+        if not own_credentials and (rec.endpoint_override or rec.token_url_override):
+            # The shared app's secret goes to Amazon only, never to an address typed on one connection.
+            raise UserError(self.env._(
+                "The connection %s sends its calls to another address than Amazon's: it needs its own app "
+                "credentials (LWA client id and secret); the system-wide ones are only sent to Amazon.", self.name,
             ))
         try:
             config = SpApiConfig(
@@ -298,7 +329,8 @@ class AmazonAccount(models.Model):
                 seller_id=self.seller_id or None,
                 endpoint=rec.endpoint_override or None,
                 token_url=rec.token_url_override or None,
-                pacing_speed=float(self.env.context.get("amazon_pacing_speed", 1.0)),
+                pacing_speed=float(internal_context(self.env, "amazon_pacing_speed", 1.0)),
+                allow_loopback=loopback_allowed(),
             )
         except errors.SpApiError as exc:
             raise UserError(self._spapi_error_message(exc)) from exc
@@ -322,8 +354,8 @@ class AmazonAccount(models.Model):
     # ------------------------------------------------------------------ status bookkeeping
 
     def _check_manager(self):
-        if not self.env.su and not self.env.user.has_group(SECRET_GROUPS):
-            raise AccessError(self.env._("Only Amazon administrators can authorize Amazon connections."))
+        check_group(self.env, SECRET_GROUPS,
+                    message=self.env._("Only Amazon administrators can authorize Amazon connections."))
         self.check_access("write")
 
     def _set_error(self, message, state="error"):
@@ -401,18 +433,22 @@ class AmazonAccount(models.Model):
 
     def _get_consent_url(self, state, redirect_uri):
         self.ensure_one()
-        return build_consent_url(
-            self.sudo().seller_central_override or self.marketplace_id.seller_central_host,
-            self._get_application_id(),
-            state,
-            redirect_uri=redirect_uri,
-            beta=self.sudo().app_is_draft,
-        )
+        try:
+            return build_consent_url(
+                self.sudo().seller_central_override or self.marketplace_id.seller_central_host,
+                self._get_application_id(),
+                state,
+                redirect_uri=redirect_uri,
+                beta=self.sudo().app_is_draft,
+                allow_loopback=loopback_allowed(),
+            )
+        except errors.SpApiError as exc:
+            raise UserError(self._spapi_error_message(exc)) from exc
 
     def action_authorize(self):
         """Send the seller to Seller Central to accept the app; Amazon comes back to the callback route."""
-        self.ensure_one()
         self._check_manager()
+        self.ensure_one()
         if not self._get_application_id():
             raise UserError(self.env._(
                 "The SP-API Application ID is missing: fill it in the Advanced tab (or the system parameter "
@@ -450,29 +486,54 @@ class AmazonAccount(models.Model):
         if not code:
             message = self.env._("Amazon did not send an authorization code back: authorize again.")
             raise AmazonAuthorizationRefused(message, account=account)
+        seller_id = None
         try:
-            account._check_seller_free(selling_partner_id)
             config = account._spapi_config(interactive=True)
             grant = exchange_authorization_code(config, code, request.redirect_uri)
+            if selling_partner_id:
+                seller_id = account._verified_seller_id(config, grant.refresh_token, selling_partner_id)
+                account._check_seller_free(seller_id)
         except (UserError, errors.SpApiError) as exc:
             reason = (account._spapi_error_message(exc, authorization_code=True)
                       if isinstance(exc, errors.SpApiError) else exc.args[0])
             message = self.env._("Amazon authorization failed: %s", reason)
             account._set_error(message, state=None if account.has_refresh_token else "error")
             raise AmazonAuthorizationRefused(message, account=account) from exc
+        except Exception as exc:
+            # Refused like the others (the state stays spent), with the trace in the server log only.
+            _logger.exception("Amazon authorization of connection %s failed unexpectedly", account.id)
+            message = self.env._("Amazon authorization failed on an unexpected error (%s): nothing was saved. "
+                                 "Click Authorize again.", type(exc).__name__)
+            account._set_error(message, state=None if account.has_refresh_token else "error")
+            raise AmazonAuthorizationRefused(message, account=account) from exc
         account._store_authorization(
             grant.refresh_token,
-            seller_id=selling_partner_id,
+            seller_id=seller_id,
             how=self.env._(
                 "Connection authorized on Amazon Seller Central by %(user)s (seller %(seller)s).",
-                user=self.env.user.name, seller=selling_partner_id or account.seller_id or "?",
+                user=self.env.user.name, seller=seller_id or account.seller_id or "?",
             ),
         )
         return account
 
-    def action_paste_token(self):
+    def _verified_seller_id(self, config, refresh_token, seller_id):
+        """``seller_id`` once Amazon confirmed, with the new authorization, that it is the authorizing seller.
+
+        The redirect's ``selling_partner_id`` travels in the browser's address bar: it is only a claim.
+        """
         self.ensure_one()
+        config = dataclasses.replace(config, refresh_token=refresh_token, seller_id=seller_id)
+        with SpApi(config) as api:
+            if api.seller_id_matches(seller_id):
+                return seller_id
+        raise UserError(self.env._(
+            "Amazon did not confirm that the seller %s gave this authorization: nothing was saved. Click "
+            "Authorize again from the Seller Central account of this connection.", seller_id[:64],
+        ))
+
+    def action_paste_token(self):
         self._check_manager()
+        self.ensure_one()
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Paste a refresh token"),
@@ -501,6 +562,7 @@ class AmazonAccount(models.Model):
 
     def action_test_connection(self):
         """Call the Sellers API and show the marketplaces the seller participates in."""
+        check_group(self.env, AMAZON_USER)
         self.ensure_one()
         self.check_access("read")
         api = self._spapi(interactive=True)
@@ -537,7 +599,9 @@ class AmazonAccount(models.Model):
         return f"/odoo/amazon-connections/{self.id}"
 
     def action_open_form(self):
+        check_group(self.env, AMAZON_USER)
         self.ensure_one()
+        self.check_access("read")
         return {
             "type": "ir.actions.act_window",
             "res_model": "amazon.account",

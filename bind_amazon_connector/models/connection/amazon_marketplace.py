@@ -1,7 +1,14 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from ...spapi import errors
+from ...spapi.config import check_url
+from .access import loopback_allowed
 
 
 class AmazonMarketplace(models.Model):
+    """Shared by every company: written by system administrators only (see the access rights)."""
+
     _name = "amazon.marketplace"
     _description = "Amazon Marketplace"
     _order = "sequence, name"
@@ -25,3 +32,17 @@ class AmazonMarketplace(models.Model):
     _marketplace_id_unique = models.Constraint(
         "UNIQUE(marketplace_id)", "An Amazon marketplace is defined only once."
     )
+
+    @api.constrains("seller_central_host")
+    def _check_seller_central_host(self):
+        """Sellers log in there and the authorization state travels there: Amazon's Seller Central only."""
+        for marketplace in self:
+            host = (marketplace.seller_central_host or "").strip()
+            try:
+                check_url(host if host.startswith(("http://", "https://")) else "https://" + host,
+                          "seller_central", loopback_allowed())
+            except errors.SpApiError as exc:
+                raise ValidationError(self.env._(
+                    "The Seller Central host of %(marketplace)s is refused: %(reason)s",
+                    marketplace=marketplace.name, reason=str(exc),
+                )) from None

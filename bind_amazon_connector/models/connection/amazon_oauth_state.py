@@ -63,29 +63,36 @@ class AmazonOAuthState(models.Model):
         )
         if not token or not isinstance(token, str) or len(token) > STATE_MAX_LENGTH:
             raise AmazonAuthorizationRefused(refused)
-        # Lock the row: two callbacks racing with the same state cannot both get through.
-        self.env.cr.execute(
-            "SELECT id FROM amazon_oauth_state WHERE token_hash = %s FOR UPDATE", [self._hash(token)]
-        )
-        row = self.env.cr.fetchone()
-        if not row:
-            raise AmazonAuthorizationRefused(refused)
-        request = self.sudo().browse(row[0])
-        if request.user_id != self.env.user:
-            raise AmazonAuthorizationRefused(self.env._(
-                "This Amazon authorization was started by another user. Nothing was saved: log in as that user, "
-                "or click Authorize yourself."
-            ))
-        if request.used_at:
-            raise AmazonAuthorizationRefused(self.env._(
-                "This Amazon authorization link was already used. Nothing was saved: click Authorize again."
-            ))
-        if request.expires_at < fields.Datetime.now():
-            raise AmazonAuthorizationRefused(self.env._(
-                "This Amazon authorization link expired (it is valid for 10 minutes). Nothing was saved: click "
-                "Authorize again."
-            ))
-        request.used_at = fields.Datetime.now()
+        # Spent in its own transaction, committed before Amazon is called: whatever fails afterwards (even an
+        # unexpected error that rolls the request back), the same state never works twice. The row lock makes
+        # two callbacks racing with the same state wait for each other.
+        with self.env.registry.cursor() as cr:
+            cr.execute(
+                "SELECT id, user_id, used_at, expires_at FROM amazon_oauth_state WHERE token_hash = %s FOR UPDATE",
+                [self._hash(token)],
+            )
+            row = cr.fetchone()
+            if not row:
+                raise AmazonAuthorizationRefused(refused)
+            request_id, user_id, used_at, expires_at = row
+            if user_id != self.env.uid:
+                raise AmazonAuthorizationRefused(self.env._(
+                    "This Amazon authorization was started by another user. Nothing was saved: log in as that "
+                    "user, or click Authorize yourself."
+                ))
+            if used_at:
+                raise AmazonAuthorizationRefused(self.env._(
+                    "This Amazon authorization link was already used. Nothing was saved: click Authorize again."
+                ))
+            if expires_at < fields.Datetime.now():
+                raise AmazonAuthorizationRefused(self.env._(
+                    "This Amazon authorization link expired (it is valid for 10 minutes). Nothing was saved: "
+                    "click Authorize again."
+                ))
+            cr.execute("UPDATE amazon_oauth_state SET used_at = %s WHERE id = %s",
+                       [fields.Datetime.now(), request_id])
+        request = self.sudo().browse(request_id)
+        request.invalidate_recordset(["used_at"])
         return request
 
     @api.autovacuum

@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from .access import AMAZON_MANAGER, check_group
+
 
 class ResCompany(models.Model):
     _inherit = "res.company"
@@ -11,7 +13,9 @@ class ResCompany(models.Model):
 
     def action_amazon_add_connection(self):
         """Open a new Amazon connection for this company or branch (the Integrations tab's button)."""
+        check_group(self.env, AMAZON_MANAGER)
         self.ensure_one()
+        self.check_access("read")
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("New Amazon Connection"),

@@ -2,9 +2,10 @@ import logging
 from datetime import timedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from ...spapi import errors as spapi_errors
+from ..connection.access import AMAZON_MANAGER, AMAZON_USER, check_group, internal_context, is_trusted_writer
 from ..connection.amazon_account_sync import SYNC_LOCK_KEYS
 from .listing_importer import REPORT_TYPE, ListingImporter, failure_html
 
@@ -48,7 +49,7 @@ class AmazonAccount(models.Model):
          ("failed", "Failed")],
         string="Listing Import Result", readonly=True, copy=False,
     )
-    listing_import_summary = fields.Html(string="Listing Import Summary", readonly=True, copy=False, sanitize=False)
+    listing_import_summary = fields.Html(string="Listing Import Summary", readonly=True, copy=False)
     listing_import_rows = fields.Integer(string="Rows Read", readonly=True, copy=False)
     listing_import_created = fields.Integer(string="Listings Created", readonly=True, copy=False)
     listing_import_updated = fields.Integer(string="Listings Updated", readonly=True, copy=False)
@@ -74,11 +75,19 @@ class AmazonAccount(models.Model):
             account.listing_count = account.listing_unmapped_count + account.listing_conflict_count + counts.get(
                 (account.id, "mapped"), 0)
 
+    def write(self, vals):
+        # What the last import did is written by the import, never typed in (it is shown as HTML).
+        if not is_trusted_writer(self.env) and any(f.startswith(("listing_import_", "listing_report_")) for f in vals):
+            raise AccessError(self.env._("The listings import results are written by the import only."))
+        return super().write(vals)
+
     # ------------------------------------------------------------------ actions
 
     def action_import_listings(self):
         """Button: import the whole catalogue now (waits a minute for Amazon, then leaves it to the cron)."""
+        check_group(self.env, AMAZON_USER)
         self.ensure_one()
+        self.check_access("read")
         result = self._import_listings(wait=REPORT_WAIT_BUTTON)
         kind = {"done": "success", "warning": "warning", "waiting": "info", "busy": "info"}.get(result, "danger")
         messages = {
@@ -91,7 +100,9 @@ class AmazonAccount(models.Model):
         return self._sync_notification(messages[result], kind, sticky=result == "failed")
 
     def action_view_listings(self):
+        check_group(self.env, AMAZON_USER)
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id("bind_amazon_connector.amazon_listing_action")
         action["domain"] = [("account_id", "=", self.id)]
         action["context"] = {"default_account_id": self.id}
@@ -101,7 +112,9 @@ class AmazonAccount(models.Model):
         return action
 
     def action_set_stock_from_amazon(self):
+        check_group(self.env, AMAZON_MANAGER)
         self.ensure_one()
+        self.check_access("write")
         wizard = self.env["amazon.listing.stock.wizard"].create({"account_id": self.id})
         wizard._load_lines()
         return {
@@ -145,8 +158,8 @@ class AmazonAccount(models.Model):
             return "busy"
         account = self.sudo().with_company(self.company_id)
         now = fields.Datetime.now()
-        poll = float(self.env.context.get("amazon_report_poll_interval", REPORT_POLL_INTERVAL))
-        wait = float(self.env.context.get("amazon_report_wait", wait))
+        poll = float(internal_context(self.env, "amazon_report_poll_interval", REPORT_POLL_INTERVAL))
+        wait = float(internal_context(self.env, "amazon_report_wait", wait))
         no_pending = {"listing_report_id": False, "listing_report_date": False}
         report_id, requested = account.listing_report_id, account.listing_report_date
         try:

@@ -1,16 +1,20 @@
 import logging
 
 from odoo import Command, _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from ...spapi import errors as spapi_errors
 from ...utils.listing_rows import BARCODE_ID_TYPES, barcode_variants, listing_values_from_item
+from ..connection.access import AMAZON_USER, check_group, is_trusted_writer
 from .listing_importer import ListingImporter
 
 _logger = logging.getLogger(__name__)
 
 #: Listings refreshed through the Listings Items API per click (5 calls a second at most).
 REFRESH_LIMIT = 50
+#: What people change on a listing: the product it sells. Prices, quantities, SKUs and the connection come
+#: from Amazon only (the price goes to the price list as superuser).
+USER_FIELDS = frozenset({"product_id"})
 
 
 class AmazonListing(models.Model):
@@ -107,8 +111,20 @@ class AmazonListing(models.Model):
 
     # ------------------------------------------------------------------ manual mapping
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not is_trusted_writer(self.env):
+            raise AccessError(self.env._("Amazon listings are created by the listings import only."))
+        return super().create(vals_list)
+
     def write(self, vals):
-        if "product_id" not in vals or self.env.context.get("amazon_listing_import"):
+        if not is_trusted_writer(self.env) and set(vals) - USER_FIELDS:
+            raise AccessError(self.env._(
+                "On an Amazon listing you choose the product only: %(fields)s come from Amazon.",
+                fields=", ".join(self._fields[f]._description_string(self.env) for f in sorted(set(vals) - USER_FIELDS)
+                                 if f in self._fields),
+            ))
+        if "product_id" not in vals or (is_trusted_writer(self.env) and self.env.context.get("amazon_listing_import")):
             return super().write(vals)
         # Manual mapping from the list or the form: a chosen product settles any conflict.
         if vals.get("product_id"):
@@ -133,6 +149,8 @@ class AmazonListing(models.Model):
 
     def action_auto_map(self):
         """Run the automatic matching again on the selected unmapped listings."""
+        check_group(self.env, AMAZON_USER)
+        self.check_access("write")
         todo = self.filtered(lambda lst: lst.mapping_state != "mapped")
         for account in todo.account_id:
             listings = todo.filtered(lambda lst, a=account: lst.account_id == a)
@@ -147,6 +165,8 @@ class AmazonListing(models.Model):
 
     def action_create_products(self):
         """Create a storable product for each selected unmapped listing (SKU as internal reference)."""
+        check_group(self.env, AMAZON_USER)
+        self.check_access("write")
         todo = self.filtered(lambda lst: lst.mapping_state == "unmapped")
         if not todo:
             raise UserError(_("Select unmapped listings: mapped listings and conflicts get no new product."))
@@ -197,7 +217,7 @@ class AmazonListing(models.Model):
             groups.append(listings)
         created = Product.create(vals_list)
         for product, listings in zip(created, groups, strict=True):
-            listings.with_context(amazon_listing_import=True).write({"product_id": product.id})
+            listings.sudo().with_context(amazon_listing_import=True).write({"product_id": product.id})
         todo._after_mapping_changed()  # prices and waiting orders, once for all
         return {
             "type": "ir.actions.act_window",
@@ -211,6 +231,8 @@ class AmazonListing(models.Model):
 
     def action_refresh_from_amazon(self):
         """Refresh the selected listings one by one through the Listings Items API."""
+        check_group(self.env, AMAZON_USER)
+        self.check_access("read")
         if len(self) > REFRESH_LIMIT:
             raise UserError(
                 _("Refresh at most %(limit)s listings at a time; the daily import refreshes the whole catalogue.",
@@ -234,7 +256,8 @@ class AmazonListing(models.Model):
                 vals = listing_values_from_item(item, listing.marketplace_id.marketplace_id)
                 listing._apply_refresh(vals)
         if gone:
-            gone.with_context(amazon_listing_import=True).write({"active": False, "gone_date": fields.Datetime.now()})
+            gone.sudo().with_context(amazon_listing_import=True).write(
+                {"active": False, "gone_date": fields.Datetime.now()})
         message = _("%(count)s listings refreshed from Amazon.", count=len(self) - len(gone))
         if gone:
             message += " " + _("Amazon no longer has %(skus)s: archived.", skus=", ".join(gone.mapped("seller_sku")))
@@ -256,6 +279,6 @@ class AmazonListing(models.Model):
             changes.update(active=True, gone_date=False)
         if changes:
             changes["synced_date"] = fields.Datetime.now()
-            self.with_context(amazon_listing_import=True).write(changes)
+            self.sudo().with_context(amazon_listing_import=True).write(changes)
             if "price" in changes and self.product_id:
                 ListingImporter(self.account_id.sudo()).sync_prices(product_ids=self.product_id.ids)

@@ -22,6 +22,7 @@ from odoo.tools.translate import LazyTranslate
 
 from ...spapi import errors as spapi_errors
 from ...utils.settlement import RELEASED, norm
+from ..connection.access import ACCOUNTANT, AMAZON_MANAGER, AMAZON_USER, check_group, internal_context
 
 _logger = logging.getLogger(__name__)
 _lt = LazyTranslate(__name__)
@@ -258,6 +259,8 @@ class AmazonAccount(models.Model):
 
     def action_load_default_fee_accounts(self):
         """Add the fee types of the Mexican defaults that the connection does not have yet."""
+        check_group(self.env, AMAZON_MANAGER)
+        self.check_access("write")
         for account in self:
             lines = account._finance_default_fee_lines()
             if lines:
@@ -330,7 +333,7 @@ class AmazonAccount(models.Model):
         """{connection: its invoices} among ``invoices``: through the Amazon order of their sale orders, or
         the connection given in the context (``amazon_account_id``) by a flow that posts them."""
         result = defaultdict(lambda: self.env["account.move"])
-        forced = self.env.context.get("amazon_account_id")
+        forced = internal_context(self.env, "amazon_account_id")
         if forced:
             account = self.browse(forced).exists()
             if account:
@@ -662,6 +665,7 @@ class AmazonAccount(models.Model):
 
     def action_sync_finances(self):
         """Button: read Amazon's transactions and settlement reports now, and book them."""
+        check_group(self.env, AMAZON_USER)
         self.ensure_one()
         self.check_access("read")
         try:
@@ -915,14 +919,18 @@ class AmazonAccount(models.Model):
     # ------------------------------------------------------------------ navigation
 
     def action_view_settlements(self):
+        check_group(self.env, AMAZON_USER, ACCOUNTANT)
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id("bind_amazon_connector.amazon_settlement_action")
         action["domain"] = [("account_id", "=", self.id)]
         action["context"] = {"default_account_id": self.id}
         return action
 
     def action_open_commission_wizard(self, settlement=None):
+        check_group(self.env, ACCOUNTANT)
         self.ensure_one()
+        self.check_access("read")
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Load Amazon commission invoice (CFDI)"),

@@ -15,6 +15,8 @@ import logging
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..connection.access import ACCOUNTANT, AMAZON_USER, check_group
+
 _logger = logging.getLogger(__name__)
 
 
@@ -195,7 +197,9 @@ class AmazonSettlement(models.Model):
     # ------------------------------------------------------------------ actions
 
     def action_view_transactions(self):
+        check_group(self.env, AMAZON_USER, ACCOUNTANT)
         self.ensure_one()
+        self.check_access("read")
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Transactions of %s", self.display_name),
@@ -205,7 +209,9 @@ class AmazonSettlement(models.Model):
         }
 
     def action_view_bills(self):
+        check_group(self.env, AMAZON_USER, ACCOUNTANT)
         self.ensure_one()
+        self.check_access("read")
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Amazon bills of %s", self.display_name),
@@ -216,12 +222,14 @@ class AmazonSettlement(models.Model):
         }
 
     def action_load_cfdi(self):
+        check_group(self.env, ACCOUNTANT)
         self.ensure_one()
         return self.account_id.action_open_commission_wizard(settlement=self)
 
     def action_close(self):
         """Book the settlement by hand: the accountant entered the deposit found in the bank statement."""
-        # booking runs as superuser: only who may edit the settlement (accountants, managers) may ask for it
+        # posts and pays bills as superuser: accounting work, not an Amazon user's
+        check_group(self.env, ACCOUNTANT, message=self.env._("Only accountants book Amazon settlements."))
         self.check_access("write")
         for settlement in self:
             if not settlement.deposit_date:

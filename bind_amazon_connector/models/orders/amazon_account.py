@@ -15,6 +15,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from ...spapi import errors as spapi_errors
+from ..connection.access import AMAZON_USER, check_group
 from .amazon_order import MalformedOrder
 
 _logger = logging.getLogger(__name__)
@@ -85,7 +86,7 @@ class AmazonAccount(models.Model):
             account.amazon_order_tab_ids = attention | recent
 
     def write(self, vals):
-        if "orders_cursor" in vals and not self.env.context.get("amazon_sync_internal"):
+        if "orders_cursor" in vals and not (self.env.su and self.env.context.get("amazon_sync_internal")):
             # Moving the cursor (back) starts a new reading from there: forget the run in progress.
             vals = dict(vals, orders_window_start=False, orders_window_end=False, orders_next_token=False)
         return super().write(vals)
@@ -94,9 +95,9 @@ class AmazonAccount(models.Model):
 
     def action_sync_orders(self):
         """Import the orders Amazon has for this connection now; a long backlog continues in the background."""
+        check_group(self.env, AMAZON_USER, message=_("Only Amazon users can synchronize orders."))
         self.ensure_one()
-        if not self.env.user.has_group("bind_amazon_connector.group_amazon_user"):
-            raise UserError(_("Only Amazon users can synchronize orders."))
+        self.check_access("read")
         result = self.sudo()._sync_orders(max_pages=BUTTON_MAX_PAGES)
         if result["busy"]:
             raise UserError(_("Orders of %s are being synchronized right now: try again in a moment.", self.name))
@@ -114,7 +115,9 @@ class AmazonAccount(models.Model):
         return self._sync_notification(message, kind, title=_("Amazon orders"), sticky=False)
 
     def action_view_amazon_orders(self):
+        check_group(self.env, AMAZON_USER)
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id("bind_amazon_connector.amazon_order_action")
         action["domain"] = [("account_id", "=", self.id)]
         action["context"] = {"default_account_id": self.id}
@@ -266,7 +269,7 @@ class AmazonAccount(models.Model):
 
     def _orders_write_internal(self, vals):
         """Where a run stands: written by the sync itself (no chatter message, no reset of the window)."""
-        return self.with_context(amazon_sync_internal=True, tracking_disable=True).write(vals)
+        return self.sudo().with_context(amazon_sync_internal=True, tracking_disable=True).write(vals)
 
     def _orders_record_problem(self, exc):
         message = str(exc.args[0] if isinstance(exc, UserError) and exc.args else exc)

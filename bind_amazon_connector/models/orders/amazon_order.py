@@ -16,10 +16,12 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.fields import Domain
 from odoo.tools import SQL
 
 from ...spapi import errors as spapi_errors
 from ...spapi import parsers
+from ..connection.access import AMAZON_MANAGER, AMAZON_USER, check_group
 
 _logger = logging.getLogger(__name__)
 
@@ -79,6 +81,10 @@ class MalformedOrder:
         self.last_updated_time = last_updated_time
 
 
+#: What `_fetch_fresh` returns when Amazon answers that the order does not exist.
+_GONE = object()
+
+
 def _parse_payload(raw):
     """A stored payload back into a ``types.Order`` (raises ``spapi.errors.BadData`` when malformed)."""
     return parsers.parse_order(raw)
@@ -119,7 +125,11 @@ class AmazonOrder(models.Model):
         string="Unmapped SKUs", readonly=True,
         help="Seller SKUs of the order with no mapped product: map their listings, then the order is imported.",
     )
-    sale_order_id = fields.Many2one("sale.order", readonly=True, index="btree_not_null", ondelete="restrict")
+    # Read from the sale order's link (the only stored side): one sale order per Amazon order, of its company.
+    sale_order_ids = fields.One2many("sale.order", "amazon_order_id", string="Sale Orders", readonly=True)
+    sale_order_id = fields.Many2one(
+        "sale.order", compute="_compute_sale_order_id", search="_search_sale_order_id", compute_sudo=True,
+    )
     partner_id = fields.Many2one(related="sale_order_id.partner_id", string="Customer")
     picking_ids = fields.Many2many("stock.picking", compute="_compute_documents", string="Deliveries")
     invoice_ids = fields.Many2many("account.move", compute="_compute_documents", string="Invoices")
@@ -150,8 +160,9 @@ class AmazonOrder(models.Model):
              "the buyer's tax data.",
     )
     item_count = fields.Integer(string="Units", readonly=True)
-    payload = fields.Json(readonly=True, copy=False, help="The order as Amazon last sent it.")
-    payload_text = fields.Text(string="Amazon Payload", compute="_compute_payload_text")
+    # Buyer's name, e-mail, phone and address: Amazon administrators only.
+    payload = fields.Json(readonly=True, copy=False, groups=AMAZON_MANAGER, help="The order as Amazon last sent it.")
+    payload_text = fields.Text(string="Amazon Payload", compute="_compute_payload_text", groups=AMAZON_MANAGER)
     attempt_count = fields.Integer(
         string="Failed Attempts", readonly=True,
         help="Failed imports in a row; after five the order is no longer retried automatically.")
@@ -161,6 +172,24 @@ class AmazonOrder(models.Model):
     _order_unique = models.Constraint(
         "UNIQUE(account_id, name)", "An Amazon order is recorded only once per connection.",
     )
+
+    @api.depends("sale_order_ids", "company_id")
+    def _compute_sale_order_id(self):
+        for order in self:
+            order.sale_order_id = order.sale_order_ids.filtered(lambda so, o=order: so.company_id == o.company_id)[:1]
+
+    def _search_sale_order_id(self, operator, value):
+        if operator in Domain.NEGATIVE_OPERATORS:
+            return NotImplemented  # Odoo negates the positive search
+        if operator == "any":
+            return [("sale_order_ids", "any", value)]
+        if operator != "in":
+            return NotImplemented
+        ids = [v for v in value if v]
+        domain = Domain("sale_order_ids", "in", ids) if ids else Domain.FALSE
+        if False in value:
+            domain |= Domain("sale_order_ids", "not any", [])
+        return domain
 
     @api.depends("sale_order_id.picking_ids", "sale_order_id.invoice_ids")
     def _compute_documents(self):
@@ -216,6 +245,8 @@ class AmazonOrder(models.Model):
     # ------------------------------------------------------------------ user actions
 
     def action_open(self):
+        check_group(self.env, AMAZON_USER)
+        self.check_access("read")
         """Open what the order became: its sale order, else the order itself."""
         self.ensure_one()
         if self.sale_order_id:
@@ -238,17 +269,22 @@ class AmazonOrder(models.Model):
         }
 
     def action_view_pickings(self):
+        check_group(self.env, AMAZON_USER)
+        self.check_access("read")
         self.ensure_one()
         return self.sale_order_id.action_view_delivery()
 
     def action_view_invoices(self):
+        check_group(self.env, AMAZON_USER)
+        self.check_access("read")
         self.ensure_one()
         return self.sale_order_id.action_view_invoice()
 
     def action_retry(self):
         """Process the orders again, from a fresh copy when Amazon answers, else from the last payload."""
-        if not self.env.user.has_group("bind_amazon_connector.group_amazon_user"):
-            raise UserError(_("Only Amazon users can retry orders."))
+        check_group(self.env, AMAZON_USER, message=_("Only Amazon users can retry orders."))
+        self.check_access("read")
+        gone = self.browse()
         for account, orders in self.grouped("account_id").items():
             account = account.sudo()
             if not account._orders_lock():
@@ -256,24 +292,47 @@ class AmazonOrder(models.Model):
                     "Orders of %s are being synchronized right now: try again in a moment.", account.name))
             # A few orders are read again from Amazon (getOrder); many at once come from their last payload.
             fetch = len(orders) <= FRESH_RETRY_LIMIT
-            fresh = [(fetch and order._fetch_fresh()) or order._payload_order() for order in orders.sudo()]
+            fresh = []
+            for order in orders.sudo():
+                copy = order._fetch_fresh() if fetch else None
+                if copy is _GONE:
+                    gone |= order
+                    continue
+                fresh.append(copy or order._payload_order())
             self.env["amazon.order"].sudo()._import_orders(account, fresh, force=True)
         failed = self.filtered(lambda o: o.state == "error")
-        if len(self) == 1 and not failed:
+        if len(self) == 1 and gone:
+            message = _("Amazon does not know the order %s (anymore): nothing was changed.", self.name)
+            failed = gone
+        elif len(self) == 1 and not failed:
             return self.action_open()
-        if len(self) == 1:
+        elif len(self) == 1:
             message = _("The order is still in error: %s", failed.reason)
         else:
             message = _("%(done)s orders processed, %(failed)s still in error.",
-                        done=len(self) - len(failed), failed=len(failed))
+                        done=len(self) - len(failed | gone), failed=len(failed))
+            if gone:
+                message += " " + _("Amazon does not know %s (anymore): left as they were.",
+                                   ", ".join(gone.mapped("name")))
+            failed |= gone
         return self.env["amazon.account"]._sync_notification(message, "warning" if failed else "success",
                                                              sticky=False)
 
     def _fetch_fresh(self):
-        """The order as Amazon has it now (one getOrder call), or None when Amazon cannot answer."""
+        """The order as Amazon has it now (one getOrder call), or None when Amazon cannot answer.
+
+        ``_GONE`` when Amazon does not know the order: the order is kept in error and nothing is done with the
+        stored copy (cancelling or invoicing on the word of a copy Amazon no longer stands behind).
+        """
         self.ensure_one()
         try:
             return self.account_id._spapi().get_order(self.name)
+        except spapi_errors.NotFound:
+            _logger.info("Amazon order %s: Amazon does not know it, left as it is", self.name)
+            if self.state == "error":
+                self.reason = _("Amazon does not know this order (anymore): nothing was changed. Check the order "
+                                "id in Seller Central.")
+            return _GONE
         except spapi_errors.SpApiError as exc:
             _logger.info("Amazon order %s: fresh copy unavailable (%s), retrying from the stored payload",
                          self.name, type(exc).__name__)

@@ -287,9 +287,10 @@ class AmazonOrder(models.Model):
                 self._add_rounding_lines(imp, sale_order, totals)
                 self._check_totals(sale_order, totals)
         sale_orders.action_confirm()
-        for sale_order, (record, _order) in zip(sale_orders, pairs, strict=True):
-            record.write({"sale_order_id": sale_order.id, "state": "imported", "reason": False,
-                          "unmapped_skus": False, "attempt_count": 0, "retry_date": False})
+        # the link is the sale order's amazon_order_id, set at creation
+        for record, _order in pairs:
+            record.write({"state": "imported", "reason": False, "unmapped_skus": False, "attempt_count": 0,
+                          "retry_date": False})
         self._apply_fulfillment(imp, pairs)
 
     @api.model

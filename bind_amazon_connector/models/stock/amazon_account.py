@@ -17,12 +17,13 @@ import logging
 import math
 
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import UserError
 from odoo.tools import SQL, float_round
 
 from ...spapi import SpApi
 from ...spapi import errors as spapi_errors
 from ...spapi.pacing import CallSpacer
+from ..connection.access import AMAZON_USER, check_group
 from .amazon_listing import DEFAULT_PRODUCT_TYPE
 from .amazon_stock_push import flush_stock_changes
 
@@ -357,9 +358,9 @@ class AmazonAccount(models.Model):
 
     def action_push_stock_now(self):
         """"Push stock now": every mapped merchant-fulfilled listing; a few now, the rest in the background."""
+        check_group(self.env, AMAZON_USER, message=_("Only Amazon users can send stock to Amazon."))
         self.ensure_one()
-        if not self.env.user.has_group("bind_amazon_connector.group_amazon_user"):
-            raise AccessError(_("Only Amazon users can send stock to Amazon."))
+        self.check_access("read")
         if not self.warehouse_id:
             raise UserError(_("Choose the connection's warehouse first: its stock is what Amazon is sent."))
         return self._stock_push_notification([self._stock_push_now(self._stock_listings())])
@@ -396,7 +397,9 @@ class AmazonAccount(models.Model):
                                        sticky=kind != "success")
 
     def action_view_stock_failures(self):
+        check_group(self.env, AMAZON_USER)
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id("bind_amazon_connector.amazon_listing_action")
         action["domain"] = [("account_id", "=", self.id), ("stock_push_state", "in", ("retry", "refused"))]
         action["context"] = {"default_account_id": self.id}

@@ -5,8 +5,9 @@ from collections import defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
 from odoo.tools import SQL
+
+from ..connection.access import AMAZON_USER, check_group
 
 #: Sent when the listing's product type is not known: Amazon accepts it for offer-only attributes such as
 #: the merchant quantity (and the product type is learned from Amazon when it refuses it).
@@ -202,8 +203,8 @@ class AmazonListing(models.Model):
 
     def action_push_stock(self):
         """Send the quantity of the selected merchant-fulfilled listings now (the rest in the background)."""
-        if not self.env.user.has_group("bind_amazon_connector.group_amazon_user"):
-            raise AccessError(self.env._("Only Amazon users can send stock to Amazon."))
+        check_group(self.env, AMAZON_USER, message=self.env._("Only Amazon users can send stock to Amazon."))
+        self.check_access("read")
         by_account = defaultdict(lambda: self.browse())
         for listing in self:
             by_account[listing.account_id] |= listing
