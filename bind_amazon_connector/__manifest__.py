@@ -1,12 +1,12 @@
 {
     "name": "Amazon Connector (Bind-style)",
     "summary": "Import Amazon orders as sales, deliveries and invoices; sync listings, stock and payouts",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "category": "Sales/Sales",
     "author": "bind_amazon_connector developers",
     "website": "https://github.com/bind-amazon-connector/bind_amazon_connector",
     "license": "LGPL-3",
-    "depends": ["mail", "sale_management", "sale_stock", "account"],
+    "depends": ["mail", "sale_management", "sale_stock", "account", "stock_delivery"],
     "external_dependencies": {"python": ["python-amazon-sp-api", "httpx"]},
     "data": [
         "security/amazon_security.xml",
@@ -34,6 +34,8 @@
         "views/money_account_views.xml",
         "data/stock_cron.xml",
         "views/stock_views.xml",
+        "data/orders_carriers_data.xml",
+        "views/orders_shipment_views.xml",
     ],
     "installable": True,
     "application": True,

@@ -135,6 +135,12 @@ class AmazonOrder(models.Model):
     payload_text = fields.Text(string="Amazon Payload", compute="_compute_payload_text")
     attempt_count = fields.Integer(string="Attempts", readonly=True)
     last_attempt_date = fields.Datetime(string="Last Attempt", readonly=True)
+    shipment_ids = fields.One2many("amazon.shipment", "amazon_order_id", string="Shipment Confirmations",
+                                   readonly=True)
+    shipment_unconfirmed = fields.Boolean(
+        string="Shipment not confirmed", compute="_compute_shipment_unconfirmed",
+        search="_search_shipment_unconfirmed",
+        help="A package validated in Odoo is not confirmed on Amazon yet (waiting or refused).")
 
     _order_unique = models.Constraint(
         "UNIQUE(account_id, name)", "An Amazon order is recorded only once per connection.",
@@ -148,6 +154,25 @@ class AmazonOrder(models.Model):
             order.invoice_ids = so.invoice_ids
             order.picking_count = len(so.picking_ids)
             order.invoice_count = len(so.invoice_ids)
+
+    @api.depends("shipment_ids.state")
+    def _compute_shipment_unconfirmed(self):
+        for order in self:
+            order.shipment_unconfirmed = any(s.state in ("pending", "sending", "error") for s in order.shipment_ids)
+
+    def _search_shipment_unconfirmed(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            return NotImplemented
+        positive = (operator == "=") == value
+        return [("shipment_ids", "any" if positive else "not any",
+                 [("state", "in", ("pending", "sending", "error"))])]
+
+    def action_retry_shipments(self):
+        """Send the refused or waiting shipment confirmations of these orders again."""
+        if not self.env.user.has_group("bind_amazon_connector.group_amazon_user"):
+            raise UserError(_("Only Amazon users can retry shipment confirmations."))
+        self.sudo().shipment_ids.filtered(lambda s: s.state in ("pending", "error"))._retry()
+        return True
 
     @api.depends("payload")
     def _compute_payload_text(self):

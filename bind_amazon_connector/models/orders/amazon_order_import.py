@@ -298,3 +298,4 @@ class AmazonOrder(models.Model):
             sale_order._action_cancel()
             reason = _("Cancelled on Amazon after it was imported: the sale and its delivery were cancelled.")
         self.write({"state": "cancelled", "reason": reason, "unmapped_skus": False})
+        imp.env["amazon.shipment"]._close_for_orders(self)
