@@ -26,6 +26,8 @@ BATCH_LIMIT = 500
 MIN_SECONDS_LEFT = 30
 #: When Amazon gives no hint, a throttled or unreachable Amazon is tried again this much later.
 DEFAULT_RETRY = timedelta(minutes=5)
+#: The SP-API layer already retried with backoff: the queue waits at least this long before a new attempt.
+MIN_RETRY = timedelta(minutes=1)
 CRON_XMLID = "bind_amazon_connector.ir_cron_amazon_send_shipments"
 ACTIVITY_TYPE = "mail.mail_activity_data_warning"
 
@@ -216,7 +218,7 @@ class AmazonShipment(models.Model):
             api_client.confirm_shipment(amazon_order.name, package,
                                         marketplace_id=amazon_order.marketplace_id.marketplace_id or None)
         except spapi_errors.RetryLater as exc:
-            delay = timedelta(seconds=exc.retry_after) if exc.retry_after else DEFAULT_RETRY
+            delay = max(timedelta(seconds=exc.retry_after), MIN_RETRY) if exc.retry_after else DEFAULT_RETRY
             self._wait(_("Amazon could not take the confirmation now, it is sent again later: %s", exc),
                        fields.Datetime.now() + delay)
             return "stop"
