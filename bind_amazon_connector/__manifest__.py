@@ -1,7 +1,7 @@
 {
     "name": "Amazon Connector (Bind-style)",
     "summary": "Import Amazon orders as sales, deliveries and invoices; sync listings, stock and payouts",
-    "version": "19.0.1.1.0",
+    "version": "19.0.1.0.0",
     "category": "Sales/Sales",
     "author": "bind_amazon_connector developers",
     "website": "https://github.com/bind-amazon-connector/bind_amazon_connector",

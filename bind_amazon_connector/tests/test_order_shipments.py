@@ -277,3 +277,13 @@ class TestOrderShipments(AmazonOrderCommon):
         self.assertEqual(rec.state, "imported", rec.reason)
         self.assertEqual(set(pickings.mapped("state")), {"done"})
         self.assertEqual(rec.sale_order_id.order_line.filtered("amazon_order_item_id").qty_delivered, 2)
+
+    def test_existing_connections_keep_amazon_telling_odoo_on_upgrade(self):
+        """The setting appears on an upgrade: connections created before keep today's behaviour."""
+        self.assertEqual(self.env["amazon.account"].create(self._amazon_account_vals(
+            name="New", seller_id="A3SIMSELLER0002")).fbm_shipment_mode, "odoo")
+        self.env.flush_all()
+        self.env.cr.execute("ALTER TABLE amazon_account DROP COLUMN fbm_shipment_mode")
+        self.env["amazon.account"]._auto_init()
+        self.env.invalidate_all()
+        self.assertEqual(set(self.env["amazon.account"].search([]).mapped("fbm_shipment_mode")), {"amazon"})

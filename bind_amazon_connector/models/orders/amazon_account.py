@@ -14,6 +14,7 @@ from datetime import timedelta, timezone
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
+from odoo.tools.sql import column_exists
 
 from ...spapi import errors as spapi_errors
 from .amazon_order import MalformedOrder
@@ -101,6 +102,15 @@ class AmazonAccount(models.Model):
             recent = Order.search([("account_id", "=", account.id), ("id", "not in", attention.ids)],
                                   limit=TAB_RECENT_LIMIT)
             account.amazon_order_tab_ids = attention | recent
+
+    def _auto_init(self):
+        # Connections that existed before Odoo could confirm shipments keep working as they did (Amazon tells
+        # Odoo); only new ones default to Odoo confirming on Amazon.
+        new_column = not column_exists(self.env.cr, self._table, "fbm_shipment_mode")
+        res = super()._auto_init()
+        if new_column:
+            self.env.cr.execute(SQL("UPDATE amazon_account SET fbm_shipment_mode = 'amazon'"))
+        return res
 
     def write(self, vals):
         if "orders_cursor" in vals and not self.env.context.get("amazon_sync_internal"):
