@@ -180,6 +180,9 @@ class AmazonShipment(models.Model):
             return result
         for index, shipment in enumerate(due):
             outcome = shipment._send_one(api_client, commit)
+            if outcome == "busy":
+                result["more"] = True
+                break
             if outcome == "stop":
                 # Amazon throttles or cannot be reached: the others wait as long, the usage plan needs it.
                 due[index + 1:]._wait(shipment.message, shipment.next_attempt_date)
@@ -197,11 +200,19 @@ class AmazonShipment(models.Model):
         return result
 
     def _send_one(self, api_client, commit=None):
-        """Confirm one package. Returns "done", "error", "cancelled" or "stop" (Amazon unavailable)."""
+        """Confirm one package. Returns "done", "error", "cancelled", "stop" (Amazon unavailable) or "busy"
+        (another worker took the connection at a commit)."""
         self.ensure_one()
         amazon_order = self.amazon_order_id
-        if self.state == "sending" and self._amazon_has_package(api_client):
-            return self._done()
+        if self.state == "sending":
+            try:
+                if self._amazon_has_package(api_client):
+                    return self._done()
+            except (spapi_errors.RetryLater, spapi_errors.AuthorizationError,
+                    spapi_errors.ConfigurationError) as exc:
+                # Unknown whether Amazon has it: sending again could ship it twice, so wait for Amazon.
+                self._wait(str(exc), fields.Datetime.now() + DEFAULT_RETRY)
+                return "stop"
         reason = self._not_needed_reason()
         if reason:
             self.write({"state": "cancelled", "message": reason, "next_attempt_date": False})
@@ -214,6 +225,8 @@ class AmazonShipment(models.Model):
                     "carrier_code": package.carrier_code, "tracking_number": package.tracking_number or False})
         if commit:
             commit(0)  # "sending" is on record before Amazon may have the package
+            if not self._send_lock(self.account_id):
+                return "busy"  # the commit let another worker take the connection: it checks this package
         try:
             api_client.confirm_shipment(amazon_order.name, package,
                                         marketplace_id=amazon_order.marketplace_id.marketplace_id or None)
@@ -296,12 +309,21 @@ class AmazonShipment(models.Model):
             raise ShipmentDataError(_("The package cannot be confirmed on Amazon: %s", exc)) from exc
 
     def _amazon_has_package(self, api_client):
-        """Whether Amazon already has this package (a run stopped between the call and its commit)."""
+        """Whether Amazon already has this package (a run stopped between the call and its commit): our package
+        reference among the order's packages, or shipped quantities covering this package on top of the ones
+        confirmed before. Raises RetryLater when Amazon cannot tell now."""
         try:
             order = api_client.get_order(self.amazon_order_id.name)
-        except spapi_errors.SpApiError:
+        except spapi_errors.BadData:
             return False
-        return any(str(p.package_reference_id) == self.package_reference for p in order.packages or ())
+        if any(str(p.package_reference_id) == self.package_reference for p in order.packages or ()):
+            return True
+        expected = {}
+        confirmed = self.amazon_order_id.shipment_ids.filtered(lambda s: s.state == "done") | self
+        for item_id, qty in [pair for shipment in confirmed for pair in shipment.items or []]:
+            expected[item_id] = expected.get(item_id, 0) + qty
+        shipped = {item.order_item_id: item.quantity_shipped or 0 for item in order.items}
+        return all(shipped.get(item_id, 0) >= qty for item_id, qty in expected.items())
 
     # ------------------------------------------------------------------ the import closes what Amazon did itself
 
