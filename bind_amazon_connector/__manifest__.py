@@ -6,7 +6,7 @@
     "author": "bind_amazon_connector developers",
     "website": "https://github.com/bind-amazon-connector/bind_amazon_connector",
     "license": "LGPL-3",
-    "depends": ["mail", "sale_management", "sale_stock", "account"],
+    "depends": ["mail", "sale_management", "sale_stock", "account", "stock_delivery"],
     "external_dependencies": {"python": ["python-amazon-sp-api", "httpx"]},
     "data": [
         "security/amazon_security.xml",
@@ -36,6 +36,8 @@
         "data/stock_cron.xml",
         "views/stock_views.xml",
         "wizards/amazon_order_invoice_correction_views.xml",
+        "data/orders_carriers_data.xml",
+        "views/orders_shipment_views.xml",
     ],
     "installable": True,
     "application": True,

@@ -36,6 +36,8 @@ OPERATIONS = {
     "getMarketplaceParticipations": ("GET", "/sellers/v1/marketplaceParticipations", "sellers-api-model/sellers.json"),
     "createRestrictedDataToken": ("POST", "/tokens/2021-03-01/restrictedDataToken",
                                   "tokens-api-model/tokens_2021-03-01.json"),
+    "confirmShipment": ("POST", "/orders/v0/orders/{orderId}/shipmentConfirmation",
+                        "orders-api-model/ordersV0.json"),
 }
 
 _ISO_STRICT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")

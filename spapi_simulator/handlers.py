@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from urllib.parse import unquote
 
+from bind_amazon_connector.spapi.carriers import MEXICAN_CARRIERS
+
 from . import reports
-from .factory import CHANNEL_MFN, amount, dec, iso, parse_time
+from .factory import CHANNEL_MFN, MX, amount, dec, iso, parse_time
 from .state import Document, ReportJob
 
 ORDER_BASE_KEYS = ("orderId", "orderAliases", "createdTime", "lastUpdatedTime", "programs", "associatedOrders",
@@ -211,6 +213,88 @@ def get_order(sim, call):
     if entry is None:
         raise ApiError(404, "NotFound", "Order not found.", f"No order {order_id} for this seller.")
     return 200, {"order": project_order(entry.order(), set(call.many("includedData")))}
+
+
+def _refuse(message):
+    """Amazon's refusal of a well-formed confirmShipment (its model documents only the code and message)."""
+    return ApiError(400, "InvalidInput", message)
+
+
+def confirm_shipment(sim, call):
+    """Orders v0 confirmShipment: one package of a merchant-fulfilled order shipped. 204 without a body; the
+    order shows the package, its items' shipped quantities and PARTIALLY_SHIPPED or SHIPPED afterwards."""
+    order_id = unquote(call.path_params["orderId"])
+    entry = sim.state.orders.get(order_id)
+    if entry is None:
+        raise ApiError(404, "NotFound", "Order not found.", f"No order {order_id} for this seller.")
+    body = call.body if isinstance(call.body, dict) else {}
+    detail = body.get("packageDetail") or {}
+    order = entry.order()
+    if body.get("marketplaceId") != entry.marketplace_id:
+        raise _refuse(f"Order {order_id} does not belong to marketplace {body.get('marketplaceId')}.")
+    if entry.fulfilled_by != "MERCHANT":
+        raise _refuse(f"Order {order_id} is fulfilled by Amazon: its shipment cannot be confirmed by the seller.")
+    if entry.status == "CANCELLED":
+        raise _refuse(f"Order {order_id} is cancelled: its shipment cannot be confirmed.")
+    if entry.status in ("PENDING", "PENDING_AVAILABILITY", "UNFULFILLABLE"):
+        raise _refuse(f"Order {order_id} is {entry.status}: it cannot be shipped yet.")
+    carrier = (detail.get("carrierCode") or "").strip()
+    if not carrier:
+        raise _refuse("CarrierCode is required.")
+    if entry.marketplace_id == MX and carrier not in MEXICAN_CARRIERS:
+        raise _refuse(f"Invalid CarrierCode {carrier!r}: use a code of Amazon's carrier list, or Other with the "
+                      "CarrierName.")
+    if carrier == "Other" and not (detail.get("carrierName") or "").strip():
+        raise _refuse("CarrierName is required when CarrierCode is Other.")
+    reference = str(detail.get("packageReferenceId") or "")
+    if not reference.isdigit() or int(reference) <= 0:
+        raise _refuse("packageReferenceId must be a positive number.")
+    packages = order.get("packages") or []
+    if any(p.get("packageReferenceId") == reference for p in packages):
+        raise _refuse(f"Package {reference} of order {order_id} was already confirmed.")
+    items = {item["orderItemId"]: item for item in order["orderItems"]}
+    wanted = {}
+    for line in detail.get("orderItems") or []:
+        item_id = line.get("orderItemId")
+        if item_id not in items:
+            raise _refuse(f"Order item {item_id} is not part of order {order_id}.")
+        if line.get("quantity", 0) <= 0:
+            raise _refuse(f"The quantity of order item {item_id} must be above 0.")
+        wanted[item_id] = wanted.get(item_id, 0) + line["quantity"]
+    if not wanted:
+        raise _refuse("The package has no order items.")
+    new_items = []
+    for item in order["orderItems"]:
+        item = copy.deepcopy(item)
+        fulfillment = item.get("fulfillment") or {}
+        shipped = fulfillment.get("quantityFulfilled") or 0
+        extra = wanted.get(item["orderItemId"], 0)
+        left = fulfillment.get("quantityUnfulfilled")
+        if left is None:
+            left = item["quantityOrdered"] - shipped
+        if extra > left:
+            raise _refuse(f"Quantity {extra} of order item {item['orderItemId']} is more than the {left} left to "
+                          "ship.")
+        item["fulfillment"] = dict(fulfillment, quantityFulfilled=shipped + extra, quantityUnfulfilled=left - extra)
+        new_items.append(item)
+    ship_time = detail.get("shipDate") or iso(sim.now())
+    package = {
+        "packageReferenceId": reference,
+        "createdTime": iso(sim.now()),
+        "packageStatus": {"status": "SHIPPED"},
+        "carrier": detail.get("carrierName") if carrier == "Other" else carrier,
+        "shipTime": iso(parse_time(ship_time)),
+        "trackingNumber": detail.get("trackingNumber") or "",
+        "packageItems": [{"orderItemId": i, "quantity": q} for i, q in wanted.items()],
+    }
+    if detail.get("shippingMethod"):
+        package["shippingService"] = detail["shippingMethod"]
+    done = all((i["fulfillment"]["quantityUnfulfilled"] or 0) == 0 for i in new_items)
+    changed = sim.state.change_order(order_id, {"status": "SHIPPED" if done else "PARTIALLY_SHIPPED",
+                                                "orderItems": new_items, "packages": packages + [package]})
+    sim._check_model("Order", changed, f"order {order_id} after confirmShipment")
+    sim.state.put_order(changed)
+    return 204, None
 
 
 # ---------------------------------------------------------------- listings
@@ -676,4 +760,5 @@ HANDLERS = {
     "getReportDocument": get_report_document,
     "getMarketplaceParticipations": get_marketplace_participations,
     "createRestrictedDataToken": create_restricted_data_token,
+    "confirmShipment": confirm_shipment,
 }

@@ -30,7 +30,7 @@ REFRESH_TOKEN = "Atzr|sim-refresh-token"  # noqa: S105
 AUTH_CODE = "sim-auth-code"
 #: Operation name recorded for (and faults aimed at) the LWA token endpoint.
 TOKEN_OPERATION = "token"  # noqa: S105 - an operation name
-FAULT_KINDS = ("5xx", "slow", "malformed_json", "expired_token", "revoked_token")
+FAULT_KINDS = ("5xx", "slow", "malformed_json", "expired_token", "revoked_token", "throttle")
 #: Usage plans of served operations missing from usage_plans.USAGE_PLANS (Amazon's published values).
 EXTRA_PLANS = {"cancelReport": UsagePlan(0.0222, 10)}
 QUOTA_EXCEEDED = {"errors": [{"code": "QuotaExceeded", "message": "You exceeded your quota for the requested resource.",
@@ -354,7 +354,8 @@ class Simulator:
 
         Kinds: "5xx" (503), "slow" (waits ``delay`` seconds, default ``slow_delay``, then answers),
         "malformed_json" (200 with a broken body), "expired_token" (403 and the token expires),
-        "revoked_token" (the LWA endpoint answers invalid_grant; the operation is ignored).
+        "revoked_token" (the LWA endpoint answers invalid_grant; the operation is ignored), "throttle" (429
+        QuotaExceeded, as when the seller's usage plan is shared with other apps).
         Faults on the token endpoint use operation "token".
         """
         if kind not in FAULT_KINDS:
@@ -481,7 +482,7 @@ class Simulator:
                          "The access token you provided has expired.")
         # 2. usage plan
         with self.state.lock:
-            if not self._take_quota(operation):
+            if not self._take_quota(operation) or self._take_fault(operation, ("throttle",)):
                 self.throttled += 1
                 raise _Answer(429, QUOTA_EXCEEDED)
         # 3. injected faults

@@ -118,6 +118,8 @@ class _ClientMixin:
             if 200 <= status < 300:
                 raise _Malformed(status) from None
         if 200 <= status < 300:
+            if status == 204 and body is None:
+                return _Reply(status, res.headers, {})  # "No Content": success without a body (confirmShipment)
             if not isinstance(body, dict):
                 raise _Malformed(status)
             return _Reply(status, res.headers, body)
@@ -135,6 +137,7 @@ _LIBRARY_APIS = {
     "finances": (Finances, "2024-06-19"),
     "reports": (Reports, None),
     "sellers": (Sellers, None),
+    "orders_v0": (Orders, "v0"),  # shipment confirmation has no 2026-01-01 equivalent
 }
 _client_classes = {}
 
@@ -471,6 +474,23 @@ class SpApi:
         kwargs = {"includedData": _csv(included_data, "included_data")} if included_data else {}
         reply = self._call("getOrder", "orders", "get_order", order_id, **kwargs)
         return parsers.parse_get_order(reply.body)
+
+    # ------------------------------------------------------------ Orders v0: shipment confirmation
+
+    def confirm_shipment(self, order_id, package, marketplace_id=None):
+        """Tell Amazon one package of a merchant-fulfilled order has shipped (``confirmShipment``, 204 on success).
+
+        ``package``: a :class:`types.ShipmentPackage`. Amazon's refusals (unknown item, quantity above what is
+        left to ship, cancelled order, carrier code missing or unknown) raise :class:`BadData` (or
+        :class:`NotFound` for an unknown order) carrying Amazon's message; throttling raises RetryLater.
+        """
+        if not order_id:
+            raise ValueError("order_id is required")
+        if not isinstance(package, types.ShipmentPackage):
+            raise TypeError("package must be a types.ShipmentPackage")
+        body = {"marketplaceId": marketplace_id or self.config.marketplace_id,
+                "packageDetail": package.to_request(_iso(package.ship_date, "ship_date"))}
+        self._call("confirmShipment", "orders_v0", "confirm_shipment", order_id, **body)
 
     # ------------------------------------------------------------ Listings Items 2021-08-01
 

@@ -760,3 +760,57 @@ class TokenGrant:
     access_token: str | None = field(default=None, repr=False)
     expires_in: int = 0
     raw: dict = field(default_factory=dict, repr=False, compare=False)
+
+
+# ---------------------------------------------------------------- shipment confirmation (Orders v0)
+
+#: The carrier code Amazon wants, with ``carrier_name``, for a carrier missing from its list.
+CARRIER_OTHER = "Other"
+
+
+@dataclass(frozen=True)
+class ShipmentPackage:
+    """One package of a merchant-fulfilled order for ``confirmShipment`` (Orders v0 ``PackageDetail``).
+
+    ``package_reference_id``: positive number (as text) unique within the order; ``items``: ((order item id,
+    units), ...); ``ship_date``: datetime (naive means UTC) or ISO 8601 text.
+    """
+
+    package_reference_id: str
+    carrier_code: str
+    items: tuple
+    ship_date: object
+    tracking_number: str = ""
+    carrier_name: str | None = None
+    shipping_method: str | None = None
+
+    def __post_init__(self):
+        ref = str(self.package_reference_id or "")
+        if not ref.isdigit() or int(ref) <= 0:
+            raise ValueError("package_reference_id must be a positive number (Amazon accepts only those)")
+        if not self.carrier_code:
+            raise ValueError("carrier_code is required (Amazon requires it in every marketplace)")
+        if self.carrier_code == CARRIER_OTHER and not self.carrier_name:
+            raise ValueError("carrier_name is required when carrier_code is Other")
+        if not self.items:
+            raise ValueError("a package needs at least one order item")
+        for item_id, quantity in self.items:
+            if not item_id or isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
+                raise ValueError("each package item needs an order item id and a whole quantity above 0")
+        if self.ship_date is None:
+            raise ValueError("ship_date is required")
+
+    def to_request(self, ship_date_iso):
+        """The model's ``PackageDetail`` (``ship_date_iso``: the ship date as ISO 8601 text)."""
+        detail = {
+            "packageReferenceId": str(self.package_reference_id),
+            "carrierCode": self.carrier_code,
+            "trackingNumber": self.tracking_number or "",
+            "shipDate": ship_date_iso,
+            "orderItems": [{"orderItemId": item_id, "quantity": quantity} for item_id, quantity in self.items],
+        }
+        if self.carrier_name and self.carrier_code == CARRIER_OTHER:
+            detail["carrierName"] = self.carrier_name
+        if self.shipping_method:
+            detail["shippingMethod"] = self.shipping_method
+        return detail

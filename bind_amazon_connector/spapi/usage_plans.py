@@ -27,4 +27,5 @@ USAGE_PLANS = {
     "getReportDocument": UsagePlan(0.0167, 15),
     "getMarketplaceParticipations": UsagePlan(0.016, 15),
     "createRestrictedDataToken": UsagePlan(1, 10),
+    "confirmShipment": UsagePlan(2, 10),
 }

@@ -16,3 +16,4 @@ from . import test_stock_push
 from . import test_sync_jobs
 from . import test_concurrent_import
 from . import test_security, test_security_oauth
+from . import test_order_shipments

@@ -13,6 +13,8 @@ from datetime import timedelta, timezone
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
+from odoo.tools.sql import column_exists
 
 from ...spapi import errors as spapi_errors
 from ..connection.access import AMAZON_USER, check_group
@@ -59,6 +61,21 @@ class AmazonAccount(models.Model):
     amazon_order_error_count = fields.Integer(compute="_compute_amazon_order_counts", string="In error")
     amazon_order_skipped_count = fields.Integer(compute="_compute_amazon_order_counts", string="Skipped")
     amazon_order_cancelled_count = fields.Integer(compute="_compute_amazon_order_counts", string="Cancelled")
+    fbm_shipment_mode = fields.Selection(
+        [("odoo", "Odoo confirms on Amazon"), ("amazon", "Amazon tells Odoo")],
+        string="Who ships merchant-fulfilled orders", default="odoo", required=True, tracking=True,
+        help="Odoo confirms on Amazon: validating the delivery of a merchant-fulfilled order confirms the package "
+        "on Amazon with its carrier and tracking number. Amazon tells Odoo: the seller confirms in Seller Central "
+        "(or buys Amazon shipping) and the deliveries are validated when Amazon reports the order shipped.",
+    )
+    fbm_tracking_policy = fields.Selection(
+        [("block", "Ask for carrier and tracking number"),
+         ("allow", "Confirm without tracking number when there is none")],
+        string="Deliveries without tracking number", default="block", required=True,
+        help="Ask: a delivery of a merchant-fulfilled order is validated only with its carrier and tracking "
+        "number. Confirm without: the carrier is still required; Amazon may refuse a confirmation without "
+        "tracking number for some carriers, the refusal is then shown on the delivery.",
+    )
 
     def _compute_amazon_order_counts(self):
         counts = {
@@ -84,6 +101,15 @@ class AmazonAccount(models.Model):
             recent = Order.search([("account_id", "=", account.id), ("id", "not in", attention.ids)],
                                   limit=TAB_RECENT_LIMIT)
             account.amazon_order_tab_ids = attention | recent
+
+    def _auto_init(self):
+        # Connections that existed before Odoo could confirm shipments keep working as they did (Amazon tells
+        # Odoo); only new ones default to Odoo confirming on Amazon.
+        new_column = not column_exists(self.env.cr, self._table, "fbm_shipment_mode")
+        res = super()._auto_init()
+        if new_column:
+            self.env.cr.execute(SQL("UPDATE amazon_account SET fbm_shipment_mode = 'amazon'"))
+        return res
 
     def write(self, vals):
         if "orders_cursor" in vals and not (self.env.su and self.env.context.get("amazon_sync_internal")):

@@ -168,6 +168,12 @@ class AmazonOrder(models.Model):
         help="Failed imports in a row; after five the order is no longer retried automatically.")
     last_attempt_date = fields.Datetime(string="Last Attempt", readonly=True)
     retry_date = fields.Datetime(string="Next Automatic Try", readonly=True, copy=False)
+    shipment_ids = fields.One2many("amazon.shipment", "amazon_order_id", string="Shipment Confirmations",
+                                   readonly=True)
+    shipment_unconfirmed = fields.Boolean(
+        string="Shipment not confirmed", compute="_compute_shipment_unconfirmed",
+        search="_search_shipment_unconfirmed",
+        help="A package validated in Odoo is not confirmed on Amazon yet (waiting or refused).")
 
     _order_unique = models.Constraint(
         "UNIQUE(account_id, name)", "An Amazon order is recorded only once per connection.",
@@ -220,6 +226,7 @@ class AmazonOrder(models.Model):
         self.env.cr.execute(SQL("""
             SELECT o.id
               FROM amazon_order o
+              JOIN sale_order so ON so.amazon_order_id = o.id
               JOIN (SELECT sol.order_id,
                            SUM(CASE WHEN m.move_type = 'out_refund' THEN -m.amount_total ELSE m.amount_total END)
                                AS invoiced
@@ -229,13 +236,31 @@ class AmazonOrder(models.Model):
                               JOIN sale_order_line sol ON sol.id = rel.order_line_id
                               JOIN account_move_line aml ON aml.id = rel.invoice_line_id) sol ON sol.move_id = m.id
                      WHERE m.state != 'cancel' AND m.move_type IN ('out_invoice', 'out_refund')
-                  GROUP BY sol.order_id) inv ON inv.order_id = o.sale_order_id
+                  GROUP BY sol.order_id) inv ON inv.order_id = so.id
              WHERE o.state = 'imported' AND COALESCE(o.amount_total, 0) != 0
                AND ABS(inv.invoiced - (COALESCE(o.amount_total, 0) - COALESCE(o.amount_not_invoiced, 0))) >= 0.005
         """))
         ids = [row[0] for row in self.env.cr.fetchall()]
         positive = (operator == "=") == value
         return [("id", "in" if positive else "not in", ids)]
+    @api.depends("shipment_ids.state")
+    def _compute_shipment_unconfirmed(self):
+        for order in self:
+            order.shipment_unconfirmed = any(s.state in ("pending", "sending", "error") for s in order.shipment_ids)
+
+    def _search_shipment_unconfirmed(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            return NotImplemented
+        positive = (operator == "=") == value
+        return [("shipment_ids", "any" if positive else "not any",
+                 [("state", "in", ("pending", "sending", "error"))])]
+
+    def action_retry_shipments(self):
+        """Send the refused or waiting shipment confirmations of these orders again."""
+        check_group(self.env, AMAZON_USER)
+        self.check_access("write")
+        self.sudo().shipment_ids.filtered(lambda s: s.state in ("pending", "error"))._retry()
+        return True
 
     @api.depends("payload")
     def _compute_payload_text(self):

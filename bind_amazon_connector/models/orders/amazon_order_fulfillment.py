@@ -39,14 +39,18 @@ class AmazonOrder(models.Model):
             self._deliver(imp, targets, final_ids)
         if to_invoice:
             self._invoice(imp, to_invoice)
+        records = imp.env["amazon.order"].browse([record.id for record, _order in pairs])
+        imp.env["amazon.shipment"]._close_for_orders(records)
 
     @api.model
     def _deliver(self, imp, targets, final_ids):
         """Validate the moves of sale lines up to ``targets`` ({line: shipped quantity}), step by step for
-        multi-step deliveries. Remaining quantities go to a backorder, except for orders Amazon reports
-        fully shipped (``final_ids``), whose remainder is cancelled."""
+        multi-step deliveries (as many steps as the route has). Remaining quantities go to a backorder, except
+        for orders Amazon reports fully shipped (``final_ids``), whose remainder is cancelled. Quantities
+        already validated in Odoo (the seller's own deliveries and their backorders) count as shipped."""
         Move = imp.env["stock.move"]
-        for _step in range(5):
+        validated = Move
+        while True:
             todo = Move
             by_quantity = defaultdict(lambda: Move)  # written per quantity: one write for many moves
             for line, target in targets.items():
@@ -66,6 +70,14 @@ class AmazonOrder(models.Model):
                         todo |= move
             if not todo:
                 break
+            if todo & validated:
+                # A step validated in a previous round is still open: looping again would never end.
+                stuck = (todo & validated).picking_id
+                raise AmazonOrderError(_(
+                    "The delivery %(pickings)s could not be validated up to what Amazon shipped: check its "
+                    "route and its stock (a step stays open after validation).",
+                    pickings=", ".join(stuck.mapped("name"))))
+            validated |= todo
             for qty, moves in by_quantity.items():
                 moves.write({"quantity": qty})
             todo.write({"picked": True})
@@ -73,6 +85,7 @@ class AmazonOrder(models.Model):
             no_backorder = pickings.filtered(lambda p: p.sale_id.id in final_ids)
             pickings.with_context(
                 skip_backorder=True, skip_sms=True, picking_ids_not_to_backorder=no_backorder.ids,
+                amazon_shipped_on_amazon=True,  # Amazon already knows: nothing to confirm, no carrier to ask for
             ).button_validate()
 
     @api.model

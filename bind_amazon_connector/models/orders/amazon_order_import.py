@@ -393,3 +393,4 @@ class AmazonOrder(models.Model):
             reason = _("Cancelled on Amazon after it was imported: the sale and its delivery were cancelled.")
         self.write({"state": "cancelled", "reason": reason, "unmapped_skus": False, "attempt_count": 0,
                     "retry_date": False})
+        imp.env["amazon.shipment"]._close_for_orders(self)

@@ -1,0 +1,292 @@
+"""Merchant-fulfilled deliveries validated in Odoo confirm their packages on Amazon (the simulator), each once."""
+from collections import deque
+from datetime import timedelta
+from unittest.mock import patch
+
+from odoo import Command, fields
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from ..spapi import SpApi
+from .order_common import AmazonOrderCommon
+
+CONFIRM = "confirmShipment"
+
+
+@tagged("post_install", "-at_install")
+class TestOrderShipments(AmazonOrderCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.amazon.fbm_shipment_mode = "odoo"
+        cls.estafeta = cls.env.ref("bind_amazon_connector.delivery_carrier_amazon_estafeta")
+
+    def setUp(self):
+        super().setUp()
+        self.sim.clear_faults()
+        self.sim.reset_records()
+        self.sim.reset_quotas()
+        # Amazon failures are retried by the SP-API layer after 1, 2, 4... seconds: not in tests
+        patcher = patch.object(SpApi, "_backoff", lambda api, attempt: 0.001)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+        self._put_stock(self.product_mug, 50)
+        self._put_stock(self.product_tee, 50)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _import(self, items=None, **kw):
+        order = self._make_order(items, **kw)
+        self._sync()
+        return order, self._amazon_order(order["orderId"])
+
+    def _validate(self, picking, quantities, carrier=None, tracking="EST123456789"):
+        """Validate ``quantities`` ({product: units}) of the delivery; the rest goes to a backorder."""
+        picking.write({"carrier_id": (carrier or self.estafeta).id, "carrier_tracking_ref": tracking})
+        for move in picking.move_ids:
+            move.quantity = quantities.get(move.product_id, 0)
+        picking.move_ids.picked = True
+        picking.with_context(skip_backorder=True).button_validate()
+        self.assertEqual(picking.state, "done")
+        return picking
+
+    def _send(self):
+        return self.env["amazon.shipment"]._send_due(self.amazon.with_context(amazon_pacing_speed=self.sim_speed))
+
+    def _cron(self):
+        """The scheduled action, without its commits (the test's transaction is rolled back at the end)."""
+        cron_class = type(self.env["ir.cron"])
+        with patch.object(cron_class, "_commit_progress", lambda cron, processed=0, **kw: float("inf")):
+            self.env["amazon.shipment"].with_context(amazon_pacing_speed=self.sim_speed)._cron_send()
+
+    def _confirmations(self, order_id=None, status=204):
+        return [r for r in self.sim.requests if r.operation == CONFIRM and (status is None or r.status == status)
+                and (order_id is None or f"/orders/{order_id}/" in r.path)]
+
+    def _items(self, order, request):
+        skus = {i["orderItemId"]: i["product"]["sellerSku"] for i in order["orderItems"]}
+        return {skus[i["orderItemId"]]: i["quantity"] for i in request.body["packageDetail"]["orderItems"]}
+
+    # ------------------------------------------------------------------ tests
+
+    def test_two_packages_confirm_two_packages_each_once(self):
+        order, rec = self._import([{"sku": "MUG-01", "quantity": 3, "unit_price": "199.00"},
+                                   {"sku": "TEE-02", "quantity": 1, "unit_price": "150.00"}])
+        first = rec.sale_order_id.picking_ids
+        self._validate(first, {self.product_mug: 2}, tracking="EST-1")
+        self.assertEqual(rec.shipment_ids.state, "pending")
+        self.assertFalse(self._confirmations(), "validation never waits on Amazon")
+        second = rec.sale_order_id.picking_ids - first
+        self.assertEqual(len(second), 1)
+        self._validate(second, {self.product_mug: 1, self.product_tee: 1}, tracking="EST-2")
+        self._cron()
+        sent = self._confirmations(order["orderId"])
+        self.assertEqual(len(sent), 2)
+        self.assertEqual([self._items(order, r) for r in sent], [{"MUG-01": 2}, {"MUG-01": 1, "TEE-02": 1}])
+        detail = sent[0].body["packageDetail"]
+        self.assertEqual((detail["carrierCode"], detail["trackingNumber"], detail["packageReferenceId"]),
+                         ("Estafeta", "EST-1", str(first.id)))
+        self.assertEqual(sent[0].body["marketplaceId"], self.amazon.marketplace_id.marketplace_id)
+        self.assertEqual(set(rec.shipment_ids.mapped("state")), {"done"})
+        # Touching the deliveries again, retrying and rerunning send nothing more.
+        first.carrier_tracking_ref = "EST-1-BIS"
+        first.action_amazon_retry_confirmation()
+        rec.action_retry_shipments()
+        self._cron()
+        self._send()
+        self.assertEqual(len(self._confirmations(status=None)), 2)
+        self.assertEqual(len(rec.shipment_ids), 2)
+        # Amazon now reports the order shipped: the import sees the deliveries already validated.
+        self.assertEqual(self.sim.get_order(order["orderId"])["fulfillment"]["fulfillmentStatus"], "SHIPPED")
+        self.sim.advance(300)
+        self._sync()
+        self.assertEqual(rec.amazon_status, "SHIPPED")
+        self.assertEqual(rec.sale_order_id.picking_ids, first | second)
+        self.assertEqual(rec.sale_order_id.order_line.filtered("amazon_order_item_id").mapped("qty_delivered"),
+                         [3.0, 1.0])
+        self.assertEqual(self._invoices(rec).state, "posted")
+        self.assertEqual(len(self._confirmations(status=None)), 2)
+
+    def test_import_completes_only_what_amazon_shipped_beyond_odoo(self):
+        order, rec = self._import([{"sku": "MUG-01", "quantity": 3, "unit_price": "199.00"}])
+        first = self._validate(rec.sale_order_id.picking_ids, {self.product_mug: 2})
+        self._send()
+        self.assertEqual(rec.shipment_ids.state, "done")
+        backorder = rec.sale_order_id.picking_ids - first
+        # The seller confirmed the last unit in Seller Central: Amazon reports the order shipped.
+        self._update_order(order["orderId"], status="SHIPPED")
+        self._sync()
+        self.assertEqual(rec.sale_order_id.picking_ids, first | backorder, "no second delivery")
+        self.assertEqual(backorder.state, "done")
+        self.assertEqual(backorder.move_ids.quantity, 1)
+        self.assertEqual(rec.sale_order_id.order_line.filtered("amazon_order_item_id").qty_delivered, 3)
+        self.assertEqual(len(rec.shipment_ids), 1, "what Amazon shipped itself is not confirmed again")
+        self.assertEqual(len(self._confirmations(status=None)), 1)
+
+    def test_refused_confirmation_stays_visible_and_is_retried_after_fixing_the_carrier(self):
+        carrier = self.estafeta.copy({"name": "Estafeta Express", "amazon_carrier_code": "Estafeta Express"})
+        order, rec = self._import()
+        picking = self._validate(rec.sale_order_id.picking_ids, {self.product_mug: 1}, carrier=carrier)
+        result = self._send()
+        self.assertEqual(result["error"], 1)
+        shipment = rec.shipment_ids
+        self.assertEqual(shipment.state, "error")
+        self.assertIn("Invalid CarrierCode", picking.amazon_shipment_message)
+        self.assertTrue(rec.shipment_unconfirmed)
+        Picking = self.env["stock.picking"]
+        self.assertIn(picking, Picking.search([("amazon_shipment_state", "in", ("pending", "sending", "error"))]))
+        self.assertIn(rec, self.env["amazon.order"].search([("shipment_unconfirmed", "=", True)]))
+        activity = picking.activity_ids.filtered(lambda a: a.user_id == self.amazon_user)
+        self.assertEqual(len(activity), 1)
+        # Sending again without a fix is refused again, without a second activity.
+        self._send()
+        self.assertEqual(shipment.state, "error")
+        # Fixed: the carrier's Amazon code, then "Retry confirmation".
+        carrier.amazon_carrier_code = "Estafeta"
+        picking.with_user(self.amazon_user).action_amazon_retry_confirmation()
+        self.assertEqual(shipment.state, "pending")
+        self._send()
+        self.assertEqual(shipment.state, "done")
+        self.assertFalse(picking.amazon_shipment_message)
+        self.assertFalse(picking.activity_ids.filtered(lambda a: a.user_id == self.amazon_user))
+        self.assertNotIn(rec, self.env["amazon.order"].search([("shipment_unconfirmed", "=", True)]))
+        self.assertEqual(len(self._confirmations(order["orderId"])), 1)
+        self.assertEqual(len(self._confirmations(order["orderId"], status=400)), 1)
+
+    def test_validation_without_carrier_or_tracking_asks_for_them(self):
+        order, rec = self._import()
+        picking = rec.sale_order_id.picking_ids
+        picking.move_ids.quantity = 1
+        picking.move_ids.picked = True
+        with self.assertRaisesRegex(UserError, "carrier"):
+            picking.button_validate()
+        picking.carrier_id = self.estafeta
+        with self.assertRaisesRegex(UserError, "tracking number"):
+            picking.button_validate()
+        self.assertNotEqual(picking.state, "done")
+        self.assertFalse(rec.shipment_ids)
+        # The connection allows confirming without tracking number: the carrier is enough.
+        self.amazon.fbm_tracking_policy = "allow"
+        picking.button_validate()
+        self.assertEqual(picking.state, "done")
+        self._send()
+        self.assertEqual(rec.shipment_ids.state, "done")
+        self.assertEqual(self._confirmations(order["orderId"])[0].body["packageDetail"]["trackingNumber"], "")
+
+    def test_a_429_storm_delays_confirmations_without_losing_one(self):
+        orders = []
+        for _n in range(6):
+            order = self._make_order()
+            orders.append(order)
+        self._sync()
+        for order in orders:
+            rec = self._amazon_order(order["orderId"])
+            self._validate(rec.sale_order_id.picking_ids, {self.product_mug: 1})
+        shipments = self.env["amazon.shipment"].search([("account_id", "=", self.amazon.id)])
+        self.assertEqual(len(shipments), 6)
+        # More 429s than the SP-API layer retries: the run stops, everything waits for a later one.
+        self.sim.inject_fault(CONFIRM, "throttle", times=9)
+        self._cron()
+        self.assertFalse(self._confirmations())
+        self.assertEqual(set(shipments.mapped("state")), {"pending"})
+        self.assertTrue(all(s.next_attempt_date > fields.Datetime.now() + timedelta(seconds=30) for s in shipments))
+        self.assertIn("throttled", shipments.sorted("id")[0].message)
+        # Not due yet: nothing is sent before then.
+        self._cron()
+        self.assertFalse(self._confirmations())
+        # Later: the rest of the storm, then every package goes, each once.
+        shipments.write({"next_attempt_date": fields.Datetime.now() - timedelta(seconds=1)})
+        self._cron()
+        self.assertEqual(set(shipments.mapped("state")), {"done"})
+        for order in orders:
+            self.assertEqual(len(self._confirmations(order["orderId"])), 1)
+        self.assertGreaterEqual(self.sim.count(CONFIRM, 429), 9)
+
+    def test_fba_and_amazon_reported_orders_send_nothing(self):
+        fba = self._make_order(fulfilled_by="AMAZON", status="SHIPPED")
+        # An FBM order Amazon reports shipped (the seller confirmed it in Seller Central) is not confirmed again.
+        shipped = self._make_order(status="SHIPPED")
+        self._put_stock(self.product_mug, 5, self.fba_location)
+        self._sync()
+        rec = self._amazon_order(fba["orderId"])
+        self.assertEqual(rec.sale_order_id.picking_ids.state, "done")
+        self.assertEqual(self._amazon_order(shipped["orderId"]).sale_order_id.picking_ids.state, "done")
+        # A connection where Amazon tells Odoo: validating in Odoo asks for nothing and sends nothing.
+        self.amazon.fbm_shipment_mode = "amazon"
+        _order, own = self._import(fresh=True)
+        picking = own.sale_order_id.picking_ids
+        picking.move_ids.quantity = 1
+        picking.move_ids.picked = True
+        picking.button_validate()
+        self.assertEqual(picking.state, "done")
+        self._cron()
+        self.assertFalse(self.env["amazon.shipment"].search([("account_id", "=", self.amazon.id)]))
+        self.assertFalse(self._confirmations(status=None))
+
+    def test_cancelled_on_amazon_before_sending_sends_nothing(self):
+        order, rec = self._import()
+        self._validate(rec.sale_order_id.picking_ids, {self.product_mug: 1})
+        self._update_order(order["orderId"], status="CANCELLED")
+        self._sync()
+        self.assertEqual(rec.shipment_ids.state, "cancelled")
+        self._send()
+        self.assertFalse(self._confirmations(status=None))
+
+    def test_interrupted_send_is_not_sent_twice(self):
+        """A run stopped after Amazon took the package but before its commit: the next run asks Amazon."""
+        order, rec = self._import()
+        self._validate(rec.sale_order_id.picking_ids, {self.product_mug: 1})
+        shipment = rec.shipment_ids
+        api = self.amazon.with_context(amazon_pacing_speed=self.sim_speed)._spapi()
+        api.confirm_shipment(order["orderId"], shipment._package())
+        shipment.write({"state": "sending"})
+        self._send()
+        self.assertEqual(shipment.state, "done")
+        self.assertEqual(len(self._confirmations(status=None)), 1)
+
+    def test_import_validates_a_route_of_more_than_five_steps(self):
+        """Amazon reports shipped an order whose route has six steps: every step is validated."""
+        self.amazon.fbm_shipment_mode = "amazon"
+        wh = self.warehouse
+        Location = self.env["stock.location"]
+        locations = [wh.lot_stock_id] + [
+            Location.create({"name": f"Step {n}", "location_id": wh.view_location_id.id, "usage": "internal"})
+            for n in range(1, 6)]
+        rules = []
+        for n in range(5):
+            ptype = self.env["stock.picking.type"].create({
+                "name": f"Step {n + 1}", "code": "internal", "sequence_code": f"S{n + 1}", "warehouse_id": wh.id,
+                "company_id": self.company.id, "default_location_src_id": locations[n].id,
+                "default_location_dest_id": locations[n + 1].id})
+            rules.append(Command.create({
+                "name": f"Step {n + 1}", "action": "pull", "picking_type_id": ptype.id,
+                "location_src_id": locations[n].id, "location_dest_id": locations[n + 1].id,
+                "procure_method": "make_to_stock" if n == 0 else "make_to_order", "company_id": self.company.id}))
+        rules.append(Command.create({
+            "name": "Ship", "action": "pull", "picking_type_id": wh.out_type_id.id,
+            "location_src_id": locations[5].id, "location_dest_id": self.env.ref("stock.stock_location_customers").id,
+            "procure_method": "make_to_order", "company_id": self.company.id}))
+        route = self.env["stock.route"].create({
+            "name": "Six steps", "product_selectable": True, "company_id": self.company.id, "rule_ids": rules})
+        product = self._product("LAMP-06", "Lámpara", route_ids=[Command.set(route.ids)])
+        self._put_stock(product, 5)
+        order, rec = self._import([{"sku": "LAMP-06", "quantity": 2, "unit_price": "300.00"}])
+        pickings = rec.sale_order_id.picking_ids
+        self.assertEqual(len(pickings), 6)
+        self._update_order(order["orderId"], status="SHIPPED")
+        self._sync()
+        self.assertEqual(rec.state, "imported", rec.reason)
+        self.assertEqual(set(pickings.mapped("state")), {"done"})
+        self.assertEqual(rec.sale_order_id.order_line.filtered("amazon_order_item_id").qty_delivered, 2)
+
+    def test_existing_connections_keep_amazon_telling_odoo_on_upgrade(self):
+        """The setting appears on an upgrade: connections created before keep today's behaviour."""
+        self.assertEqual(self.env["amazon.account"].create(self._amazon_account_vals(
+            name="New", seller_id="A3SIMSELLER0002")).fbm_shipment_mode, "odoo")
+        self.env.flush_all()
+        self.env.cr.execute("ALTER TABLE amazon_account DROP COLUMN fbm_shipment_mode")
+        # _auto_init as an upgrade runs it (the registry's post-init queue exists only while it loads)
+        with patch.object(type(self.registry), "_post_init_queue", deque(), create=True):
+            self.env["amazon.account"]._auto_init()
+        self.env.invalidate_all()
+        self.assertEqual(set(self.env["amazon.account"].search([]).mapped("fbm_shipment_mode")), {"amazon"})
