@@ -1,1 +1,1 @@
-from . import amazon_marketplace, amazon_oauth_state, amazon_account, res_company
+from . import amazon_marketplace, amazon_oauth_state, amazon_account, amazon_account_marketplace, res_company

@@ -1,6 +1,8 @@
 import logging
 from datetime import timedelta
 
+from markupsafe import Markup
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
@@ -120,64 +122,105 @@ class AmazonAccount(models.Model):
     # ------------------------------------------------------------------ import
 
     def _import_listings(self, wait=REPORT_WAIT_CRON):
-        """Request (or reuse), await, download and import the listings report of this connection.
+        """Request (or reuse), await, download and import the listings report of each marketplace of this
+        connection (Amazon makes this report per marketplace).
 
         Returns the resulting state: done, warning (rows skipped), waiting (Amazon not ready), failed, or
-        busy (another import of this connection is running: nothing done).
-        Listings and prices are written all at once or not at all. The connection itself is written only at
-        the end (summary, pending report), so its row is not held while Amazon prepares the report.
+        busy (another import of this connection is running: nothing done); with several marketplaces, the
+        worst of theirs. Each marketplace's listings and prices are written all at once or not at all. The
+        connection itself is written only at the end (summary, pending reports), so its row is not held
+        while Amazon prepares the reports.
         """
         self.ensure_one()
         if not self._listings_lock():
             return "busy"
         account = self.sudo().with_company(self.company_id)
         now = fields.Datetime.now()
-        poll = float(self.env.context.get("amazon_report_poll_interval", REPORT_POLL_INTERVAL))
-        wait = float(self.env.context.get("amazon_report_wait", wait))
-        no_pending = {"listing_report_id": False, "listing_report_date": False}
-        report_id, requested = account.listing_report_id, account.listing_report_date
+        marketplaces = account._listing_marketplaces()
         try:
             api = account._spapi()
+        except (spapi_errors.SpApiError, UserError) as exc:
+            api, error = None, exc
+        results = []
+        for marketplace in marketplaces:
+            if api is None:
+                message = _("Amazon did not deliver the listings report: %(error)s. Nothing was changed.",
+                            error=_error_text(error))
+                results.append((marketplace, "failed", {"listing_import_summary": failure_html(message)}))
+                account._listing_set_pending(marketplace, False, False)
+                continue
+            state, vals = account._import_marketplace_listings(api.for_marketplace(marketplace.marketplace_id),
+                                                               marketplace, now, wait)
+            results.append((marketplace, state, vals))
+        return account._listing_import_result(results, now)
+
+    def _listing_marketplaces(self):
+        """The marketplaces whose listings are imported: the main one first, then the others read."""
+        self.ensure_one()
+        return self.marketplace_id | self._get_marketplaces()
+
+    def _listing_pending(self, marketplace):
+        """(report id, requested on) of the listings report Amazon still prepares for ``marketplace``."""
+        if marketplace == self.marketplace_id:
+            return self.listing_report_id, self.listing_report_date
+        line = self._marketplace_setting(marketplace)
+        return line.listing_report_id, line.listing_report_date
+
+    def _listing_set_pending(self, marketplace, report_id, requested):
+        vals = {"listing_report_id": report_id or False, "listing_report_date": requested or False}
+        if marketplace == self.marketplace_id:
+            self.write(vals)
+        else:
+            self._marketplace_setting(marketplace).write(vals)
+
+    def _import_marketplace_listings(self, api, marketplace, now, wait):
+        """Import the listings report of one marketplace. Returns (state, values for the connection's summary);
+        the pending report is kept per marketplace."""
+        self.ensure_one()
+        account = self
+        poll = float(self.env.context.get("amazon_report_poll_interval", REPORT_POLL_INTERVAL))
+        wait = float(self.env.context.get("amazon_report_wait", wait))
+        report_id, requested = account._listing_pending(marketplace)
+        try:
             if not report_id or not requested or requested < now - timedelta(hours=REPORT_REUSE_HOURS):
-                report_id, requested = api.create_report(REPORT_TYPE), now
+                report_id = api.create_report(REPORT_TYPE, marketplace_ids=[marketplace.marketplace_id])
+                requested = now
             report = api.wait_for_report(report_id, poll_interval=poll, timeout=wait)
         except spapi_errors.RetryLater as exc:
             cron = self.env.ref("bind_amazon_connector.ir_cron_amazon_import_listings", raise_if_not_found=False)
             if cron:
                 cron.sudo()._trigger(at=now + timedelta(minutes=20))
-            pending = {"listing_report_id": report_id, "listing_report_date": requested} if report_id else {}
-            return account._listing_import_failed(
+            if report_id:
+                account._listing_set_pending(marketplace, report_id, requested)
+            return account._listing_failure_vals(
                 "waiting",
                 _("Amazon has not finished the listings report yet (%(error)s). Nothing was changed; the next "
                   "import will try again.", error=_error_text(exc)),
-                **pending,
             )
         except (spapi_errors.SpApiError, UserError) as exc:
-            return account._listing_import_failed(
+            account._listing_set_pending(marketplace, False, False)
+            return account._listing_failure_vals(
                 "failed",
                 _("Amazon did not deliver the listings report: %(error)s. Nothing was changed.",
                   error=_error_text(exc)),
-                **no_pending,
             )
-        importer = ListingImporter(account)
+        account._listing_set_pending(marketplace, False, False)
+        importer = ListingImporter(account, marketplace)
         try:
             with self.env.cr.savepoint():
                 importer.run(api.iter_report_rows(report.report_document_id))
         except spapi_errors.SpApiError as exc:
-            return account._listing_import_failed(
+            return account._listing_failure_vals(
                 "failed",
                 _("Reading Amazon's listings report failed: %(error)s. Nothing was changed; import again later.",
                   error=_error_text(exc)),
-                **no_pending,
             )
         self._after_listing_import(importer)
         stats = importer.stats
         state = "warning" if stats["skipped"] else "done"
-        account.write({
-            **no_pending,
-            "listing_import_date": now,
-            "listing_import_success_date": now,
-            "listing_import_state": state,
+        _logger.info("Amazon connection %s: listings of %s imported %s", self.id, marketplace.marketplace_id,
+                     dict(stats))
+        return state, {
             "listing_import_summary": importer.summary_html(),
             "listing_import_rows": stats["read"],
             "listing_import_created": stats["created"],
@@ -185,8 +228,31 @@ class AmazonAccount(models.Model):
             "listing_import_archived": stats["archived"],
             "listing_import_skipped": stats["skipped"],
             "listing_import_writes": stats["writes"],
-        })
-        _logger.info("Amazon connection %s: listings imported %s", self.id, dict(stats))
+        }
+
+    def _listing_failure_vals(self, state, message):
+        _logger.warning("Amazon connection %s: listings import %s: %s", self.id, state, message)
+        return state, {"listing_import_summary": failure_html(message)}
+
+    def _listing_import_result(self, results, now):
+        """Write what the run did on the connection; returns its state (the worst of the marketplaces')."""
+        self.ensure_one()
+        severity = ["done", "warning", "waiting", "failed"]
+        state = max((r[1] for r in results), key=severity.index, default="done")
+        vals = {"listing_import_date": now, "listing_import_state": state}
+        if all(r[1] in ("done", "warning") for r in results):
+            vals["listing_import_success_date"] = now
+            for fname in ("listing_import_rows", "listing_import_created", "listing_import_updated",
+                          "listing_import_archived", "listing_import_skipped", "listing_import_writes"):
+                vals[fname] = sum(r[2].get(fname, 0) for r in results)
+        if len(results) == 1:
+            vals["listing_import_summary"] = results[0][2]["listing_import_summary"]
+        else:
+            # one block per marketplace, under its name
+            vals["listing_import_summary"] = Markup("").join(
+                Markup("<h5>%s</h5>%s") % (marketplace.name, part["listing_import_summary"])
+                for marketplace, _state, part in results)
+        self.write(vals)
         return state
 
     def _listings_lock(self):
@@ -233,8 +299,8 @@ class AmazonAccount(models.Model):
         since = fields.Datetime.now() - timedelta(hours=CRON_MIN_HOURS)
         accounts = self.sudo().search([
             ("state", "=", "authorized"),
-            "|", "|", ("listing_import_date", "=", False), ("listing_import_date", "<", since),
-            ("listing_report_id", "!=", False),
+            "|", "|", "|", ("listing_import_date", "=", False), ("listing_import_date", "<", since),
+            ("listing_report_id", "!=", False), ("marketplace_setting_ids.listing_report_id", "!=", False),
         ], order="listing_import_date asc nulls first, id")
         cron = self.env["ir.cron"]
         cron._commit_progress(remaining=len(accounts))
