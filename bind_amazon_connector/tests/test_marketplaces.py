@@ -275,6 +275,7 @@ class TestMarketplaceStock(MarketplaceMixin, AmazonOrderCommon):
         self._read_us()
         self.sim.add_listing(factory.list_in_marketplace(factory.make_listing("MUG-01", quantity=0), US,
                                                          price="12.50"))
+        self.sim.add_listing(sku="TEE-02", quantity=0)
         us_listing = self._listing(self.mkt_us)
         ca_listing = self._listing(self.mkt_ca)  # Canada is not read by the connection
         mx_listing = self.env["amazon.listing"].search([
@@ -283,7 +284,7 @@ class TestMarketplaceStock(MarketplaceMixin, AmazonOrderCommon):
         self._put_stock(self.product_mug, 7)
         result = self.amazon.with_context(amazon_pacing_speed=self.sim_speed).action_push_stock_now()
         self.assertEqual(result["params"]["type"], "success", result["params"]["message"])
-        patches = [r for r in self.sim.requests if r.operation == "patchListingsItem"]
+        patches = [r for r in self.sim.requests if r.operation == "patchListingsItem" and "MUG-01" in r.path]
         sent = sorted((",".join(r.query["marketplaceIds"]), unquote(r.path).rsplit("/", 1)[1]) for r in patches)
         self.assertEqual(sent, sorted([(MX, "MUG-01"), (US, "MUG-01")]), "once per marketplace the connection reads")
         for listing in (mx_listing, us_listing):
@@ -291,3 +292,8 @@ class TestMarketplaceStock(MarketplaceMixin, AmazonOrderCommon):
         self.assertFalse(ca_listing.stock_sent_date)
         self.assertIn("Amazon.ca (Canada) is not among the marketplaces", ca_listing.stock_push_blocked)
         self.assertEqual(self.sim.get_listing("MUG-01")["fulfillmentAvailability"][0]["quantity"], 7)
+        # even when asked explicitly, a marketplace the connection does not read is left alone
+        self.sim.reset_records()
+        result = self.amazon.with_context(amazon_pacing_speed=self.sim_speed)._stock_push_now(ca_listing)
+        self.assertEqual((result["sent"], result["skipped"]), (0, 1))
+        self.assertFalse([r for r in self.sim.requests if r.operation == "patchListingsItem"])

@@ -295,8 +295,9 @@ class AmazonAccount(models.Model):
         for account in self.sudo():
             wanted = account._get_marketplaces()
             lines = account.marketplace_setting_ids
-            lines.filtered(lambda line, w=wanted: line.marketplace_id not in w).unlink()
-            missing = wanted - lines.marketplace_id
+            stale = lines.filtered(lambda line, w=wanted: line.marketplace_id not in w)
+            stale.unlink()
+            missing = wanted - (lines - stale).marketplace_id
             if missing:
                 Line.create([account._propose_marketplace_settings(mkt) for mkt in missing])
 
