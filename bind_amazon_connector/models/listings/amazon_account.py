@@ -155,9 +155,11 @@ class AmazonAccount(models.Model):
         return account._listing_import_result(results, now)
 
     def _listing_marketplaces(self):
-        """The marketplaces whose listings are imported: the main one first, then the others read."""
+        """The marketplaces whose listings are imported and stock sent: those the connection reads (as for
+        orders), the main one first."""
         self.ensure_one()
-        return self.marketplace_id | self._get_marketplaces()
+        marketplaces = self._get_marketplaces()
+        return (self.marketplace_id & marketplaces) | marketplaces
 
     def _listing_pending(self, marketplace):
         """(report id, requested on) of the listings report Amazon still prepares for ``marketplace``."""
