@@ -72,6 +72,14 @@ class TestMarketplaceSettings(MarketplaceMixin, AmazonTestCommon):
         self.amazon.marketplace_ids = self.mkt_mx
         self.assertEqual(self.amazon.marketplace_setting_ids.marketplace_id, self.mkt_mx)
 
+    def test_form_shows_the_marketplaces_tab(self):
+        from lxml import etree
+
+        arch = etree.fromstring(self.env["amazon.account"].get_views([(False, "form")])["views"]["form"]["arch"])
+        page = arch.xpath("//page[@name='marketplaces']")
+        self.assertTrue(page and page[0].xpath(".//field[@name='marketplace_setting_ids']"))
+        self.assertTrue(page[0].xpath(".//button[@name='action_confirm']"))
+
     def test_price_list_must_be_in_the_marketplace_currency(self):
         line = self._read_us(confirm=False)
         with self.assertRaisesRegex(ValidationError, "sells in USD"):
