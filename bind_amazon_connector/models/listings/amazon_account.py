@@ -21,6 +21,8 @@ REPORT_WAIT_CRON = 15 * 60.0
 REPORT_REUSE_HOURS = 6
 #: The scheduled import runs each connection at most once in this many hours.
 CRON_MIN_HOURS = 20
+#: A marketplace without a report waiting at Amazon.
+NO_PENDING = {"listing_report_id": False, "listing_report_date": False}
 #: First key of the advisory lock taken during a listings import ("AMLS"); the second is the connection id.
 LISTINGS_LOCK_KEY = 0x414D4C53
 
@@ -141,17 +143,27 @@ class AmazonAccount(models.Model):
             api = account._spapi()
         except (spapi_errors.SpApiError, UserError) as exc:
             api, error = None, exc
+        if api is None:
+            message = _("Amazon did not deliver the listings report: %(error)s. Nothing was changed.",
+                        error=_error_text(error))
+            results = [(m, "failed", {"listing_import_summary": failure_html(message)}, NO_PENDING)
+                       for m in marketplaces]
+            return account._listing_import_result(results, now)
+        # Every marketplace's report is asked for, then awaited, before anything is imported: Amazon prepares
+        # them side by side, and nothing is written (no row held) while waiting.
+        clients = {m: api.for_marketplace(m.marketplace_id) for m in marketplaces}
+        outcomes = {m: account._listing_request_report(clients[m], m, now) for m in marketplaces}
+        for marketplace, outcome in outcomes.items():
+            if isinstance(outcome, dict):
+                outcomes[marketplace] = account._listing_wait_report(clients[marketplace], outcome, wait)
         results = []
         for marketplace in marketplaces:
-            if api is None:
-                message = _("Amazon did not deliver the listings report: %(error)s. Nothing was changed.",
-                            error=_error_text(error))
-                results.append((marketplace, "failed", {"listing_import_summary": failure_html(message)}))
-                account._listing_set_pending(marketplace, False, False)
+            outcome = outcomes[marketplace]
+            if isinstance(outcome, tuple):  # not ready, or refused
+                results.append((marketplace, *outcome))
                 continue
-            state, vals = account._import_marketplace_listings(api.for_marketplace(marketplace.marketplace_id),
-                                                               marketplace, now, wait)
-            results.append((marketplace, state, vals))
+            results.append((marketplace, *account._import_marketplace_listings(
+                clients[marketplace], marketplace, outcome)))
         return account._listing_import_result(results, now)
 
     def _listing_marketplaces(self):
@@ -168,55 +180,61 @@ class AmazonAccount(models.Model):
         line = self._marketplace_setting(marketplace)
         return line.listing_report_id, line.listing_report_date
 
-    def _listing_set_pending(self, marketplace, report_id, requested):
-        vals = {"listing_report_id": report_id or False, "listing_report_date": requested or False}
-        if marketplace == self.marketplace_id:
-            self.write(vals)
-        else:
-            self._marketplace_setting(marketplace).write(vals)
+    def _listing_request_report(self, api, marketplace, now):
+        """The listings report of one marketplace as pending values (``listing_report_id``,
+        ``listing_report_date``): the one Amazon still prepares (asked for less than ``REPORT_REUSE_HOURS``
+        ago), else a new one; or, when Amazon refuses, the marketplace's result."""
+        report_id, requested = self._listing_pending(marketplace)
+        if not (report_id and requested and requested >= now - timedelta(hours=REPORT_REUSE_HOURS)):
+            try:
+                report_id = api.create_report(REPORT_TYPE, marketplace_ids=[marketplace.marketplace_id])
+            except (spapi_errors.SpApiError, UserError) as exc:
+                return self._listing_report_failed(exc, None)
+            requested = now
+        return {"listing_report_id": report_id, "listing_report_date": requested}
 
-    def _import_marketplace_listings(self, api, marketplace, now, wait):
-        """Import the listings report of one marketplace. Returns (state, values for the connection's summary);
-        the pending report is kept per marketplace."""
-        self.ensure_one()
-        account = self
+    def _listing_wait_report(self, api, pending, wait):
+        """The report of ``pending`` once Amazon finished it; else the marketplace's result (state, summary
+        values, pending report values or None)."""
         poll = float(self.env.context.get("amazon_report_poll_interval", REPORT_POLL_INTERVAL))
         wait = float(self.env.context.get("amazon_report_wait", wait))
-        report_id, requested = account._listing_pending(marketplace)
         try:
-            if not report_id or not requested or requested < now - timedelta(hours=REPORT_REUSE_HOURS):
-                report_id = api.create_report(REPORT_TYPE, marketplace_ids=[marketplace.marketplace_id])
-                requested = now
-            report = api.wait_for_report(report_id, poll_interval=poll, timeout=wait)
-        except spapi_errors.RetryLater as exc:
+            return api.wait_for_report(pending["listing_report_id"], poll_interval=poll, timeout=wait)
+        except (spapi_errors.SpApiError, UserError) as exc:
+            return self._listing_report_failed(exc, pending)
+
+    def _listing_report_failed(self, exc, pending):
+        if isinstance(exc, spapi_errors.RetryLater):
             cron = self.env.ref("bind_amazon_connector.ir_cron_amazon_import_listings", raise_if_not_found=False)
             if cron:
-                cron.sudo()._trigger(at=now + timedelta(minutes=20))
-            if report_id:
-                account._listing_set_pending(marketplace, report_id, requested)
-            return account._listing_failure_vals(
+                cron.sudo()._trigger(at=fields.Datetime.now() + timedelta(minutes=20))
+            # the report being prepared is kept: the next import waits for it instead of asking again
+            return *self._listing_failure_vals(
                 "waiting",
                 _("Amazon has not finished the listings report yet (%(error)s). Nothing was changed; the next "
                   "import will try again.", error=_error_text(exc)),
-            )
-        except (spapi_errors.SpApiError, UserError) as exc:
-            account._listing_set_pending(marketplace, False, False)
-            return account._listing_failure_vals(
-                "failed",
-                _("Amazon did not deliver the listings report: %(error)s. Nothing was changed.",
-                  error=_error_text(exc)),
-            )
-        account._listing_set_pending(marketplace, False, False)
+            ), pending
+        return *self._listing_failure_vals(
+            "failed",
+            _("Amazon did not deliver the listings report: %(error)s. Nothing was changed.",
+              error=_error_text(exc)),
+        ), NO_PENDING
+
+    def _import_marketplace_listings(self, api, marketplace, report):
+        """Import one marketplace's ready listings report. Returns (state, values for the connection's summary,
+        the marketplace's pending report values), written by the caller at the end."""
+        self.ensure_one()
+        account = self
         importer = ListingImporter(account, marketplace)
         try:
             with self.env.cr.savepoint():
                 importer.run(api.iter_report_rows(report.report_document_id))
         except spapi_errors.SpApiError as exc:
-            return account._listing_failure_vals(
+            return *account._listing_failure_vals(
                 "failed",
                 _("Reading Amazon's listings report failed: %(error)s. Nothing was changed; import again later.",
                   error=_error_text(exc)),
-            )
+            ), NO_PENDING
         self._after_listing_import(importer)
         stats = importer.stats
         state = "warning" if stats["skipped"] else "done"
@@ -230,7 +248,7 @@ class AmazonAccount(models.Model):
             "listing_import_archived": stats["archived"],
             "listing_import_skipped": stats["skipped"],
             "listing_import_writes": stats["writes"],
-        }
+        }, NO_PENDING
 
     def _listing_failure_vals(self, state, message):
         _logger.warning("Amazon connection %s: listings import %s: %s", self.id, state, message)
@@ -242,6 +260,13 @@ class AmazonAccount(models.Model):
         severity = ["done", "warning", "waiting", "failed"]
         state = max((r[1] for r in results), key=severity.index, default="done")
         vals = {"listing_import_date": now, "listing_import_state": state}
+        for marketplace, _state, _part, pending in results:
+            if pending is None:
+                continue
+            if marketplace == self.marketplace_id:
+                vals.update(pending)
+            else:
+                self._marketplace_setting(marketplace).write(pending)
         if all(r[1] in ("done", "warning") for r in results):
             vals["listing_import_success_date"] = now
             for fname in ("listing_import_rows", "listing_import_created", "listing_import_updated",
@@ -253,7 +278,7 @@ class AmazonAccount(models.Model):
             # one block per marketplace, under its name
             vals["listing_import_summary"] = Markup("").join(
                 Markup("<h5>%s</h5>%s") % (marketplace.name, part["listing_import_summary"])
-                for marketplace, _state, part in results)
+                for marketplace, _state, part, _pending in results)
         self.write(vals)
         return state
 
