@@ -239,7 +239,7 @@ class TestMarketplaceListings(MarketplaceMixin, AmazonTestCommon):
         self.assertIn("Amazon.com (United States)", summary)
         self.assertIn("Amazon.com.mx (Mexico)", summary)
 
-    def test_a_marketplace_report_not_ready_waits_alone(self):
+    def test_each_marketplace_keeps_its_pending_report(self):
         self.sim.add_listing(sku="TEE-MX", price="150.00")
         self._read_us()
         self.sim.set_report_outcome(REPORT_TYPE, "IN_PROGRESS_FOREVER")
