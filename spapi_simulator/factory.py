@@ -21,6 +21,7 @@ Conventions (shared with the simulator's reports):
   reports the tax included and is left out of the totals), so both can be tested.
 * DISCOUNT proceeds are negative amounts (money the seller does not receive).
 """
+import copy
 import hashlib
 import itertools
 from datetime import datetime, timedelta, timezone
@@ -517,6 +518,24 @@ def make_listing(sku, *, asin=None, title=None, price="199.00", quantity=10, ful
         "fulfillmentAvailability": [{"fulfillmentChannelCode": channel, "quantity": int(quantity)}],
         "productTypes": [{"marketplaceId": marketplace_id, "productType": product_type}],
     }
+
+
+def list_in_marketplace(item, marketplace_id, *, price, currency=None, title=None, status=("BUYABLE", "DISCOVERABLE")):
+    """A copy of a listings ``Item`` also offered in ``marketplace_id`` (a unified account sells one SKU in
+    several marketplaces: one summary, offer and product type per marketplace, as in Amazon's model)."""
+    item = copy.deepcopy(item)
+    _name, mkt_currency, _country, _tax = marketplace_info(marketplace_id)
+    currency = currency or mkt_currency
+    base = item["summaries"][0]
+    item["summaries"].append(dict(base, marketplaceId=marketplace_id, status=list(status),
+                                  itemName=title or base.get("itemName")))
+    item["offers"].append({"marketplaceId": marketplace_id, "offerType": "B2C", "price": money(price, currency)})
+    item["productTypes"].append({"marketplaceId": marketplace_id, "productType": base.get("productType", "PRODUCT")})
+    attributes = item.setdefault("attributes", {})
+    attributes.setdefault("purchasable_offer", []).append({
+        "currency": currency, "marketplace_id": marketplace_id,
+        "our_price": [{"schedule": [{"value_with_tax": float(dec(price))}]}]})
+    return item
 
 
 # ---------------------------------------------------------------- FBA inventory

@@ -466,6 +466,12 @@ def _apply_patch(item, patch, now):
         summary["lastUpdatedDate"] = iso(now)
 
 
+def _listed_in(item, marketplace_id):
+    """Whether an Item is offered in the marketplace (an Item without summaries counts as everywhere)."""
+    summaries = item.get("summaries") or []
+    return not summaries or any(s.get("marketplaceId") == marketplace_id for s in summaries)
+
+
 def patch_listings_item(sim, call):
     _check_seller(sim, call)
     sku = unquote(call.path_params["sku"])
@@ -478,6 +484,8 @@ def patch_listings_item(sim, call):
     if not patches or not body.get("productType"):
         raise invalid("The request body needs productType and at least one patch.")
     item = sim.state.listings.get(sku)
+    if item is not None and not _listed_in(item, marketplace_id):
+        item = None  # the seller has this SKU in another marketplace of the region only
     if item is None:
         issues = [_issue("4000001", f"SKU '{sku}' does not exist for this seller in marketplace {marketplace_id}; "
                          "create it before patching.", category="MISSING_LISTING", marketplace_id=marketplace_id)]

@@ -56,8 +56,11 @@ def merchant_listings(listings, marketplace_id):
     """GET_MERCHANT_LISTINGS_ALL_DATA from Listings Items ``Item`` objects."""
     rows = []
     for item in listings:
-        summary = next((s for s in item.get("summaries", []) if s.get("marketplaceId") == marketplace_id),
-                       (item.get("summaries") or [{}])[0])
+        summaries = item.get("summaries") or []
+        summary = next((s for s in summaries if s.get("marketplaceId") == marketplace_id), None)
+        if summary is None and summaries:
+            continue  # listed in other marketplaces only: not in this marketplace's report
+        summary = summary or {}
         offer = next((o for o in item.get("offers", []) if o.get("marketplaceId") == marketplace_id), None)
         avail = (item.get("fulfillmentAvailability") or [{}])[0]
         channel = avail.get("fulfillmentChannelCode", "DEFAULT")

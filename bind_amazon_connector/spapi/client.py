@@ -17,7 +17,7 @@ import json
 import logging
 import random
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
@@ -202,6 +202,25 @@ def _iso(value, name):
     return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+#: Most marketplace ids one call takes (Amazon's models: searchOrders maxItems 50, createReport 25).
+MAX_ORDER_MARKETPLACES = 50
+MAX_REPORT_MARKETPLACES = 25
+
+
+def _marketplace_list(marketplace_ids, default, limit):
+    """The marketplace ids of a call: ``default`` when none are given; unique, in order, at most ``limit``."""
+    if marketplace_ids is None:
+        return [default]
+    if isinstance(marketplace_ids, str):
+        marketplace_ids = [marketplace_ids]
+    ids = list(dict.fromkeys(str(m) for m in marketplace_ids if m))
+    if not ids:
+        raise ValueError("marketplace_ids cannot be empty")
+    if len(ids) > limit:
+        raise ValueError(f"At most {limit} marketplaces per call, not {len(ids)}.")
+    return ids
+
+
 def _csv(values, name):
     if values is None:
         return None
@@ -271,6 +290,14 @@ class SpApi:
         self._clients = {}
         self._download_client = None
         self.deadline = deadline
+
+    def for_marketplace(self, marketplace_id):
+        """The same connection in another marketplace of its region: same authorization, same usage plans
+        (the pacer is shared, so calls of both count against the seller's quotas together)."""
+        if not marketplace_id or marketplace_id == self.config.marketplace_id:
+            return self
+        return SpApi(replace(self.config, marketplace_id=marketplace_id), sleep=self._sleep, clock=self._clock,
+                     rng=self._rng, pacer=self.pacer)
 
     # ------------------------------------------------------------ plumbing
 
@@ -420,8 +447,10 @@ class SpApi:
 
     def search_orders_page(self, *, last_updated_after=None, last_updated_before=None, created_after=None,
                            created_before=None, fulfillment_statuses=None, included_data=types.DEFAULT_ORDER_DATA,
-                           max_results=100, pagination_token=None, fulfilled_by=None, skip_unreadable=False):
-        """One page of ``searchOrders`` in the connection's marketplace.
+                           max_results=100, pagination_token=None, fulfilled_by=None, skip_unreadable=False,
+                           marketplace_ids=None):
+        """One page of ``searchOrders`` in the connection's marketplace, or in ``marketplace_ids`` (up to 50
+        marketplace ids of the region, read together: one call, one page token for all).
 
         Give exactly one of ``last_updated_after`` (status changes too: use this to poll) and ``created_after``.
         Upper bounds must be at least two minutes in the past (Amazon's rule). Datetimes may be naive (UTC).
@@ -435,8 +464,9 @@ class SpApi:
             raise ValueError("Do not mix created_* and last_updated_* bounds.")
         if not 1 <= int(max_results) <= 100:
             raise ValueError("max_results must be between 1 and 100.")
+        marketplaces = _marketplace_list(marketplace_ids, self.config.marketplace_id, MAX_ORDER_MARKETPLACES)
         params = {
-            "marketplaceIds": self.config.marketplace_id,
+            "marketplaceIds": ",".join(marketplaces),
             "createdAfter": _iso(created_after, "created_after"),
             "createdBefore": _iso(created_before, "created_before"),
             "lastUpdatedAfter": _iso(last_updated_after, "last_updated_after"),
@@ -623,11 +653,14 @@ class SpApi:
 
     # ------------------------------------------------------------ Reports 2021-06-30
 
-    def create_report(self, report_type, data_start_time=None, data_end_time=None, report_options=None):
-        """Ask Amazon for a report of the connection's marketplace; returns its report id."""
+    def create_report(self, report_type, data_start_time=None, data_end_time=None, report_options=None,
+                      marketplace_ids=None):
+        """Ask Amazon for a report of the connection's marketplace (or of ``marketplace_ids``); returns its
+        report id."""
         if not report_type:
             raise ValueError("report_type is required")
-        body = {"reportType": report_type, "marketplaceIds": [self.config.marketplace_id]}
+        marketplaces = _marketplace_list(marketplace_ids, self.config.marketplace_id, MAX_REPORT_MARKETPLACES)
+        body = {"reportType": report_type, "marketplaceIds": marketplaces}
         if data_start_time is not None:
             body["dataStartTime"] = _iso(data_start_time, "data_start_time")
         if data_end_time is not None:

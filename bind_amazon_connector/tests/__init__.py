@@ -17,3 +17,4 @@ from . import test_sync_jobs
 from . import test_concurrent_import
 from . import test_security, test_security_oauth
 from . import test_order_shipments
+from . import test_marketplaces

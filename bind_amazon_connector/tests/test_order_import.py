@@ -133,6 +133,13 @@ class TestAmazonOrderImport(AmazonOrderCommon):
 
         from ..spapi import parsers
 
+        # the connection reads Amazon.com too; no fiscal position on it, so the product's IVA applies as the
+        # numbers of these tests assume
+        us = self.env.ref("bind_amazon_connector.marketplace_us")
+        self.amazon.marketplace_ids = self.amazon.marketplace_id | us
+        line = self.amazon._marketplace_setting(us)
+        line.fiscal_position_id = False
+        line.action_confirm()
         raw = factory.make_order(items=[{"sku": "MUG-01", "quantity": qty, "unit_price": unit_price,
                                          "tax": unit_tax}],
                                  marketplace_id="ATVPDKIKX0DER", status="SHIPPED", buyer=False, recipient=False)

@@ -58,6 +58,10 @@ class AmazonAccount(models.Model):
         "amazon.marketplace", string="Marketplaces", domain="[('region', '=', region)]",
         help="Marketplaces whose orders are imported (default: the main one).",
     )
+    marketplace_setting_ids = fields.One2many(
+        "amazon.account.marketplace", "account_id", string="Marketplace Settings",
+        help="Price list and fiscal position of each marketplace the connection reads.",
+    )
     seller_id = fields.Char(
         string="Seller ID", copy=False, tracking=True,
         help="Amazon's selling partner id (merchant token). Filled in by the authorization.",
@@ -290,11 +294,105 @@ class AmazonAccount(models.Model):
                         reason=str(exc),
                     )) from None
 
-    # ------------------------------------------------------------------ SP-API access
+    # ------------------------------------------------------------------ marketplaces
 
     def _get_marketplaces(self):
         self.ensure_one()
         return self.marketplace_ids or self.marketplace_id
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        accounts = super().create(vals_list)
+        accounts._ensure_marketplace_settings()
+        return accounts
+
+    def write(self, vals):
+        res = super().write(vals)
+        if {"marketplace_id", "marketplace_ids", "company_id"} & set(vals):
+            self._ensure_marketplace_settings()
+        return res
+
+    def _ensure_marketplace_settings(self):
+        """One settings line per marketplace the connection reads (proposals for a new one); the lines of
+        marketplaces no longer read are dropped."""
+        Line = self.env["amazon.account.marketplace"].sudo()
+        for account in self.sudo():
+            wanted = account._get_marketplaces()
+            lines = account.marketplace_setting_ids
+            stale = lines.filtered(lambda line, w=wanted: line.marketplace_id not in w)
+            stale.unlink()
+            missing = wanted - (lines - stale).marketplace_id
+            if missing:
+                Line.create([account._propose_marketplace_settings(mkt) for mkt in missing])
+
+    def _propose_marketplace_settings(self, marketplace):
+        """Values of a new settings line. The main marketplace keeps today's behaviour (the connection's price
+        list, Odoo's fiscal position per customer) and needs no confirmation; another marketplace gets a price
+        list in its currency and, when it sells abroad, the company's foreign-customer fiscal position, both
+        to be confirmed by a person."""
+        self.ensure_one()
+        vals = {"account_id": self.id, "marketplace_id": marketplace.id}
+        if marketplace == self.marketplace_id:
+            return dict(vals, confirmed=True)
+        vals["pricelist_id"] = self._propose_pricelist(marketplace).id
+        if marketplace.country_id and marketplace.country_id != self.company_id.country_id:
+            fpos = self.env["account.chart.template"].with_company(self.company_id).ref(
+                "account_fiscal_position_foreign", raise_if_not_found=False)
+            vals["fiscal_position_id"] = fpos.id if fpos else False
+        return vals
+
+    def _propose_pricelist(self, marketplace):
+        """A price list of the company in the marketplace's currency: an existing one, else a new one."""
+        currency = marketplace.currency_id
+        if self.pricelist_id and self.pricelist_id.currency_id == currency:
+            return self.pricelist_id
+        Pricelist = self.env["product.pricelist"].sudo()
+        pricelist = Pricelist.search([
+            ("currency_id", "=", currency.id), ("company_id", "in", (False, self.company_id.id)),
+        ], order="company_id desc, id", limit=1)
+        if pricelist:
+            return pricelist
+        if not currency.active:
+            currency.sudo().active = True
+        return Pricelist.create({
+            "name": self.env._("Amazon %s", marketplace.name),
+            "currency_id": currency.id,
+            "company_id": self.company_id.id,
+        })
+
+    def _marketplace_setting(self, marketplace):
+        """The settings line of ``marketplace`` on this connection (empty when it has none)."""
+        self.ensure_one()
+        return self.marketplace_setting_ids.filtered(lambda line: line.marketplace_id == marketplace)[:1]
+
+    def _marketplace_pricelist(self, marketplace):
+        """The price list of ``marketplace``'s sales and listing prices (empty when none is set)."""
+        self.ensure_one()
+        line = self._marketplace_setting(marketplace)
+        if line:
+            return line._effective_pricelist()
+        if marketplace == self.marketplace_id and self.pricelist_id.currency_id == marketplace.currency_id:
+            return self.pricelist_id
+        return self.env["product.pricelist"]
+
+    def _marketplace_missing_text(self, marketplace):
+        """Why orders of ``marketplace`` cannot be imported yet, naming what to set (False: they can)."""
+        self.ensure_one()
+        line = self._marketplace_setting(marketplace)
+        if line:
+            return line._missing_text()
+        if marketplace == self.marketplace_id:
+            return False
+        return self.env._(
+            "Orders of %(marketplace)s need a price list in %(currency)s: add %(marketplace)s to the marketplaces "
+            "of the connection “%(connection)s” (Advanced tab), then set and confirm its settings.",
+            marketplace=marketplace.name, currency=marketplace.currency_id.name, connection=self.name,
+        )
+
+    def _marketplace_settings_confirmed(self, marketplaces):
+        """Hook: a person confirmed the settings of ``marketplaces`` (the flows pick up what waited)."""
+
+    # ------------------------------------------------------------------ SP-API access
 
     def _spapi_config(self, interactive=False):
         """Connection settings for the SP-API layer. Secrets are read with sudo, never exposed.

@@ -1,1 +1,1 @@
-from . import amazon_listing, amazon_account
+from . import amazon_listing, amazon_account, amazon_account_marketplace

@@ -1,6 +1,8 @@
 import logging
 from datetime import timedelta
 
+from markupsafe import Markup
+
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
@@ -20,6 +22,8 @@ REPORT_WAIT_CRON = 15 * 60.0
 REPORT_REUSE_HOURS = 6
 #: The scheduled import runs each connection at most once in this many hours.
 CRON_MIN_HOURS = 20
+#: A marketplace without a report waiting at Amazon.
+NO_PENDING = {"listing_report_id": False, "listing_report_date": False}
 #: First key of the advisory lock taken during a listings import ("AMLS"); the second is the connection id.
 LISTINGS_LOCK_KEY = SYNC_LOCK_KEYS["listings"]
 #: A scheduled import finding Amazon's report not ready looks again this much later.
@@ -130,7 +134,7 @@ class AmazonAccount(models.Model):
     # ------------------------------------------------------------------ import
 
     def _sync_run_listings(self, *, commit=False, deadline=None):
-        """The connection's listings job: one page (the whole report, all or nothing)."""
+        """The connection's listings job: one page (every marketplace's report, each all or nothing)."""
         result = self._sync_result()
         if not self._listings_lock():
             result["busy"] = True
@@ -146,63 +150,122 @@ class AmazonAccount(models.Model):
         return result
 
     def _import_listings(self, wait=REPORT_WAIT_CRON, deadline=None):
-        """Request (or reuse), await, download and import the listings report of this connection.
+        """Request (or reuse), await, download and import the listings report of each marketplace of this
+        connection (Amazon makes this report per marketplace).
 
         Returns the resulting state: done, warning (rows skipped), waiting (Amazon not ready), failed, or
-        busy (another import of this connection is running: nothing done).
-        Listings and prices are written all at once or not at all. The connection itself is written only at
-        the end (summary, pending report), so its row is not held while Amazon prepares the report.
+        busy (another import of this connection is running: nothing done); with several marketplaces, the
+        worst of theirs. Each marketplace's listings and prices are written all at once or not at all. The
+        connection itself is written only at the end (summary, pending reports), so its row is not held
+        while Amazon prepares the reports.
         """
         self.ensure_one()
         if not self._listings_lock():
             return "busy"
         account = self.sudo().with_company(self.company_id)
         now = fields.Datetime.now()
-        poll = float(internal_context(self.env, "amazon_report_poll_interval", REPORT_POLL_INTERVAL))
-        wait = float(internal_context(self.env, "amazon_report_wait", wait))
-        no_pending = {"listing_report_id": False, "listing_report_date": False}
-        report_id, requested = account.listing_report_id, account.listing_report_date
+        marketplaces = account._listing_marketplaces()
         try:
             api = account._spapi(deadline=deadline)
-            if not report_id or not requested or requested < now - timedelta(hours=REPORT_REUSE_HOURS):
-                report_id, requested = api.create_report(REPORT_TYPE), now
-            report = api.wait_for_report(report_id, poll_interval=poll, timeout=wait)
-        except spapi_errors.RetryLater as exc:
+        except (spapi_errors.SpApiError, UserError) as exc:
+            api, error = None, exc
+        if api is None:
+            message = _("Amazon did not deliver the listings report: %(error)s. Nothing was changed.",
+                        error=_error_text(error))
+            results = [(m, "failed", {"listing_import_summary": failure_html(message)}, NO_PENDING)
+                       for m in marketplaces]
+            return account._listing_import_result(results, now)
+        # Every marketplace's report is asked for, then awaited, before anything is imported: Amazon prepares
+        # them side by side, and nothing is written (no row held) while waiting.
+        clients = {m: api.for_marketplace(m.marketplace_id) for m in marketplaces}
+        outcomes = {m: account._listing_request_report(clients[m], m, now) for m in marketplaces}
+        for marketplace, outcome in outcomes.items():
+            if isinstance(outcome, dict):
+                outcomes[marketplace] = account._listing_wait_report(clients[marketplace], outcome, wait)
+        results = []
+        for marketplace in marketplaces:
+            outcome = outcomes[marketplace]
+            if isinstance(outcome, tuple):  # not ready, or refused
+                results.append((marketplace, *outcome))
+                continue
+            results.append((marketplace, *account._import_marketplace_listings(
+                clients[marketplace], marketplace, outcome)))
+        return account._listing_import_result(results, now)
+
+    def _listing_marketplaces(self):
+        """The marketplaces whose listings are imported and stock sent: those the connection reads (as for
+        orders), the main one first."""
+        self.ensure_one()
+        marketplaces = self._get_marketplaces()
+        return (self.marketplace_id & marketplaces) | marketplaces
+
+    def _listing_pending(self, marketplace):
+        """(report id, requested on) of the listings report Amazon still prepares for ``marketplace``."""
+        if marketplace == self.marketplace_id:
+            return self.listing_report_id, self.listing_report_date
+        line = self._marketplace_setting(marketplace)
+        return line.listing_report_id, line.listing_report_date
+
+    def _listing_request_report(self, api, marketplace, now):
+        """The listings report of one marketplace as pending values (``listing_report_id``,
+        ``listing_report_date``): the one Amazon still prepares (asked for less than ``REPORT_REUSE_HOURS``
+        ago), else a new one; or, when Amazon refuses, the marketplace's result."""
+        report_id, requested = self._listing_pending(marketplace)
+        if not (report_id and requested and requested >= now - timedelta(hours=REPORT_REUSE_HOURS)):
+            try:
+                report_id = api.create_report(REPORT_TYPE, marketplace_ids=[marketplace.marketplace_id])
+            except (spapi_errors.SpApiError, UserError) as exc:
+                return self._listing_report_failed(exc, None)
+            requested = now
+        return {"listing_report_id": report_id, "listing_report_date": requested}
+
+    def _listing_wait_report(self, api, pending, wait):
+        """The report of ``pending`` once Amazon finished it; else the marketplace's result (state, summary
+        values, pending report values or None)."""
+        poll = float(internal_context(self.env, "amazon_report_poll_interval", REPORT_POLL_INTERVAL))
+        wait = float(internal_context(self.env, "amazon_report_wait", wait))
+        try:
+            return api.wait_for_report(pending["listing_report_id"], poll_interval=poll, timeout=wait)
+        except (spapi_errors.SpApiError, UserError) as exc:
+            return self._listing_report_failed(exc, pending)
+
+    def _listing_report_failed(self, exc, pending):
+        if isinstance(exc, spapi_errors.RetryLater):
             # Amazon takes minutes: look again soon, without keeping a scheduled job waiting meanwhile
-            account._sync_trigger("listings", at=now + REPORT_RETRY)
-            pending = {"listing_report_id": report_id, "listing_report_date": requested} if report_id else {}
-            return account._listing_import_failed(
+            self._sync_trigger("listings", at=fields.Datetime.now() + REPORT_RETRY)
+            # the report being prepared is kept: the next import waits for it instead of asking again
+            return *self._listing_failure_vals(
                 "waiting",
                 _("Amazon has not finished the listings report yet (%(error)s). Nothing was changed; the next "
                   "import will try again.", error=_error_text(exc)),
-                **pending,
-            )
-        except (spapi_errors.SpApiError, UserError) as exc:
-            return account._listing_import_failed(
-                "failed",
-                _("Amazon did not deliver the listings report: %(error)s. Nothing was changed.",
-                  error=_error_text(exc)),
-                **no_pending,
-            )
-        importer = ListingImporter(account)
+            ), pending
+        return *self._listing_failure_vals(
+            "failed",
+            _("Amazon did not deliver the listings report: %(error)s. Nothing was changed.",
+              error=_error_text(exc)),
+        ), NO_PENDING
+
+    def _import_marketplace_listings(self, api, marketplace, report):
+        """Import one marketplace's ready listings report. Returns (state, values for the connection's summary,
+        the marketplace's pending report values), written by the caller at the end."""
+        self.ensure_one()
+        account = self
+        importer = ListingImporter(account, marketplace)
         try:
             with self.env.cr.savepoint():
                 importer.run(api.iter_report_rows(report.report_document_id))
         except spapi_errors.SpApiError as exc:
-            return account._listing_import_failed(
+            return *account._listing_failure_vals(
                 "failed",
                 _("Reading Amazon's listings report failed: %(error)s. Nothing was changed; import again later.",
                   error=_error_text(exc)),
-                **no_pending,
-            )
+            ), NO_PENDING
         self._after_listing_import(importer)
         stats = importer.stats
         state = "warning" if stats["skipped"] else "done"
-        account.write({
-            **no_pending,
-            "listing_import_date": now,
-            "listing_import_success_date": now,
-            "listing_import_state": state,
+        _logger.info("Amazon connection %s: listings of %s imported %s", self.id, marketplace.marketplace_id,
+                     dict(stats))
+        return state, {
             "listing_import_summary": importer.summary_html(),
             "listing_import_rows": stats["read"],
             "listing_import_created": stats["created"],
@@ -210,8 +273,38 @@ class AmazonAccount(models.Model):
             "listing_import_archived": stats["archived"],
             "listing_import_skipped": stats["skipped"],
             "listing_import_writes": stats["writes"],
-        })
-        _logger.info("Amazon connection %s: listings imported %s", self.id, dict(stats))
+        }, NO_PENDING
+
+    def _listing_failure_vals(self, state, message):
+        _logger.warning("Amazon connection %s: listings import %s: %s", self.id, state, message)
+        return state, {"listing_import_summary": failure_html(message)}
+
+    def _listing_import_result(self, results, now):
+        """Write what the run did on the connection; returns its state (the worst of the marketplaces')."""
+        self.ensure_one()
+        severity = ["done", "warning", "waiting", "failed"]
+        state = max((r[1] for r in results), key=severity.index, default="done")
+        vals = {"listing_import_date": now, "listing_import_state": state}
+        for marketplace, _state, _part, pending in results:
+            if pending is None:
+                continue
+            if marketplace == self.marketplace_id:
+                vals.update(pending)
+            else:
+                self._marketplace_setting(marketplace).write(pending)
+        if all(r[1] in ("done", "warning") for r in results):
+            vals["listing_import_success_date"] = now
+            for fname in ("listing_import_rows", "listing_import_created", "listing_import_updated",
+                          "listing_import_archived", "listing_import_skipped", "listing_import_writes"):
+                vals[fname] = sum(r[2].get(fname, 0) for r in results)
+        if len(results) == 1:
+            vals["listing_import_summary"] = results[0][2]["listing_import_summary"]
+        else:
+            # one block per marketplace, under its name
+            vals["listing_import_summary"] = Markup("").join(
+                Markup("<h5>%s</h5>%s") % (marketplace.name, part["listing_import_summary"])
+                for marketplace, _state, part, _pending in results)
+        self.write(vals)
         return state
 
     def _listings_lock(self):
@@ -255,7 +348,7 @@ class AmazonAccount(models.Model):
         since = fields.Datetime.now() - timedelta(hours=CRON_MIN_HOURS)
         accounts = self.sudo().search([
             ("state", "=", "authorized"),
-            "|", "|", ("listing_import_date", "=", False), ("listing_import_date", "<", since),
-            ("listing_report_id", "!=", False),
+            "|", "|", "|", ("listing_import_date", "=", False), ("listing_import_date", "<", since),
+            ("listing_report_id", "!=", False), ("marketplace_setting_ids.listing_report_id", "!=", False),
         ], order="listing_import_date asc nulls first, id")
         return self._sync_dispatch("listings", accounts)

@@ -140,9 +140,9 @@ class AmazonListing(models.Model):
         """Prices of the products now mapped, and orders that waited for these SKUs."""
         for account in self.account_id:
             listings = self.filtered(lambda lst, a=account: lst.account_id == a)
-            products = listings.product_id
-            if products:
-                ListingImporter(account.sudo()).sync_prices(product_ids=products.ids)
+            for marketplace, group in listings.grouped("marketplace_id").items():
+                if group.product_id:
+                    ListingImporter(account.sudo(), marketplace).sync_prices(product_ids=group.product_id.ids)
             mapped = listings.filtered("product_id")
             if mapped:
                 account._notify_listings_mapped(mapped.mapped("seller_sku"))
@@ -243,7 +243,8 @@ class AmazonListing(models.Model):
             api = account._spapi()
             for listing in self.filtered(lambda lst, a=account: lst.account_id == a):
                 try:
-                    item = api.get_listings_item(listing.seller_sku)
+                    item = api.for_marketplace(listing.marketplace_id.marketplace_id).get_listings_item(
+                        listing.seller_sku)
                 except spapi_errors.NotFound:
                     gone |= listing
                     continue
@@ -281,4 +282,5 @@ class AmazonListing(models.Model):
             changes["synced_date"] = fields.Datetime.now()
             self.sudo().with_context(amazon_listing_import=True).write(changes)
             if "price" in changes and self.product_id:
-                ListingImporter(self.account_id.sudo()).sync_prices(product_ids=self.product_id.ids)
+                ListingImporter(self.account_id.sudo(), self.marketplace_id).sync_prices(
+                    product_ids=self.product_id.ids)

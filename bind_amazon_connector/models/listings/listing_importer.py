@@ -56,13 +56,14 @@ SKIP_REASONS = {
 class ListingImporter:
     """Imports listings report rows for one connection (see the module docstring)."""
 
-    def __init__(self, account):
+    def __init__(self, account, marketplace=None):
         account.ensure_one()
         self.account = account
         self.env = account.env
         self.cr = account.env.cr
         self.Listing = account.env["amazon.listing"].with_context(active_test=False, amazon_listing_import=True)
-        self.marketplace = account.marketplace_id
+        # one report, one marketplace: its listings, its currency, its price list
+        self.marketplace = marketplace or account.marketplace_id
         self.currency = self.marketplace.currency_id
         self.company = account.company_id
         self.stats = Counter()
@@ -327,7 +328,8 @@ class ListingImporter:
                 listing.with_context(amazon_listing_import=True).write(
                     {"conflict_product_ids": [Command.set(conflict_ids)]})
         if mapped:
-            self.sync_prices(product_ids=mapped.product_id.ids)
+            for marketplace, group in mapped.grouped("marketplace_id").items():
+                ListingImporter(self.account, marketplace).sync_prices(product_ids=group.product_id.ids)
             self.account._notify_listings_mapped(mapped.mapped("seller_sku"))
         return mapped
 
@@ -372,7 +374,7 @@ class ListingImporter:
         Only missing or different rules are written. When several active listings of the connection sell the
         same product, the merchant-fulfilled one's price wins (then the oldest listing).
         """
-        pricelist = self.account.pricelist_id
+        pricelist = self._pricelist()
         if not pricelist:
             self.notes.append(self.env._("No price list on the connection: Amazon's prices were not copied."))
             return
@@ -442,6 +444,13 @@ class ListingImporter:
             self.stats["writes"] += len(item_ids)
         self.env.flush_all()
         self.env.invalidate_all()
+
+    def _pricelist(self):
+        """The price list receiving this marketplace's prices: its own on the connection, else (main
+        marketplace) the connection's, even in another currency (then the prices are not copied, with a note)."""
+        if self.marketplace == self.account.marketplace_id:
+            return self.account._marketplace_setting(self.marketplace).pricelist_id or self.account.pricelist_id
+        return self.account._marketplace_pricelist(self.marketplace)
 
     def _templates_of(self, product_ids):
         self.cr.execute("SELECT id, product_tmpl_id FROM product_product WHERE id = ANY(%s)", [product_ids])

@@ -282,7 +282,8 @@ class AmazonAccount(models.Model):
         """One searchOrders page. An order Amazon sent that cannot be read becomes a :class:`MalformedOrder`
         (kept in error with the reason) instead of failing the whole page."""
         page = api_client.search_orders_page(last_updated_after=start, last_updated_before=end,
-                                             max_results=PAGE_SIZE, pagination_token=token, skip_unreadable=True)
+                                             max_results=PAGE_SIZE, pagination_token=token, skip_unreadable=True,
+                                             marketplace_ids=self._orders_marketplace_ids())
         if not page.rejected:
             return page
         malformed = []
@@ -292,6 +293,20 @@ class AmazonAccount(models.Model):
                 continue
             malformed.append(MalformedOrder(rejected.order_id, rejected.raw, rejected.error))
         return dataclasses.replace(page, orders=page.orders + tuple(malformed), rejected=())
+
+    def _orders_marketplace_ids(self):
+        """Amazon ids of the marketplaces whose orders are read: every one the connection has, in one call."""
+        return self._get_marketplaces().mapped("marketplace_id")
+
+    def _marketplace_settings_confirmed(self, marketplaces):
+        """Orders of these marketplaces that waited in error for their settings are imported now."""
+        super()._marketplace_settings_confirmed(marketplaces)
+        waiting = self.env["amazon.order"].sudo().search([
+            ("account_id", "=", self.id), ("state", "=", "error"), ("marketplace_id", "in", marketplaces.ids),
+            ("sale_order_id", "=", False),
+        ])
+        if waiting and self._orders_lock():
+            self.env["amazon.order"].sudo()._import_orders(self, [o._payload_order() for o in waiting], force=True)
 
     def _orders_write_internal(self, vals):
         """Where a run stands: written by the sync itself (no chatter message, no reset of the window)."""

@@ -44,8 +44,8 @@ class AmazonOrder(models.Model):
         except order_totals.Unreconciled as exc:
             raise AmazonOrderError(self._unreconciled_message(exc, currency)) from None
         partner, shipping_partner = self._get_customer(imp, order, mkt)
-        fpos = self._get_fiscal_position(imp, partner, shipping_partner)
-        pricelist = self._get_pricelist(imp, currency)
+        pricelist = self._get_pricelist(imp, currency, mkt)
+        fpos = self._get_fiscal_position(imp, partner, shipping_partner, mkt)
 
         lines = []
         if totals is None:
@@ -322,7 +322,12 @@ class AmazonOrder(models.Model):
                 or State.search([("country_id", "=", country.id), ("name", "=ilike", text.strip())], limit=1)
         return cache[key]
 
-    def _get_fiscal_position(self, imp, partner, shipping_partner):
+    def _get_fiscal_position(self, imp, partner, shipping_partner, mkt=None):
+        """The fiscal position set for the marketplace on the connection, else the one Odoo picks for the
+        customer."""
+        fixed = mkt and imp.account._marketplace_setting(mkt).fiscal_position_id
+        if fixed:
+            return fixed
         key = (partner.id, shipping_partner.id)
         cache = imp.caches["fpos"]
         if key not in cache:
@@ -358,8 +363,13 @@ class AmazonOrder(models.Model):
             cache[tax.id] = tax.with_env(imp.env)._amazon_price_included_twin()
         return cache[tax.id]
 
-    def _get_pricelist(self, imp, currency):
-        """A pricelist in the order's currency: the connection's when it matches, else one created for it."""
+    def _get_pricelist(self, imp, currency, mkt=None):
+        """A pricelist in the order's currency: the marketplace's on the connection; for the main marketplace
+        without one, the connection's when it matches, else one created for it."""
+        if mkt:
+            pricelist = self._get_marketplace_pricelist(imp, currency, mkt)
+            if pricelist:
+                return pricelist
         cache = imp.caches["pricelist"]
         if currency.id not in cache:
             account = imp.account
@@ -379,3 +389,23 @@ class AmazonOrder(models.Model):
                 currency.active = True
             cache[currency.id] = pricelist
         return cache[currency.id]
+
+    def _get_marketplace_pricelist(self, imp, currency, mkt):
+        """The price list set for ``mkt`` on the connection, checked against the order's currency; None when
+        the main marketplace has none of its own (then the connection's applies, as with one marketplace).
+        Raises (the order waits in error, naming what to set) when the marketplace lacks its settings."""
+        account = imp.account
+        missing = account._marketplace_missing_text(mkt)
+        if missing:
+            raise AmazonOrderError(missing)
+        pricelist = account._marketplace_setting(mkt).pricelist_id
+        if not pricelist:
+            return None
+        if pricelist.currency_id != currency:
+            # one sale order, one currency: never price an order with another currency's list
+            raise AmazonOrderError(_(
+                "Amazon charged this order in %(currency)s but the price list of %(marketplace)s on the connection "
+                "is “%(pricelist)s” in %(pricelist_currency)s: set a price list in %(currency)s for "
+                "%(marketplace)s.", currency=currency.name, marketplace=mkt.name, pricelist=pricelist.display_name,
+                pricelist_currency=pricelist.currency_id.name))
+        return pricelist.with_env(imp.env)

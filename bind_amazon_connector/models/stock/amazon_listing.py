@@ -142,7 +142,15 @@ class AmazonListing(models.Model):
             return _("The product is not tracked in inventory: Odoo has no quantity to send.")
         if not self.active:
             return _("Archived: Amazon no longer lists it.")
+        if not self._stock_marketplace_read():
+            return _("%(marketplace)s is not among the marketplaces of the connection: add it there to send "
+                     "this listing's quantity.", marketplace=self.marketplace_id.name)
         return False
+
+    def _stock_marketplace_read(self):
+        """The connection works with this listing's marketplace (a marketplace removed from it is left alone)."""
+        self.ensure_one()
+        return self.marketplace_id in self.account_id._listing_marketplaces()
 
     # ------------------------------------------------------------------ outcome of a push (sender only)
 
@@ -150,7 +158,8 @@ class AmazonListing(models.Model):
         """Split into (listings whose quantity is sent, the others)."""
         twins = self._stock_fba_twins()
         eligible = self.filtered(lambda lst: lst.active and lst.fulfillment_channel == "merchant"
-                                 and lst.product_id and lst.product_id.is_storable and lst.id not in twins)
+                                 and lst.product_id and lst.product_id.is_storable and lst.id not in twins
+                                 and lst._stock_marketplace_read())
         return eligible, self - eligible
 
     def _stock_needs_push(self, quantity, forced=False):
