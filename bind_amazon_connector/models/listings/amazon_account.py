@@ -72,6 +72,15 @@ class AmazonAccount(models.Model):
             account.listing_count = account.listing_unmapped_count + account.listing_conflict_count + counts.get(
                 (account.id, "mapped"), 0)
 
+    def _settings_missing(self):
+        missing = super()._settings_missing()
+        # FBA orders go to the fulfillment warehouse: ask for it as soon as the seller has FBA listings,
+        # not when the first FBA order fails
+        if not self.fba_warehouse_id and self.id and self.env["amazon.listing"].search_count(
+                [("account_id", "=", self.id), ("fulfillment_channel", "=", "amazon")], limit=1):
+            missing.append("fba_warehouse_id")
+        return missing
+
     # ------------------------------------------------------------------ actions
 
     def action_import_listings(self):

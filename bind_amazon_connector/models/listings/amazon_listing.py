@@ -28,7 +28,9 @@ class AmazonListing(models.Model):
     marketplace_id = fields.Many2one("amazon.marketplace", string="Marketplace", required=True, readonly=True)
     company_id = fields.Many2one(related="account_id.company_id", store=True, index=True)
     seller_sku = fields.Char(string="Seller SKU", required=True, readonly=True)
-    name = fields.Char(string="Title", readonly=True)
+    name = fields.Char(string="Title", readonly=True, help="Amazon's title as plain text (tags removed).")
+    amazon_title = fields.Char(string="Amazon's Title", readonly=True,
+                               help="The title exactly as Amazon sent it, markup included.")
     asin = fields.Char(string="ASIN", index="btree_not_null", readonly=True)
     amazon_listing_ref = fields.Char(string="Listing ID", readonly=True, help="Amazon's listing-id in the report.")
     product_identifier = fields.Char(

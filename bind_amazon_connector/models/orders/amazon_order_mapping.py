@@ -6,6 +6,7 @@ from decimal import Decimal
 from odoo import _, api, models
 from odoo.fields import Command
 
+from ...utils.text import plain_text
 from ...utils.values import money_amount, naive_utc
 from .amazon_order import (
     _RFC_CHARS,
@@ -60,7 +61,7 @@ class AmazonOrder(models.Model):
             if unit is None or unit * qty != line_total:
                 unit = (line_total / qty).quantize(UNIT_PRICE_QUANTUM)
             taxes = self._get_taxes(imp, product.taxes_id, fpos, tax_included)
-            title = item.title or product.display_name
+            title = plain_text(item.title) or product.display_name
             lines.append({
                 "product_id": product.id,
                 "name": f"[{item.seller_sku}] {title}",
