@@ -41,7 +41,9 @@ PY = VENV / "bin" / "python"
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
 # Modules the tested database has: what the addon needs plus the Mexican chart of accounts.
 BASE_MODULES = "l10n_mx,sale_management,sale_stock,account"
-TEMPLATE_DB = "bac_template_mx"
+# es_MX is loaded in the template: tests and screenshots see Odoo (and the chart of accounts) in Spanish.
+# A new name when what the template holds changes, so that runs in progress keep the old one.
+TEMPLATE_DB = "bac_template_mx_es"
 
 
 def say(msg):
@@ -270,7 +272,7 @@ def psql_cmd(db):
 
 
 def ensure_template(conf, db, name):
-    """A database with Odoo's base modules and the Mexican chart, copied by each test run."""
+    """A database with Odoo's base modules, the Mexican chart and es_MX, copied by each test run."""
     check = run(psql_cmd(db) + ["-d", "postgres", "-tAc", f"SELECT 1 FROM pg_database WHERE datname='{name}'"],
                 capture_output=True, text=True, check=False)
     if check.stdout.strip() == "1":
@@ -282,7 +284,8 @@ def ensure_template(conf, db, name):
         # base first, so the main company can be made Mexican before the chart of accounts is chosen
         odoo_cmd(conf) + ["-d", tmp, "-i", "base", "--stop-after-init", "--log-level=warn"],
         psql_cmd(db) + ["-d", tmp, "-c", MEXICAN_COMPANY_SQL],
-        odoo_cmd(conf) + ["-d", tmp, "-i", BASE_MODULES, "--stop-after-init", "--log-level=warn"],
+        odoo_cmd(conf) + ["-d", tmp, "-i", BASE_MODULES, "--stop-after-init", "--load-language=es_MX",
+                          "--log-level=warn"],
     ]
     for step in steps:
         if run(step, check=False, stdout=subprocess.DEVNULL if "psql" in str(step[0]) else None).returncode:

@@ -2,13 +2,14 @@
 the connector adds, and the payout sync telling when Amazon will have data."""
 from datetime import timedelta
 
-from odoo import fields
+from odoo import Command, fields
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from .common import AmazonTestCommon
 from .finance_common import AmazonFinanceCommon
 from .listing_common import report_row
+from .order_common import AmazonOrderCommon
 from .test_listing_import import ListingTestMixin
 
 
@@ -89,6 +90,16 @@ class TestFirstHour(ListingTestMixin, AmazonTestCommon):
         self._import()
         self.assertEqual(listing.name, "Sombrero charro bordado hecho a mano & pintado")
 
+    def test_listing_status_shown_translated(self):
+        self._set_report([report_row("ON-1"), report_row("ODD-1", status="Suppressed")])
+        self._import()
+        listing = self._listing("ON-1")
+        self.assertEqual(listing.amazon_status, "Active", "Amazon's code is kept as sent")
+        self.assertEqual(listing.amazon_status_label, "Active")
+        self.assertEqual(listing.with_context(lang="es_MX").amazon_status_label, "Activo")
+        # a status the connector does not know is shown as Amazon wrote it, never hidden
+        self.assertEqual(self._listing("ODD-1").amazon_status_label, "Suppressed")
+
     def test_added_taxes_are_announced_on_the_connection(self):
         tax = self.env["account.tax"].create({
             "name": "IVA 8% frontera", "amount": 8.0, "type_tax_use": "sale", "company_id": self.company.id,
@@ -126,4 +137,68 @@ class TestFirstHourPayouts(AmazonFinanceCommon):
         action = self.amazon.with_context(amazon_pacing_speed=self.sim_speed).action_sync_finances()
         self.assertIn("1 transactions read", action["params"]["message"])
         self.assertIn("up to 48 h later", action["params"]["message"])
+        txn = self.env["amazon.settlement.transaction"].search([("account_id", "=", self.amazon.id)])
+        self.assertEqual((txn.transaction_type, txn.status), ("ServiceFee", "RELEASED"))
+        self.assertEqual((txn.transaction_type_label, txn.status_label), ("Service fee", "Released"))
 
+
+
+@tagged("post_install", "-at_install")
+class TestDashboard(AmazonOrderCommon):
+    """The connection's card and smart buttons count what the other flows recorded."""
+
+    def test_card_counts_and_buttons(self):
+        self.amazon.only_mapped_products = False
+        self._put_stock(self.product_mug, 5)
+        shipped = self._make_order(status="SHIPPED", items=[
+            {"sku": "MUG-01", "quantity": 1, "unit_price": "199.00",
+             "title": "Taza de cerámica <b>Talavera</b> &amp; plato"}])
+        self._product("CAP-03", "Gorra", mapped=False)
+        failed = self._make_order([{"sku": "CAP-03", "quantity": 1, "unit_price": "120.00"}])
+        self._sync()
+        account = self.amazon
+        self.assertEqual(self._amazon_order(failed["orderId"]).state, "error")
+        rec = self._amazon_order(shipped["orderId"])
+        # the order line of an Amazon title with markup is plain text too
+        self.assertIn("Taza de cerámica Talavera & plato", rec.sale_order_id.order_line.mapped("name")[0])
+        account.invalidate_recordset()
+        self.assertEqual(account.dashboard_today_count, 1)
+        self.assertEqual(account.amazon_order_error_count, 1)
+        self.assertEqual(account.listing_unmapped_count, 1)
+        self.assertEqual(account.dashboard_shipment_count, 0)
+        self.assertEqual(account.dashboard_sync_age, "just now")
+        self.assertFalse(account.dashboard_sync_late)
+        self.assertFalse(account.authorization_lost)
+        Orders = self.env["amazon.order"]
+        self.assertEqual(Orders.search(account.action_view_orders_today()["domain"]), rec)
+        self.assertEqual(Orders.search(account.action_view_orders_in_error()["domain"]).name, failed["orderId"])
+        # smart buttons: the connection's invoices and Amazon's fee bills
+        invoice = self._invoices(rec)
+        self.assertEqual(account.invoice_count, 1)
+        self.assertEqual(self.env["account.move"].search(account.action_view_invoices()["domain"]), invoice)
+        settlement = self.env["amazon.settlement"].create({"name": "FEG-DASH", "account_id": account.id})
+        bill = self.env["account.move"].create({
+            "move_type": "in_invoice", "partner_id": account.amazon_partner_id.id, "amazon_fee_bill": True,
+            "amazon_settlement_id": settlement.id, "invoice_date": fields.Date.today(),
+            "invoice_line_ids": [Command.create({"name": "Comisión", "price_unit": 10.0, "tax_ids": False})],
+        })
+        account.invalidate_recordset()
+        self.assertEqual(account.fee_bill_count, 1)
+        self.assertEqual(self.env["account.move"].search(account.action_view_fee_bills()["domain"]), bill)
+
+    def test_card_warns_when_authorization_is_lost_or_sync_is_late(self):
+        account = self.amazon
+        account.orders_last_sync = fields.Datetime.now() - timedelta(hours=30)
+        self.assertEqual(account.dashboard_sync_age, "30 h ago")
+        self.assertTrue(account.dashboard_sync_late)
+        account._set_error("Amazon refused this connection's authorization")
+        self.assertTrue(account.authorization_lost)
+
+    def test_dashboard_buttons_need_an_amazon_user(self):
+        outsider = self.env["res.users"].create({
+            "name": "Contadora", "login": "contadora_dash", "company_id": self.company.id,
+            "company_ids": [Command.set(self.company.ids)],
+            "group_ids": [Command.set([self.env.ref("account.group_account_invoice").id])],
+        })
+        with self.assertRaises(AccessError):
+            self.amazon.with_user(outsider).action_view_invoices()
