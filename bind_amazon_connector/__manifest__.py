@@ -42,6 +42,9 @@ See README.rst (Spanish and English).
         "views/stock_views.xml",
         "views/dashboard_views.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["bind_amazon_connector/static/tests/tours/*.js"],
+    },
     "images": ["static/description/screenshot_connection.png"],
     "installable": True,
     "application": True,

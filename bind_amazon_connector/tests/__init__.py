@@ -11,3 +11,4 @@ from . import test_finance_orders
 from . import test_stock_push
 from . import test_first_hour
 from . import test_translations
+from . import test_tour
