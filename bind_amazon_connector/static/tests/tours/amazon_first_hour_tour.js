@@ -34,7 +34,7 @@ registry.category("web_tour.tours").add("amazon_first_hour", {
         },
         {
             content: "The new connection explains step 1",
-            trigger: ".o_form_view .alert-info:contains('Step 1 of 2')",
+            trigger: ".o_form_view .alert-info strong",
         },
         shot("connection_authorize"),
         {
@@ -45,10 +45,10 @@ registry.category("web_tour.tours").add("amazon_first_hour", {
         },
         {
             content: "Back from Amazon: authorized, step 2",
-            trigger: ".o_form_view .alert-success:contains('Step 2 of 2')",
+            trigger: ".o_form_view .alert-success strong",
         },
         {
-            trigger: ".o_field_widget[name='state']:contains('Authorized')",
+            trigger: ".o_field_widget[name='state'] .text-bg-success",
         },
         {
             content: "Create the missing price list and FBA warehouse",
@@ -59,12 +59,12 @@ registry.category("web_tour.tours").add("amazon_first_hour", {
             trigger: ".o_field_widget[name='fba_warehouse_id'] input:value(Amazon FBA)",
         },
         {
-            content: "Choose the bank account",
+            content: "Choose the account receiving the payments (a bank or cash journal)",
             trigger: ".o_field_widget[name='journal_id'] input",
-            run: "edit Bank",
+            run: "click",
         },
         {
-            trigger: ".o-autocomplete--dropdown-menu.show .o-autocomplete--dropdown-item a:contains('Bank')",
+            trigger: ".o-autocomplete--dropdown-menu.show .o-autocomplete--dropdown-item:first-child a",
             run: "click",
         },
         {
@@ -103,13 +103,17 @@ registry.category("web_tour.tours").add("amazon_first_hour", {
         },
         {
             content: "The order of the unmapped listing waits in error",
-            trigger: ".o_notebook .o_data_row:contains('Error')",
+            trigger: ".o_notebook .o_data_row .text-bg-danger",
         },
         {
             content: "Open the listings",
             trigger: ".o_form_view button[name='action_view_listings']",
             run: "click",
         },
+        {
+            trigger: ".o_list_view .o_data_row:contains('CAP-03')",
+        },
+        shot("listings"),
         {
             content: "Open the unmapped listing (its Amazon title had HTML; the name is plain)",
             trigger: ".o_list_view .o_data_row:contains('Gorra charro bordada a mano'):contains('CAP-03') td.o_data_cell",
@@ -129,11 +133,12 @@ registry.category("web_tour.tours").add("amazon_first_hour", {
             run: "click",
         },
         {
-            trigger: ".o_field_widget[name='mapping_state']:contains('Mapped')",
+            trigger: ".o_field_widget[name='mapping_state'] .text-bg-success",
         },
+        shot("listing_form"),
         {
             content: "Back to the connection",
-            trigger: ".o_breadcrumb .breadcrumb-item a:contains('Amazon Mexico')",
+            trigger: ".o_breadcrumb .breadcrumb-item a:contains('Amazon M')",
             run: "click",
         },
         {
@@ -142,7 +147,7 @@ registry.category("web_tour.tours").add("amazon_first_hour", {
             run: "click",
         },
         {
-            trigger: ".o_notebook .o_data_row:contains('Imported')",
+            trigger: ".o_notebook .o_data_row .text-bg-success",
         },
         shot("connection_sales_tab"),
         {
@@ -150,7 +155,11 @@ registry.category("web_tour.tours").add("amazon_first_hour", {
             run: "click",
         },
         {
-            trigger: ".o_list_view .o_data_row:contains('Imported') td.o_data_cell",
+            trigger: ".o_list_view .o_data_row .text-bg-success",
+        },
+        shot("orders"),
+        {
+            trigger: ".o_list_view .o_data_row:has(.text-bg-success) td.o_data_cell",
             run: "click",
         },
         shot("order_form"),
@@ -161,8 +170,32 @@ registry.category("web_tour.tours").add("amazon_first_hour", {
         },
         {
             content: "The invoice is posted",
-            trigger: ".o_form_view .o_statusbar_status .o_arrow_button_current:contains('Posted')",
+            trigger: ".o_form_view .o_statusbar_status button[data-value='posted'].o_arrow_button_current",
         },
         shot("invoice"),
+        {
+            content: "The Amazon menu's first screen: one card per connection",
+            trigger: "body",
+            run() {
+                window.location.href = "/odoo/amazon";
+            },
+            expectUnloadPage: true,
+        },
+        {
+            trigger: ".o_kanban_record:contains('Amazon M') a[name='action_view_orders_today']",
+        },
+        shot("overview"),
+        {
+            content: "Amazon sales by day, marketplace and channel",
+            trigger: "body",
+            run() {
+                window.location.href = "/odoo/amazon-sales";
+            },
+            expectUnloadPage: true,
+        },
+        {
+            trigger: ".o_graph_view .o_graph_renderer canvas",
+        },
+        shot("sales_analysis"),
     ],
 });
