@@ -16,7 +16,10 @@ test-strict:     ## what CI runs: missing Odoo or zero Odoo tests is a failure
 	$(DEV) test --strict
 
 screenshots:     ## README's screenshots, taken by the browser test of a new seller's first hour
-	BAC_SCREENSHOTS=$(CURDIR)/docs/screenshots $(DEV) test --odoo-only --tags /bind_amazon_connector:TestFirstHourTour
+	BAC_SCREENSHOTS=$(CURDIR)/docs/screenshots STRICT=1 $(DEV) test --odoo-only --tags /bind_amazon_connector:TestFirstHourTour
+	cp docs/screenshots/overview.png bind_amazon_connector/static/description/screenshot_overview.png
+	cp docs/screenshots/connection_form.png bind_amazon_connector/static/description/screenshot_connection.png
+	cp docs/screenshots/orders.png bind_amazon_connector/static/description/screenshot_orders.png
 
 setup:           ## Odoo source, virtualenv and PostgreSQL only
 	$(DEV) setup

@@ -378,6 +378,8 @@ def run_odoo_tests(conf, db, keep_db=False, tags=None):
 
 def cmd_test(ns, rest):
     strict = is_strict(ns)
+    if strict:
+        os.environ["STRICT"] = "1"  # the Odoo tests see it too: no browser is then a failure, not a skip
     have_odoo = ensure_odoo_src(required=False)
     ensure_venv()
     plain_passed, plain_failed = run_plain_tests(rest) if not ns.odoo_only else (0, 0)
@@ -390,6 +392,7 @@ def cmd_test(ns, rest):
         else:
             say("Skipping the Odoo tests (not strict).")
     else:
+        ensure_browser()
         db = ensure_pg()
         conf = write_conf(db)
         odoo_passed, odoo_failed = run_odoo_tests(conf, db, keep_db=ns.keep_db, tags=ns.tags)
@@ -407,7 +410,28 @@ def is_strict(ns):
 
 # ---------------------------------------------------------------- commands
 
+BROWSERS = ("chromium", "google-chrome", "chromium-browser", "google-chrome-stable")
+
+
+def ensure_browser():
+    """Chromium for the browser test (Odoo's tour framework); installed with apt-get when possible.
+
+    Without one the browser test is skipped with a message (a failure in strict mode)."""
+    if os.environ.get("ODOO_BROWSER_BIN") or any(shutil.which(b) for b in BROWSERS):
+        return True
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        say("No Chromium for the browser test: installing it with apt-get (Debian's chromium package)")
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        if run(["apt-get", "install", "-y", "-q", "chromium"], check=False, env=env,
+               stdout=subprocess.DEVNULL).returncode == 0 and shutil.which("chromium"):
+            return True
+    say("WARNING: no Chromium or Google Chrome: the browser test will be skipped "
+        "(apt-get install chromium; set ODOO_BROWSER_BIN to use another binary).")
+    return False
+
+
 def cmd_setup(ns, rest):
+    ensure_browser()
     if not ns.no_db:
         write_conf(ensure_pg())
     return 0

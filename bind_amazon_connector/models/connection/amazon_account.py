@@ -170,7 +170,7 @@ class AmazonAccount(models.Model):
         help="The settings every synchronisation needs are filled in.",
     )
     missing_settings = fields.Char(
-        compute="_compute_is_configured", help="The settings this connection still needs, by name.",
+        string="Missing settings", compute="_compute_is_configured", help="The settings this connection still needs, by name.",
     )
 
     _seller_region_unique = models.Constraint(

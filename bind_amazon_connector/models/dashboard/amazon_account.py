@@ -24,9 +24,9 @@ class AmazonAccount(models.Model):
         help="Merchant-fulfilled deliveries done in Odoo whose shipment Amazon has not confirmed yet.",
     )
     dashboard_sync_age = fields.Char(string="Last successful sync", compute="_compute_dashboard")
-    dashboard_sync_late = fields.Boolean(compute="_compute_dashboard")
+    dashboard_sync_late = fields.Boolean(string="Sync is late", compute="_compute_dashboard")
     authorization_lost = fields.Boolean(
-        compute="_compute_dashboard",
+        string="Authorization lost", compute="_compute_dashboard",
         help="Amazon no longer accepts this connection's authorization: authorize it again.",
     )
     invoice_count = fields.Integer(string="Invoices", compute="_compute_dashboard_documents")
@@ -44,18 +44,20 @@ class AmazonAccount(models.Model):
         Without that flow there is nothing to confirm."""
         return {}
 
+    @api.depends("state", "authorized_date", "orders_last_sync")
     @api.depends_context("uid", "tz")
     def _compute_dashboard(self):
         today = self._dashboard_today_start()
-        ids = [account.id for account in self if account.id]
-        today_counts = dict(self.env["amazon.order"]._read_group(
+        # _origin: also in a form being edited, where the record has a new id
+        ids = [account._origin.id for account in self if account._origin.id]
+        today_counts = {account.id: count for account, count in self.env["amazon.order"]._read_group(
             [("account_id", "in", ids), ("state", "=", "imported"), ("create_date", ">=", today)],
-            ["account_id"], ["__count"])) if ids else {}
-        shipments = self._dashboard_shipments_to_confirm_count() if ids else {}
+            ["account_id"], ["__count"])} if ids else {}
+        shipments = self.browse(ids)._dashboard_shipments_to_confirm_count() if ids else {}
         now = fields.Datetime.now()
         for account in self:
-            account.dashboard_today_count = today_counts.get(account, 0)
-            account.dashboard_shipment_count = shipments.get(account.id, 0)
+            account.dashboard_today_count = today_counts.get(account._origin.id, 0)
+            account.dashboard_shipment_count = shipments.get(account._origin.id, 0)
             last = account.orders_last_sync
             account.dashboard_sync_age = account._dashboard_age(now - last) if last else self.env._("never")
             account.dashboard_sync_late = account.state == "authorized" and (not last or now - last > SYNC_LATE_AFTER)
@@ -86,11 +88,12 @@ class AmazonAccount(models.Model):
         Move = self.env["account.move"]
         can_read = Move.has_access("read")
         for account in self:
-            if not account.id or not can_read:
+            origin = account._origin
+            if not origin.id or not can_read:
                 account.invoice_count = account.fee_bill_count = 0
                 continue
-            account.invoice_count = Move.search_count(account._invoice_domain())
-            account.fee_bill_count = Move.search_count(account._fee_bill_domain())
+            account.invoice_count = Move.search_count(origin._invoice_domain())
+            account.fee_bill_count = Move.search_count(origin._fee_bill_domain())
 
     def _check_amazon_user(self):
         if not self.env.user.has_group(USER_GROUP):

@@ -76,8 +76,9 @@ class AmazonAccount(models.Model):
         missing = super()._settings_missing()
         # FBA orders go to the fulfillment warehouse: ask for it as soon as the seller has FBA listings,
         # not when the first FBA order fails
-        if not self.fba_warehouse_id and self.id and self.env["amazon.listing"].search_count(
-                [("account_id", "=", self.id), ("fulfillment_channel", "=", "amazon")], limit=1):
+        account_id = self._origin.id  # also in the form being edited (a new id there)
+        if not self.fba_warehouse_id and account_id and self.env["amazon.listing"].search_count(
+                [("account_id", "=", account_id), ("fulfillment_channel", "=", "amazon")], limit=1):
             missing.append("fba_warehouse_id")
         return missing
 
