@@ -16,8 +16,11 @@ const shot = (name) => ({
     },
 });
 
+// Shared test machines can be slow to render a screen: each step waits up to the tour framework's maximum.
+const patient = (steps) => steps.map((step) => ({ timeout: 60000, ...step }));
+
 registry.category("web_tour.tours").add("amazon_first_hour", {
-    steps: () => [
+    steps: () => patient([
         {
             content: "Open the company's Integrations tab",
             trigger: ".o_notebook_headers a[name='integrations']",
@@ -197,5 +200,5 @@ registry.category("web_tour.tours").add("amazon_first_hour", {
             trigger: ".o_graph_view .o_graph_renderer canvas",
         },
         shot("sales_analysis"),
-    ],
+    ]),
 });
