@@ -105,6 +105,14 @@ registry.category("web_tour.tours").add("amazon_first_hour", {
             run: "click",
         },
         {
+            content: "One order read (the form reloads after the sync)",
+            trigger: ".o_form_view button[name='action_view_amazon_orders'] .o_stat_value:contains('1')",
+        },
+        {
+            trigger: ".o_notebook_headers a[name='sales']",
+            run: "click",
+        },
+        {
             content: "The order of the unmapped listing waits in error",
             trigger: ".o_notebook .o_data_row .text-bg-danger",
         },
