@@ -4,7 +4,7 @@ PYTHON ?= python3
 DEV = $(PYTHON) tools/dev.py
 VENV_PY = $${ODOO_VENV:-/opt/odoo19/venv}/bin/python
 
-.PHONY: demo test test-strict setup lint bench shell pg-stop
+.PHONY: demo test test-strict setup lint bench shell pg-stop screenshots
 
 demo:            ## PostgreSQL + SP-API simulator + Odoo with the addon on http://localhost:8069
 	$(DEV) demo
@@ -14,6 +14,12 @@ test:            ## plain pytest suite + the addon's Odoo tests on a fresh datab
 
 test-strict:     ## what CI runs: missing Odoo or zero Odoo tests is a failure
 	$(DEV) test --strict
+
+screenshots:     ## README's screenshots, taken by the browser test of a new seller's first hour
+	BAC_SCREENSHOTS=$(CURDIR)/docs/screenshots STRICT=1 $(DEV) test --odoo-only --tags /bind_amazon_connector:TestFirstHourTour
+	cp docs/screenshots/overview.png bind_amazon_connector/static/description/screenshot_overview.png
+	cp docs/screenshots/connection_form.png bind_amazon_connector/static/description/screenshot_connection.png
+	cp docs/screenshots/orders.png bind_amazon_connector/static/description/screenshot_orders.png
 
 setup:           ## Odoo source, virtualenv and PostgreSQL only
 	$(DEV) setup

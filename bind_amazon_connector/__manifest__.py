@@ -1,6 +1,12 @@
 {
     "name": "Amazon Connector (Bind-style)",
     "summary": "Import Amazon orders as sales, deliveries and invoices; sync listings, stock and payouts",
+    "description": """
+Connects a seller's Amazon account (Selling Partner API) to Odoo: Amazon orders become confirmed sales with
+their deliveries and posted customer invoices, listings are mapped to products and take Amazon's prices,
+merchant-fulfilled stock goes back to Amazon, and Amazon's payouts and commissions land in the books.
+See README.rst (Spanish and English).
+""",
     "version": "19.0.1.1.0",
     "category": "Sales/Sales",
     "author": "bind_amazon_connector developers",
@@ -38,7 +44,12 @@
         "wizards/amazon_order_invoice_correction_views.xml",
         "data/orders_carriers_data.xml",
         "views/orders_shipment_views.xml",
+        "views/dashboard_views.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["bind_amazon_connector/static/tests/tours/*.js"],
+    },
+    "images": ["static/description/screenshot_connection.png"],
     "installable": True,
     "application": True,
 }

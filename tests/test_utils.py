@@ -7,6 +7,7 @@ import pytest
 from bind_amazon_connector.spapi.types import Money
 from bind_amazon_connector.utils.listing_rows import RowError, barcode_variants, parse_price, parse_quantity
 from bind_amazon_connector.utils.settlement import norm, transaction_kind
+from bind_amazon_connector.utils.text import plain_text
 from bind_amazon_connector.utils.values import money_amount, naive_utc
 
 
@@ -56,3 +57,20 @@ def test_transaction_kinds_ignore_case_and_separators():
     assert norm("Service_Fee ") == "servicefee"
     assert transaction_kind("Shipment") == "sale"
     assert transaction_kind("Refund") == "refund"
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("Sombrero charro bordado <b>hecho a mano</b>", "Sombrero charro bordado hecho a mano"),
+    ("Café &amp; té <br/>orgánico", "Café & té orgánico"),
+    ("Taza&nbsp;350&#160;ml &quot;Talavera&quot;", 'Taza 350 ml "Talavera"'),
+    ("<p>Mochila</p><p>escolar</p>", "Mochila escolar"),
+    ('<span style="color:red">Oferta</span> <script>alert(1)</script>Termo', "Oferta Termo"),
+    ("Cable 1m<2m", "Cable 1m<2m"),
+    ("Caja <grande> azul", "Caja <grande> azul"),
+    ("&lt;b&gt;literal&lt;/b&gt;", "<b>literal</b>"),
+    ("  Lámpara   LED\n", "Lámpara LED"),
+    ("", ""),
+    (None, None),
+])
+def test_plain_text_of_amazon_titles(raw, expected):
+    assert plain_text(raw) == expected

@@ -9,13 +9,28 @@ from datetime import datetime, timedelta
 env = globals()["env"]
 sim_url = os.environ["BAC_DEMO_SIMULATOR"]
 company = env.ref("base.main_company")
+if company.name in ("My Company", "YourCompany") or not company.vat:
+    # the demo seller is a Mexican company: a name, an RFC and a fiscal address instead of "My Company"
+    company.write({
+        "name": "Artesanías Tonalá S.A. de C.V.",
+        "vat": "ATO190312QX4",
+        "street": "Av. Tonaltecas 120",
+        "street2": "Col. Centro",
+        "city": "Tonalá",
+        "zip": "45400",
+        "state_id": env.ref("base.state_mx_jal").id,
+        "country_id": env.ref("base.mx").id,
+        "phone": "+52 33 3683 0000",
+        "email": "ventas@artesaniastonala.example.com",
+        "website": "https://artesaniastonala.example.com",
+    })
 account = env["amazon.account"].with_context(active_test=False).search(
     [("company_id", "=", company.id), ("seller_id", "=", "A3SIMSELLER0001")], limit=1
 )
 warehouse = env["stock.warehouse"].search([("company_id", "=", company.id)], limit=1)
 fba = env["stock.warehouse"].search([("company_id", "=", company.id), ("code", "=", "FBA")], limit=1)
 if not fba:
-    fba = env["stock.warehouse"].create({"name": "Amazon Fulfillment (FBA)", "code": "FBA", "company_id": company.id})
+    fba = env["stock.warehouse"].create({"name": "Amazon FBA", "code": "FBA", "company_id": company.id})
 pricelist = env["product.pricelist"].search([("name", "=", "Amazon MX")], limit=1) or env["product.pricelist"].create(
     {"name": "Amazon MX", "currency_id": env.ref("base.MXN").id, "company_id": company.id}
 )

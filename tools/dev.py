@@ -41,7 +41,9 @@ PY = VENV / "bin" / "python"
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
 # Modules the tested database has: what the addon needs plus the Mexican chart of accounts.
 BASE_MODULES = "l10n_mx,sale_management,sale_stock,account"
-TEMPLATE_DB = "bac_template_mx"
+# es_MX is loaded in the template: tests and screenshots see Odoo (and the chart of accounts) in Spanish.
+# A new name when what the template holds changes, so that runs in progress keep the old one.
+TEMPLATE_DB = "bac_template_mx_es"
 
 
 def say(msg):
@@ -270,7 +272,7 @@ def psql_cmd(db):
 
 
 def ensure_template(conf, db, name):
-    """A database with Odoo's base modules and the Mexican chart, copied by each test run."""
+    """A database with Odoo's base modules, the Mexican chart and es_MX, copied by each test run."""
     check = run(psql_cmd(db) + ["-d", "postgres", "-tAc", f"SELECT 1 FROM pg_database WHERE datname='{name}'"],
                 capture_output=True, text=True, check=False)
     if check.stdout.strip() == "1":
@@ -282,7 +284,8 @@ def ensure_template(conf, db, name):
         # base first, so the main company can be made Mexican before the chart of accounts is chosen
         odoo_cmd(conf) + ["-d", tmp, "-i", "base", "--stop-after-init", "--log-level=warn"],
         psql_cmd(db) + ["-d", tmp, "-c", MEXICAN_COMPANY_SQL],
-        odoo_cmd(conf) + ["-d", tmp, "-i", BASE_MODULES, "--stop-after-init", "--log-level=warn"],
+        odoo_cmd(conf) + ["-d", tmp, "-i", BASE_MODULES, "--stop-after-init", "--load-language=es_MX",
+                          "--log-level=warn"],
     ]
     for step in steps:
         if run(step, check=False, stdout=subprocess.DEVNULL if "psql" in str(step[0]) else None).returncode:
@@ -375,6 +378,8 @@ def run_odoo_tests(conf, db, keep_db=False, tags=None):
 
 def cmd_test(ns, rest):
     strict = is_strict(ns)
+    if strict:
+        os.environ["STRICT"] = "1"  # the Odoo tests see it too: no browser is then a failure, not a skip
     have_odoo = ensure_odoo_src(required=False)
     ensure_venv()
     plain_passed, plain_failed = run_plain_tests(rest) if not ns.odoo_only else (0, 0)
@@ -387,6 +392,7 @@ def cmd_test(ns, rest):
         else:
             say("Skipping the Odoo tests (not strict).")
     else:
+        ensure_browser()
         db = ensure_pg()
         conf = write_conf(db)
         odoo_passed, odoo_failed = run_odoo_tests(conf, db, keep_db=ns.keep_db, tags=ns.tags)
@@ -404,7 +410,28 @@ def is_strict(ns):
 
 # ---------------------------------------------------------------- commands
 
+BROWSERS = ("chromium", "google-chrome", "chromium-browser", "google-chrome-stable")
+
+
+def ensure_browser():
+    """Chromium for the browser test (Odoo's tour framework); installed with apt-get when possible.
+
+    Without one the browser test is skipped with a message (a failure in strict mode)."""
+    if os.environ.get("ODOO_BROWSER_BIN") or any(shutil.which(b) for b in BROWSERS):
+        return True
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        say("No Chromium for the browser test: installing it with apt-get (Debian's chromium package)")
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        if run(["apt-get", "install", "-y", "-q", "chromium"], check=False, env=env,
+               stdout=subprocess.DEVNULL).returncode == 0 and shutil.which("chromium"):
+            return True
+    say("WARNING: no Chromium or Google Chrome: the browser test will be skipped "
+        "(apt-get install chromium; set ODOO_BROWSER_BIN to use another binary).")
+    return False
+
+
 def cmd_setup(ns, rest):
+    ensure_browser()
     if not ns.no_db:
         write_conf(ensure_pg())
     return 0

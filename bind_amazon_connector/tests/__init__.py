@@ -18,3 +18,6 @@ from . import test_concurrent_import
 from . import test_security, test_security_oauth
 from . import test_order_shipments
 from . import test_marketplaces
+from . import test_first_hour
+from . import test_translations
+from . import test_tour

@@ -2,6 +2,8 @@
 import re
 from decimal import Decimal, InvalidOperation
 
+from .text import plain_text
+
 #: Report ``product-id-type`` codes (Amazon's flat files use digits; names are accepted too).
 PRODUCT_ID_TYPES = {
     "1": "asin", "asin": "asin",
@@ -103,7 +105,8 @@ def parse_row(row):
     id_type = PRODUCT_ID_TYPES.get(id_type_raw, "other" if id_type_raw else None) if product_identifier else None
     return {
         "seller_sku": sku,
-        "name": _text(row, "item-name") or None,
+        "name": plain_text(_text(row, "item-name")) or None,
+        "amazon_title": _text(row, "item-name") or None,
         "asin": _text(row, "asin1") or (product_identifier if id_type == "asin" else None),
         "amazon_listing_ref": _text(row, "listing-id") or None,
         "product_identifier": product_identifier,
@@ -129,7 +132,7 @@ def barcode_variants(code):
 
 def listing_values_from_item(item, marketplace_id=None):
     """Listing values from a Listings Items API ``ListingsItem``; None where the item says nothing."""
-    vals = {"name": item.item_name, "asin": item.asin}
+    vals = {"name": plain_text(item.item_name) or None, "amazon_title": item.item_name, "asin": item.asin}
     price = item.price
     vals["price"] = float(price.amount) if price is not None else None
     channel = quantity = None

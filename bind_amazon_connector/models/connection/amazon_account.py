@@ -1,5 +1,8 @@
 import dataclasses
 import logging
+from datetime import timedelta
+
+from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -26,6 +29,15 @@ OAUTH_CALLBACK_PATH = "/amazon/oauth/callback"
 # Calls made while a person waits in front of the screen (test connection, code exchange, pasted token):
 # fail fast instead of pacing or retrying for minutes like the background synchronisations may.
 INTERACTIVE_LIMITS = {"timeout": 20.0, "max_retries": 1, "max_wait": 10.0}
+#: Name of the warehouse standing for Amazon's fulfillment centres created by the set-up button.
+FBA_WAREHOUSE_NAME = "Amazon FBA"
+#: A new connection brings this much history: a seller sees last month's sales and payouts after the first sync.
+HISTORY_DAYS = 30
+
+
+def default_history_start(_records=None):
+    """Default of the "from" dates of a new connection: ``HISTORY_DAYS`` ago."""
+    return fields.Datetime.now() - timedelta(days=HISTORY_DAYS)
 
 
 class AmazonAccount(models.Model):
@@ -158,12 +170,17 @@ class AmazonAccount(models.Model):
         help="After a sale is recorded, send the product's available quantity to its Amazon listings.",
     )
     import_start_date = fields.Datetime(
-        string="Import orders from", default=fields.Datetime.now,
-        help="The first order import reads orders updated since this date.",
+        string="Import orders from", default=default_history_start,
+        help="The first order import reads the orders updated on Amazon since this date (by default the last "
+        "30 days). Set it before the first synchronisation; orders already imported are never duplicated.",
     )
     is_configured = fields.Boolean(
         compute="_compute_is_configured",
         help="The settings every synchronisation needs are filled in.",
+    )
+    missing_settings = fields.Char(
+        string="Missing settings", compute="_compute_is_configured",
+        help="The settings this connection still needs, by name.",
     )
 
     _seller_region_unique = models.Constraint(
@@ -182,12 +199,19 @@ class AmazonAccount(models.Model):
                 account.lwa_client_id and account.lwa_client_secret
             )
 
-    @api.depends("pricelist_id", "warehouse_id", "journal_id", "user_id")
+    @api.depends("pricelist_id", "warehouse_id", "fba_warehouse_id", "journal_id", "user_id")
     def _compute_is_configured(self):
         for account in self:
-            account.is_configured = bool(
-                account.pricelist_id and account.warehouse_id and account.journal_id and account.user_id
-            )
+            missing = account._settings_missing()
+            account.is_configured = not missing
+            account.missing_settings = ", ".join(
+                account._fields[fname]._description_string(self.env) for fname in missing)
+
+    def _settings_missing(self):
+        """Hook: names of the settings fields this connection still needs. Other flows add theirs (the
+        listings flow asks for the fulfillment warehouse once the seller has FBA listings)."""
+        self.ensure_one()
+        return [fname for fname in ("pricelist_id", "warehouse_id", "journal_id", "user_id") if not self[fname]]
 
     @api.onchange("region")
     def _onchange_region(self):
@@ -209,6 +233,71 @@ class AmazonAccount(models.Model):
             self.pricelist_id = False
         if self.journal_id and not self.journal_id.filtered_domain(self.journal_id._check_company_domain(company)):
             self.journal_id = False
+
+    # ------------------------------------------------------------------ one click set-up
+
+    def action_create_missing_settings(self):
+        """Create what a new seller would otherwise create by hand before saving: a price list in the
+        marketplace's currency and an "Amazon FBA" warehouse, both in the connection's company."""
+        self._check_manager()
+        for account in self:
+            company = account.company_id
+            if company not in self.env.user.company_ids:
+                raise AccessError(self.env._("You have no access to the company %s.", company.display_name))
+            # the person may create connections, not necessarily price lists or warehouses: the group was checked
+            created = []
+            vals = {}
+            if not account.pricelist_id:
+                vals["pricelist_id"] = account._find_or_create_pricelist(created).id
+            if not account.warehouse_id:
+                warehouse = self.env["stock.warehouse"].search(
+                    [("company_id", "=", company.id), ("id", "!=", account.fba_warehouse_id.id)], limit=1)
+                if warehouse:
+                    vals["warehouse_id"] = warehouse.id
+            if not account.fba_warehouse_id:
+                vals["fba_warehouse_id"] = account._find_or_create_fba_warehouse(
+                    vals.get("warehouse_id") or account.warehouse_id.id, created).id
+            if vals:
+                account.write(vals)
+            if created:
+                account.message_post(body=Markup("%s<ul>%s</ul>") % (
+                    self.env._("Created for this connection:"),
+                    Markup().join(Markup("<li>%s</li>") % line for line in created),
+                ))
+        return True
+
+    def _find_or_create_pricelist(self, created):
+        self.ensure_one()
+        currency = self.marketplace_id.currency_id or self.company_id.currency_id
+        name = self.env._("Amazon %(marketplace)s (%(currency)s)", marketplace=self.marketplace_id.name,
+                          currency=currency.name)
+        Pricelist = self.env["product.pricelist"].sudo()
+        pricelist = Pricelist.search([("name", "=", name), ("currency_id", "=", currency.id),
+                                      ("company_id", "in", (self.company_id.id, False))], limit=1)
+        if not pricelist:
+            if not currency.active:
+                currency.sudo().active = True
+            pricelist = Pricelist.create({"name": name, "currency_id": currency.id, "company_id": self.company_id.id})
+            created.append(self.env._("the price list “%s”", pricelist.display_name))
+        return pricelist.with_env(self.env)
+
+    def _find_or_create_fba_warehouse(self, merchant_warehouse_id, created):
+        self.ensure_one()
+        name = FBA_WAREHOUSE_NAME
+        Warehouse = self.env["stock.warehouse"].sudo().with_context(active_test=False)
+        company_warehouses = Warehouse.search([("company_id", "=", self.company_id.id)])
+        warehouse = company_warehouses.filtered(
+            lambda w: w.name == name and w.active and w.id != merchant_warehouse_id)[:1]
+        if not warehouse:
+            # name and short name are unique per company: FBA, then FBA2, FBA3...
+            codes = set(company_warehouses.mapped("code"))
+            code = next(c for c in ["FBA"] + [f"FBA{n}" for n in range(2, 100)] if c not in codes)
+            if name in company_warehouses.mapped("name"):
+                name = f"{name} {code}"
+            warehouse = Warehouse.create({"name": name, "code": code, "company_id": self.company_id.id})
+            created.append(self.env._("the warehouse “%(name)s” (%(code)s), standing for Amazon's fulfillment "
+                                      "centres", name=warehouse.name, code=warehouse.code))
+        return warehouse.with_env(self.env)
 
     # ------------------------------------------------------------------ validation
 

@@ -84,6 +84,15 @@ class AmazonAccount(models.Model):
         if not is_trusted_writer(self.env) and any(f.startswith(("listing_import_", "listing_report_")) for f in vals):
             raise AccessError(self.env._("The listings import results are written by the import only."))
         return super().write(vals)
+    def _settings_missing(self):
+        missing = super()._settings_missing()
+        # FBA orders go to the fulfillment warehouse: ask for it as soon as the seller has FBA listings,
+        # not when the first FBA order fails
+        account_id = self._origin.id  # also in the form being edited (a new id there)
+        if not self.fba_warehouse_id and account_id and self.env["amazon.listing"].search_count(
+                [("account_id", "=", account_id), ("fulfillment_channel", "=", "amazon")], limit=1):
+            missing.append("fba_warehouse_id")
+        return missing
 
     # ------------------------------------------------------------------ actions
 

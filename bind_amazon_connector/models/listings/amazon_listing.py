@@ -2,6 +2,7 @@ import logging
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools.translate import LazyTranslate
 
 from ...spapi import errors as spapi_errors
 from ...utils.listing_rows import BARCODE_ID_TYPES, barcode_variants, listing_values_from_item
@@ -9,6 +10,14 @@ from ..connection.access import AMAZON_USER, check_group, is_trusted_writer
 from .listing_importer import ListingImporter
 
 _logger = logging.getLogger(__name__)
+_lt = LazyTranslate(__name__)
+
+#: The report's listing statuses as people read them (another value is shown as Amazon wrote it).
+STATUS_LABELS = {
+    "active": _lt("Active"),
+    "inactive": _lt("Inactive"),
+    "incomplete": _lt("Incomplete"),
+}
 
 #: Listings refreshed through the Listings Items API per click (5 calls a second at most).
 REFRESH_LIMIT = 50
@@ -32,7 +41,9 @@ class AmazonListing(models.Model):
     marketplace_id = fields.Many2one("amazon.marketplace", string="Marketplace", required=True, readonly=True)
     company_id = fields.Many2one(related="account_id.company_id", store=True, index=True)
     seller_sku = fields.Char(string="Seller SKU", required=True, readonly=True)
-    name = fields.Char(string="Title", readonly=True)
+    name = fields.Char(string="Title", readonly=True, help="Amazon's title as plain text (tags removed).")
+    amazon_title = fields.Char(string="Amazon's Title", readonly=True,
+                               help="The title exactly as Amazon sent it, markup included.")
     asin = fields.Char(string="ASIN", index="btree_not_null", readonly=True)
     amazon_listing_ref = fields.Char(string="Listing ID", readonly=True, help="Amazon's listing-id in the report.")
     product_identifier = fields.Char(
@@ -50,7 +61,8 @@ class AmazonListing(models.Model):
         readonly=True, index=True,
         help="Merchant: shipped by the seller from the connection's warehouse. Amazon: Fulfillment by Amazon.",
     )
-    amazon_status = fields.Char(string="Amazon Status", readonly=True)
+    amazon_status = fields.Char(string="Amazon Status Code", readonly=True)
+    amazon_status_label = fields.Char(string="Amazon Status", compute="_compute_amazon_status_label")
     product_id = fields.Many2one(
         "product.product", string="Product", index="btree_not_null", check_company=True,
         help="The Odoo product this listing sells. Set by matching SKU or barcode, or by hand.",
@@ -90,6 +102,13 @@ class AmazonListing(models.Model):
                 listing.mapping_state = "conflict"
             else:
                 listing.mapping_state = "unmapped"
+
+    @api.depends("amazon_status")
+    @api.depends_context("lang")
+    def _compute_amazon_status_label(self):
+        for listing in self:
+            label = STATUS_LABELS.get((listing.amazon_status or "").strip().lower())
+            listing.amazon_status_label = self.env._(label) if label else listing.amazon_status
 
     @api.depends("synced_date", "gone_date", "account_id.listing_import_success_date")
     def _compute_last_seen(self):

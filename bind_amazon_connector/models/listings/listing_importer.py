@@ -38,7 +38,7 @@ MAX_SKIPPED_DETAILS = 100
 
 #: Fields compared between the report and the database (writes happen only when one differs).
 COMPARED_FIELDS = (
-    "name", "asin", "amazon_listing_ref", "product_identifier", "product_identifier_type",
+    "name", "amazon_title", "asin", "amazon_listing_ref", "product_identifier", "product_identifier_type",
     "price", "quantity", "fulfillment_channel", "amazon_status",
 )
 
@@ -157,9 +157,9 @@ class ListingImporter:
         if not skus:
             return
         cr.execute(
-            """SELECT seller_sku, id, name, asin, amazon_listing_ref, product_identifier, product_identifier_type,
-                      price, quantity, fulfillment_channel, amazon_status, active, gone_date IS NOT NULL,
-                      product_id, mapping_state
+            """SELECT seller_sku, id, name, amazon_title, asin, amazon_listing_ref, product_identifier,
+                      product_identifier_type, price, quantity, fulfillment_channel, amazon_status, active,
+                      gone_date IS NOT NULL, product_id, mapping_state
                  FROM amazon_listing
                 WHERE account_id = %s AND marketplace_id = %s AND seller_sku = ANY(%s)""",
             [self.account.id, self.marketplace.id, skus],
@@ -178,11 +178,11 @@ class ListingImporter:
                 to_create.append(vals)
                 to_match.append(vals)
                 continue
-            (listing_id, name, asin, ref, pid, pid_type, price, qty, channel, status, active, gone,
+            (listing_id, name, amazon_title, asin, ref, pid, pid_type, price, qty, channel, status, active, gone,
              product_id, mapping_state) = row
             current = {
-                "name": name, "asin": asin, "amazon_listing_ref": ref, "product_identifier": pid,
-                "product_identifier_type": pid_type,
+                "name": name, "amazon_title": amazon_title, "asin": asin, "amazon_listing_ref": ref,
+                "product_identifier": pid, "product_identifier_type": pid_type,
                 "price": Decimal(price or 0).quantize(quant), "quantity": qty or 0,
                 "fulfillment_channel": channel, "amazon_status": status,
             }

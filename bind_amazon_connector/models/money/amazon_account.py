@@ -18,11 +18,13 @@ from decimal import Decimal, InvalidOperation
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import format_datetime
 from odoo.tools.translate import LazyTranslate
 
 from ...spapi import errors as spapi_errors
 from ...utils.settlement import RELEASED, norm
 from ..connection.access import ACCOUNTANT, AMAZON_MANAGER, AMAZON_USER, check_group, internal_context
+from ..connection.amazon_account import default_history_start
 
 _logger = logging.getLogger(__name__)
 _lt = LazyTranslate(__name__)
@@ -101,8 +103,9 @@ class AmazonAccount(models.Model):
         help="Receives the amounts of types the connection does not know, until the accountant moves them.",
     )
     finance_start_date = fields.Datetime(
-        string="Read payouts from", default=fields.Datetime.now,
-        help="The first payout synchronisation reads Amazon's transactions posted since this date.",
+        string="Read payouts from", default=default_history_start,
+        help="The first payout synchronisation reads Amazon's transactions posted since this date (by default "
+        "the last 30 days).",
     )
     finance_sync_date = fields.Datetime(string="Payouts read until", copy=False, readonly=True)
     finance_last_error = fields.Text(string="Last payout error", copy=False, readonly=True)
@@ -673,11 +676,26 @@ class AmazonAccount(models.Model):
         except spapi_errors.SpApiError as exc:
             self.sudo().finance_last_error = str(exc)
             raise UserError(self.env._("Amazon could not be read: %s", exc)) from exc
-        message = self.env._(
-            "%(count)s transactions read; %(booked)s booked, %(waiting)s waiting for an invoice, "
-            "%(deferred)s deferred by Amazon.", **stats)
-        return self._sync_notification(message, "warning" if stats["waiting"] else "success",
-                                       title=self.env._("Amazon payouts synchronized"), sticky=False)
+        if stats["count"]:
+            message = self.env._(
+                "%(count)s transactions read; %(booked)s booked, %(waiting)s waiting for an invoice, "
+                "%(deferred)s deferred by Amazon.", **stats)
+        else:
+            # "0 read" reads as "Amazon has none": say when Amazon may have them instead
+            message = self.env._("Amazon has no transaction of this period yet.")
+        message += " " + self._finance_delay_note()
+        kind = "warning" if stats["waiting"] else ("success" if stats["count"] else "info")
+        return self._sync_notification(message, kind, title=self.env._("Amazon payouts synchronized"), sticky=False)
+
+    def _finance_delay_note(self):
+        """When Amazon's next transactions can be expected, and when the connector looks again."""
+        self.ensure_one()
+        note = self.env._("Amazon publishes transactions up to 48 h later and releases deferred ones later still.")
+        cron = self.env.ref("bind_amazon_connector.ir_cron_amazon_sync_finances", raise_if_not_found=False)
+        if cron and cron.sudo().active:
+            note += " " + self.env._("Next check at %s.", format_datetime(self.env, cron.sudo().nextcall,
+                                                                          dt_format="short"))
+        return note
 
     @api.model
     def _cron_sync_finances(self):

@@ -3,9 +3,36 @@ import json
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools.translate import LazyTranslate
 
 from ...utils.settlement import KINDS, RELEASED, classify_transaction, transaction_kind
 from ...utils.values import money_amount, naive_utc
+
+_lt = LazyTranslate(__name__)
+
+# Amazon's codes as people read them (another code is shown as Amazon wrote it).
+TRANSACTION_TYPE_LABELS = {
+    "shipment": _lt("Sale (shipment)"),
+    "refund": _lt("Refund"),
+    "servicefee": _lt("Service fee"),
+    "adjustment": _lt("Adjustment"),
+    "transfer": _lt("Transfer to the bank"),
+    "chargeback": _lt("Chargeback"),
+    "guaranteeclaim": _lt("A-to-z guarantee claim"),
+    "retrocharge": _lt("Retrocharge"),
+    "productadspayment": _lt("Advertising payment"),
+    "debtrecovery": _lt("Debt recovery"),
+    "taxwithholding": _lt("Tax withholding"),
+    "couponpayment": _lt("Coupon payment"),
+    "sellerdealpayment": _lt("Deal payment"),
+    "fbainventoryfee": _lt("FBA inventory fee"),
+    "removalshipment": _lt("FBA removal shipment"),
+}
+STATUS_LABELS = {
+    "RELEASED": _lt("Released"),
+    "DEFERRED": _lt("Deferred"),
+    "DEFERRED_RELEASED": _lt("Released after deferral"),
+}
 
 
 class AmazonSettlementTransaction(models.Model):
@@ -24,7 +51,9 @@ class AmazonSettlementTransaction(models.Model):
     transaction_type = fields.Char(string="Type", readonly=True)
     kind = fields.Selection(KINDS, readonly=True)
     description = fields.Char(readonly=True)
-    status = fields.Char(string="Amazon status", readonly=True, help="DEFERRED, RELEASED or DEFERRED_RELEASED.")
+    status = fields.Char(string="Amazon status code", readonly=True, help="DEFERRED, RELEASED or DEFERRED_RELEASED.")
+    transaction_type_label = fields.Char(string="Type", compute="_compute_labels")
+    status_label = fields.Char(string="Amazon status", compute="_compute_labels")
     posted_date = fields.Datetime(readonly=True)
     maturity_date = fields.Datetime(string="Release date", readonly=True,
                                     help="When Amazon releases a deferred transaction.")
@@ -66,6 +95,16 @@ class AmazonSettlementTransaction(models.Model):
     _account_name_unique = models.Constraint(
         "UNIQUE(account_id, name)", "An Amazon transaction is recorded once per connection."
     )
+
+    @api.depends("transaction_type", "status")
+    @api.depends_context("lang")
+    def _compute_labels(self):
+        for txn in self:
+            code = "".join(ch for ch in (txn.transaction_type or "").lower() if ch.isalnum())
+            label = TRANSACTION_TYPE_LABELS.get(code)
+            txn.transaction_type_label = self.env._(label) if label else txn.transaction_type
+            label = STATUS_LABELS.get((txn.status or "").upper())
+            txn.status_label = self.env._(label) if label else txn.status
 
     @api.depends("order_booked_amount", "line_ids.booked", "line_ids.amount", "line_ids.category", "total_amount",
                  "state", "kind")

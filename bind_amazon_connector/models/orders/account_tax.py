@@ -1,5 +1,7 @@
 import logging
 
+from markupsafe import Markup
+
 from odoo import fields, models
 
 _logger = logging.getLogger(__name__)
@@ -47,4 +49,19 @@ class AccountTax(models.Model):
                 "invoice_label": self.invoice_label,
             })
             _logger.info("Created the price-included tax %s for Amazon amounts", twin.id)
+            twin._amazon_announce_created()
         return twin.with_env(self.env)
+
+    def _amazon_announce_created(self):
+        """A tax added to the company's chart is a visible change: say it on the company's connections."""
+        self.ensure_one()
+        use = dict(self._fields["type_tax_use"]._description_selection(self.env)).get(self.type_tax_use, "")
+        body = Markup("%s<br/><strong>%s</strong> (%s)") % (
+            self.env._("The connector added a tax to %(company)s: Amazon's amounts include IVA, so sale and fee "
+                       "bill lines carry a price-included copy of the company's tax (same rate and accounts).",
+                       company=self.company_id.display_name),
+            self.name, use,
+        )
+        accounts = self.env["amazon.account"].sudo().search([("company_id", "child_of", self.company_id.id)])
+        for account in accounts:
+            account.message_post(body=body)

@@ -6,6 +6,7 @@ from odoo import _, models
 from odoo.fields import Command
 
 from ...utils import order_totals
+from ...utils.text import plain_text
 from ...utils.values import naive_utc
 from .amazon_order import (
     _RFC_PATTERN,
@@ -104,7 +105,7 @@ class AmazonOrder(models.Model):
             return []
         included = mkt.prices_include_tax or item_totals.reading == order_totals.TAX_INSIDE
         product = imp.products[item.seller_sku]
-        title = item.title or product.display_name
+        title = plain_text(item.title) or product.display_name
         product_taxes = self._get_taxes(imp, product.taxes_id, fpos, included)
         lines = []
         for part in item_totals.parts:
@@ -177,7 +178,7 @@ class AmazonOrder(models.Model):
             taxes = self._get_taxes(imp, product.taxes_id, fpos, tax_included)
             lines.append({
                 "product_id": product.id,
-                "name": f"[{item.seller_sku}] {item.title or product.display_name}",
+                "name": f"[{item.seller_sku}] {plain_text(item.title) or product.display_name}",
                 "product_uom_qty": qty,
                 "price_unit": float(item.unit_price.amount),
                 "tax_ids": [Command.set(taxes.ids)],

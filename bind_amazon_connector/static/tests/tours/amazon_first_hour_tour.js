@@ -1,0 +1,212 @@
+import { registry } from "@web/core/registry";
+
+/*
+ * A new seller's first hour, as a person clicks it: the company's Integrations tab, a new connection,
+ * Amazon's consent page (the simulator's, which sends the browser back to Odoo), the settings, the listings
+ * import, mapping the listing nothing matched, the order that waited for it, and its invoice.
+ * Data and addresses come from the Python test (test_tour.py). Each step may save a screenshot for README.
+ */
+const shot = (name) => ({
+    trigger: "body",
+    async run() {
+        // read by the Python test (screenshots for README when BAC_SCREENSHOTS is set); the pause lets
+        // the screenshot be taken before the next step changes the page
+        console.log(`bac-screenshot:${name}`);
+        await new Promise((resolve) => setTimeout(resolve, 700));
+    },
+});
+
+// Shared test machines can be slow to render a screen: each step waits up to the tour framework's maximum.
+const patient = (steps) => steps.map((step) => ({ timeout: 60000, ...step }));
+
+registry.category("web_tour.tours").add("amazon_first_hour", {
+    steps: () => patient([
+        {
+            content: "Open the company's Integrations tab",
+            trigger: ".o_notebook_headers a[name='integrations']",
+            run: "click",
+        },
+        {
+            trigger: ".o_notebook button[name='action_amazon_add_connection']",
+        },
+        shot("integraciones"),
+        {
+            content: "Add an Amazon connection",
+            trigger: ".o_notebook button[name='action_amazon_add_connection']",
+            run: "click",
+        },
+        {
+            content: "The new connection explains step 1",
+            trigger: ".o_form_view .alert-info strong",
+        },
+        shot("connection_authorize"),
+        {
+            content: "Authorize: Odoo sends the browser to Amazon's consent page, which comes back",
+            trigger: ".o_form_view button[name='action_authorize']",
+            run: "click",
+            expectUnloadPage: true,
+        },
+        {
+            content: "Back from Amazon: authorized, step 2",
+            trigger: ".o_form_view .alert-success strong",
+        },
+        {
+            trigger: ".o_field_widget[name='state'] .text-bg-success",
+        },
+        {
+            content: "Create the missing price list and FBA warehouse",
+            trigger: ".o_form_view button[name='action_create_missing_settings']",
+            run: "click",
+        },
+        {
+            trigger: ".o_field_widget[name='fba_warehouse_id'] input:value(Amazon FBA)",
+        },
+        {
+            content: "Choose the account receiving the payments (a bank or cash journal)",
+            trigger: ".o_field_widget[name='journal_id'] input",
+            run: "click",
+        },
+        {
+            trigger: ".o-autocomplete--dropdown-menu.show .o-autocomplete--dropdown-item:first-child a",
+            run: "click",
+        },
+        {
+            content: "Save",
+            trigger: ".o_form_button_save",
+            run: "click",
+        },
+        {
+            content: "Configured: the step 2 banner is gone",
+            trigger: ".o_form_view:not(:has(.alert-success)) .o_notebook_headers a[name='listings']",
+        },
+        shot("connection_form"),
+        {
+            content: "Open the Listings tab",
+            trigger: ".o_notebook_headers a[name='listings']",
+            run: "click",
+        },
+        {
+            content: "Import listings",
+            trigger: ".o_notebook button[name='action_import_listings']",
+            run: "click",
+        },
+        {
+            content: "One listing matches no product",
+            trigger: ".o_form_view button[name='action_view_listings'] .o_stat_value:contains('2')",
+        },
+        {
+            content: "Open the Sales tab",
+            trigger: ".o_notebook_headers a[name='sales']",
+            run: "click",
+        },
+        {
+            content: "Sync orders now",
+            trigger: ".o_notebook button[name='action_sync_orders']",
+            run: "click",
+        },
+        {
+            content: "One order read (the form reloads after the sync)",
+            trigger: ".o_form_view button[name='action_view_amazon_orders'] .o_stat_value:contains('1')",
+        },
+        {
+            trigger: ".o_notebook_headers a[name='sales']",
+            run: "click",
+        },
+        {
+            content: "The order of the unmapped listing waits in error",
+            trigger: ".o_notebook .o_data_row .text-bg-danger",
+        },
+        {
+            content: "Open the listings",
+            trigger: ".o_form_view button[name='action_view_listings']",
+            run: "click",
+        },
+        {
+            trigger: ".o_list_view .o_data_row:contains('CAP-03')",
+        },
+        shot("listings"),
+        {
+            content: "Open the unmapped listing (its Amazon title had HTML; the name is plain)",
+            trigger: ".o_list_view .o_data_row:contains('Gorra charro bordada a mano'):contains('CAP-03') td.o_data_cell",
+            run: "click",
+        },
+        {
+            content: "Map it to the product",
+            trigger: ".o_field_widget[name='product_id'] input",
+            run: "edit Gorra",
+        },
+        {
+            trigger: ".o-autocomplete--dropdown-menu.show .o-autocomplete--dropdown-item a:contains('Gorra de charro')",
+            run: "click",
+        },
+        {
+            trigger: ".o_form_button_save",
+            run: "click",
+        },
+        {
+            trigger: ".o_field_widget[name='mapping_state'] .text-bg-success",
+        },
+        shot("listing_form"),
+        {
+            content: "Back to the connection",
+            trigger: ".o_breadcrumb .breadcrumb-item a:contains('Amazon M')",
+            run: "click",
+        },
+        {
+            content: "The order was retried when its listing was mapped: imported",
+            trigger: ".o_notebook_headers a[name='sales']",
+            run: "click",
+        },
+        {
+            trigger: ".o_notebook .o_data_row .text-bg-success",
+        },
+        shot("connection_sales_tab"),
+        {
+            trigger: ".o_form_view button[name='action_view_amazon_orders']",
+            run: "click",
+        },
+        {
+            trigger: ".o_list_view .o_data_row .text-bg-success",
+        },
+        shot("orders"),
+        {
+            trigger: ".o_list_view .o_data_row:has(.text-bg-success) td.o_data_cell",
+            run: "click",
+        },
+        shot("order_form"),
+        {
+            content: "Open the invoice",
+            trigger: ".o_form_view button[name='action_view_invoices']",
+            run: "click",
+        },
+        {
+            content: "The invoice is posted",
+            trigger: ".o_form_view .o_statusbar_status button[data-value='posted'].o_arrow_button_current",
+        },
+        shot("invoice"),
+        {
+            content: "The Amazon menu's first screen: one card per connection",
+            trigger: "body",
+            run() {
+                window.location.href = "/odoo/amazon";
+            },
+            expectUnloadPage: true,
+        },
+        {
+            trigger: ".o_kanban_record:contains('Amazon M') a[name='action_view_orders_today']",
+        },
+        shot("overview"),
+        {
+            content: "Amazon sales by day, marketplace and channel",
+            trigger: "body",
+            run() {
+                window.location.href = "/odoo/amazon-sales";
+            },
+            expectUnloadPage: true,
+        },
+        {
+            trigger: ".o_graph_view .o_graph_renderer canvas",
+        },
+        shot("sales_analysis"),
+    ]),
+});
