@@ -9,3 +9,4 @@ from . import test_finance, test_cfdi
 from . import test_order_sync
 from . import test_finance_orders
 from . import test_stock_push
+from . import test_restart_safety

@@ -6,6 +6,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ...spapi import errors as spapi_errors
+from ...utils.crashpoints import crashpoint
 from .listing_importer import REPORT_TYPE, ListingImporter, failure_html
 
 _logger = logging.getLogger(__name__)
@@ -247,5 +248,6 @@ class AmazonAccount(models.Model):
                 self.env.cr.rollback()
                 _logger.exception("Amazon connection %s: listings import crashed", account.id)
                 account._listing_import_failed("failed", _("The listings import stopped on an error: %s", exc))
+            crashpoint("listings.connection")
             if not cron._commit_progress(1, remaining=len(accounts) - done):
                 break  # out of time: the cron runs again soon for the rest

@@ -20,6 +20,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools.translate import LazyTranslate
 
 from ...spapi import errors as spapi_errors
+from ...utils.crashpoints import crashpoint
 from ...utils.settlement import RELEASED, norm
 
 _logger = logging.getLogger(__name__)
@@ -486,6 +487,7 @@ class AmazonAccount(models.Model):
                 _logger.warning("Amazon payouts of %s failed: %s", account.name, exc)
                 account.sudo().finance_last_error = str(exc)
                 account.sudo().message_post(body=self.env._("Payout synchronisation failed: %s", exc))
+            crashpoint("payouts.connection")
             if in_cron:
                 self.env["ir.cron"]._commit_progress(1, remaining=len(accounts) - index - 1)
 
@@ -529,9 +531,11 @@ class AmazonAccount(models.Model):
                 count += 1
                 if len(batch) >= IMPORT_BATCH:
                     touched |= account._import_finance_transactions(batch)
+                    crashpoint("payouts.batch")
                     batch = []
             if batch:
                 touched |= account._import_finance_transactions(batch)
+                crashpoint("payouts.batch")
         account._sync_settlement_reports(api_client, after)
         account.write({"finance_sync_date": before, "finance_last_error": False})
         account._process_finances()

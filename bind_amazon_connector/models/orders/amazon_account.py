@@ -16,6 +16,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ...spapi import errors as spapi_errors
+from ...utils.crashpoints import crashpoint
 from .amazon_order import MalformedOrder
 
 _logger = logging.getLogger(__name__)
@@ -236,6 +237,7 @@ class AmazonAccount(models.Model):
                 vals.update(orders_cursor=max(cursor, account.orders_cursor or cursor),
                             orders_window_start=False, orders_window_end=False, orders_next_token=False)
             account._orders_write_internal(vals)
+            crashpoint("orders.page")
             seconds_left = float("inf")
             if commit:
                 seconds_left = commit(len(page.orders))

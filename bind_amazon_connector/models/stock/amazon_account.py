@@ -24,6 +24,7 @@ from odoo.tools import SQL, float_round
 
 from ...spapi import SpApi
 from ...spapi import errors as spapi_errors
+from ...utils.crashpoints import crashpoint
 from .amazon_listing import DEFAULT_PRODUCT_TYPE
 from .amazon_stock_push import flush_stock_changes
 
@@ -240,6 +241,7 @@ class AmazonAccount(models.Model):
         spacer = CallSpacer()
         for start in range(0, len(due), BATCH_SIZE):
             stop = account._push_stock_batch(api_client, due[start:start + BATCH_SIZE], result, spacer)
+            crashpoint("stock.batch")
             if commit:
                 seconds_left = commit(min(BATCH_SIZE, len(due) - start))
                 if not account._stock_lock():
