@@ -107,7 +107,7 @@ class Simulator:
         self.report_processing_seconds = 3.0
         self._faults = {}
         self._fault_rates = {}  # kind -> probability per SP-API call (set_fault_rates)
-        self._fault_rng = random.Random(0)  # noqa: S311 - fault injection, not security
+        self._fault_rng = random.Random(0)
         self.faults_injected = {}  # kind -> how many calls got it (random or queued)
         self.over_plan = {}  # operation -> calls that came when the usage plan's bucket was empty
         self._buckets = {}
@@ -398,7 +398,7 @@ class Simulator:
             raise ValueError(f"fault rates are probabilities of {RANDOM_FAULT_KINDS} adding up to 1 at most")
         with self.state.lock:
             self._fault_rates = {k: float(v) for k, v in rates.items() if v}
-            self._fault_rng = random.Random(seed)  # noqa: S311 - fault injection, not security
+            self._fault_rng = random.Random(seed)
 
     def _random_fault(self):
         with self.state.lock:
