@@ -1,8 +1,11 @@
 import logging
+import random
+import time
 from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL
 
 from ...spapi import errors as spapi_errors
@@ -20,6 +23,8 @@ REPORT_WAIT_CRON = 15 * 60.0
 REPORT_REUSE_HOURS = 6
 #: The scheduled import runs each connection at most once in this many hours.
 CRON_MIN_HOURS = 20
+#: Fresh transactions a connection's import gets when a concurrent update of the same rows stops it.
+CONCURRENCY_TRIES = 3
 #: First key of the advisory lock taken during a listings import ("AMLS"); the second is the connection id.
 LISTINGS_LOCK_KEY = 0x414D4C53
 
@@ -240,14 +245,27 @@ class AmazonAccount(models.Model):
         cron = self.env["ir.cron"]
         cron._commit_progress(remaining=len(accounts))
         for done, account in enumerate(accounts, start=1):
-            try:
-                # the summary is written in the language of the connection's user
-                account.with_context(lang=account.user_id.lang or self.env.lang)._import_listings(
-                    wait=REPORT_WAIT_CRON)
-            except Exception as exc:  # recorded on the connection, the other connections go on
-                self.env.cr.rollback()
-                _logger.exception("Amazon connection %s: listings import crashed", account.id)
-                account._listing_import_failed("failed", _("The listings import stopped on an error: %s", exc))
+            for attempt in range(1, CONCURRENCY_TRIES + 1):
+                try:
+                    # the summary is written in the language of the connection's user
+                    account.with_context(lang=account.user_id.lang or self.env.lang)._import_listings(
+                        wait=REPORT_WAIT_CRON)
+                except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                    # Another flow wrote the connection meanwhile (e.g. the orders' cursor): a fresh transaction
+                    # sees it. Not a failure of the import: it is not stamped, so the next run tries again.
+                    self.env.cr.rollback()
+                    _logger.info("Amazon connection %s: listings import met a concurrent update (try %s)",
+                                 account.id, attempt)
+                    if attempt < CONCURRENCY_TRIES:
+                        time.sleep(random.uniform(0.5, 2.0) * attempt)  # noqa: S311 - backoff jitter
+                        continue
+                    self.env.ref("bind_amazon_connector.ir_cron_amazon_import_listings").sudo()._trigger(
+                        at=fields.Datetime.now() + timedelta(minutes=1))
+                except Exception as exc:  # recorded on the connection, the other connections go on
+                    self.env.cr.rollback()
+                    _logger.exception("Amazon connection %s: listings import crashed", account.id)
+                    account._listing_import_failed("failed", _("The listings import stopped on an error: %s", exc))
+                break
             crashpoint("listings.connection")
             if not cron._commit_progress(1, remaining=len(accounts) - done):
                 break  # out of time: the cron runs again soon for the rest

@@ -11,12 +11,15 @@
   seller has them, the settlement reports (deposit amount and date).
 """
 import logging
+import random
+import time as time_module
 from collections import defaultdict
 from datetime import datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools.translate import LazyTranslate
 
 from ...spapi import errors as spapi_errors
@@ -478,8 +481,7 @@ class AmazonAccount(models.Model):
         in_cron = bool(self.env.context.get("ir_cron_progress_id"))
         for index, account in enumerate(accounts):
             try:
-                with self.env.cr.savepoint():
-                    account._sync_finances()
+                account._sync_finances_retrying(in_cron)
             except spapi_errors.RetryLater as exc:
                 _logger.info("Amazon payouts of %s postponed: %s", account.name, exc)
                 account.sudo().finance_last_error = str(exc)
@@ -490,6 +492,22 @@ class AmazonAccount(models.Model):
             crashpoint("payouts.connection")
             if in_cron:
                 self.env["ir.cron"]._commit_progress(1, remaining=len(accounts) - index - 1)
+
+    def _sync_finances_retrying(self, in_cron, tries=3):
+        """``_sync_finances`` in a savepoint; in the scheduled action, a concurrent update of the same rows by
+        another flow (serialization failure, deadlock) is retried in a fresh transaction, which sees it: the
+        previous connections are committed already."""
+        for attempt in range(1, tries + 1):
+            try:
+                with self.env.cr.savepoint():
+                    return self._sync_finances()
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                if not in_cron or attempt == tries:
+                    raise
+                self.env.cr.rollback()
+                _logger.info("Amazon payouts of %s met a concurrent update (try %s)", self.id, attempt)
+                time_module.sleep(random.uniform(0.5, 2.0) * attempt)  # noqa: S311 - backoff jitter
+        return None
 
     def _finance_window(self, now=None):
         """(posted_after, posted_before) of the next read: from the cursor (minus an overlap) or the oldest
