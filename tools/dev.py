@@ -449,7 +449,7 @@ def cmd_demo(ns, rest):
         sim.wait(10)
 
 
-BENCHES = ["bench_listings.py", "bench_orders.py", "bench_stock.py"]
+BENCHES = ["bench_listings.py", "bench_orders.py", "bench_stock.py", "bench_drain.py"]
 
 
 def reexec_in_venv(script):
