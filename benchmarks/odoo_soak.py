@@ -112,6 +112,8 @@ def report(env):
         }
     cr.execute("SELECT count(*) FROM amazon_stock_push")
     out["stock_queue"] = cr.fetchone()[0]
-    if "amazon.shipment" in env:  # shipment confirmations, once that flow exists
-        out["shipments"] = env["amazon.shipment"].search_count([])
+    # shipment confirmations, once that flow exists (whatever its model is called)
+    models = [name for name in env.registry if name.startswith("amazon.") and "shipment" in name]
+    if models:
+        out["shipments"] = {name: env[name].search_count([]) for name in models}
     _print(out)
