@@ -73,14 +73,18 @@ def setup(env, *, sellers, skus, initial_stock):
             vals["marketplace_ids"] = [Command.set([m.id for m in chosen])]
         accounts |= env["amazon.account"].create(vals)
     env.cr.commit()
-    # Every scheduled action of the addon (whatever they are once other flows land) runs each minute.
+    # Every scheduled action of the addon (whatever they are once other flows land) runs each minute. As a
+    # seller starts, the listings come first: the other actions wait until the host turns them on.
     crons = env["ir.cron"].sudo().with_context(active_test=False).search([("model_id.model", "like", "amazon.%")])
-    crons.write({"active": True, "interval_number": 1, "interval_type": "minutes",
+    listings = env.ref("bind_amazon_connector.ir_cron_amazon_import_listings")
+    crons.write({"interval_number": 1, "interval_type": "minutes",
                  "nextcall": fields.Datetime.now() - timedelta(seconds=5)})
-    for cron in crons:
-        cron._trigger()
+    listings.active = True
+    (crons - listings).active = False
+    listings._trigger()
     env.cr.commit()
-    _print({"accounts": accounts.mapped(lambda a: [a.id, a.seller_id]), "crons": crons.mapped("name")})
+    _print({"accounts": accounts.mapped(lambda a: [a.id, a.seller_id]), "crons": crons.mapped("name"),
+            "later": (crons - listings).ids})
 
 
 def report(env):
