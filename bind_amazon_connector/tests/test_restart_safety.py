@@ -6,10 +6,13 @@ nothing is done twice. The scheduled action's commits are played by savepoints i
 """
 from unittest.mock import patch
 
+import psycopg2.errors
+
 from odoo.tests import tagged
 
 from spapi_simulator import factory
 
+from ..models.listings import amazon_account as listings_account
 from ..models.listings import listing_importer
 from ..models.money import amazon_account as money_account
 from ..models.orders import amazon_account as orders_account
@@ -42,6 +45,10 @@ class Commits:
         self._savepoint.close(rollback=True)
         self.env.invalidate_all()
         self._savepoint = self.env.cr.savepoint()
+
+    def rollback(self):
+        """Stands for ``cr.rollback()`` of the scheduled action: back to the last commit."""
+        self.crashed()
 
     def run_until_crash(self, test, point, nth, func):
         """Run ``func()`` with a crash at the ``nth`` passage through ``point``; assert it died there."""
@@ -144,6 +151,20 @@ class TestRestartStock(AmazonOrderCommon):
             self.assertEqual(self._listing(sku).stock_sent_qty, qty, sku)
 
 
+def concurrent_update_once(func):
+    """``func`` that first fails as PostgreSQL does when another transaction updated the same rows."""
+    calls = []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise psycopg2.errors.SerializationFailure("could not serialize access due to concurrent update")
+        return func(*args, **kwargs)
+
+    flaky.calls = calls
+    return flaky
+
+
 class _ListingImportMixin:
     def _import_by_cron(self, commits):
         with patch.object(type(self.env["ir.cron"]), "_commit_progress", commits.commit):
@@ -180,6 +201,23 @@ class TestRestartListings(_ListingImportMixin, AmazonTestCommon):
         self.assertEqual(len(self._listings()), 10)
         self.assertEqual(self.amazon.listing_import_writes, 0)
 
+    def test_listings_concurrent_update_retried_in_a_fresh_transaction(self):
+        """Another flow (the orders' cursor) updated the connection meanwhile: the import is tried again in a
+        new transaction at once, not stamped as failed (which would wait a day)."""
+        self.sim.set_report_outcome(REPORT_TYPE, "DONE")
+        self.sim.set_report_document(REPORT_TYPE, report_text([report_row("CC-1")]).encode(),
+                                     content_type="text/plain")
+        self.amazon.listing_import_date = False
+        commits = Commits(self.env)
+        flaky = concurrent_update_once(type(self.amazon)._import_listings)
+        with patch.object(type(self.amazon), "_import_listings", flaky), \
+                patch.object(self.env.cr, "rollback", commits.rollback), \
+                patch.object(listings_account.time, "sleep", lambda seconds: None):
+            self._import_by_cron(commits)
+        self.assertEqual(len(flaky.calls), 2)
+        self.assertEqual(self._listings().mapped("seller_sku"), ["CC-1"])
+        self.assertEqual(self.amazon.listing_import_state, "done")
+
 
 @tagged("post_install", "-at_install")
 class TestRestartPayouts(AmazonFinanceCommon):
@@ -213,3 +251,17 @@ class TestRestartPayouts(AmazonFinanceCommon):
             self.assertEqual(len(self._payments_in_journal(invoice)), 1)
         self.assertEqual(len(self._settlement(group)), 1)
         self.assertTrue(self.amazon.finance_sync_date)
+
+    def test_payouts_concurrent_update_retried_in_a_fresh_transaction(self):
+        order_id = factory.new_order_id()
+        invoice = self._invoice(order_id, 116.00)
+        self._sale(order_id, self._group(), "116.00", "17.40")
+        commits = Commits(self.env)
+        flaky = concurrent_update_once(type(self.amazon)._sync_finances)
+        with patch.object(type(self.amazon), "_sync_finances", flaky), \
+                patch.object(self.env.cr, "rollback", commits.rollback), \
+                patch.object(money_account.time_module, "sleep", lambda seconds: None):
+            self._cron(commits)
+        self.assertEqual(len(flaky.calls), 2)
+        self.assertEqual(invoice.payment_state, "paid")
+        self.assertFalse(self.amazon.finance_last_error)
