@@ -111,23 +111,30 @@ def _payout_transactions(sim, factory, posted=None):
 # ---------------------------------------------------------------- Odoo servers
 
 class Server:
-    def __init__(self, conf, index, log_dir):
+    def __init__(self, conf, index, log_dir, cron_time_limit=None):
         self.conf, self.index = conf, index
+        self.cron_time_limit = cron_time_limit
         self.port = 8170 + index * 10 + random.randrange(9)  # noqa: S311 - a free-ish loopback port
         self.log = log_dir / f"soak_server_{index}.log"
         self.proc = None
         self.kills = 0
         self.starts = 0
+        self.exits = 0  # the server stopped by itself (e.g. a scheduled job over Odoo's time limit)
 
     def start(self):
         cmd = dev.odoo_cmd(self.conf) + [
             "-d", DB_NAME, "--db-filter", f"^{DB_NAME}$", "--http-port", str(self.port),
             "--http-interface", "127.0.0.1", "--max-cron-threads", "2", "--workers", "0",
             "--logfile", str(self.log), "--log-handler", "httpx:WARNING", "--log-level", "info"]
+        if self.cron_time_limit:
+            cmd += ["--limit-time-real-cron", str(self.cron_time_limit)]
         self.proc = subprocess.Popen([str(c) for c in cmd], cwd=REPO, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
         self.starts += 1
         say(f"server {self.index} started (pid {self.proc.pid}, port {self.port})")
+
+    def exited(self):
+        return self.proc is not None and self.proc.poll() is not None
 
     def kill(self):
         self.proc.send_signal(signal.SIGKILL)
@@ -261,6 +268,8 @@ def main():
     ap.add_argument("--minutes", type=float, default=None, help="time limit of the work (default 40; quick 12)")
     ap.add_argument("--two-marketplaces", action="store_true",
                     help="the third seller also sells in the United States (needs multi-marketplace orders)")
+    ap.add_argument("--cron-time-limit", type=int, default=None,
+                    help="Odoo's --limit-time-real-cron for the servers (default: Odoo's own)")
     ap.add_argument("--keep-db", action="store_true")
     ns = ap.parse_args()
     n_orders = ns.orders or (1000 if ns.quick else 10000)
@@ -295,7 +304,7 @@ def main():
         seller["sim"].set_fault_rates(seed=rng.randrange(10**6), **FAULT_RATES)
         seller["sim"].reset_records()
 
-    servers = [Server(conf, i, dev.DEVDATA) for i in range(2)]
+    servers = [Server(conf, i, dev.DEVDATA, ns.cron_time_limit) for i in range(2)]
     for server in servers:
         server.log.unlink(missing_ok=True)
         server.start()
@@ -328,6 +337,13 @@ def main():
                     time.sleep(rng.uniform(0, 5))
                     server.kill()
                     pending_restart[server.index] = now + rng.uniform(1, 6)
+            for server in servers:
+                if server.index not in pending_restart and server.exited():
+                    # what a service manager does: start it again
+                    server.exits += 1
+                    say(f"server {server.index} stopped by itself (exit status {server.proc.returncode}): "
+                        "restarting it")
+                    pending_restart[server.index] = now
             for index, when in list(pending_restart.items()):
                 if now >= when:
                     servers[index].start()
@@ -376,7 +392,8 @@ def main():
         say(f"{seller['seller_id']}: {len(sim.requests)} calls, faults injected {sim.faults_injected}, "
             f"calls over the usage plan {sim.over_plan or 0}, contract violations {len(sim.contract_violations)}")
         sim.stop()
-    say(f"kills: {[s.kills for s in servers]}, starts: {[s.starts for s in servers]}; "
+    say(f"kills: {[s.kills for s in servers]}, exits by themselves: {[s.exits for s in servers]}, "
+        f"starts: {[s.starts for s in servers]}; "
         f"shipment confirmations: {result.get('shipments')}; whole run {time.monotonic() - began:.0f} s")
     for line in problems[:30]:
         say("  " + line)
