@@ -15,6 +15,8 @@ from odoo import Command, fields
 from odoo.addons.bind_amazon_connector.models.orders.amazon_order import QUIET_CONTEXT
 
 BENCH_SKUS = 40
+#: Orders per call of the batched ORM floor.
+BATCH = 50
 NO_LIMIT = 1e6
 
 
@@ -57,21 +59,50 @@ def _setup(env, sim_url, token_url, tag):
     return account
 
 
-def _baseline(env, amazon_orders):
-    """The same documents, one order at a time through the ORM: create, confirm, deliver, invoice, post."""
-    env = env(context=dict(env.context, **QUIET_CONTEXT))
+def _plans(amazon_orders, prefix):
+    """Values of sale orders like the connector's, for the ORM baselines."""
     plans = []
     for rec in amazon_orders:
         so = rec.sale_order_id
         plans.append({
             "partner_id": so.partner_id.id, "partner_shipping_id": so.partner_shipping_id.id,
             "company_id": so.company_id.id, "user_id": so.user_id.id, "pricelist_id": so.pricelist_id.id,
-            "warehouse_id": so.warehouse_id.id, "client_order_ref": f"BASE-{rec.name}",
+            "warehouse_id": so.warehouse_id.id, "client_order_ref": f"{prefix}-{rec.name}",
             "order_line": [Command.create({
                 "product_id": ln.product_id.id, "name": ln.name, "product_uom_qty": ln.product_uom_qty,
                 "price_unit": ln.price_unit, "tax_ids": [Command.set(ln.tax_ids.ids)],
             }) for ln in so.order_line],
         })
+    return plans
+
+
+def _baseline_batched(env, amazon_orders, batch=BATCH):
+    """The floor: the same documents through the bare ORM, ``batch`` orders per call: create, confirm,
+    deliver, invoice and post, one commit per batch."""
+    env = env(context=dict(env.context, **QUIET_CONTEXT))
+    plans = _plans(amazon_orders, "BATCH")
+    env.cr.commit()
+    env.invalidate_all()
+    start = time.perf_counter()
+    for index in range(0, len(plans), batch):
+        sale_orders = env["sale.order"].create(plans[index:index + batch])
+        sale_orders.action_confirm()
+        pickings = sale_orders.picking_ids
+        for move in pickings.move_ids:
+            move.quantity = move.product_uom_qty
+        pickings.move_ids.picked = True
+        pickings.with_context(skip_backorder=True).button_validate()
+        invoices = sale_orders._create_invoices()
+        invoices.action_post()
+        env.cr.commit()
+        env.invalidate_all()
+    return time.perf_counter() - start
+
+
+def _baseline(env, amazon_orders):
+    """The same documents, one order at a time through the ORM: create, confirm, deliver, invoice, post."""
+    env = env(context=dict(env.context, **QUIET_CONTEXT))
+    plans = _plans(amazon_orders, "BASE")
     env.cr.commit()
     env.invalidate_all()
     start = time.perf_counter()
@@ -132,7 +163,10 @@ def run(env, *, sim_url, token_url, n_orders, tag, baseline=True):
         "rss_start_kb": rss_start, "rss_connector_kb": rss_connector, "error": result.get("error"),
     }
     if baseline:
-        out["baseline_seconds"] = _baseline(env, amazon_orders.filtered("sale_order_id"))
+        imported = amazon_orders.filtered("sale_order_id")
+        out["baseline_seconds"] = _baseline(env, imported)
+        out["batched_seconds"] = _baseline_batched(env, imported)
+        out["baseline_orders"] = len(imported)
     out["rss_end_kb"] = _maxrss_kb()
     print("BENCH_RESULT " + json.dumps(out), flush=True)  # pylint: disable=print-used
     return out

@@ -8,7 +8,8 @@ Plain Python (never imports Odoo): tests, benchmarks and the demo talk to it ins
         sim.url, sim.token_url                       # API endpoint, LWA token URL
         sim.add_order(factory.make_order(items=[{"sku": "SKU-1", "unit_price": "199.00"}]))
         sim.update_order(order_id, status="SHIPPED") # lastUpdatedTime becomes sim.now()
-        sim.inject_fault("searchOrders", "5xx")      # also slow, malformed_json, expired_token, revoked_token
+        sim.inject_fault("searchOrders", "5xx")      # also slow, throttle, malformed_json, expired_token...
+        sim.set_fault_rates(throttle=0.1, slow=0.01) # a random share of every call; sim.over_plan, faults_injected
         sim.advance(60)                              # the clock: tokens expire, reports progress, quotas refill
         sim.requests, sim.count("searchOrders", 429), sim.throttled, sim.contract_violations
 

@@ -5,6 +5,7 @@ Plain standard library (``http.server``), one thread per connection. See ``Simul
 import copy
 import json
 import logging
+import random
 import re
 import threading
 import uuid
@@ -31,6 +32,8 @@ AUTH_CODE = "sim-auth-code"
 #: Operation name recorded for (and faults aimed at) the LWA token endpoint.
 TOKEN_OPERATION = "token"  # noqa: S105 - an operation name
 FAULT_KINDS = ("5xx", "slow", "malformed_json", "expired_token", "revoked_token", "throttle")
+#: Faults that ``set_fault_rates`` can draw at random for any SP-API call.
+RANDOM_FAULT_KINDS = ("throttle", "5xx", "slow")
 #: Usage plans of served operations missing from usage_plans.USAGE_PLANS (Amazon's published values).
 EXTRA_PLANS = {"cancelReport": UsagePlan(0.0222, 10)}
 QUOTA_EXCEEDED = {"errors": [{"code": "QuotaExceeded", "message": "You exceeded your quota for the requested resource.",
@@ -103,6 +106,10 @@ class Simulator:
         self.report_queue_seconds = 2.0
         self.report_processing_seconds = 3.0
         self._faults = {}
+        self._fault_rates = {}  # kind -> probability per SP-API call (set_fault_rates)
+        self._fault_rng = random.Random(0)
+        self.faults_injected = {}  # kind -> how many calls got it (random or queued)
+        self.over_plan = {}  # operation -> calls that came when the usage plan's bucket was empty
         self._buckets = {}
         self._access_tokens = {}  # token -> expiry on the simulator's monotonic clock
         self._refresh_tokens = {REFRESH_TOKEN}
@@ -352,7 +359,8 @@ class Simulator:
     def inject_fault(self, operation, kind, times=1, **options):
         """Make the next ``times`` calls of ``operation`` ("*" = any) fail with ``kind``.
 
-        Kinds: "5xx" (503), "slow" (waits ``delay`` seconds, default ``slow_delay``, then answers),
+        Kinds: "5xx" (503), "throttle" (429 QuotaExceeded), "slow" (waits ``delay`` seconds, default
+        ``slow_delay``, then answers),
         "malformed_json" (200 with a broken body), "expired_token" (403 and the token expires),
         "revoked_token" (the LWA endpoint answers invalid_grant; the operation is ignored), "throttle" (429
         QuotaExceeded, as when the seller's usage plan is shared with other apps).
@@ -377,6 +385,37 @@ class Simulator:
     def clear_faults(self):
         with self.state.lock:
             self._faults.clear()
+            self._fault_rates.clear()
+
+    def set_fault_rates(self, seed=0, **rates):
+        """Answer a random share of every SP-API call with a fault: ``throttle`` (429 QuotaExceeded, as Amazon
+        answers when its side is busy even within the plan), ``5xx`` (503) or ``slow`` (waits ``slow_delay``).
+
+        ``set_fault_rates(throttle=0.10, slow=0.01, **{"5xx": 0.02})``; ``seed`` makes the draw repeatable.
+        Calls over the usage plan are answered 429 before any draw (and counted in ``over_plan``).
+        """
+        unknown = set(rates) - set(RANDOM_FAULT_KINDS)
+        if unknown or sum(rates.values()) > 1:
+            raise ValueError(f"fault rates are probabilities of {RANDOM_FAULT_KINDS} adding up to 1 at most")
+        with self.state.lock:
+            self._fault_rates = {k: float(v) for k, v in rates.items() if v}
+            self._fault_rng = random.Random(seed)
+
+    def _random_fault(self):
+        with self.state.lock:
+            if not self._fault_rates:
+                return None
+            draw = self._fault_rng.random()
+            for kind, rate in self._fault_rates.items():
+                if draw < rate:
+                    return _Fault(kind, 0, {})
+                draw -= rate
+        return None
+
+    def restore_refresh_token(self, refresh_token=REFRESH_TOKEN):
+        """The seller authorized the app again: LWA accepts this refresh token again."""
+        with self.state.lock:
+            self._refresh_tokens.add(refresh_token)
 
     def count(self, operation=None, status=None):
         """How many recorded requests match ``operation`` and/or ``status``."""
@@ -384,11 +423,13 @@ class Simulator:
                    if (operation is None or r.operation == operation) and (status is None or r.status == status))
 
     def reset_records(self):
-        """Forget recorded requests, contract violations and the 429 count (data and quotas stay)."""
+        """Forget recorded requests, contract violations and the 429 counts (data and quotas stay)."""
         with self.state.lock:
             self.requests.clear()
             self.contract_violations.clear()
             self.throttled = 0
+            self.over_plan.clear()
+            self.faults_injected.clear()
 
     def reset_quotas(self):
         with self.state.lock:
@@ -484,10 +525,13 @@ class Simulator:
         with self.state.lock:
             if not self._take_quota(operation) or self._take_fault(operation, ("throttle",)):
                 self.throttled += 1
+                self.over_plan[operation] = self.over_plan.get(operation, 0) + 1
                 raise _Answer(429, QUOTA_EXCEEDED)
         # 3. injected faults
-        fault = self._take_fault(operation, ("5xx", "slow", "malformed_json"))
+        fault = self._take_fault(operation, ("5xx", "slow", "malformed_json", "throttle")) or self._random_fault()
         if fault is not None:
+            with self.state.lock:
+                self.faults_injected[fault.kind] = self.faults_injected.get(fault.kind, 0) + 1
             self._apply_fault(fault)
         # 4. the request against the model
         if self.contract is not None:
@@ -522,6 +566,8 @@ class Simulator:
             return
         if fault.kind == "5xx":
             raise _error(503, "ServiceUnavailable", "Service temporarily unavailable. Please try again later.")
+        if fault.kind == "throttle":
+            raise _Answer(429, QUOTA_EXCEEDED)
         if fault.kind == "malformed_json":
             raise _Answer(200, raw=b'{"payload": {"orders": [{"orderId": "702-')
 

@@ -89,3 +89,37 @@ def test_unknown_fault_kind_is_refused(simulator):
 def test_wrong_path_and_method(simulator, sim_http):
     assert sim_http.get(simulator.url + "/orders/v0/orders").status_code == 404
     assert sim_http.put(simulator.url + "/orders/2026-01-01/orders").status_code == 405
+
+
+def test_random_fault_rates_are_drawn_per_call_and_counted_apart_from_the_usage_plan():
+    sellers = "/sellers/v1/marketplaceParticipations"
+    with Simulator(speed=1e6, validate=False) as sim, authorized_session(sim) as http:
+        sim.slow_delay = 0.01
+        sim.set_fault_rates(seed=7, throttle=0.5, slow=0.1, **{"5xx": 0.2})
+        statuses = [http.get(sim.url + sellers).status_code for _ in range(400)]
+        assert 150 < statuses.count(429) < 250
+        assert 50 < statuses.count(503) < 110
+        assert sim.faults_injected["throttle"] == statuses.count(429)
+        assert sim.faults_injected["5xx"] == statuses.count(503)
+        assert 20 < sim.faults_injected["slow"] < 60
+        assert sim.throttled == 0 and sim.over_plan == {}, "injected 429s are not calls over the plan"
+        sim.clear_faults()
+        assert http.get(sim.url + sellers).status_code == 200
+        with pytest.raises(ValueError):
+            sim.set_fault_rates(throttle=0.9, slow=0.2)
+
+
+def test_calls_over_the_usage_plan_are_recorded_per_operation(simulator, sim_http):
+    for _ in range(USAGE_PLANS["getInventorySummaries"].burst + 2):
+        sim_http.get(simulator.url + INVENTORY, params=PARAMS)
+    assert simulator.over_plan == {"getInventorySummaries": 2}
+
+
+def test_revoked_refresh_token_restored():
+    with Simulator(validate=False) as sim:
+        form = {"grant_type": "refresh_token", "refresh_token": "Atzr|sim-refresh-token",
+                "client_id": "sim-client-id", "client_secret": "sim-client-secret"}
+        sim.revoke_refresh_token()
+        assert requests.post(sim.token_url, data=form, timeout=5).json()["error"] == "invalid_grant"
+        sim.restore_refresh_token()
+        assert requests.post(sim.token_url, data=form, timeout=5).status_code == 200

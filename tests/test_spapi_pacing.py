@@ -32,7 +32,8 @@ def test_calls_never_exceed_burst_and_follow_the_rate():
     assert gaps == pytest.approx([0.5] * 19)  # then one call every 1/rate seconds
     for window in (0.1, 1, 3, 10):
         assert max_in_window(times, window) <= 5 + 2 * window
-    assert times[-1] - times[0] == pytest.approx(10.0)
+    # plus the small margin of the first wait, which the following waits do not repeat
+    assert times[-1] - times[0] == pytest.approx(10.0 + pacer.send_margin(2))
 
 
 def test_an_idle_bucket_refills_only_up_to_burst():
@@ -41,7 +42,7 @@ def test_an_idle_bucket_refills_only_up_to_burst():
     call_times(pacer, clock, "op", 5)
     clock.now += 3600  # an hour idle would be 7200 tokens without the cap
     times = call_times(pacer, clock, "op", 8)
-    assert times[:5] == [times[0]] * 5 and times[5] - times[0] == pytest.approx(0.5)
+    assert times[:5] == [times[0]] * 5 and times[5] - times[0] == pytest.approx(0.5 + pacer.send_margin(2))
     assert max_in_window(times, 0.01) == 5
 
 
@@ -66,7 +67,7 @@ def test_speed_scales_the_published_plans_and_429_empties_the_bucket():
     assert pacer.bucket("getOrder").rate == pytest.approx(USAGE_PLANS["getOrder"].rate * 100)
     pacer.acquire("getOrder")
     pacer.throttled("getOrder")
-    assert pacer.acquire("getOrder") == pytest.approx(1 / 50)
+    assert pacer.acquire("getOrder") == pytest.approx(1 / 50 + pacer.send_margin(50))
     assert pacer.bucket("unknownOperation").burst == 1  # cautious default
 
 
@@ -91,8 +92,9 @@ def test_spapi_paces_each_operation_with_the_published_plans(fake_amazon):
     plan = USAGE_PLANS["getMarketplaceParticipations"]
     for _ in range(plan.burst + 2):
         api.get_marketplace_participations()
-    assert clock.sleeps == pytest.approx([1 / plan.rate] * 2)
-    assert api.stats["getMarketplaceParticipations"].waited == pytest.approx(2 / plan.rate)
+    margin = api.pacer.send_margin(plan.rate)
+    assert clock.sleeps == pytest.approx([1 / plan.rate + margin, 1 / plan.rate])
+    assert api.stats["getMarketplaceParticipations"].waited == pytest.approx(2 / plan.rate + margin)
     # the same seller in another SpApi object shares the buckets; another seller does not
     again = SpApi(config, sleep=clock.sleep, clock=clock)
     assert again.pacer is api.pacer
@@ -111,7 +113,7 @@ def test_spapi_adopts_the_rate_limit_header(fake_amazon):
     burst = USAGE_PLANS["getMarketplaceParticipations"].burst
     for _ in range(burst + 1):
         api.get_marketplace_participations()
-    assert clock.sleeps == pytest.approx([10.0])
+    assert clock.sleeps == pytest.approx([10.0 + api.pacer.send_margin(0.1)])
 
 
 def test_spapi_gives_retry_later_instead_of_sleeping_too_long(fake_amazon):
@@ -126,6 +128,15 @@ def test_spapi_gives_retry_later_instead_of_sleeping_too_long(fake_amazon):
         api.search_orders_page(created_after="2026-01-01T00:00:00Z")
     assert info.value.retry_after == pytest.approx(1 / 0.0056) and clock.sleeps == []
     assert len(fake_amazon.api_requests()) == burst
+
+
+def test_a_wait_ends_a_little_after_the_bucket_allows_the_call():
+    clock = FakeClock()
+    pacer = Pacer(clock=clock, sleep=clock.sleep, plans={"slow": UsagePlan(0.0056, 1), "fast": UsagePlan(5, 1)})
+    for operation, margin in (("slow", 0.25), ("fast", 0.02)):
+        pacer.acquire(operation)
+        assert pacer.acquire(operation) == pytest.approx(1 / pacer.bucket(operation).rate + margin)
+    assert Pacer(margin=0).send_margin(0.0056) == 0
 
 
 def test_concurrent_callers_share_one_bucket():

@@ -482,7 +482,8 @@ def cmd_demo(ns, rest):
         sim.wait(10)
 
 
-BENCHES = ["bench_listings.py", "bench_orders.py", "bench_stock.py", "bench_shipments.py", "bench_scaleout.py"]
+BENCHES = ["bench_listings.py", "bench_orders.py", "bench_stock.py", "bench_shipments.py", "bench_scaleout.py",
+           "bench_drain.py"]
 
 
 def reexec_in_venv(script):

@@ -16,10 +16,15 @@ import time
 from .errors import RetryLater
 from .usage_plans import USAGE_PLANS, UsagePlan
 
-DEFAULT_PLAN = UsagePlan(0.5, 1)
+DEFAULT_PLAN = UsagePlan(0.5, 1)  # for an operation missing from USAGE_PLANS: cautious
 #: A long run of calls goes this much slower than the usage plan's rate, with this burst (see CallSpacer).
 SPACING_MARGIN = 0.01
-SPACING_BURST = 3  # for an operation missing from USAGE_PLANS: cautious
+SPACING_BURST = 3
+#: Added to each pacing wait: a tenth of the plan's spacing, at most this many seconds. Amazon's bucket counts
+#: when a call arrives, ours when it is sent; the first call of a run arrives later than the next ones
+#: (connection set-up), so a call sent the very moment our bucket allows it can find Amazon's a hair short
+#: and be throttled. The margin does not add up over a backlog: the next wait is shorter by as much.
+SEND_MARGIN = 0.25
 RATE_LIMIT_HEADER = "x-amzn-RateLimit-Limit"
 
 
@@ -65,8 +70,9 @@ class TokenBucket:
 class Pacer:
     """Token buckets of one connection, one per operation."""
 
-    def __init__(self, *, speed=1.0, clock=time.monotonic, sleep=time.sleep, plans=None):
+    def __init__(self, *, speed=1.0, clock=time.monotonic, sleep=time.sleep, plans=None, margin=SEND_MARGIN):
         self.speed = float(speed)
+        self.margin = float(margin)  # seconds, at most; 0 sends at the exact moment the bucket allows
         self._clock = clock
         self._sleep = sleep
         self._plans = USAGE_PLANS if plans is None else plans
@@ -91,14 +97,20 @@ class Pacer:
     def acquire(self, operation, max_wait=None):
         """Wait (with the injected sleep) until a call of ``operation`` fits the usage plan; return the wait."""
         with self._lock:
+            bucket = self._bucket(operation)
             try:
-                wait = self._bucket(operation).reserve(max_wait)
+                wait = bucket.reserve(max_wait)
             except RetryLater as exc:
                 exc.operation = operation
                 raise
         if wait > 0:
+            wait += self.send_margin(bucket.rate)
             self._sleep(wait)
         return wait
+
+    def send_margin(self, rate):
+        """Seconds added to a wait at ``rate`` calls per second (see SEND_MARGIN)."""
+        return min(self.margin, 0.1 / rate)
 
     def observe(self, operation, headers):
         """Adopt the rate Amazon says it applies to this seller (``x-amzn-RateLimit-Limit``), as is."""

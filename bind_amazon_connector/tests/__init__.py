@@ -21,3 +21,4 @@ from . import test_marketplaces
 from . import test_first_hour
 from . import test_translations
 from . import test_tour
+from . import test_restart_safety

@@ -27,6 +27,7 @@ from odoo import api, fields, models
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL, config
 
+from ...utils.crashpoints import crashpoint
 from .ir_cron import batch_started
 
 _logger = logging.getLogger(__name__)
@@ -167,6 +168,7 @@ class AmazonAccount(models.Model):
                 return result
             processed, more = outcome
             pages += 1
+            crashpoint(f"{flow}.page")  # a page done, not committed yet: where the restart tests kill the run
             if commit:
                 if callable(commit):
                     commit(processed)

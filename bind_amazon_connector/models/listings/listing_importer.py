@@ -24,6 +24,7 @@ from markupsafe import Markup, escape
 from odoo import Command, fields
 from odoo.tools import SQL, LazyTranslate
 
+from ...utils.crashpoints import crashpoint
 from ...utils.listing_rows import BARCODE_ID_TYPES, RowError, _text, barcode_variants, parse_row
 
 _logger = logging.getLogger(__name__)
@@ -90,6 +91,7 @@ class ListingImporter:
             chunk[sku] = (line, vals)
             if len(chunk) >= CHUNK_SIZE:
                 self._flush(chunk)
+                crashpoint("listings.chunk")
                 chunk = {}
         if chunk:
             self._flush(chunk)

@@ -22,6 +22,7 @@ from odoo.tools import format_datetime
 from odoo.tools.translate import LazyTranslate
 
 from ...spapi import errors as spapi_errors
+from ...utils.crashpoints import crashpoint
 from ...utils.settlement import RELEASED, norm
 from ..connection.access import ACCOUNTANT, AMAZON_MANAGER, AMAZON_USER, check_group, internal_context
 from ..connection.amazon_account import default_history_start
@@ -769,9 +770,11 @@ class AmazonAccount(models.Model):
                 count += 1
                 if len(batch) >= IMPORT_BATCH:
                     touched |= account._import_finance_transactions(batch)
+                    crashpoint("payouts.batch")
                     batch = []
             if batch:
                 touched |= account._import_finance_transactions(batch)
+                crashpoint("payouts.batch")
         account._sync_settlement_reports(api_client, after)
         account.write({"finance_sync_date": before, "finance_last_error": False})
         account._process_finances()

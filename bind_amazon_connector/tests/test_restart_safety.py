@@ -1,0 +1,267 @@
+"""Restart safety per flow: a process killed between two commits resumes from what is committed.
+
+Each test makes the flow "die" at one of its crash points (utils/crashpoints.py), throws away what was not
+committed (as PostgreSQL does for a killed worker), runs the flow again and checks that nothing is lost and
+nothing is done twice. The scheduled action's commits are played by savepoints inside the test transaction.
+"""
+from unittest.mock import patch
+
+import psycopg2.errors
+
+from odoo.tests import tagged
+
+from spapi_simulator import factory
+
+from ..models.listings import amazon_account as listings_account
+from ..models.listings import listing_importer
+from ..models.money import amazon_account as money_account
+from ..models.orders import amazon_account as orders_account
+from ..models.stock import amazon_account as stock_account
+from ..spapi import SpApi
+from ..utils.crashpoints import SimulatedCrash, crash_at
+from .common import AmazonTestCommon
+from .finance_common import AmazonFinanceCommon
+from .listing_common import REPORT_TYPE, report_row, report_text
+from .order_common import AmazonOrderCommon
+
+
+class Commits:
+    """The commits of a scheduled job, inside the test's transaction: each commit keeps the work done since
+    the previous one; a crash loses it."""
+
+    def __init__(self, env):
+        self.env = env
+        self.done = []
+        self._savepoint = env.cr.savepoint()
+
+    def commit(self, processed=0, remaining=None, deactivate=False):
+        self._savepoint.close(rollback=False)
+        self._savepoint = self.env.cr.savepoint()
+        self.done.append(processed)
+        return 3600.0
+
+    def crashed(self):
+        """The process died: what was not committed is gone; the next run starts a fresh transaction."""
+        self._savepoint.close(rollback=True)
+        self.env.invalidate_all()
+        self._savepoint = self.env.cr.savepoint()
+
+    def rollback(self):
+        """Stands for ``cr.rollback()`` of the scheduled action: back to the last commit."""
+        self.crashed()
+
+    def run_until_crash(self, test, point, nth, func):
+        """Run ``func()`` with a crash at the ``nth`` passage through ``point``; assert it died there."""
+        # not assertRaises: its own savepoint would be released by the commits played here
+        crashed = False
+        with crash_at(point, nth) as reached:
+            try:
+                func()
+            except SimulatedCrash:
+                crashed = True
+        test.assertTrue(crashed, f"the flow did not reach {point} {nth} times: {reached}")
+        self.crashed()
+
+
+@tagged("post_install", "-at_install")
+class TestRestartOrders(AmazonOrderCommon):
+    def setUp(self):
+        super().setUp()
+        patcher = patch.object(orders_account, "PAGE_SIZE", 10)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
+    def _documents(self, ids):
+        sale_orders = self.env["sale.order"].search([("client_order_ref", "in", ids)])
+        return (len(sale_orders), len(sale_orders.invoice_ids.filtered(lambda m: m.state == "posted")),
+                len(sale_orders.picking_ids))
+
+    def test_orders_killed_at_each_page_resume_from_the_committed_page(self):
+        ids = [self._make_order(status="SHIPPED")["orderId"] for _i in range(25)]
+        commits = Commits(self.env)
+        # killed after page 2 was imported (page 1 committed), then again at the first page of the restart
+        commits.run_until_crash(self, "orders.page", 2, lambda: self._sync(commit=commits.commit))
+        self.assertEqual(commits.done, [10])
+        self.assertEqual(self.env["amazon.order"].search_count([("name", "in", ids)]), 10)
+        self.assertFalse(self.amazon.orders_cursor, "the cursor does not pass uncommitted orders")
+        self.assertTrue(self.amazon.sudo().orders_next_token)
+        commits.run_until_crash(self, "orders.page", 1, lambda: self._sync(commit=commits.commit))
+        self.assertEqual(self.env["amazon.order"].search_count([("name", "in", ids)]), 10)
+        before = len(self.sim.requests)
+        self._sync(commit=commits.commit)
+        searches = [r for r in self.sim.requests[before:] if r.operation == "searchOrders"]
+        self.assertIn("paginationToken", searches[0].query, "resumed at the page after the committed one")
+        self.assertEqual(self._documents(ids), (25, 25, 25))
+        records = self.env["amazon.order"].search([("name", "in", ids)])
+        self.assertEqual(len(records), 25)
+        self.assertEqual(set(records.mapped("state")), {"imported"})
+        self.assertTrue(self.amazon.orders_cursor)
+        # the last page killed after its import: the cursor stays, the next run sees the same orders again
+        self.amazon.orders_cursor = self.amazon.import_start_date
+        commits.run_until_crash(self, "orders.page", 3, lambda: self._sync(commit=commits.commit))
+        self._sync(commit=commits.commit)
+        self.assertEqual(self._documents(ids), (25, 25, 25))
+
+
+@tagged("post_install", "-at_install")
+class TestRestartStock(AmazonOrderCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.product_cap = cls._product("CAP-03", "Gorra")
+
+    def setUp(self):
+        super().setUp()
+        with self.sim.state.lock:
+            self.sim.state.listings.clear()
+        self.sim.reset_records()
+        self.sim.reset_quotas()
+        for sku in ("MUG-01", "TEE-02", "CAP-03"):
+            self.sim.add_listing(sku=sku, quantity=0)
+        for patcher in (patch.object(SpApi, "_backoff", lambda api, attempt: 0.001),
+                        patch.object(stock_account, "BATCH_SIZE", 2)):
+            patcher.start()
+            self.addCleanup(patcher.stop)
+
+    def _patched_skus(self, since=0):
+        return sorted(r.path.rsplit("/", 1)[1] for r in self.sim.requests[since:]
+                      if r.operation == "patchListingsItem")
+
+    def test_stock_killed_after_a_sent_batch_resends_only_what_was_not_committed(self):
+        self.amazon.write({"update_stock_on_amazon": True, "push_stock_on_any_change": True})
+        for product, qty in ((self.product_mug, 5), (self.product_tee, 7), (self.product_cap, 9)):
+            with self.env.cr.savepoint():
+                self._put_stock(product, qty)
+        account = self.amazon.with_context(amazon_pacing_speed=self.sim_speed)
+        commits = Commits(self.env)
+        # both batches reached Amazon; the process died before the second batch's commit
+        commits.run_until_crash(self, "stock.page", 2, lambda: account._push_stock(commit=commits.commit))
+        self.assertEqual(len(self._patched_skus()), 3)
+        self.assertEqual(commits.done, [2])
+        queued = self.env["amazon.stock.push"].search([("account_id", "=", self.amazon.id)])
+        self.assertEqual(len(queued.listing_id), 1, "the uncommitted batch is still queued")
+        resent = queued.listing_id.seller_sku
+        before = len(self.sim.requests)
+        account._push_stock(commit=commits.commit)
+        self.assertEqual(self._patched_skus(before), [resent], "only the uncommitted batch is sent again")
+        self.assertFalse(self.env["amazon.stock.push"].search_count([("account_id", "=", self.amazon.id)]))
+        for sku, qty in (("MUG-01", 5), ("TEE-02", 7), ("CAP-03", 9)):
+            amazon_qty = self.sim.get_listing(sku)["fulfillmentAvailability"][0]["quantity"]
+            self.assertEqual(amazon_qty, qty, sku)
+            self.assertEqual(self._listing(sku).stock_sent_qty, qty, sku)
+
+
+def concurrent_update_once(func):
+    """``func`` that first fails as PostgreSQL does when another transaction updated the same rows."""
+    calls = []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise psycopg2.errors.SerializationFailure("could not serialize access due to concurrent update")
+        return func(*args, **kwargs)
+
+    flaky.calls = calls
+    return flaky
+
+
+class _ListingImportMixin:
+    def _import_by_cron(self, commits):
+        with patch.object(type(self.env["ir.cron"]), "_commit_progress", commits.commit):
+            self.env["amazon.account"].with_context(
+                amazon_pacing_speed=self.sim_speed, amazon_report_poll_interval=0.01, amazon_report_wait=5,
+            )._cron_import_listings()
+
+    def _listings(self):
+        return self.env["amazon.listing"].with_context(active_test=False).search(
+            [("account_id", "=", self.amazon.id)])
+
+
+@tagged("post_install", "-at_install")
+class TestRestartListings(_ListingImportMixin, AmazonTestCommon):
+    def test_listings_killed_in_a_chunk_or_before_the_commit_import_once(self):
+        self.sim.set_report_outcome(REPORT_TYPE, "DONE")
+        rows = [report_row(f"RS-{n:02d}") for n in range(10)]
+        self.sim.set_report_document(REPORT_TYPE, report_text(rows).encode(), content_type="text/plain")
+        self.amazon.listing_import_date = False
+        commits = Commits(self.env)
+        with patch.object(listing_importer, "CHUNK_SIZE", 3):
+            commits.run_until_crash(self, "listings.chunk", 2, lambda: self._import_by_cron(commits))
+            self.assertFalse(self._listings(), "chunks of an uncommitted import are not kept")
+            self.assertFalse(self.amazon.listing_import_date)
+            commits.run_until_crash(self, "listings.page", 1, lambda: self._import_by_cron(commits))
+            self.assertFalse(self._listings())
+            self._import_by_cron(commits)
+        listings = self._listings()
+        self.assertEqual(sorted(listings.mapped("seller_sku")), [f"RS-{n:02d}" for n in range(10)])
+        self.assertEqual(self.amazon.listing_import_state, "done")
+        # the next import finds everything in place
+        self.amazon.listing_import_date = False
+        self._import_by_cron(commits)
+        self.assertEqual(len(self._listings()), 10)
+        self.assertEqual(self.amazon.listing_import_writes, 0)
+
+    def test_listings_concurrent_update_retried_in_a_fresh_transaction(self):
+        """Another flow (the orders' cursor) updated the connection meanwhile: the import is tried again in a
+        new transaction at once, not stamped as failed (which would wait a day)."""
+        self.sim.set_report_outcome(REPORT_TYPE, "DONE")
+        self.sim.set_report_document(REPORT_TYPE, report_text([report_row("CC-1")]).encode(),
+                                     content_type="text/plain")
+        self.amazon.listing_import_date = False
+        commits = Commits(self.env)
+        flaky = concurrent_update_once(type(self.amazon)._import_listings)
+        with patch.object(type(self.amazon), "_import_listings", flaky), \
+                patch.object(self.env.cr, "rollback", commits.rollback), \
+                patch.object(listings_account.time, "sleep", lambda seconds: None):
+            self._import_by_cron(commits)
+        self.assertEqual(len(flaky.calls), 2)
+        self.assertEqual(self._listings().mapped("seller_sku"), ["CC-1"])
+        self.assertEqual(self.amazon.listing_import_state, "done")
+
+
+@tagged("post_install", "-at_install")
+class TestRestartPayouts(AmazonFinanceCommon):
+    def _cron(self, commits):
+        with patch.object(type(self.env["ir.cron"]), "_commit_progress", commits.commit):
+            self.env["amazon.account"].with_context(
+                amazon_pacing_speed=self.sim_speed, ir_cron_progress_id=1)._cron_sync_finances()
+
+    def test_payouts_killed_between_batches_book_each_transaction_once(self):
+        group = self._group()
+        invoices, txns = [], []
+        for n in range(5):
+            order_id = factory.new_order_id()
+            invoices.append(self._invoice(order_id, 116.00 + n))
+            txns.append(self._sale(order_id, group, f"{116 + n}.00", "17.40"))
+        commits = Commits(self.env)
+        cursor = self.amazon.finance_sync_date
+        with patch.object(money_account, "IMPORT_BATCH", 2):
+            commits.run_until_crash(self, "payouts.batch", 2, lambda: self._cron(commits))
+            self.assertFalse(self.env["amazon.settlement.transaction"].search_count(
+                [("account_id", "=", self.amazon.id)]))
+            self.assertEqual(self.amazon.finance_sync_date, cursor, "the cursor waits for the commit")
+            commits.run_until_crash(self, "money.page", 1, lambda: self._cron(commits))
+            self.assertEqual(set(inv.payment_state for inv in invoices), {"not_paid"})
+            self._cron(commits)
+        records = self.env["amazon.settlement.transaction"].search([("account_id", "=", self.amazon.id)])
+        self.assertEqual(sorted(records.mapped("name")), sorted(t["transactionId"] for t in txns))
+        self.assertEqual(set(records.mapped("state")), {"done"})
+        for invoice in invoices:
+            self.assertEqual(invoice.payment_state, "paid")
+            self.assertEqual(len(self._payments_in_journal(invoice)), 1)
+        self.assertEqual(len(self._settlement(group)), 1)
+        self.assertTrue(self.amazon.finance_sync_date)
+
+    def test_payouts_concurrent_update_retried_in_a_fresh_transaction(self):
+        order_id = factory.new_order_id()
+        invoice = self._invoice(order_id, 116.00)
+        self._sale(order_id, self._group(), "116.00", "17.40")
+        commits = Commits(self.env)
+        flaky = concurrent_update_once(type(self.amazon)._sync_finances)
+        with patch.object(type(self.amazon), "_sync_finances", flaky), \
+                patch.object(self.env.cr, "rollback", commits.rollback), \
+                patch.object(money_account.time_module, "sleep", lambda seconds: None):
+            self._cron(commits)
+        self.assertEqual(len(flaky.calls), 2)
+        self.assertEqual(invoice.payment_state, "paid")
+        self.assertFalse(self.amazon.finance_last_error)
