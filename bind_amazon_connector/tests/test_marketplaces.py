@@ -303,5 +303,5 @@ class TestMarketplaceStock(MarketplaceMixin, AmazonOrderCommon):
         # even when asked explicitly, a marketplace the connection does not read is left alone
         self.sim.reset_records()
         result = self.amazon.with_context(amazon_pacing_speed=self.sim_speed)._stock_push_now(ca_listing)
-        self.assertEqual((result["sent"], result["skipped"]), (0, 1))
+        self.assertEqual((result["counts"]["sent"], result["counts"]["skipped"]), (0, 1))
         self.assertFalse([r for r in self.sim.requests if r.operation == "patchListingsItem"])
