@@ -12,7 +12,7 @@ from odoo.tests import tagged
 
 from spapi_simulator import factory
 
-from ..models.listings import amazon_account as listings_account
+from ..models.connection import amazon_account_sync as sync_module
 from ..models.listings import listing_importer
 from ..models.money import amazon_account as money_account
 from ..models.orders import amazon_account as orders_account
@@ -167,10 +167,10 @@ def concurrent_update_once(func):
 
 class _ListingImportMixin:
     def _import_by_cron(self, commits):
-        with patch.object(type(self.env["ir.cron"]), "_commit_progress", commits.commit):
-            self.env["amazon.account"].with_context(
-                amazon_pacing_speed=self.sim_speed, amazon_report_poll_interval=0.01, amazon_report_wait=5,
-            )._cron_import_listings()
+        # the body of the connection's listings job, committing page by page like the scheduled job
+        self.amazon.with_context(
+            amazon_pacing_speed=self.sim_speed, amazon_report_poll_interval=0.01, amazon_report_wait=5,
+        )._sync_run_listings(commit=commits.commit)
 
     def _listings(self):
         return self.env["amazon.listing"].with_context(active_test=False).search(
@@ -212,7 +212,7 @@ class TestRestartListings(_ListingImportMixin, AmazonTestCommon):
         flaky = concurrent_update_once(type(self.amazon)._import_listings)
         with patch.object(type(self.amazon), "_import_listings", flaky), \
                 patch.object(self.env.cr, "rollback", commits.rollback), \
-                patch.object(listings_account.time, "sleep", lambda seconds: None):
+                patch.object(sync_module.time, "sleep", lambda seconds: None):
             self._import_by_cron(commits)
         self.assertEqual(len(flaky.calls), 2)
         self.assertEqual(self._listings().mapped("seller_sku"), ["CC-1"])
@@ -222,9 +222,8 @@ class TestRestartListings(_ListingImportMixin, AmazonTestCommon):
 @tagged("post_install", "-at_install")
 class TestRestartPayouts(AmazonFinanceCommon):
     def _cron(self, commits):
-        with patch.object(type(self.env["ir.cron"]), "_commit_progress", commits.commit):
-            self.env["amazon.account"].with_context(
-                amazon_pacing_speed=self.sim_speed, ir_cron_progress_id=1)._cron_sync_finances()
+        # the body of the connection's payouts job, committing like the scheduled job
+        self.amazon.with_context(amazon_pacing_speed=self.sim_speed)._sync_run_money(commit=commits.commit)
 
     def test_payouts_killed_between_batches_book_each_transaction_once(self):
         group = self._group()
@@ -260,7 +259,7 @@ class TestRestartPayouts(AmazonFinanceCommon):
         flaky = concurrent_update_once(type(self.amazon)._sync_finances)
         with patch.object(type(self.amazon), "_sync_finances", flaky), \
                 patch.object(self.env.cr, "rollback", commits.rollback), \
-                patch.object(money_account.time_module, "sleep", lambda seconds: None):
+                patch.object(sync_module.time, "sleep", lambda seconds: None):
             self._cron(commits)
         self.assertEqual(len(flaky.calls), 2)
         self.assertEqual(invoice.payment_state, "paid")
