@@ -261,10 +261,6 @@ class AmazonOrder(models.Model):
             return reg, None, (reg.registration_number or "").strip() or None
         return None, None, None
 
-    def _buyer_vat(self, order):
-        """The buyer's RFC (Amazon Business orders in Mexico) when it looks like one."""
-        return self._buyer_registration(order)[1]
-
     def _registration_vals(self, imp, registration, vat, mkt):
         """The customer's fiscal identity from the buyer's tax registration: RFC, legal name (what a CFDI
         needs, which can differ from the name the buyer shows on Amazon) and fiscal address."""
