@@ -162,7 +162,9 @@ def generate_scenario(n_orders=1000, n_listings=100, seed=0, *, n_inventory=None
                 factory.make_transaction, order_id, posted=posted, sku=first["sku"], quantity=first["quantity"],
                 principal=factory.dec(first["unit_price"]) * first["quantity"], marketplace_id=marketplace_id,
                 seller_id=seller_id, fba_fee="45.00" if fulfilled_by == "AMAZON" else "0.00",
-                fulfillment_network="AFN" if fulfilled_by == "AMAZON" else "MFN", transaction_id=f"GENTXN{i:012d}")
+                fulfillment_network="AFN" if fulfilled_by == "AMAZON" else "MFN", transaction_id=f"GENTXN{i:012d}",
+                # Amazon details the fees at the transaction level, the item level or both
+                fee_detail=("items", "both", "top")[i % 3], fee_tax=marketplace_id == factory.MX)
             transactions.append(LazyTransaction(f"GENTXN{i:012d}", posted, marketplace_id, "RELEASED", order_id,
                                                 build_txn))
     return {"seller_id": seller_id, "marketplace_id": marketplace_id, "listings": listings, "orders": orders,

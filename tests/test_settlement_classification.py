@@ -148,3 +148,24 @@ def test_unknown_leaf_alone_goes_to_suspense():
         bd("AmazonFees", -10.0, [bd("Commission", -7.0), bd("MysteryFee", -3.0)])])]))
     assert fees(parts) == [("Commission", None, -7.0, 0.0), ("MysteryFee", None, -3.0, 0.0)]
     assert summed(parts) == Decimal("90.0")
+
+
+def test_fee_transaction_split_only_into_base_and_tax():
+    """A monthly subscription: Amazon gives the base and the IVA, the description says which fee."""
+    t = parse_transaction({
+        "transactionType": "ServiceFee", "transactionId": "T2", "description": "Subscription Fee",
+        "totalAmount": {"currencyCode": "MXN", "currencyAmount": -696.0},
+        "breakdowns": [bd("Base", -600.0), bd("Tax", -96.0)]})
+    parts = classify_transaction(t)
+    assert [(p["category"], p["amazon_type"], float(p["amount"]), float(p["tax_amount"]), p["has_tax"])
+            for p in parts] == [("fee", "Subscription Fee", -696.0, -96.0, True)]
+    grouped = parse_transaction({
+        "transactionType": "ServiceFee", "transactionId": "T3", "description": "Subscription Fee",
+        "totalAmount": {"currencyCode": "MXN", "currencyAmount": -696.0},
+        "breakdowns": [bd("Expenses", -696.0, [bd("Base", -600.0), bd("Tax", -96.0)])]})
+    assert fees(classify_transaction(grouped)) == [("Subscription Fee", None, -696.0, -96.0)]
+    beside = parse_transaction({
+        "transactionType": "ServiceFee", "transactionId": "T4", "description": "Subscription Fee",
+        "totalAmount": {"currencyCode": "MXN", "currencyAmount": -696.0},
+        "breakdowns": [bd("Subscription", -600.0), bd("Tax", -96.0)]})
+    assert fees(classify_transaction(beside)) == [("Subscription", None, -696.0, -96.0)]

@@ -4,6 +4,7 @@ import uuid
 from datetime import timedelta
 
 from odoo import Command, fields
+from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
 from spapi_simulator import factory
@@ -114,6 +115,17 @@ class TestAmazonSettlementBooks(AmazonFinanceCommon):
         (suspense | outstanding).reconcile()
         self.assertTrue(st_line.is_reconciled)
         self.assertTrue(outstanding.reconciled)
+
+    def test_clearing_defaults_and_the_bank_is_not_the_settlement_journal(self):
+        clearing = self.amazon.clearing_account_id
+        self.assertTrue(clearing.reconcile)
+        self.assertEqual(clearing.account_type, "asset_current")
+        journal = self.amazon.clearing_journal_id
+        self.assertNotEqual(journal, self.bank_journal)
+        self.assertEqual((journal.inbound_payment_method_line_ids | journal.outbound_payment_method_line_ids)
+                         .payment_account_id, clearing, "its payments post on the clearing account")
+        with self.assertRaises(ValidationError):
+            self.amazon.clearing_journal_id = self.bank_journal
 
     def test_deferred_sale_paid_on_post_waits_on_the_clearing_account(self):
         order = factory.new_order_id()

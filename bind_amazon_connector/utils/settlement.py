@@ -274,6 +274,15 @@ def classify_transaction(txn):
             add(withholding_category(words, "unknown"), txn.transaction_type, (txn.transaction_type or "?",), total)
         return out
 
+    if kind == "fee" and all(norm(t) in FEE_COMPONENTS for t, _leaves in units):
+        # a fee transaction split only into its base and tax: one fee, named by the transaction
+        fee_type = txn.description or txn.transaction_type
+        tax = sum((a for t, leaves in units if norm(t) in TAX_COMPONENTS for _l, _p, a, *_r in leaves), Decimal(0))
+        amount = sum((a for _t, leaves in units for _l, _p, a, *_r in leaves), Decimal(0))
+        add("fee", fee_type, (txn.transaction_type or "?", fee_type or "?"), amount, tax, True)
+        units = []
+
+    fee_taxes = []  # IVA of a fee transaction given beside its fee rather than inside it
     for top_type, leaves in units:
         key = norm(top_type)
         if kind == "withholding" or key in WITHHOLDING_TOPS:
@@ -281,6 +290,9 @@ def classify_transaction(txn):
                 add(withholding_category(words + leaf_path, order_withholding), leaf_type, leaf_path, amount)
         elif _is_fee_top(key, kind):
             for fee_type, fee_path, amount, tax, item, has_tax in leaves:
+                if kind == "fee" and norm(fee_type) in FEE_TOPS and (txn.description or txn.transaction_type):
+                    # a fee transaction whose only detail is a group ("Expenses"): its description names it
+                    fee_type = txn.description or txn.transaction_type
                 add("fee", fee_type, fee_path, amount, tax, has_tax, item)
         elif key in SALES_TOPS and order_kind:
             for _leaf_type, leaf_path, amount, _tax, item, _has in leaves:
@@ -293,12 +305,20 @@ def classify_transaction(txn):
                     add(withholding_category(words + leaf_path, order_withholding), leaf_type, leaf_path, amount)
                 elif order_kind:
                     add(kind, leaf_type, leaf_path, amount, amount, item=item)  # tax collected from the buyer
+                elif kind == "fee":
+                    fee_taxes.append((leaf_type, leaf_path, amount))
                 else:
                     add("unknown", leaf_type, leaf_path, amount)
         else:
             for leaf_type, leaf_path, amount, _tax, _item, _has in leaves:
                 add("unknown", leaf_type, leaf_path, amount)
 
+    fee_parts = [p for p in out if p["category"] == "fee"]
+    for leaf_type, leaf_path, amount in fee_taxes:
+        if len(fee_parts) == 1 and not fee_parts[0]["has_tax"]:
+            fee_parts[0].update(amount=fee_parts[0]["amount"] + amount, tax_amount=amount, has_tax=True)
+        else:
+            add("unknown", leaf_type, leaf_path, amount)
     out = [part for part in out if part["amount"]]
     explained = sum((line["amount"] for line in out), Decimal(0))
     if txn.total_amount is not None and explained != total:

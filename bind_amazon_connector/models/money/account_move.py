@@ -1,5 +1,7 @@
 import logging
 
+import psycopg2
+
 from odoo import fields, models
 from odoo.exceptions import UserError, ValidationError
 
@@ -49,7 +51,8 @@ class AccountMove(models.Model):
             try:
                 with self.env.cr.savepoint():
                     account._register_amazon_payment(account_invoices)
-            except (UserError, ValidationError) as exc:
+            except (UserError, ValidationError, psycopg2.Error) as exc:
+                # the savepoint has undone the payment; the invoice stays posted and says why
                 _logger.warning("Amazon payment on post of %s failed: %s", account_invoices.mapped("name"), exc)
                 for invoice in account_invoices:
                     invoice.sudo().message_post(body=self.env._(

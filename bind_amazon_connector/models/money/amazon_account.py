@@ -173,6 +173,14 @@ class AmazonAccount(models.Model):
             })
         return lines
 
+    @api.constrains("clearing_journal_id", "journal_id")
+    def _check_clearing_journal(self):
+        for account in self:
+            if account.clearing_journal_id and account.clearing_journal_id == account.journal_id:
+                raise ValidationError(self.env._(
+                    "The settlement journal of %s must not be its bank account: the deposits go to the bank, "
+                    "everything else stays inside Amazon's balance.", account.name))
+
     def _finance_own_account(self, xmlid, codes, name, account_type, reconcile):
         """An account the Mexican chart lacks, created once per company (xml id of the addon) with the first
         free code of ``codes``."""
@@ -212,7 +220,8 @@ class AmazonAccount(models.Model):
         company = self.company_id
         Journal = self.env["account.journal"].sudo().with_company(company)
         journal = Journal.search([*Journal._check_company_domain(company), ("type", "=", "bank"),
-                                  ("code", "like", "AMZ%"), ("name", "=", "Amazon")], limit=1)
+                                  ("code", "like", "AMZ%"), ("name", "=", "Amazon"),
+                                  ("id", "!=", self.journal_id.id)], limit=1)
         if not journal:
             codes = set(Journal.search(Journal._check_company_domain(company)).mapped("code"))
             code = next(c for c in ("AMZ", *(f"AMZ{n}" for n in range(1, 100))) if c not in codes)
