@@ -270,9 +270,9 @@ class AmazonOrder(models.Model):
     # ------------------------------------------------------------------ user actions
 
     def action_open(self):
+        """Open what the order became: its sale order, else the order itself."""
         check_group(self.env, AMAZON_USER)
         self.check_access("read")
-        """Open what the order became: its sale order, else the order itself."""
         self.ensure_one()
         if self.sale_order_id:
             return {
