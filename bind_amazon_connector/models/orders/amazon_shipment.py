@@ -63,7 +63,8 @@ class AmazonShipment(models.Model):
         string="Package Reference", required=True, readonly=True,
         help="The number that identifies this package within the Amazon order (the delivery's id).",
     )
-    items = fields.Json(readonly=True, help="The order items and units of this package: [[order item id, units]].")
+    items = fields.Json(string="Package Content", readonly=True,
+                        help="The order items and units of this package: [[order item id, units]].")
     items_text = fields.Char(string="Items", compute="_compute_items_text")
     state = fields.Selection(STATES, default="pending", required=True, readonly=True, index=True)
     message = fields.Text(readonly=True, help="Amazon's reason for a refusal, or why the package waits.")
