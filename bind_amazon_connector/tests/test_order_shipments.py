@@ -290,3 +290,18 @@ class TestOrderShipments(AmazonOrderCommon):
             self.env["amazon.account"]._auto_init()
         self.env.invalidate_all()
         self.assertEqual(set(self.env["amazon.account"].search([]).mapped("fbm_shipment_mode")), {"amazon"})
+
+    def test_amazon_failing_leaves_the_package_to_be_checked_before_resending(self):
+        """5xx answers until the layer gives up: Amazon may have taken it, so the next run asks Amazon first."""
+        order, rec = self._import()
+        self._validate(rec.sale_order_id.picking_ids, {self.product_mug: 1})
+        shipment = rec.shipment_ids
+        self.sim.inject_fault(CONFIRM, "5xx", times=6)
+        self._send()
+        self.assertEqual(shipment.state, "sending")
+        self.assertTrue(shipment.next_attempt_date)
+        shipment.next_attempt_date = fields.Datetime.now() - timedelta(seconds=1)
+        self._send()
+        self.assertEqual(shipment.state, "done")
+        self.assertEqual(self.sim.count("getOrder"), 1)
+        self.assertEqual(len(self._confirmations(order["orderId"])), 1)

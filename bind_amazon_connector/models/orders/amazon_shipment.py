@@ -63,7 +63,8 @@ class AmazonShipment(models.Model):
         string="Package Reference", required=True, readonly=True,
         help="The number that identifies this package within the Amazon order (the delivery's id).",
     )
-    items = fields.Json(readonly=True, help="The order items and units of this package: [[order item id, units]].")
+    items = fields.Json(string="Package Content", readonly=True,
+                        help="The order items and units of this package: [[order item id, units]].")
     items_text = fields.Char(string="Items", compute="_compute_items_text")
     state = fields.Selection(STATES, default="pending", required=True, readonly=True, index=True)
     message = fields.Text(readonly=True, help="Amazon's reason for a refusal, or why the package waits.")
@@ -234,11 +235,17 @@ class AmazonShipment(models.Model):
             delay = max(timedelta(seconds=exc.retry_after), MIN_RETRY) if exc.retry_after else DEFAULT_RETRY
             self._wait(_("Amazon could not take the confirmation now, it is sent again later: %s", exc),
                        fields.Datetime.now() + delay)
+            if exc.status != 429:
+                # A timeout or an Amazon failure may still have confirmed it: the next run asks Amazon first.
+                self.write({"state": "sending"})
             return "stop"
         except (spapi_errors.AuthorizationError, spapi_errors.ConfigurationError) as exc:
             self._wait(str(exc), fields.Datetime.now() + DEFAULT_RETRY)
             return "stop"
         except spapi_errors.BadData as exc:
+            # A resend after a lost answer is refused as already confirmed: Amazon's order tells.
+            if self.attempt_count > 1 and self._amazon_has_package_quietly(api_client):
+                return self._done()
             # Refused (NotFound included): Amazon's reason stays on the delivery until someone fixes and retries.
             return self._refused(_("Amazon refused the shipment confirmation: %s", exc))
         return self._done()
@@ -324,6 +331,12 @@ class AmazonShipment(models.Model):
             expected[item_id] = expected.get(item_id, 0) + qty
         shipped = {item.order_item_id: item.quantity_shipped or 0 for item in order.items}
         return all(shipped.get(item_id, 0) >= qty for item_id, qty in expected.items())
+
+    def _amazon_has_package_quietly(self, api_client):
+        try:
+            return self._amazon_has_package(api_client)
+        except spapi_errors.SpApiError:
+            return False
 
     # ------------------------------------------------------------------ the import closes what Amazon did itself
 
