@@ -11,7 +11,7 @@ allows the first ``burst`` calls at once and one more each ``1 / rate`` seconds 
 faster than that would be throttled (counted by the simulator), a slower one wastes the seller's quota.
 Plain Python, no Odoo.
 
-    python3 tools/bench_drain.py [--pages 40] [--speed 200]
+    python3 tools/bench_drain.py [--pages 40] [--speed 100]
 """
 import argparse
 import sys
@@ -31,7 +31,7 @@ def main():
     dev.reexec_in_venv(__file__)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pages", type=int, default=40)
-    ap.add_argument("--speed", type=float, default=200.0)
+    ap.add_argument("--speed", type=float, default=100.0)
     ns = ap.parse_args()
     sys.path.insert(0, str(REPO))
     from bind_amazon_connector.spapi import SpApi, SpApiConfig

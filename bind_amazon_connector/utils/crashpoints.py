@@ -28,7 +28,8 @@ def crashpoint(name):
 
 def set_hook(hook):
     """Install ``hook(name)`` (None removes it); returns the previous one."""
-    global _hook  # pylint: disable=global-statement - one process-wide switch, set by tests only
+    # one process-wide switch, set by tests only
+    global _hook  # pylint: disable=global-statement
     previous, _hook = _hook, hook
     return previous
 
