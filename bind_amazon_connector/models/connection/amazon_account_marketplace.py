@@ -84,10 +84,10 @@ class AmazonAccountMarketplace(models.Model):
             return False  # the connection's price list applies, as on a connection with one marketplace
         if not self._effective_pricelist():
             return _("Orders of %(marketplace)s need a price list in %(currency)s: set it in the Marketplaces "
-                     "section of the connection “%(connection)s”, then confirm it.", **names)
+                     "tab of the connection “%(connection)s”, then confirm it.", **names)
         if not (self.confirmed or self.is_main):
             return _("The settings of %(marketplace)s on the connection “%(connection)s” are proposals: check "
-                     "its price list and fiscal position in the Marketplaces section, then confirm them.", **names)
+                     "its price list and fiscal position in the Marketplaces tab, then confirm them.", **names)
         return False
 
     def action_confirm(self):
