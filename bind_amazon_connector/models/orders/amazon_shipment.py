@@ -16,6 +16,7 @@ from odoo.tools import SQL
 
 from ...spapi import errors as spapi_errors
 from ...spapi import types as spapi_types
+from ..connection.access import AMAZON_USER, check_group
 
 _logger = logging.getLogger(__name__)
 
@@ -116,8 +117,8 @@ class AmazonShipment(models.Model):
 
     def action_retry(self):
         """Send refused or waiting packages again (after the carrier or tracking number was fixed)."""
-        if not self.env.user.has_group("bind_amazon_connector.group_amazon_user"):
-            raise UserError(_("Only Amazon users can retry shipment confirmations."))
+        check_group(self.env, AMAZON_USER, message=_("Only Amazon users can retry shipment confirmations."))
+        self.check_access("read")
         self._retry()
         return True
 

@@ -5,6 +5,7 @@ from collections import defaultdict
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from ..connection.access import AMAZON_USER, check_group
 from .amazon_shipment import OPEN_STATES, STATES
 
 #: Context key of the import validating a delivery because Amazon reported it shipped: nothing to confirm.
@@ -119,8 +120,8 @@ class StockPicking(models.Model):
 
     def action_amazon_retry_confirmation(self):
         """Send the refused confirmation of these deliveries again (after fixing the carrier or tracking)."""
-        if not self.env.user.has_group("bind_amazon_connector.group_amazon_user"):
-            raise UserError(_("Only Amazon users can retry shipment confirmations."))
+        check_group(self.env, AMAZON_USER, message=_("Only Amazon users can retry shipment confirmations."))
+        self.check_access("read")
         shipments = self.sudo().amazon_shipment_ids.filtered(lambda s: s.state in OPEN_STATES)
         retried = shipments._retry()
         return {
