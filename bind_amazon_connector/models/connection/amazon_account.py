@@ -170,7 +170,8 @@ class AmazonAccount(models.Model):
         help="The settings every synchronisation needs are filled in.",
     )
     missing_settings = fields.Char(
-        string="Missing settings", compute="_compute_is_configured", help="The settings this connection still needs, by name.",
+        string="Missing settings", compute="_compute_is_configured",
+        help="The settings this connection still needs, by name.",
     )
 
     _seller_region_unique = models.Constraint(
@@ -259,8 +260,8 @@ class AmazonAccount(models.Model):
     def _find_or_create_pricelist(self, created):
         self.ensure_one()
         currency = self.marketplace_id.currency_id or self.company_id.currency_id
-        name = self.env._("Amazon %(marketplace)s (%(currency)s)", marketplace=self.marketplace_id.name,
-                          currency=currency.name)
+        # Odoo shows a price list with its currency: "Amazon México (MXN)"
+        name = self.env._("Amazon %s", self.marketplace_id.country_id.name or self.marketplace_id.name)
         Pricelist = self.env["product.pricelist"].sudo()
         pricelist = Pricelist.search([("name", "=", name), ("currency_id", "=", currency.id),
                                       ("company_id", "in", (self.company_id.id, False))], limit=1)

@@ -67,7 +67,8 @@ registry.category("web_tour.tours").add("amazon_first_hour", {
             run: "click",
         },
         {
-            trigger: ".o-autocomplete--dropdown-menu.show .o-autocomplete--dropdown-item:first-child a",
+            // the first proposal once loaded (while searching, the first item is a loading placeholder)
+            trigger: ".o-autocomplete--dropdown-menu .o-autocomplete--dropdown-item:first-child a:not(.o_loading)",
             run: "click",
         },
         {
@@ -136,7 +137,7 @@ registry.category("web_tour.tours").add("amazon_first_hour", {
             run: "edit Gorra",
         },
         {
-            trigger: ".o-autocomplete--dropdown-menu.show .o-autocomplete--dropdown-item a:contains('Gorra de charro')",
+            trigger: ".o-autocomplete--dropdown-menu .o-autocomplete--dropdown-item a:contains('Gorra de charro')",
             run: "click",
         },
         {
