@@ -177,6 +177,9 @@ registry.category("web_tour.tours").add("amazon_first_hour", {
             trigger: ".o_list_view .o_data_row:has(.text-bg-success) td.o_data_cell",
             run: "click",
         },
+        {
+            trigger: ".o_form_view button[name='action_view_invoices']",
+        },
         shot("order_form"),
         {
             content: "Open the invoice",
