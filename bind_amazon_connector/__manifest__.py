@@ -49,7 +49,7 @@ See README.rst (Spanish and English).
     "assets": {
         "web.assets_tests": ["bind_amazon_connector/static/tests/tours/*.js"],
     },
-    "images": ["static/description/screenshot_connection.png"],
+    "images": ["static/description/screenshot_overview.png", "static/description/screenshot_connection.png"],
     "installable": True,
     "application": True,
 }

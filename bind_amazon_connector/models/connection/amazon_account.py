@@ -269,8 +269,8 @@ class AmazonAccount(models.Model):
     def _find_or_create_pricelist(self, created):
         self.ensure_one()
         currency = self.marketplace_id.currency_id or self.company_id.currency_id
-        name = self.env._("Amazon %(marketplace)s (%(currency)s)", marketplace=self.marketplace_id.name,
-                          currency=currency.name)
+        # Odoo shows a price list with its currency: "Amazon México (MXN)"
+        name = self.env._("Amazon %s", self.marketplace_id.country_id.name or self.marketplace_id.name)
         Pricelist = self.env["product.pricelist"].sudo()
         pricelist = Pricelist.search([("name", "=", name), ("currency_id", "=", currency.id),
                                       ("company_id", "in", (self.company_id.id, False))], limit=1)

@@ -52,7 +52,7 @@ class AmazonSettlementTransaction(models.Model):
     kind = fields.Selection(KINDS, readonly=True)
     description = fields.Char(readonly=True)
     status = fields.Char(string="Amazon status code", readonly=True, help="DEFERRED, RELEASED or DEFERRED_RELEASED.")
-    transaction_type_label = fields.Char(string="Type", compute="_compute_labels")
+    transaction_type_label = fields.Char(string="Transaction type", compute="_compute_labels")
     status_label = fields.Char(string="Amazon status", compute="_compute_labels")
     posted_date = fields.Datetime(readonly=True)
     maturity_date = fields.Datetime(string="Release date", readonly=True,

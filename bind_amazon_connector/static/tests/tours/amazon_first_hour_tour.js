@@ -67,7 +67,8 @@ registry.category("web_tour.tours").add("amazon_first_hour", {
             run: "click",
         },
         {
-            trigger: ".o-autocomplete--dropdown-menu.show .o-autocomplete--dropdown-item:first-child a",
+            // the first proposal once loaded (while searching, the first item is a loading placeholder)
+            trigger: ".o-autocomplete--dropdown-menu .o-autocomplete--dropdown-item:first-child a:not(.o_loading)",
             run: "click",
         },
         {
@@ -126,27 +127,30 @@ registry.category("web_tour.tours").add("amazon_first_hour", {
         },
         shot("listings"),
         {
-            content: "Open the unmapped listing (its Amazon title had HTML; the name is plain)",
+            content: "Edit the unmapped listing in the list (its Amazon title had HTML; the name is plain)",
             trigger: ".o_list_view .o_data_row:contains('Gorra charro bordada a mano'):contains('CAP-03') td.o_data_cell",
             run: "click",
         },
         {
             content: "Map it to the product",
-            trigger: ".o_field_widget[name='product_id'] input",
+            trigger: ".o_data_row.o_selected_row .o_field_widget[name='product_id'] input",
             run: "edit Gorra",
         },
         {
-            trigger: ".o-autocomplete--dropdown-menu.show .o-autocomplete--dropdown-item a:contains('Gorra de charro')",
+            trigger: ".o-autocomplete--dropdown-menu .o-autocomplete--dropdown-item a:contains('Gorra de charro')",
             run: "click",
         },
         {
-            trigger: ".o_form_button_save",
+            content: "Save the mapping: the orders waiting for this SKU are retried",
+            trigger: ".o_list_button_save",
             run: "click",
         },
         {
-            trigger: ".o_field_widget[name='mapping_state'] .text-bg-success",
+            trigger: ".o_control_panel:not(:has(.o_list_button_save))",
         },
-        shot("listing_form"),
+        {
+            trigger: ".o_list_view .o_data_row:contains('CAP-03') .text-bg-success",
+        },
         {
             content: "Back to the connection",
             trigger: ".o_breadcrumb .breadcrumb-item a:contains('Amazon M')",
@@ -172,6 +176,9 @@ registry.category("web_tour.tours").add("amazon_first_hour", {
         {
             trigger: ".o_list_view .o_data_row:has(.text-bg-success) td.o_data_cell",
             run: "click",
+        },
+        {
+            trigger: ".o_form_view button[name='action_view_invoices']",
         },
         shot("order_form"),
         {
