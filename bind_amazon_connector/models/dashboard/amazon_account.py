@@ -10,6 +10,8 @@ import pytz
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
 
+from ..orders.amazon_shipment import OPEN_STATES as SHIPMENT_OPEN_STATES
+
 USER_GROUP = "bind_amazon_connector.group_amazon_user"
 #: A connection whose orders were last read longer ago than this is shown as late.
 SYNC_LATE_AFTER = timedelta(hours=6)
@@ -40,9 +42,10 @@ class AmazonAccount(models.Model):
         return midnight.astimezone(pytz.utc).replace(tzinfo=None)
 
     def _dashboard_shipments_to_confirm_count(self):
-        """Hook for the shipments flow: {connection id: deliveries waiting for Amazon's confirmation}.
-        Without that flow there is nothing to confirm."""
-        return {}
+        """{connection id: packages validated in Odoo that Amazon has not confirmed yet (waiting or refused)}."""
+        groups = self.env["amazon.shipment"].sudo()._read_group(
+            [("account_id", "in", self.ids), ("state", "in", SHIPMENT_OPEN_STATES)], ["account_id"], ["__count"])
+        return {account.id: count for account, count in groups}
 
     @api.depends("state", "authorized_date", "orders_last_sync")
     @api.depends_context("uid", "tz")
@@ -143,7 +146,9 @@ class AmazonAccount(models.Model):
         return self.with_context(listing_filter="unmapped").action_view_listings()
 
     def action_view_shipments_to_confirm(self):
-        """Hook for the shipments flow: the deliveries waiting for Amazon's confirmation."""
+        """The Amazon orders with a package Amazon has not confirmed yet."""
         self.ensure_one()
         self._check_amazon_user()
-        return self.action_view_amazon_orders()
+        action = self.action_view_amazon_orders()
+        action["domain"].append(("shipment_unconfirmed", "=", True))
+        return action
