@@ -65,7 +65,7 @@ class TestConcurrentImporters(TransactionCase):
             accounts |= env["amazon.account"].create({
                 "name": f"Amazon {letter} {cls.tag}", "company_id": company.id, "region": "NA",
                 "marketplace_id": env.ref("bind_amazon_connector.marketplace_mx").id,
-                "seller_id": "A3SIMSELLER0001", "lwa_client_id": SIM_CLIENT_ID,
+                "seller_id": f"A3CONC{cls.tag}{letter}", "lwa_client_id": SIM_CLIENT_ID,
                 "lwa_client_secret": SIM_CLIENT_SECRET, "refresh_token": SIM_REFRESH_TOKEN,
                 "endpoint_override": cls.sim.url, "token_url_override": cls.sim.token_url,
                 "state": "authorized", "pricelist_id": pricelist.id, "warehouse_id": warehouse.id,
