@@ -23,6 +23,9 @@ def setup(env, *, sims):
         # the servers pace the calls at the simulator's speed (the context reaches the connection's client)
         job.cron_id.code = f"model.with_context(amazon_pacing_speed={NO_LIMIT})._sync_job_run({account.id}, 'orders')"
         accounts |= account
+    # only the orders are measured: the other flows' scheduled actions stay off
+    for xmlid in ("ir_cron_amazon_import_listings", "ir_cron_amazon_sync_finances", "ir_cron_amazon_push_stock"):
+        env.ref(f"bind_amazon_connector.{xmlid}").active = False
     env.cr.commit()
     print("BENCH_RESULT " + json.dumps({"accounts": accounts.ids, "skus": BENCH_SKUS}), flush=True)
 

@@ -58,7 +58,7 @@ def drain(conf, db, servers, total, cron_threads, timeout):
             cmd = dev.odoo_cmd(conf) + [
                 "-d", name, "--db-filter", f"^{name}$", "--workers", "2", "--max-cron-threads", str(cron_threads),
                 "--http-port", str(free_port()), "--gevent-port", str(free_port()), "--log-level", "warn",
-                "--limit-time-real-cron", "120"]
+                "--limit-time-real-cron", "300"]
             procs.append(subprocess.Popen([str(c) for c in cmd], stdout=log, stderr=subprocess.STDOUT,
                                           cwd=REPO, start_new_session=True))
         time.sleep(8)  # workers started and listening

@@ -11,6 +11,7 @@ from datetime import timedelta
 from unittest.mock import patch
 
 from odoo import SUPERUSER_ID, Command, api
+from odoo.modules.registry import DummyRLock, Registry
 from odoo.service.model import retrying
 from odoo.tests import TransactionCase, tagged
 
@@ -65,7 +66,7 @@ class TestConcurrentImporters(TransactionCase):
             accounts |= env["amazon.account"].create({
                 "name": f"Amazon {letter} {cls.tag}", "company_id": company.id, "region": "NA",
                 "marketplace_id": env.ref("bind_amazon_connector.marketplace_mx").id,
-                "seller_id": "A3SIMSELLER0001", "lwa_client_id": SIM_CLIENT_ID,
+                "seller_id": f"A3CONC{cls.tag}{letter}", "lwa_client_id": SIM_CLIENT_ID,
                 "lwa_client_secret": SIM_CLIENT_SECRET, "refresh_token": SIM_REFRESH_TOKEN,
                 "endpoint_override": cls.sim.url, "token_url_override": cls.sim.token_url,
                 "state": "authorized", "pricelist_id": pricelist.id, "warehouse_id": warehouse.id,
@@ -129,7 +130,7 @@ class TestConcurrentImporters(TransactionCase):
                 items=[{"sku": self.skus[0], "quantity": 1, "unit_price": "199.00"},
                        {"sku": self.skus[1], "quantity": 1, "unit_price": "299.00"}]))
         self.sim.advance(300)
-        barrier = threading.Barrier(3)
+        barrier = threading.Barrier(3, timeout=120)
         errors = []
 
         def importer(account_id):
@@ -153,7 +154,9 @@ class TestConcurrentImporters(TransactionCase):
                    for account_id in self.account_ids]
         threads.append(threading.Thread(target=self._in_new_transaction, args=(person, errors)))
         sim_now = self.sim.now().replace(tzinfo=None, microsecond=0)
+        # the test runner holds the registry's lock while tests run: the threads must not wait for it
         with patch.object(type(self.env["amazon.account"]), "_orders_now", lambda account: sim_now), \
+                patch.object(Registry, "_lock", DummyRLock()), \
                 patch.object(orders_module, "PAGE_SIZE", 10), patch.object(sync_module, "CONCURRENCY_BACKOFF", 0.05):
             for thread in threads:
                 thread.start()

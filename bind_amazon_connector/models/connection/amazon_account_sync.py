@@ -85,8 +85,8 @@ def cron_time_limit():
         limit = config.get("limit_time_real") or 0
     if limit <= 0:
         return None
-    if (config.get("workers") or 0) > 0 and limit > 2 * PREFORK_SLEEP:
-        limit -= PREFORK_SLEEP
+    if (config.get("workers") or 0) > 0:
+        limit = max(limit - PREFORK_SLEEP, limit / 4)
     return float(limit)
 
 
