@@ -40,11 +40,12 @@ class TestFirstHourTour(AmazonTestCommon, HttpCase):
         # the simulator's consent page authorizes A3SIMSELLER0001: the shared test connection is another seller
         cls.amazon.seller_id = "A3SIMSELLER0002"
         params = cls.env["ir.config_parameter"].sudo()
-        params.set_param(connection_module.PARAM_CLIENT_ID, SIM_CLIENT_ID)
-        params.set_param(connection_module.PARAM_CLIENT_SECRET, SIM_CLIENT_SECRET)
         params.set_param(connection_module.PARAM_APPLICATION_ID, "amzn1.sp.solution.sim-app")
-        # a new connection of this database talks to the simulator (as a sandbox set-up would)
+        # a new connection of this database talks to the simulator (as a sandbox set-up would), with its own
+        # app credentials: the system-wide ones are only ever sent to Amazon
         defaults = cls.env["ir.default"].sudo()
+        defaults.set("amazon.account", "lwa_client_id", SIM_CLIENT_ID)
+        defaults.set("amazon.account", "lwa_client_secret", SIM_CLIENT_SECRET)
         defaults.set("amazon.account", "endpoint_override", cls.sim.url)
         defaults.set("amazon.account", "token_url_override", cls.sim.token_url)
         defaults.set("amazon.account", "seller_central_override", cls.sim.url)
