@@ -1,5 +1,6 @@
 """confirmShipment end to end: SpApi's request against the simulator (validated by Amazon's Orders v0 model),
 Amazon's refusals, and the order Amazon shows afterwards."""
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -128,3 +129,28 @@ def test_throttled_confirmation_raises_retry_later(sim):
     assert sent == 10  # the burst
     assert api.stats["confirmShipment"].throttled >= 1
     assert sim.get_order(order["orderId"])["orderItems"][0]["fulfillment"]["quantityFulfilled"] == 10
+
+
+def test_a_lost_answer_is_not_resent(sim):
+    """Amazon took the confirmation but its answer came after the client's timeout: resending it would be
+    refused (or ship more), so the layer stops at once and says Amazon may have it."""
+    order = add_order(sim)
+    sim.inject_fault("confirmShipment", "slow", delay=0.8)
+    api = make_api(sim, timeout=0.2, max_retries=3)
+    with pytest.raises(errors.RetryLater, match="may have received confirmShipment") as info:
+        api.confirm_shipment(order["orderId"], package(order, "1", (2, 0)))
+    assert info.value.maybe_done and api.stats["confirmShipment"].calls == 1
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and sim.count("confirmShipment", 204) == 0:
+        time.sleep(0.05)
+    assert sim.get_order(order["orderId"])["orderItems"][0]["fulfillment"]["quantityFulfilled"] == 2
+
+
+def test_refusals_that_amazon_did_not_process_are_resent(sim):
+    """A 503 or a 429 means Amazon did not act: those are resent by the layer."""
+    order = add_order(sim)
+    sim.inject_fault("confirmShipment", "5xx", times=2)
+    api = make_api(sim, max_retries=3)
+    api.confirm_shipment(order["orderId"], package(order, "1", (2, 0)))
+    assert api.stats["confirmShipment"].calls == 3
+    assert sim.get_order(order["orderId"])["orderItems"][0]["fulfillment"]["quantityFulfilled"] == 2

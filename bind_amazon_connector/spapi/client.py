@@ -34,6 +34,15 @@ from .pacing import shared_pacer
 
 _logger = logging.getLogger(__name__)
 
+# Operations that change something on Amazon and are not safe to send twice: a second confirmShipment of the
+# same package is refused (or ships more), a second createReport is a second report. When Amazon may have
+# acted before the answer was lost, the layer does not resend them itself; it tells the caller, who can ask
+# Amazon what happened first. (patchListingsItem sets an absolute quantity: repeating it is harmless.)
+NOT_SAFE_TO_REPEAT = frozenset({"confirmShipment", "createReport"})
+# Failures after which Amazon cannot have acted: the request never left, or Amazon says it did not process it.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_NOT_PROCESSED_STATUSES = frozenset({408, 429, 503})
+
 
 class _RedactHeaders(logging.Filter):
     """python-amazon-sp-api logs request headers (with the access token) at DEBUG: blank them."""
@@ -358,6 +367,7 @@ class SpApi:
             stats.waited += self.pacer.acquire(operation, max_wait=self.allowed_wait())
             stats.calls += 1
             status = retry_after = None
+            maybe_done = False
             try:
                 reply = call(*args, **kwargs)
             except _HttpStatus as exc:
@@ -392,15 +402,23 @@ class SpApi:
             except _Malformed as exc:
                 raise BadData(f"Amazon answered {operation} with something that is not a JSON object "
                               f"(HTTP {exc.status}).", operation=operation, status=exc.status) from None
-            except httpx.TimeoutException:
+            except httpx.TimeoutException as exc:
                 reason = f"Amazon did not answer within {cfg.timeout:g} seconds"
+                maybe_done = not isinstance(exc, _NOT_SENT)
             except httpx.TransportError as exc:
                 reason = f"Amazon could not be reached ({type(exc).__name__})"
-            except RetryLater as exc:  # from the token client
+                maybe_done = not isinstance(exc, _NOT_SENT)
+            except RetryLater as exc:  # from the token client: the operation itself was not sent
                 reason = exc.message.rstrip(".")
             else:
                 self.pacer.observe(operation, reply.headers)
                 return reply
+            if status is not None:
+                maybe_done = status not in _NOT_PROCESSED_STATUSES
+            if operation in NOT_SAFE_TO_REPEAT and maybe_done:
+                _logger.warning("SP-API %s: %s; not resent, Amazon may have acted on it", operation, reason)
+                raise RetryLater(f"{reason}; Amazon may have received {operation}: check before sending it again.",
+                                 operation=operation, status=status, maybe_done=True)
             if attempt >= cfg.max_retries:
                 _logger.warning("SP-API %s gave up after %d attempts: %s", operation, attempt + 1, reason)
                 raise RetryLater(f"{reason}; {operation} was tried {attempt + 1} times. Try again later.",

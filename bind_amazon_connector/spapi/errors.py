@@ -25,14 +25,16 @@ class RetryLater(SpApiError):
     """Amazon is throttling, down, slow or unreachable: try again later.
 
     ``retry_after`` (seconds, or None) is the earliest moment a new attempt makes sense, when known
-    (for example the time the usage plan needs to refill).
+    (for example the time the usage plan needs to refill). ``maybe_done``: the answer was lost after Amazon
+    may have acted on the call (a timeout, a dropped connection, a 500): check before sending it again.
     """
 
     retryable = True
 
-    def __init__(self, message, *, retry_after=None, **kw):
+    def __init__(self, message, *, retry_after=None, maybe_done=False, **kw):
         super().__init__(message, **kw)
         self.retry_after = retry_after
+        self.maybe_done = maybe_done
 
 
 class AuthorizationError(SpApiError):

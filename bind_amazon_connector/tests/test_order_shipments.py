@@ -1,4 +1,5 @@
 """Merchant-fulfilled deliveries validated in Odoo confirm their packages on Amazon (the simulator), each once."""
+import dataclasses
 from collections import deque
 from datetime import timedelta
 from unittest.mock import patch
@@ -243,6 +244,20 @@ class TestOrderShipments(AmazonOrderCommon):
         self._send()
         self.assertEqual(shipment.state, "done")
         self.assertEqual(len(self._confirmations(status=None)), 1)
+
+    def test_units_confirmed_in_seller_central_meanwhile_are_not_an_error(self):
+        """The seller confirmed the units in Seller Central before the run: Amazon refuses ours, the order shows
+        them shipped, so the package is done and nobody gets an activity."""
+        order, rec = self._import()
+        self._validate(rec.sale_order_id.picking_ids, {self.product_mug: 1})
+        shipment = rec.shipment_ids
+        api = self.amazon.with_context(amazon_pacing_speed=self.sim_speed)._spapi()
+        by_hand = dataclasses.replace(shipment._package(), package_reference_id="77")
+        api.confirm_shipment(order["orderId"], by_hand)
+        self._send()
+        self.assertEqual(shipment.state, "done")
+        self.assertEqual(len(self._confirmations(order["orderId"], status=400)), 1)
+        self.assertFalse(rec.sale_order_id.picking_ids.activity_ids)
 
     def test_import_validates_a_route_of_more_than_five_steps(self):
         """Amazon reports shipped an order whose route has six steps: every step is validated."""

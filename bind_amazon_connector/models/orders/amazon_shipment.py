@@ -244,8 +244,9 @@ class AmazonShipment(models.Model):
             self._wait(str(exc), fields.Datetime.now() + DEFAULT_RETRY)
             return "stop"
         except spapi_errors.BadData as exc:
-            # A resend after a lost answer is refused as already confirmed: Amazon's order tells.
-            if self.attempt_count > 1 and self._amazon_has_package_quietly(api_client):
+            # Refused because Amazon already has these units shipped (a resend after a lost answer, or the
+            # seller confirmed them in Seller Central meanwhile): Amazon's order tells, nobody needs to act.
+            if self._amazon_has_package_quietly(api_client):
                 return self._done()
             # Refused (NotFound included): Amazon's reason stays on the delivery until someone fixes and retries.
             return self._refused(_("Amazon refused the shipment confirmation: %s", exc))
