@@ -124,9 +124,12 @@ class TestConcurrentImporters(TransactionCase):
 
     def test_two_importers_and_a_person_at_once(self):
         buyers = [{"name": f"Comprador {n}", "email": f"buyer{n}-{self.tag}@example.com"} for n in range(3)]
+        # each buyer sends to two other people: two delivery addresses per buyer, met by both importers
+        recipients = [{**factory.DEFAULT_ADDRESS, "name": f"Destinatario {n}"} for n in range(2)]
         for n in range(24):
             self.sim.add_order(factory.make_order(
-                status="SHIPPED", buyer=buyers[n % 3], created=self.sim.now() - orders_module.OVERLAP,
+                status="SHIPPED", buyer=buyers[n % 3], recipient=recipients[(n // 3) % 2],
+                created=self.sim.now() - orders_module.OVERLAP,
                 items=[{"sku": self.skus[0], "quantity": 1, "unit_price": "199.00"},
                        {"sku": self.skus[1], "quantity": 1, "unit_price": "299.00"}]))
         self.sim.advance(300)
@@ -175,6 +178,11 @@ class TestConcurrentImporters(TransactionCase):
             self.assertEqual(len(partners), 3, "one contact per buyer")
             self.assertEqual(env["res.partner"].search_count(
                 [("amazon_buyer_key", "in", partners.sudo().mapped("amazon_buyer_key"))]), 3)
+            addresses = orders.sale_order_id.partner_shipping_id
+            self.assertEqual(len(addresses), 6, "two delivery addresses per buyer")
+            for partner in partners:
+                self.assertEqual(len(partner.child_ids.filtered(lambda c: c.type == "delivery")), 2,
+                                 "one contact per delivery address")
             lines = orders.sale_order_id.order_line.filtered("product_id.is_storable")
             self.assertEqual(len(lines.tax_ids), 1, "one price-included tax on every line")
             self.assertTrue(lines.tax_ids.price_include)

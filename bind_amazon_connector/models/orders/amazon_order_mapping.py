@@ -237,13 +237,25 @@ class AmazonOrder(models.Model):
                 (partner[f] or False) == (addr_vals[f] or False) for f in ("street", "zip", "city")
         ) and addr_vals["name"] in (partner.name, name):
             return partner, partner
-        addr_key = (key, addr_vals["name"], addr_vals["street"], addr_vals["zip"])
+        # The delivery address gets a key of its own, under the same unique index as buyers: two importers
+        # meeting the same new address at once cannot create it twice.
+        addr_identity = "|".join(str(addr_vals[f] or "") for f in ("name", "street", "zip")).lower()
+        addr_key = hashlib.sha256(f"{key}|{addr_identity}".encode()).hexdigest()[:32]
         shipping = cache.get(addr_key)
         if shipping is None:
-            shipping = Partner.search([
-                ("parent_id", "=", partner.id), ("type", "=", "delivery"), ("name", "=", addr_vals["name"]),
-                ("street", "=", addr_vals["street"]), ("zip", "=", addr_vals["zip"]),
-            ], limit=1) or Partner.create({**addr_vals, "parent_id": partner.id, "type": "delivery"})
+            shipping = Partner.search([("amazon_buyer_key", "=", addr_key)], limit=1)
+            if not shipping:
+                # a delivery address created before addresses had keys: give it its key
+                shipping = Partner.search([
+                    ("parent_id", "=", partner.id), ("type", "=", "delivery"), ("amazon_buyer_key", "=", False),
+                    ("name", "=", addr_vals["name"]), ("street", "=", addr_vals["street"]),
+                    ("zip", "=", addr_vals["zip"]),
+                ], limit=1)
+                if shipping:
+                    shipping.amazon_buyer_key = addr_key
+                else:
+                    shipping = Partner.create({**addr_vals, "parent_id": partner.id, "type": "delivery",
+                                               "amazon_buyer_key": addr_key})
             cache[addr_key] = shipping
         return partner, shipping
 

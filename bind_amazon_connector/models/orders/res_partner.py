@@ -6,8 +6,8 @@ class ResPartner(models.Model):
 
     amazon_buyer_key = fields.Char(
         copy=False, readonly=True, index="btree_not_null", groups="base.group_system",
-        help="Fingerprint (a hash, no personal data) of the Amazon buyer this contact was created for, "
-        "so that a returning buyer reuses it.",
+        help="Fingerprint (a hash, no personal data) of the Amazon buyer, or of the buyer's delivery address, "
+        "this contact was created for, so that a returning buyer reuses it.",
     )
 
     # Two importers meeting the same new buyer at once: the second one's insert waits for the first and fails,
