@@ -340,6 +340,25 @@ def run_plain_tests(args):
     return total - failed - skipped, failed
 
 
+def run_log_path(db_name, pid=None):
+    """The Odoo log of this run only, empty. Checkouts share one BAC_DEVDATA; Odoo appends to an existing log
+    file, a process id comes back in time and BAC_TEST_DB gives several runs one database name: so the name
+    carries this process's id and a file left with that name is removed first."""
+    suffix = f"_{pid or os.getpid()}"
+    log = DEVDATA / f"{db_name if db_name.endswith(suffix) else db_name + suffix}.log"
+    log.unlink(missing_ok=True)
+    return log
+
+
+def odoo_summary(text):
+    """(tests, failed) from the summaries of one Odoo log (one per loading phase of the run)."""
+    total = failed = 0
+    for m in SUMMARY_RE.finditer(text):
+        failed += int(m.group(1)) + int(m.group(2))
+        total += int(m.group(3))
+    return total, failed
+
+
 def run_odoo_tests(conf, db, keep_db=False, tags=None):
     template = TEMPLATE_DB
     ensure_template(conf, db, template)
@@ -348,7 +367,7 @@ def run_odoo_tests(conf, db, keep_db=False, tags=None):
     copy_db(db, template, name)
     say(f"Odoo tests of {ADDON} on database {name}")
     tags = tags or f"/{ADDON}"
-    log = DEVDATA / f"{name}.log"
+    log = run_log_path(name)
     cmd = odoo_cmd(conf) + ["-d", name, "-i", ADDON, "--test-tags", tags, "--stop-after-init",
                             "--log-level=info", "--http-port", "0", "--logfile", log]
     res = run(cmd, check=False)
@@ -361,10 +380,7 @@ def run_odoo_tests(conf, db, keep_db=False, tags=None):
         say(f"Kept database {name}; log in {log}")
     else:
         drop_db(conf, name)
-    total = failed = 0
-    for m in SUMMARY_RE.finditer(text):
-        failed += int(m.group(1)) + int(m.group(2))
-        total += int(m.group(3))
+    total, failed = odoo_summary(text)
     if total == 0:
         # no summary: the module did not install, or no test ran
         ran = len(re.findall(r"odoo\.addons\.%s\.tests\.\S+: (?:Starting|running)" % ADDON, text))
