@@ -106,5 +106,15 @@ def test_held_records_of_this_thread_are_dropped_or_released_and_other_threads_l
         assert seen == ["another worker", "not retried", "inner"]  # logged as they were when the block ends
         logger.error("after")
         assert seen[-1] == "after"
+        # dropped when the block raises an exception the caller says it retries, logged otherwise
+        for exc, logged in ((ValueError("retried"), []), (KeyError("not retried"), ["held"])):
+            seen.clear()
+            try:
+                with held_logs.hold(logger.name, drop_if=lambda e: isinstance(e, ValueError)):
+                    logger.error("held")
+                    raise exc
+            except (ValueError, KeyError):
+                pass
+            assert seen == logged
     finally:
         logger.removeHandler(handler)

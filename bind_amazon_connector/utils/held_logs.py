@@ -62,10 +62,11 @@ def _filter_of(logger):
 
 
 @contextlib.contextmanager
-def hold(logger_name):
-    """Hold ``logger_name``'s records of this thread inside the block. The caller may ``drop()`` them on the
-    yielded :class:`Held`; what is still held when the block ends is logged then, as it was (into the outer
-    hold, when blocks are nested)."""
+def hold(logger_name, drop_if=None):
+    """Hold ``logger_name``'s records of this thread inside the block. When the block raises an exception for
+    which ``drop_if(exc)`` is true, they are forgotten; otherwise they are logged when the block ends, as they
+    were (into the outer hold, when blocks are nested). ``drop()`` on the yielded :class:`Held` forgets those
+    held so far."""
     logger = logging.getLogger(logger_name)
     flt = _filter_of(logger)
     held = Held(logger)
@@ -73,6 +74,10 @@ def hold(logger_name):
     flt._local.held = held.records
     try:
         yield held
+    except Exception as exc:
+        if drop_if is not None and drop_if(exc):
+            held.drop()
+        raise
     finally:
         flt._local.held = outer
         held._release()

@@ -196,30 +196,28 @@ class AmazonAccount(models.Model):
         for attempt in range(CONCURRENCY_RETRIES + 1):
             saved = {**result, "counts": dict(result["counts"])}
             last = attempt == CONCURRENCY_RETRIES
-            # Odoo logs the statement that lost the conflict as an ERROR: held while the page may be tried
-            # again, dropped when it is (one line below says so), logged as it was otherwise
-            with held_logs.hold("odoo.sql_db") as held:
-                try:
-                    with self.env.cr.savepoint():
-                        return step(last)
-                except Exception as exc:
-                    if not is_concurrency_error(exc) or last:
-                        raise
-                    held.drop()
-                    conflict = exc
-            result.clear()
-            result.update(saved)
-            # the database's first line names the conflict (never the row's values, which may be buyer data)
-            why = (str(conflict).strip().splitlines() or ["-"])[0]
-            _logger.info("Amazon connection %s: %s page conflicted with another transaction (%s: %s), try %d of "
-                         "%d; trying again", self.id, flow, type(conflict).__name__, why, attempt + 1,
-                         CONCURRENCY_RETRIES + 1)
-            if commit:
-                # a fresh transaction sees what the other one committed; the lock went with the old one
-                self.env.cr.rollback()
-                if not self._sync_lock(flow):
-                    return None
-            time.sleep(CONCURRENCY_BACKOFF * (attempt + 1) * random.uniform(0.5, 1.5))  # noqa: S311
+            # Odoo logs the statement that lost a conflict as an ERROR: dropped when the page is tried again
+            # (the line below says so), logged as it was otherwise
+            retried = None if last else is_concurrency_error
+            try:
+                with held_logs.hold("odoo.sql_db", drop_if=retried), self.env.cr.savepoint():
+                    return step(last)
+            except Exception as exc:
+                if not is_concurrency_error(exc) or last:
+                    raise
+                result.clear()
+                result.update(saved)
+                # the database's first line names the conflict (never the row's values: they may be buyer data)
+                why = (str(exc).strip().splitlines() or ["-"])[0]
+                _logger.info("Amazon connection %s: %s page conflicted with another transaction (%s: %s), try %d "
+                             "of %d; trying again", self.id, flow, type(exc).__name__, why, attempt + 1,
+                             CONCURRENCY_RETRIES + 1)
+                if commit:
+                    # a fresh transaction sees what the other one committed; the lock went with the old one
+                    self.env.cr.rollback()
+                    if not self._sync_lock(flow):
+                        return None
+                time.sleep(CONCURRENCY_BACKOFF * (attempt + 1) * random.uniform(0.5, 1.5))  # noqa: S311
         return None
 
     def _sync_commit(self, processed):
