@@ -322,21 +322,41 @@ UPDATE res_company SET currency_id = (SELECT id FROM res_currency WHERE name = '
 SUMMARY_RE = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests")
 
 
-def run_plain_tests(args):
-    say("Plain pytest suite (SP-API layer, simulator, contracts)")
-    report = DEVDATA / "plain-junit.xml"
-    report.unlink(missing_ok=True)
+def start_plain_tests(args, background=False):
+    """Start the plain pytest suite. In the background (while the Odoo tests run: it needs no database, and
+    the Odoo side spends much of its time waiting on PostgreSQL) its output goes to a file, shown when it
+    ends. Returns what :func:`finish_plain_tests` needs."""
+    say("Plain pytest suite (SP-API layer, simulator, contracts)" + (", in the background" if background else ""))
     DEVDATA.mkdir(parents=True, exist_ok=True)
-    res = run([PY, "-m", "pytest", "-q", "-rs", "-p", "no:odoo", "-p", "no:cacheprovider", f"--junitxml={report}",
-               REPO / "tests"] + args, check=False, cwd=REPO)
+    report = DEVDATA / f"plain-junit-{os.getpid()}.xml"
+    report.unlink(missing_ok=True)
+    out = open(DEVDATA / f"plain-{os.getpid()}.out", "w+") if background else None  # closed at the end
+    cmd = [PY, "-m", "pytest", "-q", "-rs", "-p", "no:odoo", "-p", "no:cacheprovider", f"--junitxml={report}",
+           REPO / "tests"] + args
+    proc = subprocess.Popen([str(c) for c in cmd], cwd=REPO, stdout=out, stderr=subprocess.STDOUT if out else None)
+    return proc, report, out
+
+
+def finish_plain_tests(started):
+    """Wait for the plain suite; return (passed, failed) read from its JUnit report."""
+    proc, report, out = started
+    returncode = proc.wait()
+    if out is not None:
+        say("Plain pytest suite output:")
+        out.seek(0)
+        sys.stdout.write(out.read())
+        sys.stdout.flush()
+        out.close()
+        Path(out.name).unlink(missing_ok=True)
     if not report.exists():
         return 0, 1  # pytest crashed before writing its report
     suites = ElementTree.parse(report).getroot()
+    report.unlink(missing_ok=True)
     suites = [suites] if suites.tag == "testsuite" else list(suites)
     total = sum(int(s.get("tests", 0)) for s in suites)
     failed = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
     skipped = sum(int(s.get("skipped", 0)) for s in suites)
-    if res.returncode not in (0, 5) and not failed:
+    if returncode not in (0, 5) and not failed:
         failed = 1
     return total - failed - skipped, failed
 
@@ -399,22 +419,28 @@ def cmd_test(ns, rest):
         os.environ["STRICT"] = "1"  # the Odoo tests see it too: no browser is then a failure, not a skip
     have_odoo = ensure_odoo_src(required=False)
     ensure_venv()
-    plain_passed, plain_failed = run_plain_tests(rest) if not ns.odoo_only else (0, 0)
-    odoo_passed = odoo_failed = 0
-    if not have_odoo:
-        if strict:
-            print("[dev] ERROR: strict mode: the Odoo tests must run and Odoo 19.0 is missing (see above).",
-                  file=sys.stderr)
-            odoo_failed = 1
+    plain = start_plain_tests(rest, background=have_odoo) if not ns.odoo_only else None
+    try:
+        odoo_passed = odoo_failed = 0
+        if not have_odoo:
+            if strict:
+                print("[dev] ERROR: strict mode: the Odoo tests must run and Odoo 19.0 is missing (see above).",
+                      file=sys.stderr)
+                odoo_failed = 1
+            else:
+                say("Skipping the Odoo tests (not strict).")
         else:
-            say("Skipping the Odoo tests (not strict).")
-    else:
-        ensure_browser()
-        db = ensure_pg()
-        conf = write_conf(db)
-        odoo_passed, odoo_failed = run_odoo_tests(conf, db, keep_db=ns.keep_db, tags=ns.tags)
-        if strict and odoo_passed + odoo_failed == 0:
-            odoo_failed = 1
+            ensure_browser()
+            db = ensure_pg()
+            conf = write_conf(db)
+            odoo_passed, odoo_failed = run_odoo_tests(conf, db, keep_db=ns.keep_db, tags=ns.tags)
+            if strict and odoo_passed + odoo_failed == 0:
+                odoo_failed = 1
+    except BaseException:
+        if plain:
+            plain[0].kill()  # the run stops here: no orphan test process
+        raise
+    plain_passed, plain_failed = finish_plain_tests(plain) if plain else (0, 0)
     print(f"plain: {plain_passed} passed, {plain_failed} failed")
     print(f"odoo: {odoo_passed} passed, {odoo_failed} failed")
     print(f"total: {plain_passed + odoo_passed} passed, {plain_failed + odoo_failed} failed")
