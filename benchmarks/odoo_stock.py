@@ -82,6 +82,7 @@ def measure(env, account_id, changed, unchanged, speed):
     return {
         "seconds": seconds, "queued_rows": rows, "queued_listings": listings, "left": left,
         **{k: v for k, v in result.items() if isinstance(v, (int, float, str, bool))},
+        **result.get("counts", {}),  # sent, unchanged, refused... (the shared sync result keeps them there)
     }
 
 

@@ -139,3 +139,51 @@ class FakeClock:
     def sleep(self, seconds):
         self.sleeps.append(seconds)
         self.now += seconds
+
+
+class SharedVirtualClock:
+    """Simulated time shared by several threads (and the simulator): it stands still while any thread works
+    and jumps to the earliest wake-up once every thread is asleep, like a discrete-event simulation.
+
+    Calls over HTTP take no simulated time, so what a test sees (how many calls fit, how many 429s, how long
+    the plan makes the work last) depends on the pacing logic only, never on how loaded the machine is.
+    Each thread calls ``join()`` before working and ``leave()`` when done (also on failure).
+    """
+
+    def __init__(self, start=1000.0):
+        self.now = start
+        self._cond = threading.Condition()
+        self._working = 0
+        self._wakeups = []  # (time, ticket) of the sleeping threads
+        self._tickets = 0
+
+    def __call__(self):
+        with self._cond:
+            return self.now
+
+    def monotonic(self):
+        return self()
+
+    def join(self):
+        with self._cond:
+            self._working += 1
+
+    def leave(self):
+        with self._cond:
+            self._working -= 1
+            self._cond.notify_all()
+
+    def sleep(self, seconds):
+        with self._cond:
+            self._tickets += 1
+            wakeup = (self.now + max(0.0, seconds), self._tickets)
+            self._wakeups.append(wakeup)
+            self._working -= 1
+            self._cond.notify_all()
+            while not (self._working == 0 and min(self._wakeups) == wakeup):
+                if not self._cond.wait(30):
+                    raise RuntimeError("simulated time is stuck: a thread neither sleeps nor leaves")
+            self._wakeups.remove(wakeup)
+            self.now = max(self.now, wakeup[0])
+            self._working += 1
+            self._cond.notify_all()

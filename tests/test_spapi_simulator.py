@@ -2,6 +2,7 @@
 
 Each test also checks that no request of ours broke Amazon's model (``sim.contract_violations``).
 """
+import random
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -305,39 +306,66 @@ def test_many_pages_under_a_tight_usage_plan(spapi_clean):
     The simulated plan (burst 20, then 0.0056 x 1800 = 10 calls/s) is shared on Amazon's side, so the workers
     together ask for twice what it allows: Amazon answers 429s, the workers retry, and each still gets every
     page exactly once. (The simulator does not validate here: the other tests check our requests.)
+
+    The workers and the simulator share a simulated clock (calls take no time on it), so the counts and the
+    time the plan imposes are the pacing's doing, not the machine's load.
     """
+    from spapi_fakes import SharedVirtualClock
+
+    from spapi_simulator.state import Clock
+
     speed = 1800.0
     scenario = sim_pkg.generate_scenario(n_orders=100, n_listings=10, seed=7, days=10)
+    clock = SharedVirtualClock()
+
+    class SimulatedClock(Clock):
+        def monotonic(self):
+            return clock() + self.offset
+
     results, failures = {}, []
     with Simulator(scenario=scenario, speed=speed, validate=False) as big:
+        big.state.clock = SimulatedClock()
         workers = {
             "by-update": {"last_updated_after": ago(days=11)},
             "by-creation": {"created_after": ago(days=11)},
         }
 
-        def run(name, filters):
-            api = make_api(big, pacer=Pacer(speed=speed), max_retries=10)
+        def run(name, filters, seed):
+            clock.join()
             try:
+                pacer = Pacer(speed=speed, clock=clock, sleep=clock.sleep)
+                values = {"lwa_client_id": sim_pkg.CLIENT_ID, "lwa_client_secret": sim_pkg.CLIENT_SECRET,
+                          "refresh_token": sim_pkg.REFRESH_TOKEN, "seller_id": big.seller_id, "endpoint": big.url,
+                          "token_url": big.token_url, "pacing_speed": speed, "backoff_base": 0.01, "timeout": 5.0,
+                          "max_retries": 10}
+                api = SpApi(SpApiConfig(**values), sleep=clock.sleep, clock=clock, rng=random.Random(seed),
+                            pacer=pacer)
                 ids = [o.order_id for p in api.iter_orders_pages(max_results=5, **filters) for o in p.orders]
                 results[name] = (ids, api.stats["searchOrders"])
             except Exception as exc:  # noqa: BLE001 - reported by the assertion below
                 failures.append(exc)
+            finally:
+                clock.leave()
 
-        threads = [threading.Thread(target=run, args=item) for item in workers.items()]
-        started = time.monotonic()
+        started = clock()
+        threads = [threading.Thread(target=run, args=(*item, seed)) for seed, item in enumerate(workers.items())]
         for t in threads:
             t.start()
         for t in threads:
-            t.join(60)
-        elapsed = time.monotonic() - started
+            t.join(120)
+        elapsed = clock() - started
         served, throttled = big.count("searchOrders", 200), big.throttled
     assert failures == []
+    assert set(results) == set(workers)
     for name, (ids, stats) in results.items():
         print(f"\n{name}: {stats.pages} pages, {len(ids)} orders, {stats.throttled} x 429, {stats.retries} retries")
         assert len(ids) == len(set(ids)) == 100 and stats.pages == 20
         assert stats.retries == stats.throttled
-    print(f"simulator served {served} pages and {throttled} x 429 in {elapsed:.1f} s")
+    print(f"simulator served {served} pages and {throttled} x 429 in {elapsed:.2f} simulated seconds")
     assert served == 40
+    assert throttled > 0, "the two workers together asked for more than the plan allows"
+    # the plan allows 20 at once then 10 per second: 40 pages take at least 2 s; retrying costs little more
+    assert 2.0 <= elapsed < 4.0
     assert throttled == sum(stats.throttled for _, stats in results.values()) > 0
 
 

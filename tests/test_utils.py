@@ -74,3 +74,47 @@ def test_transaction_kinds_ignore_case_and_separators():
 ])
 def test_plain_text_of_amazon_titles(raw, expected):
     assert plain_text(raw) == expected
+
+
+def test_held_records_of_this_thread_are_dropped_or_released_and_other_threads_log_freely():
+    import logging
+    import threading
+
+    from bind_amazon_connector.utils import held_logs
+
+    logger = logging.getLogger("bac.test.held")
+    seen = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            seen.append(record.getMessage())
+
+    handler = Collect()
+    logger.addHandler(handler)
+    try:
+        with held_logs.hold(logger.name) as held:
+            logger.error("retried")
+            other = threading.Thread(target=logger.error, args=("another worker",))
+            other.start()
+            other.join()
+            assert seen == ["another worker"]  # never hidden from other threads
+            assert held.drop() == 1
+            logger.error("not retried")
+            with held_logs.hold(logger.name):  # nested: released into the outer hold
+                logger.error("inner")
+            assert seen == ["another worker"]
+        assert seen == ["another worker", "not retried", "inner"]  # logged as they were when the block ends
+        logger.error("after")
+        assert seen[-1] == "after"
+        # dropped when the block raises an exception the caller says it retries, logged otherwise
+        for exc, logged in ((ValueError("retried"), []), (KeyError("not retried"), ["held"])):
+            seen.clear()
+            try:
+                with held_logs.hold(logger.name, drop_if=lambda e: isinstance(e, ValueError)):
+                    logger.error("held")
+                    raise exc
+            except (ValueError, KeyError):
+                pass
+            assert seen == logged
+    finally:
+        logger.removeHandler(handler)

@@ -14,7 +14,6 @@ before the import.
 
 Usage: python3 tools/bench_listings.py [--sizes 10000,50000] [--keep-db]
 """
-import argparse
 import sys
 from pathlib import Path
 
@@ -38,40 +37,24 @@ def load_listing_common():
     return module
 
 
-def odoo_shell(conf, env_vars):
-    script = "from odoo.addons.benchmarks.odoo_listings import main\nmain(env)\n"
-    return dev.bench_shell(conf, DB, script, env_vars, label=f"listings {env_vars.get('BENCH_ACTION')}")
-
-
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = dev.bench_options(__doc__)
     ap.add_argument("--sizes", default="10000,50000")
-    ap.add_argument("--keep-db", action="store_true")
-    ns, _unknown = ap.parse_known_args()  # `make bench` passes the same arguments to every benchmark
+    ns = dev.bench_parse(ap, __file__)
     sizes = [int(s) for s in ns.sizes.split(",")]
-    dev.reexec_in_venv(__file__)
-    sys.path.insert(0, str(dev.REPO))
-    from spapi_simulator import Simulator
     iter_report_lines = load_listing_common().iter_report_lines
 
-    conf = dev.bench_database(DB)
-    sim = Simulator(speed=1000.0, validate=False).start()
     results = {}
-    try:
-        setup = odoo_shell(conf, {"BENCH_ACTION": "setup", "BENCH_SIM_URL": sim.url,
-                                  "BENCH_SIM_TOKEN_URL": sim.token_url})
+    with dev.bench_run(DB, "odoo_listings", speed=1000.0, keep_db=ns.keep_db) as (sim, odoo_shell):
+        setup = odoo_shell({"BENCH_ACTION": "setup", "BENCH_SIM_URL": sim.url, "BENCH_SIM_TOKEN_URL": sim.token_url})
         for size in sizes:
             data = "".join(iter_report_lines(size)).encode("cp1252")
             sim.set_report_document(REPORT_TYPE, data, content_type="text/plain")
             del data
             dev.say(f"Importing a {size}-row listings report")
-            results[size] = odoo_shell(conf, {"BENCH_ACTION": "measure", "BENCH_ROWS": str(size),
-                                              "BENCH_ACCOUNT_ID": str(setup["account_id"])})
+            results[size] = odoo_shell({"BENCH_ACTION": "measure", "BENCH_ROWS": str(size),
+                                        "BENCH_ACCOUNT_ID": str(setup["account_id"])})
             dev.say(f"  {results[size]}")
-    finally:
-        sim.stop()
-        if not ns.keep_db:
-            dev.drop_db(conf, DB)
 
     def label(size):
         return f"{size // 1000}k" if size % 1000 == 0 else str(size)

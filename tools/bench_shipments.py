@@ -17,7 +17,6 @@ clocks (Amazon reports them shipped; no delivery must be created)
 
 Usage: python3 tools/bench_shipments.py [--shipment-orders 100] [--speed 10] [--keep-db]
 """
-import argparse
 import sys
 from collections import Counter
 from datetime import datetime, timedelta, timezone
@@ -31,26 +30,14 @@ DB = "bac_bench_shipments"
 OPERATION = "confirmShipment"
 
 
-def odoo_shell(conf, env_vars):
-    script = "from odoo.addons.benchmarks.odoo_shipments import main\nmain(env)\n"
-    return dev.bench_shell(conf, DB, script, env_vars, label=f"shipments {env_vars.get('BENCH_ACTION')}")
-
-
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = dev.bench_options(__doc__, speed=10.0)
     ap.add_argument("--shipment-orders", type=int, default=100)
-    ap.add_argument("--speed", type=float, default=10.0,
-                    help="simulator speed factor (usage plans run this many times faster)")
-    ap.add_argument("--keep-db", action="store_true")
-    ns, _other = ap.parse_known_args()  # `make bench` passes the same options to every benchmark
-    dev.reexec_in_venv(__file__)
-    sys.path.insert(0, str(dev.REPO))
-    from spapi_simulator import Simulator, factory
+    ns = dev.bench_parse(ap, __file__)
+    from spapi_simulator import factory
 
-    conf = dev.bench_database(DB)
-    sim = Simulator(speed=ns.speed, validate=False).start()
     created = datetime.now(timezone.utc) - timedelta(hours=2)
-    try:
+    with dev.bench_run(DB, "odoo_shipments", speed=ns.speed, keep_db=ns.keep_db) as (sim, odoo_shell):
         for n in range(ns.shipment_orders):
             items = [{"sku": f"SHP-{n % 10:03d}", "quantity": 1 + n % 3, "unit_price": "100.00"}]
             if n % 2:
@@ -58,29 +45,25 @@ def main():
             sim.add_order(factory.make_order(f"703-{n:07d}-0000001", items=items, created=created), check=False)
         dev.say(f"Importing {ns.shipment_orders} merchant-fulfilled orders and validating their deliveries")
         common = {"BENCH_SPEED": str(ns.speed)}
-        setup = odoo_shell(conf, {**common, "BENCH_ACTION": "setup", "BENCH_SIM_URL": sim.url,
-                                  "BENCH_SIM_TOKEN_URL": sim.token_url})
+        setup = odoo_shell({**common, "BENCH_ACTION": "setup", "BENCH_SIM_URL": sim.url,
+                            "BENCH_SIM_TOKEN_URL": sim.token_url})
         dev.say(f"  {setup}")
         sim.reset_records()
         sim.reset_quotas()
         # A 429 storm longer than the SP-API layer's retries: the queue tries again later, nothing is lost.
         sim.inject_fault(OPERATION, "throttle", times=9)
         dev.say(f"Confirming {setup['packages']} packages on Amazon at {ns.speed:g}x")
-        result = odoo_shell(conf, {**common, "BENCH_ACTION": "measure", "BENCH_ACCOUNT_ID": str(setup["account_id"])})
+        result = odoo_shell({**common, "BENCH_ACTION": "measure", "BENCH_ACCOUNT_ID": str(setup["account_id"])})
         dev.say(f"  {result}")
         sim.advance(300)  # Amazon shows updates two minutes old only: the next sync runs five minutes later
-        again = odoo_shell(conf, {**common, "BENCH_ACTION": "reimport", "BENCH_ACCOUNT_ID": str(setup["account_id"]),
-                                  "BENCH_AHEAD": "300"})
+        again = odoo_shell({**common, "BENCH_ACTION": "reimport", "BENCH_ACCOUNT_ID": str(setup["account_id"]),
+                            "BENCH_AHEAD": "300"})
         dev.say(f"  {again}")
         answered = [r for r in sim.requests if r.operation == OPERATION and r.status != 429]
         accepted = [r for r in answered if r.status == 204]
         throttled = sim.count(operation=OPERATION, status=429)
         packages_sent = Counter((r.path, r.body["packageDetail"]["packageReferenceId"]) for r in accepted)
         duplicates = sum(c - 1 for c in packages_sent.values() if c > 1)
-    finally:
-        sim.stop()
-        if not ns.keep_db:
-            dev.drop_db(conf, DB)
 
     packages = setup["packages"]
     print(f"shipments_calls_per_package: {len(answered) / max(packages, 1):.2f}")

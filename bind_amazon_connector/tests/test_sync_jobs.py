@@ -1,5 +1,6 @@
 """Scheduled work that survives: prompt retries of concurrency conflicts, jobs that fit Odoo's time limit,
 Amazon's "wait" turned into a later run instead of a sleep, failed attempts counted apart."""
+import logging
 import time
 from datetime import timedelta
 from unittest.mock import patch
@@ -8,7 +9,7 @@ import psycopg2.errors
 
 from odoo import fields
 from odoo.tests import tagged
-from odoo.tools import config
+from odoo.tools import SQL, config
 
 from ..models.connection import amazon_account_sync as sync_module
 from ..models.orders import amazon_account as orders_module
@@ -87,6 +88,52 @@ class TestSyncJobs(AmazonOrderCommon):
         self._sync()
         self.assertEqual(rec.state, "imported", rec.reason)
         self.assertEqual(rec.attempt_count, 0)
+
+    # ------------------------------------------------------------------ what a conflict logs
+
+    def _page_failing(self, errcode, times):
+        """A page step whose first ``times`` tries run a statement PostgreSQL refuses with ``errcode``."""
+        tries = []
+
+        def step(last):
+            tries.append(last)
+            if len(tries) <= times:
+                self.env.cr.execute(SQL("DO $$ BEGIN RAISE EXCEPTION 'forced' USING ERRCODE = %s; END $$",
+                                        SQL(f"'{errcode}'")))
+            return 1, False
+
+        return step, tries
+
+    def test_retried_conflict_logs_one_line_and_no_error(self):
+        step, tries = self._page_failing("serialization_failure", times=1)
+        # logging.INFO, not "INFO": Odoo names its level 25 "INFO" too
+        with self.assertNoLogs("odoo.sql_db", logging.ERROR), \
+                self.assertLogs(sync_module.__name__, logging.INFO) as logs:
+            outcome = self.amazon._sync_page("orders", step, self.amazon._sync_result())
+        self.assertEqual(outcome, (1, False))
+        self.assertEqual(tries, [False, False])
+        conflict = [line for line in logs.output if "conflicted" in line]
+        self.assertEqual(len(conflict), 1, logs.output)
+        self.assertIn(f"Amazon connection {self.amazon.id}: orders page", conflict[0])
+        self.assertIn("SerializationFailure", conflict[0])
+        self.assertIn(f"try 1 of {sync_module.CONCURRENCY_RETRIES + 1}", conflict[0])
+
+    def test_conflict_not_retried_any_more_logs_an_error(self):
+        step, tries = self._page_failing("serialization_failure", times=100)
+        with self.assertLogs("odoo.sql_db", logging.ERROR) as logs, \
+                self.assertRaises(psycopg2.errors.SerializationFailure):
+            self.amazon._sync_page("orders", step, self.amazon._sync_result())
+        self.assertEqual(len(tries), sync_module.CONCURRENCY_RETRIES + 1)
+        self.assertEqual(len(logs.records), 1, "only the try that is not retried logs its statement")
+        self.assertIn("bad query", logs.output[0])
+
+    def test_other_failure_logs_an_error_and_is_not_retried(self):
+        step, tries = self._page_failing("division_by_zero", times=1)
+        with self.assertLogs("odoo.sql_db", logging.ERROR) as logs, \
+                self.assertRaises(psycopg2.errors.DivisionByZero):
+            self.amazon._sync_page("orders", step, self.amazon._sync_result())
+        self.assertEqual(tries, [False])
+        self.assertEqual(len(logs.records), 1)
 
     # ------------------------------------------------------------------ failed attempts
 

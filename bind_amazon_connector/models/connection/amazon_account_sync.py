@@ -27,6 +27,7 @@ from odoo import api, fields, models
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL, config
 
+from ...utils import held_logs
 from ...utils.crashpoints import crashpoint
 from .ir_cron import batch_started
 
@@ -195,16 +196,22 @@ class AmazonAccount(models.Model):
         for attempt in range(CONCURRENCY_RETRIES + 1):
             saved = {**result, "counts": dict(result["counts"])}
             last = attempt == CONCURRENCY_RETRIES
+            # Odoo logs the statement that lost a conflict as an ERROR: dropped when the page is tried again
+            # (the line below says so), logged as it was otherwise
+            retried = None if last else is_concurrency_error
             try:
-                with self.env.cr.savepoint():
+                with held_logs.hold("odoo.sql_db", drop_if=retried), self.env.cr.savepoint():
                     return step(last)
             except Exception as exc:
                 if not is_concurrency_error(exc) or last:
                     raise
                 result.clear()
                 result.update(saved)
-                _logger.info("Amazon connection %s: %s page conflicted with another transaction (%s), try %d",
-                             self.id, flow, type(exc).__name__, attempt + 1)
+                # the database's first line names the conflict (never the row's values: they may be buyer data)
+                why = (str(exc).strip().splitlines() or ["-"])[0]
+                _logger.info("Amazon connection %s: %s page conflicted with another transaction (%s: %s), try %d "
+                             "of %d; trying again", self.id, flow, type(exc).__name__, why, attempt + 1,
+                             CONCURRENCY_RETRIES + 1)
                 if commit:
                     # a fresh transaction sees what the other one committed; the lock went with the old one
                     self.env.cr.rollback()

@@ -1,0 +1,34 @@
+"""tools/dev.py: the test summary is read from the log of its own run only."""
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+DEV_PATH = Path(__file__).resolve().parents[1] / "tools" / "dev.py"
+
+
+@pytest.fixture
+def dev(tmp_path, monkeypatch):
+    spec = importlib.util.spec_from_file_location("bac_dev_tool", DEV_PATH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "DEVDATA", tmp_path)
+    return module
+
+
+def test_each_run_writes_its_own_empty_log(dev, tmp_path):
+    # an earlier run with the same process id (or the same BAC_TEST_DB) left a log: Odoo would append to it
+    stale = tmp_path / "bac_test_4242.log"
+    stale.write_text("... 1 failed, 0 error(s) of 7 tests when loading database 'bac_test_4242'\n")
+    log = dev.run_log_path("bac_test_4242", pid=4242)
+    assert log == stale and not log.exists()
+    # a database name chosen by BAC_TEST_DB still gets a log per process
+    assert dev.run_log_path("bac_ci", pid=11) != dev.run_log_path("bac_ci", pid=12)
+    assert dev.run_log_path("bac_ci", pid=11).name == "bac_ci_11.log"
+
+
+def test_summary_adds_up_every_loading_phase_of_the_run(dev):
+    text = ("x INFO db odoo.tests.result: 0 failed, 0 error(s) of 3 tests when loading database 'db'\n"
+            "x INFO db odoo.tests.result: 1 failed, 2 error(s) of 40 tests when loading database 'db'\n")
+    assert dev.odoo_summary(text) == (43, 3)
+    assert dev.odoo_summary("no summary: the module did not install") == (0, 0)
