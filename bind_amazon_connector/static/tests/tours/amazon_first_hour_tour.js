@@ -176,6 +176,28 @@ registry.category("web_tour.tours").add("amazon_first_hour", {
             trigger: ".o_notebook .o_data_row .text-bg-success",
         },
         {
+            trigger: ".o_notebook_headers a[name='finance']",
+            run: "click",
+        },
+        {
+            content: "Synchronize payouts: Amazon's transactions of the period are read and booked",
+            trigger: ".o_notebook button[name='action_sync_finances']",
+            run: "click",
+        },
+        {
+            trigger: ".o_notebook button[name='action_view_settlements'] .o_field_widget[name='settlement_count']:contains('1')",
+        },
+        {
+            trigger: ".o_notebook button[name='action_view_settlements']",
+            run: "click",
+        },
+        shot("settlements", ".o_view_controller.o_list_view .o_data_row .o_field_badge"),
+        {
+            content: "Back to the connection",
+            trigger: ".o_breadcrumb .breadcrumb-item a:contains('Amazon M')",
+            run: "click",
+        },
+        {
             trigger: ".o_form_view button[name='action_view_amazon_orders']",
             run: "click",
         },
@@ -194,28 +216,6 @@ registry.category("web_tour.tours").add("amazon_first_hour", {
             content: "The invoice is posted",
             trigger: ".o_form_view .o_statusbar_status button[data-value='posted'].o_arrow_button_current",
         },
-        {
-            content: "Back to the connection: its payouts",
-            trigger: ".o_breadcrumb .breadcrumb-item a:contains('Amazon M')",
-            run: "click",
-        },
-        {
-            trigger: ".o_notebook_headers a[name='finance']",
-            run: "click",
-        },
-        {
-            content: "Synchronize payouts: Amazon's transactions of the period are read and booked",
-            trigger: ".o_notebook button[name='action_sync_finances']",
-            run: "click",
-        },
-        {
-            trigger: ".o_notebook button[name='action_view_settlements'] .o_field_widget[name='settlement_count']:contains('1')",
-        },
-        {
-            trigger: ".o_notebook button[name='action_view_settlements']",
-            run: "click",
-        },
-        shot("settlements", ".o_view_controller.o_list_view .o_data_row .o_field_badge"),
         {
             content: "The Amazon menu's first screen: one card per connection",
             trigger: "body",
