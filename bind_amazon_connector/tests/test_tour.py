@@ -59,6 +59,7 @@ class TestFirstHourTour(AmazonTestCommon, HttpCase):
         # README's screenshots show a Mexican seller (as `make demo` does), not the test fixtures' names
         cls.company.name = "Artesanías Tonalá S.A. de C.V."
         cls.env.user.name = "Laura Gómez"
+        cls.warehouse.name = "Tonalá"
         if cls.env["res.lang"]._lang_get("es_MX"):
             # the seller works in Spanish: the tour (and README's screenshots) go through the Spanish screens
             cls.env.user.lang = "es_MX"

@@ -12,15 +12,14 @@ const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
  * A screenshot for README once ``ready`` (a selector of the content it shows) is on the page and nothing is
  * loading any more. The Python test takes it when it reads the console line and answers by setting
  * ``window.bacScreenshotTaken``: the tour goes on only then, so the next step cannot change the page first.
- * ``scroll``: a selector brought into view first.
+ * Notifications are closed first.
  */
-const shot = (name, ready, scroll) => ({
+const shot = (name, ready) => ({
     content: `Screenshot ${name}`,
     trigger: ready,
     async run() {
-        if (scroll) {
-            document.querySelector(scroll)?.scrollIntoView({ block: "start" });
-        }
+        // a notification of the previous step would hide the right of the screen
+        document.querySelectorAll(".o_notification_close").forEach((button) => button.click());
         for (let i = 0; i < 100 && document.querySelector(".o_loading_indicator"); i++) {
             await pause(100);
         }
