@@ -28,6 +28,8 @@ account = env["amazon.account"].with_context(active_test=False).search(
     [("company_id", "=", company.id), ("seller_id", "=", "A3SIMSELLER0001")], limit=1
 )
 warehouse = env["stock.warehouse"].search([("company_id", "=", company.id)], limit=1)
+if warehouse.name in ("My Company", "YourCompany"):
+    warehouse.name = "Tonalá"  # named after the company before it became the demo seller
 fba = env["stock.warehouse"].search([("company_id", "=", company.id), ("code", "=", "FBA")], limit=1)
 if not fba:
     fba = env["stock.warehouse"].create({"name": "Amazon FBA", "code": "FBA", "company_id": company.id})
