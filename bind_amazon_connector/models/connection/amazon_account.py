@@ -287,10 +287,13 @@ class AmazonAccount(models.Model):
         self.ensure_one()
         company = self.company_id
         Warehouse = self.env["stock.warehouse"].sudo().with_context(active_test=False)
-        codes = set(Warehouse.search([("company_id", "=", company.id)]).mapped("code"))
+        # name and short name are unique per company, archived warehouses included
+        existing = Warehouse.search([("company_id", "=", company.id)])
+        codes = set(existing.mapped("code"))
         stem = "".join(ch for ch in company.name.upper() if ch.isalnum())[:4] or "WH"
-        code = next(c for c in [stem[:5]] + [f"{stem}{n}" for n in range(2, 10)] + ["WH"] if c not in codes)
-        warehouse = Warehouse.create({"name": company.name, "code": code, "company_id": company.id,
+        code = next(c for c in [stem] + [f"{stem}{n}" for n in range(2, 10)] if c not in codes)
+        name = company.name if company.name not in existing.mapped("name") else f"{company.name} {code}"
+        warehouse = Warehouse.create({"name": name, "code": code, "company_id": company.id,
                                       "partner_id": company.partner_id.id})
         created.append(self.env._("the warehouse “%(name)s” (%(code)s) for the orders you ship",
                                   name=warehouse.name, code=warehouse.code))
