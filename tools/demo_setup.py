@@ -28,6 +28,8 @@ account = env["amazon.account"].with_context(active_test=False).search(
     [("company_id", "=", company.id), ("seller_id", "=", "A3SIMSELLER0001")], limit=1
 )
 warehouse = env["stock.warehouse"].search([("company_id", "=", company.id)], limit=1)
+if warehouse.name in ("My Company", "YourCompany"):
+    warehouse.name = "Tonalá"  # named after the company before it became the demo seller
 fba = env["stock.warehouse"].search([("company_id", "=", company.id), ("code", "=", "FBA")], limit=1)
 if not fba:
     fba = env["stock.warehouse"].create({"name": "Amazon FBA", "code": "FBA", "company_id": company.id})
@@ -62,6 +64,16 @@ if not account:
     account = env["amazon.account"].create(vals)
 else:
     account.write(vals)
+# A connection added by hand in the demo (README: a second connection) talks to the simulator too: its consent
+# page, token endpoint and API, with the simulator's app credentials. Never set outside the demo database.
+defaults = env["ir.default"].sudo()
+for field, value in [("endpoint_override", sim_url), ("token_url_override", sim_url + "/auth/o2/token"),
+                     ("seller_central_override", sim_url), ("lwa_client_id", "sim-client-id"),
+                     ("lwa_client_secret", "sim-client-secret")]:
+    defaults.set("amazon.account", field, value)
+params = env["ir.config_parameter"].sudo()
+if not params.get_param("bind_amazon_connector.application_id"):
+    params.set_param("bind_amazon_connector.application_id", "amzn1.sp.solution.sim-app")
 env.ref("base.user_admin").write({"password": "admin", "lang": "es_MX"})
 env.cr.commit()
 print(f"Demo connection {account.name} (id {account.id}) uses the simulator at {sim_url}", flush=True)

@@ -48,6 +48,22 @@ class TestFirstHour(ListingTestMixin, AmazonTestCommon):
         self.assertEqual(other.pricelist_id, pricelist)
         self.assertEqual(other.fba_warehouse_id, fba)
 
+    def test_create_what_is_missing_for_a_branch_without_warehouse(self):
+        branch = self.env["res.company"].create({"name": "Sucursal Guadalajara", "parent_id": self.company.id})
+        # Odoo gives a new company a warehouse only in tests (and to the first company): not a real branch
+        self.env["stock.warehouse"].search([("company_id", "=", branch.id)]).action_archive()
+        self.env.user.company_ids |= branch
+        account = self.env["amazon.account"].create({"name": "Amazon sucursal", "company_id": branch.id})
+        account.action_create_missing_settings()
+        merchant, fba = account.warehouse_id, account.fba_warehouse_id
+        # named after the branch (the archived warehouse has its name: the code tells them apart)
+        self.assertEqual(merchant.company_id, branch)
+        self.assertIn("Sucursal Guadalajara", merchant.name)
+        self.assertEqual(fba.company_id, branch)
+        self.assertNotEqual(merchant, fba)
+        self.assertNotIn("warehouse_id", account._settings_missing())
+        self.assertIn(merchant.code, account.message_ids[:1].body)
+
     def test_fba_warehouse_name_taken_gets_another_code(self):
         # the test company already has an "Amazon FBA" warehouse (code FBA): chosen as merchant warehouse here
         account = self._new_connection(warehouse_id=self.fba_warehouse.id)

@@ -355,6 +355,48 @@ class TestAmazonOrderSync(AmazonOrderCommon):
         self.assertEqual(self.amazon.amazon_order_imported_count, 1)
         self.assertEqual(len(self.amazon.amazon_order_tab_ids), 1)
 
+    def _button(self):
+        return self.amazon.with_context(amazon_pacing_speed=self.sim_speed).action_sync_orders()
+
+    def _orders_job_triggers(self):
+        job = self.amazon._sync_job("orders")
+        return self.env["ir.cron.trigger"].sudo().search([("cron_id", "=", job.cron_id.id)])
+
+    def test_sync_button_crosses_quiet_weeks_to_recent_orders(self):
+        # a new connection brings 30 days of history; the seller sold only in the last two days
+        self.amazon.import_start_date = self._sim_now() - timedelta(days=30)
+        orders = [self._make_order(created=self.sim.now() - timedelta(hours=hours)) for hours in (40, 20, 1)]
+        action = self._button()
+        self.assertEqual(action["params"]["type"], "success", action["params"]["message"])
+        self.assertEqual(self.amazon.amazon_order_imported_count, 3)
+        self.assertEqual(set(self.amazon.amazon_order_ids.mapped("name")), {o["orderId"] for o in orders})
+        self.assertGreaterEqual(self.amazon.orders_cursor, self._sim_now() - timedelta(minutes=5))
+        self.assertNotIn("background", action["params"]["message"])
+        self.assertFalse(self._orders_job_triggers())
+
+    def test_sync_button_hands_a_long_backlog_to_the_background(self):
+        # pages of 10: four pages of orders, the button imports three and the scheduled job the rest
+        for _i in range(35):
+            self._make_order()
+        action = self._button()
+        self.assertEqual(self.amazon.amazon_order_imported_count, 30)
+        self.assertIn("background", action["params"]["message"])
+        self.assertTrue(self._orders_job_triggers())
+        self._run_scheduled("orders", dispatch=False)
+        self.assertEqual(self.amazon.amazon_order_imported_count, 35)
+
+    def test_sync_button_out_of_time_continues_in_the_background(self):
+        self.amazon.import_start_date = self._sim_now() - timedelta(days=30)
+        self._make_order()
+        with patch.object(amazon_account_orders, "BUTTON_TIME_BUDGET", 0):
+            action = self._button()
+        # the first (empty) window is read, then the time is up: the job is asked for and the person told
+        self.assertFalse(self.amazon.amazon_order_ids)
+        self.assertIn("background", action["params"]["message"])
+        self.assertTrue(self._orders_job_triggers())
+        self._run_scheduled("orders", dispatch=False)
+        self.assertEqual(self.amazon.amazon_order_imported_count, 1)
+
     def test_sales_tab_follows_settings_and_links_back(self):
         arch = self.env["amazon.account"].get_view(
             self.env.ref("bind_amazon_connector.amazon_account_view_form").id, "form")["arch"]

@@ -5,6 +5,7 @@ missing browser is a failure. With BAC_SCREENSHOTS=<folder> (``make screenshots`
 screenshots README shows, at the tour's ``bac-screenshot:<name>`` steps.
 """
 import base64
+import json
 import logging
 import os
 import unittest
@@ -32,7 +33,7 @@ def _strict():
 
 @tagged("post_install", "-at_install")
 class TestFirstHourTour(AmazonTestCommon, HttpCase):
-    browser_size = "1280x900"
+    browser_size = "1280x800"  # README's screenshots: small enough, the whole form header visible
 
     @classmethod
     def setUpClass(cls):
@@ -55,6 +56,10 @@ class TestFirstHourTour(AmazonTestCommon, HttpCase):
         cls.cap = Product.create({"name": "Gorra de charro", "default_code": "GORRA-1", "type": "consu",
                                   "is_storable": True, "list_price": 250.0})
         cls.user_login = cls.env.user.login
+        # README's screenshots show a Mexican seller (as `make demo` does), not the test fixtures' names
+        cls.company.name = "Artesanías Tonalá S.A. de C.V."
+        cls.env.user.name = "Laura Gómez"
+        cls.warehouse.name = "Tonalá"
         if cls.env["res.lang"]._lang_get("es_MX"):
             # the seller works in Spanish: the tour (and README's screenshots) go through the Spanish screens
             cls.env.user.lang = "es_MX"
@@ -82,26 +87,39 @@ class TestFirstHourTour(AmazonTestCommon, HttpCase):
         # placed before the connection existed: the 30 days of history bring it (within the pages the button reads)
         self.sim.add_order(order)
         self.order_id = order["orderId"]
+        # Amazon released the sale into a settlement not deposited yet: "Synchronize payouts" shows it to book
+        with self.sim.state.lock:
+            self.sim.state.transactions.clear()
+        self.sim.add_transaction(factory.make_transaction(
+            self.order_id, group_id="FEG-TOUR00000001", sku="CAP-03", principal="250.00",
+            posted=self.sim.now() - timedelta(days=18), seller_id=self.sim.seller_id))
 
     def _screenshot_console(self, shots_dir):
-        """A console handler of Odoo's browser that also saves a screenshot at each tour ``shot`` step."""
+        """A console handler of Odoo's browser that also saves a screenshot at each tour ``shot`` step, then
+        tells the tour it may go on (``window.bacScreenshotTaken``), with or without screenshots to save."""
         original = odoo_test_common.ChromeBrowser._handle_console
 
         def handle_console(browser, type, args=None, stackTrace=None, **kw):
-            if args and shots_dir:
-                first = str(browser._from_remoteobject(args[0]))
-                if first.startswith(SHOT_PREFIX):
-                    name = first[len(SHOT_PREFIX):]
-                    future = browser._websocket_send("Page.captureScreenshot", with_future=True)
+            first = str(browser._from_remoteobject(args[0])) if args else ""
+            if first.startswith(SHOT_PREFIX):
+                name = first[len(SHOT_PREFIX):]
 
-                    def save(done, name=name):
-                        try:
-                            (shots_dir / f"{name}.png").write_bytes(base64.b64decode(done.result()["data"]))
-                        except Exception as exc:  # noqa: BLE001 - a missing screenshot must not fail the test
-                            _logger.warning("Screenshot %s not saved: %s", name, exc)
+                def taken(name=name):
+                    browser._websocket_send("Runtime.evaluate", params={
+                        "expression": f"window.bacScreenshotTaken = {json.dumps(name)}"})
 
-                    if future:
-                        future.add_done_callback(save)
+                def save(done, name=name):
+                    try:
+                        (shots_dir / f"{name}.png").write_bytes(base64.b64decode(done.result()["data"]))
+                    except Exception as exc:  # noqa: BLE001 - a missing screenshot must not fail the test
+                        _logger.warning("Screenshot %s not saved: %s", name, exc)
+                    taken()
+
+                future = shots_dir and browser._websocket_send("Page.captureScreenshot", with_future=True)
+                if future:
+                    future.add_done_callback(save)
+                else:
+                    taken()
             return original(browser, type, args=args, stackTrace=stackTrace, **kw)
 
         return patch.object(odoo_test_common.ChromeBrowser, "_handle_console", handle_console)
@@ -127,4 +145,7 @@ class TestFirstHourTour(AmazonTestCommon, HttpCase):
         order = account.amazon_order_ids.filtered(lambda o: o.name == self.order_id)
         self.assertEqual(order.state, "imported")
         self.assertEqual(order.invoice_ids.mapped("state"), ["posted"])
+        settlement = self.env["amazon.settlement"].search([("account_id", "=", account.id)])
+        self.assertEqual(settlement.state, "open")
+        self.assertEqual(settlement.sales_amount, 250.0)
 

@@ -238,7 +238,8 @@ class AmazonAccount(models.Model):
 
     def action_create_missing_settings(self):
         """Create what a new seller would otherwise create by hand before saving: a price list in the
-        marketplace's currency and an "Amazon FBA" warehouse, both in the connection's company."""
+        marketplace's currency and an "Amazon FBA" warehouse, both in the connection's company, and its
+        first warehouse when the company (a new branch) has none."""
         self._check_manager()
         for account in self:
             company = account.company_id
@@ -252,8 +253,8 @@ class AmazonAccount(models.Model):
             if not account.warehouse_id:
                 warehouse = self.env["stock.warehouse"].search(
                     [("company_id", "=", company.id), ("id", "!=", account.fba_warehouse_id.id)], limit=1)
-                if warehouse:
-                    vals["warehouse_id"] = warehouse.id
+                # a new branch has no warehouse at all (Odoo creates one only for the first company)
+                vals["warehouse_id"] = (warehouse or account._create_merchant_warehouse(created)).id
             if not account.fba_warehouse_id:
                 vals["fba_warehouse_id"] = account._find_or_create_fba_warehouse(
                     vals.get("warehouse_id") or account.warehouse_id.id, created).id
@@ -280,6 +281,23 @@ class AmazonAccount(models.Model):
             pricelist = Pricelist.create({"name": name, "currency_id": currency.id, "company_id": self.company_id.id})
             created.append(self.env._("the price list “%s”", pricelist.display_name))
         return pricelist.with_env(self.env)
+
+    def _create_merchant_warehouse(self, created):
+        """The warehouse of the orders the seller ships, for a company that has none, named after it."""
+        self.ensure_one()
+        company = self.company_id
+        Warehouse = self.env["stock.warehouse"].sudo().with_context(active_test=False)
+        # name and short name are unique per company, archived warehouses included
+        existing = Warehouse.search([("company_id", "=", company.id)])
+        codes = set(existing.mapped("code"))
+        stem = "".join(ch for ch in company.name.upper() if ch.isalnum())[:4] or "WH"
+        code = next(c for c in [stem] + [f"{stem}{n}" for n in range(2, 10)] if c not in codes)
+        name = company.name if company.name not in existing.mapped("name") else f"{company.name} {code}"
+        warehouse = Warehouse.create({"name": name, "code": code, "company_id": company.id,
+                                      "partner_id": company.partner_id.id})
+        created.append(self.env._("the warehouse “%(name)s” (%(code)s) for the orders you ship",
+                                  name=warehouse.name, code=warehouse.code))
+        return warehouse.with_env(self.env)
 
     def _find_or_create_fba_warehouse(self, merchant_warehouse_id, created):
         self.ensure_one()

@@ -155,7 +155,9 @@ class AmazonAccount(models.Model):
         page (the scheduled job owns the transaction), or a function called with the page's count instead
         (tests); otherwise the whole run belongs to the caller's transaction. A page that hits a
         concurrency conflict is rolled back and done again at once, after a short backoff, in a fresh
-        transaction when the run owns it.
+        transaction when the run owns it. ``max_pages`` counts only pages that brought something: a run
+        crossing a quiet period (a month of history with nothing in it) still reaches the recent records,
+        within its ``deadline``.
         """
         self.ensure_one()
         slowest = 0.0
@@ -168,7 +170,8 @@ class AmazonAccount(models.Model):
                 result["more"] = True
                 return result
             processed, more = outcome
-            pages += 1
+            if processed:
+                pages += 1
             crashpoint(f"{flow}.page")  # a page done, not committed yet: where the restart tests kill the run
             if commit:
                 if callable(commit):

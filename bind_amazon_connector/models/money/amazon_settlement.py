@@ -48,8 +48,9 @@ class AmazonSettlement(models.Model):
         readonly=True,
     )
     state = fields.Selection(
-        [("open", "Open"), ("closed", "Booked")], default="open", required=True, tracking=True, readonly=True,
-        help="Open: Amazon is still adding transactions. Booked: the deposit is known and the fees, "
+        [("open", "To book"), ("closed", "Booked")], default="open", required=True, tracking=True, readonly=True,
+        help="To book: Amazon is still adding transactions or the deposit is not known yet. Booked: the deposit "
+        "is known and the fees, "
         "withholdings and other amounts are booked.",
     )
     transaction_ids = fields.One2many("amazon.settlement.transaction", "settlement_id", string="Transactions")

@@ -17,6 +17,7 @@ from odoo.tools import SQL
 from odoo.tools.sql import column_exists
 
 from ...spapi import errors as spapi_errors
+from ..connection import amazon_account_sync
 from ..connection.access import AMAZON_USER, check_group
 from .amazon_order import MalformedOrder
 
@@ -28,8 +29,12 @@ OVERLAP = timedelta(minutes=10)
 SAFETY_LAG = timedelta(minutes=2, seconds=30)
 #: Longest period read as one window (a long backlog is read window by window, each committed).
 MAX_WINDOW = timedelta(days=7)
-#: Pages the "Sync orders now" button imports before handing the rest to the scheduled action.
+#: Pages with orders the "Sync orders now" button imports before handing the rest to the scheduled action
+#: (windows without orders do not count: a new connection's quiet weeks are crossed to its recent orders).
 BUTTON_MAX_PAGES = 3
+#: Seconds the button may read for (a person waits for it; the request must end well before Odoo's limit):
+#: what is left continues in the background.
+BUTTON_TIME_BUDGET = 40
 PAGE_SIZE = 100
 MANAGER = "bind_amazon_connector.group_amazon_manager"
 #: The Sales tab lists the orders needing attention (up to this many), then this many latest orders.
@@ -124,7 +129,8 @@ class AmazonAccount(models.Model):
         check_group(self.env, AMAZON_USER, message=_("Only Amazon users can synchronize orders."))
         self.ensure_one()
         self.check_access("read")
-        result = self.sudo()._sync_orders(max_pages=BUTTON_MAX_PAGES)
+        deadline = amazon_account_sync._monotonic() + BUTTON_TIME_BUDGET
+        result = self.sudo()._sync_orders(max_pages=BUTTON_MAX_PAGES, deadline=deadline)
         if result["busy"]:
             raise UserError(_("Orders of %s are being synchronized right now: try again in a moment.", self.name))
         if result["retry_at"] or result["more"]:

@@ -3,16 +3,33 @@ import { registry } from "@web/core/registry";
 /*
  * A new seller's first hour, as a person clicks it: the company's Integrations tab, a new connection,
  * Amazon's consent page (the simulator's, which sends the browser back to Odoo), the settings, the listings
- * import, mapping the listing nothing matched, the order that waited for it, and its invoice.
- * Data and addresses come from the Python test (test_tour.py). Each step may save a screenshot for README.
+ * import, mapping the listing nothing matched, the order that waited for it, the payouts' settlement, the order's
+ * invoice, the Overview and the sales analysis. Data and addresses come from the Python test (test_tour.py).
+ * The ``shot`` steps save README's screenshots (make screenshots).
  */
-const shot = (name) => ({
-    trigger: "body",
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/*
+ * A screenshot for README once ``ready`` (a selector of the content it shows) is on the page and nothing is
+ * loading any more. The Python test takes it when it reads the console line and answers by setting
+ * ``window.bacScreenshotTaken``: the tour goes on only then, so the next step cannot change the page first.
+ * Notifications are closed first.
+ */
+const shot = (name, ready) => ({
+    content: `Screenshot ${name}`,
+    trigger: ready,
     async run() {
-        // read by the Python test (screenshots for README when BAC_SCREENSHOTS is set); the pause lets
-        // the screenshot be taken before the next step changes the page
+        // a notification of the previous step would hide the right of the screen
+        document.querySelectorAll(".o_notification_close").forEach((button) => button.click());
+        for (let i = 0; i < 100 && document.querySelector(".o_loading_indicator"); i++) {
+            await pause(100);
+        }
+        await pause(300); // let the last rendering and animations settle
+        window.bacScreenshotTaken = null;
         console.log(`bac-screenshot:${name}`);
-        await new Promise((resolve) => setTimeout(resolve, 700));
+        for (let i = 0; i < 150 && window.bacScreenshotTaken !== name; i++) {
+            await pause(100);
+        }
     },
 });
 
@@ -26,10 +43,7 @@ registry.category("web_tour.tours").add("amazon_first_hour", {
             trigger: ".o_notebook_headers a[name='integrations']",
             run: "click",
         },
-        {
-            trigger: ".o_notebook button[name='action_amazon_add_connection']",
-        },
-        shot("integraciones"),
+        shot("integraciones", ".o_notebook .o_field_widget[name='amazon_account_ids'] .o_data_row"),
         {
             content: "Add an Amazon connection",
             trigger: ".o_notebook button[name='action_amazon_add_connection']",
@@ -39,7 +53,7 @@ registry.category("web_tour.tours").add("amazon_first_hour", {
             content: "The new connection explains step 1",
             trigger: ".o_form_view .alert-info strong",
         },
-        shot("connection_authorize"),
+        shot("connection_authorize", ".o_form_view button[name='action_authorize']"),
         {
             content: "Authorize: Odoo sends the browser to Amazon's consent page, which comes back",
             trigger: ".o_form_view button[name='action_authorize']",
@@ -80,7 +94,7 @@ registry.category("web_tour.tours").add("amazon_first_hour", {
             content: "Configured: the step 2 banner is gone",
             trigger: ".o_form_view:not(:has(.alert-success)) .o_notebook_headers a[name='listings']",
         },
-        shot("connection_form"),
+        shot("connection_form", ".o_form_view:not(:has(.alert-success)) .o_form_saved"),
         {
             content: "Open the Listings tab",
             trigger: ".o_notebook_headers a[name='listings']",
@@ -122,13 +136,10 @@ registry.category("web_tour.tours").add("amazon_first_hour", {
             trigger: ".o_form_view button[name='action_view_listings']",
             run: "click",
         },
-        {
-            trigger: ".o_list_view .o_data_row:contains('CAP-03')",
-        },
-        shot("listings"),
+        shot("listings", ".o_view_controller.o_list_view .o_data_row:contains('CAP-03')"),
         {
             content: "Edit the unmapped listing in the list (its Amazon title had HTML; the name is plain)",
-            trigger: ".o_list_view .o_data_row:contains('Gorra charro bordada a mano'):contains('CAP-03') td.o_data_cell",
+            trigger: ".o_view_controller.o_list_view .o_data_row:contains('Gorra charro bordada a mano'):contains('CAP-03') td.o_data_cell",
             run: "click",
         },
         {
@@ -149,7 +160,7 @@ registry.category("web_tour.tours").add("amazon_first_hour", {
             trigger: ".o_control_panel:not(:has(.o_list_button_save))",
         },
         {
-            trigger: ".o_list_view .o_data_row:contains('CAP-03') .text-bg-success",
+            trigger: ".o_view_controller.o_list_view .o_data_row:contains('CAP-03') .text-bg-success",
         },
         {
             content: "Back to the connection",
@@ -164,23 +175,38 @@ registry.category("web_tour.tours").add("amazon_first_hour", {
         {
             trigger: ".o_notebook .o_data_row .text-bg-success",
         },
-        shot("connection_sales_tab"),
+        {
+            trigger: ".o_notebook_headers a[name='finance']",
+            run: "click",
+        },
+        {
+            content: "Synchronize payouts: Amazon's transactions of the period are read and booked",
+            trigger: ".o_notebook button[name='action_sync_finances']",
+            run: "click",
+        },
+        {
+            trigger: ".o_notebook button[name='action_view_settlements'] .o_field_widget[name='settlement_count']:contains('1')",
+        },
+        {
+            trigger: ".o_notebook button[name='action_view_settlements']",
+            run: "click",
+        },
+        shot("settlements", ".o_view_controller.o_list_view .o_data_row .o_field_badge"),
+        {
+            content: "Back to the connection",
+            trigger: ".o_breadcrumb .breadcrumb-item a:contains('Amazon M')",
+            run: "click",
+        },
         {
             trigger: ".o_form_view button[name='action_view_amazon_orders']",
             run: "click",
         },
+        shot("orders", ".o_view_controller.o_list_view .o_data_row .text-bg-success"),
         {
-            trigger: ".o_list_view .o_data_row .text-bg-success",
-        },
-        shot("orders"),
-        {
-            trigger: ".o_list_view .o_data_row:has(.text-bg-success) td.o_data_cell",
+            content: "Open the order, imported once its listing was mapped",
+            trigger: ".o_view_controller.o_list_view .o_data_row:has(.text-bg-success) td.o_data_cell",
             run: "click",
         },
-        {
-            trigger: ".o_form_view button[name='action_view_invoices']",
-        },
-        shot("order_form"),
         {
             content: "Open the invoice",
             trigger: ".o_form_view button[name='action_view_invoices']",
@@ -190,7 +216,6 @@ registry.category("web_tour.tours").add("amazon_first_hour", {
             content: "The invoice is posted",
             trigger: ".o_form_view .o_statusbar_status button[data-value='posted'].o_arrow_button_current",
         },
-        shot("invoice"),
         {
             content: "The Amazon menu's first screen: one card per connection",
             trigger: "body",
@@ -199,10 +224,7 @@ registry.category("web_tour.tours").add("amazon_first_hour", {
             },
             expectUnloadPage: true,
         },
-        {
-            trigger: ".o_kanban_record:contains('Amazon M') a[name='action_view_orders_today']",
-        },
-        shot("overview"),
+        shot("overview", ".o_kanban_record:contains('Amazon M') a[name='action_view_orders_today']"),
         {
             content: "Amazon sales by day, marketplace and channel",
             trigger: "body",
@@ -211,9 +233,6 @@ registry.category("web_tour.tours").add("amazon_first_hour", {
             },
             expectUnloadPage: true,
         },
-        {
-            trigger: ".o_graph_view .o_graph_renderer canvas",
-        },
-        shot("sales_analysis"),
+        shot("sales_analysis", ".o_graph_view .o_graph_renderer canvas"),
     ]),
 });
