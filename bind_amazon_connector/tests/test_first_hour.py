@@ -111,7 +111,7 @@ class TestFirstHour(ListingTestMixin, AmazonTestCommon):
         self._import()
         listing = self._listing("ON-1")
         self.assertEqual(listing.amazon_status, "Active", "Amazon's code is kept as sent")
-        self.assertEqual(listing.amazon_status_label, "Active")
+        self.assertEqual(listing.amazon_status_label, "Active listing")
         # a status the connector does not know is shown as Amazon wrote it, never hidden
         self.assertEqual(self._listing("ODD-1").amazon_status_label, "Suppressed")
 

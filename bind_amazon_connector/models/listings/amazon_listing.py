@@ -12,11 +12,12 @@ from .listing_importer import ListingImporter
 _logger = logging.getLogger(__name__)
 _lt = LazyTranslate(__name__)
 
-#: The report's listing statuses as people read them (another value is shown as Amazon wrote it).
+#: The report's listing statuses as people read them (another value is shown as Amazon wrote it). "Active"
+#: alone would share its translation with the archive field's "Active", which Spanish genders differently.
 STATUS_LABELS = {
-    "active": _lt("Active"),
-    "inactive": _lt("Inactive"),
-    "incomplete": _lt("Incomplete"),
+    "active": _lt("Active listing"),
+    "inactive": _lt("Inactive listing"),
+    "incomplete": _lt("Incomplete listing"),
 }
 
 #: Listings refreshed through the Listings Items API per click (5 calls a second at most).
