@@ -58,6 +58,40 @@ def _on_ready(signum, frame):
     _ready["count"] += 1
 
 
+def _cpu_seconds(pid):
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _descendants(roots):
+    children = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            pid, rest = stat.read_text().split(" ", 1)
+            children.setdefault(int(rest.rsplit(")", 1)[1].split()[1]), []).append(int(pid))
+        except (OSError, ValueError, IndexError):
+            continue
+    found, todo = [], list(roots)
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def cpu_used(db, name, procs):
+    """CPU seconds used so far by the Odoo servers' processes and by PostgreSQL's backends of the database."""
+    out = dev.run(dev.psql_cmd(db) + ["-d", name, "-tAc",
+                                      f"SELECT pid FROM pg_stat_activity WHERE datname = '{name}'"],
+                  capture_output=True, text=True, check=False)
+    backends = [int(pid) for pid in out.stdout.split() if pid.strip().isdigit()]
+    odoo = sum(_cpu_seconds(pid) for pid in _descendants([proc.pid for proc in procs]))
+    return odoo, sum(_cpu_seconds(pid) for pid in backends)
+
+
 def count_conflicts(logs):
     """Pages tried again after a concurrency conflict, over the servers' logs."""
     total = 0
@@ -90,13 +124,18 @@ def drain(conf, db, servers, total, cron_threads, timeout):
             procs.append(subprocess.Popen([str(c) for c in cmd], stdout=log, stderr=subprocess.STDOUT,
                                           cwd=REPO, start_new_session=True, env=env))
         wait_ready(procs)
+        odoo_before, pg_before = cpu_used(db, name, procs)
         # the clock starts when the trigger is committed, not when the shell that commits it has loaded Odoo
         started = dev.bench_shell(conf, name, "from odoo.addons.benchmarks.odoo_scaleout import start\n"
                                               "start(env)\n", label="scale-out start")["at"]
         while time.time() - started < timeout:
             if count_imported(db, name) >= total:
                 elapsed = time.time() - started
-                dev.say(f"{servers} server(s): {count_conflicts(logs)} page(s) tried again after a conflict")
+                odoo_after, pg_after = cpu_used(db, name, procs)
+                odoo_cpu, pg_cpu = odoo_after - odoo_before, pg_after - pg_before
+                dev.say(f"{servers} server(s): {count_conflicts(logs)} page(s) tried again after a conflict; "
+                        f"CPU {odoo_cpu:.1f} s Odoo + {pg_cpu:.1f} s PostgreSQL = "
+                        f"{(odoo_cpu + pg_cpu) / elapsed:.2f} cores on average; load {os.getloadavg()[0]:.2f}")
                 return elapsed
             time.sleep(0.5)
         dev.fail(f"{servers} server(s) did not import {total} orders in {timeout} s (see {logs[0].name})")
