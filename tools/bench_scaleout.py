@@ -120,7 +120,9 @@ def drain(conf, db, servers, total, cron_threads, timeout):
                 "-d", name, "--db-filter", f"^{name}$", "--workers", "2", "--max-cron-threads", str(cron_threads),
                 "--no-http", "--log-level", "warn", "--log-handler", "odoo.addons.bind_amazon_connector:INFO",
                 "--log-handler", "odoo.addons.base.models.ir_cron:INFO", "--limit-time-real-cron", "300"]
-            env = dict(os.environ, ODOO_READY_SIGHUP_PID=str(os.getpid()))
+            # development mode: the simulators listen on this machine, which Odoo refuses otherwise
+            env = dict(os.environ, ODOO_READY_SIGHUP_PID=str(os.getpid()),
+                       ODOO_DEV=os.environ.get("ODOO_DEV") or dev.SIMULATOR_DEV_MODE)
             procs.append(subprocess.Popen([str(c) for c in cmd], stdout=log, stderr=subprocess.STDOUT,
                                           cwd=REPO, start_new_session=True, env=env))
         wait_ready(procs)
