@@ -12,6 +12,9 @@ from odoo import models
 
 #: Context key the order import sets (``amazon_order_import.py``).
 SKIP_CHANGED_QUANTS = "amazon_skip_changed_quants"
+#: Quants locked by the current transaction (transaction data: cleared by a commit, a rollback, or the rollback
+#: of a savepoint of the ORM).
+LOCKED_KEY = "bind_amazon_connector.locked_quants"
 
 
 class StockQuant(models.Model):
@@ -20,19 +23,24 @@ class StockQuant(models.Model):
     def try_lock_for_update(self, *, allow_referencing=False, limit=None):
         if not self.env.context.get(SKIP_CHANGED_QUANTS) or not self.ids:
             return super().try_lock_for_update(allow_referencing=allow_referencing, limit=limit)
+        # quants this transaction already locked cannot fail: no savepoint for them (savepoints are not free)
+        held = self.env.cr.precommit.data.setdefault(LOCKED_KEY, set())
+        if held.issuperset(self.ids):
+            return super().try_lock_for_update(allow_referencing=allow_referencing, limit=limit)
+        self.flush_model()  # nothing of the quants is written inside the savepoint, so nothing is lost with it
         try:
-            with self.env.cr.savepoint():
-                return super().try_lock_for_update(allow_referencing=allow_referencing, limit=limit)
+            with self.env.cr.savepoint(flush=False):
+                locked = super().try_lock_for_update(allow_referencing=allow_referencing, limit=limit)
         except pg_errors.SerializationFailure:
-            pass
-        # one of them changed since this transaction began: lock the others one by one, skipping it
-        locked = self.browse()
-        for quant in self:
-            if limit is not None and len(locked) >= limit:
-                break
-            try:
-                with self.env.cr.savepoint():
-                    locked |= super(StockQuant, quant).try_lock_for_update(allow_referencing=allow_referencing)
-            except pg_errors.SerializationFailure:
-                continue
+            # one of them changed since this transaction began: lock the others one by one, skipping it
+            locked = self.browse()
+            for quant in self:
+                if limit is not None and len(locked) >= limit:
+                    break
+                try:
+                    with self.env.cr.savepoint(flush=False):
+                        locked |= super(StockQuant, quant).try_lock_for_update(allow_referencing=allow_referencing)
+                except pg_errors.SerializationFailure:
+                    continue
+        held.update(locked.ids)
         return locked
