@@ -68,6 +68,11 @@ class ConcurrentUpdate(Exception):
     """Another transaction changed or created the same records: the page is tried again in a fresh one."""
 
 
+class FreshSnapshot(Exception):
+    """Raised by a page step of a run that owns its transaction, once it committed records in a transaction of
+    its own: the page starts again at once in a fresh transaction, which sees them (not counted as a try)."""
+
+
 def is_concurrency_error(exc):
     """A failure that another transaction caused and a fresh transaction can get past: serialization failure,
     deadlock, lock timeout, or a unique key of the connector taken by a concurrent creation."""
@@ -196,12 +201,21 @@ class AmazonAccount(models.Model):
     def _sync_page(self, flow, step, result, *, commit=False):
         """One page, tried again after a concurrency conflict. Returns ``step()``'s answer, or None when the
         flow's lock went to another worker during the retry."""
-        for attempt in range(CONCURRENCY_RETRIES + 1):
+        attempt = 0
+        while attempt <= CONCURRENCY_RETRIES:
             saved = {**result, "counts": dict(result["counts"])}
             last = attempt == CONCURRENCY_RETRIES
             try:
                 with self.env.cr.savepoint():
                     return step(last)
+            except FreshSnapshot:
+                result.clear()
+                result.update(saved)
+                if commit:
+                    self.env.cr.rollback()
+                    if not self._sync_lock(flow):
+                        return None
+                continue
             except Exception as exc:
                 if not is_concurrency_error(exc) or last:
                     raise
@@ -215,6 +229,7 @@ class AmazonAccount(models.Model):
                     if not self._sync_lock(flow):
                         return None
                 time.sleep(CONCURRENCY_BACKOFF * (attempt + 1) * random.uniform(0.5, 1.5))  # noqa: S311
+                attempt += 1
         return None
 
     def _sync_commit(self, processed):

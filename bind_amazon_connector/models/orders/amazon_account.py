@@ -18,6 +18,7 @@ from odoo.tools.sql import column_exists
 
 from ...spapi import errors as spapi_errors
 from ..connection.access import AMAZON_USER, check_group
+from ..connection.amazon_account_sync import FreshSnapshot
 from .amazon_order import MalformedOrder
 
 _logger = logging.getLogger(__name__)
@@ -246,6 +247,7 @@ class AmazonAccount(models.Model):
             result["error"] = str(exc.args[0] if isinstance(exc, UserError) and exc.args else exc)
             return result
         fetched = {}
+        prepared = set()
 
         def step(last_try):
             window = account._orders_window()
@@ -269,6 +271,13 @@ class AmazonAccount(models.Model):
                         result["more"] = True
                     return 0, False
                 fetched[(start, end, token)] = page
+            if commit is True and (start, end, token) not in prepared:
+                # what the page shares with other imports (buyers, taxes) is committed first, then the page
+                # starts again in a fresh transaction that sees it (see _prepare_shared_records)
+                prepared.add((start, end, token))
+                fetched[(start, end, token)] = page
+                Orders._prepare_shared_records(account, page.orders)
+                raise FreshSnapshot()
             counts = Orders.with_context(amazon_record_conflicts=last_try)._import_orders(account, page.orders)
             fetched.clear()
             for state, count in counts.items():

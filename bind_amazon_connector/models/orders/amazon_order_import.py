@@ -129,6 +129,42 @@ class AmazonOrder(models.Model):
             by_name.update({r.name: r for r in created})
         return by_name
 
+    @api.model
+    def _prepare_shared_records(self, account, orders):
+        """Find or create, in a short transaction of its own committed at once, what the orders share with the
+        imports of other connections: the buyers' contacts and addresses, the price-included tax twins, the
+        price lists.
+
+        Created inside a page's long transaction, such a record made every other import meeting it wait for
+        that whole page, then fail on the unique key and do its own page again: two servers then worked one
+        after the other. Committed here first, it is found by the others at once. Only a scheduled run that
+        owns its transaction calls this, then starts its page in a fresh transaction that sees these records.
+        An order whose values cannot be prepared is skipped here: its import reports why.
+        """
+        orders = [o for o in orders if o is not None and not isinstance(o, MalformedOrder)]
+        if not orders:
+            return
+        for _attempt in range(3):
+            try:
+                with self.env.registry.cursor() as cr:
+                    Orders = self.with_env(self.env(cr=cr))
+                    imp = _Importer(Orders, account.with_env(Orders.env))
+                    imp.products = Orders._map_skus(imp.account, {
+                        item.seller_sku for order in orders for item in order.items if item.seller_sku})
+                    for order in orders:
+                        try:
+                            with cr.savepoint():
+                                Orders.new({"account_id": account.id})._prepare_sale_order_vals(imp, order)
+                        except Exception as exc:  # the order's own import reports its problem
+                            if is_concurrency_error(exc):
+                                raise
+                return
+            except Exception as exc:  # noqa: BLE001 - only a shortcut: the page's import stays correct without it
+                if not is_concurrency_error(exc):
+                    _logger.info("Amazon connection %s: shared records not prepared (%s)", account.id,
+                                 type(exc).__name__)
+                    return
+
     def _is_up_to_date(self, order):
         """Nothing changed at Amazon since this order was last processed successfully."""
         self.ensure_one()
