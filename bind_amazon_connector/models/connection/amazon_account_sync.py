@@ -68,6 +68,11 @@ class ConcurrentUpdate(Exception):
     """Another transaction changed or created the same records: the page is tried again in a fresh one."""
 
 
+#: Context key: the run stays in the one transaction of its caller (a test running a scheduled job inside its
+#: own transaction), even where it owns its transaction otherwise: it opens no transaction of its own.
+SINGLE_TRANSACTION = "amazon_single_transaction"
+
+
 class FreshSnapshot(Exception):
     """Raised by a page step of a run that owns its transaction, once it committed records in a transaction of
     its own: the page starts again at once in a fresh transaction, which sees them (not counted as a try)."""

@@ -18,7 +18,7 @@ from odoo.tools.sql import column_exists
 
 from ...spapi import errors as spapi_errors
 from ..connection.access import AMAZON_USER, check_group
-from ..connection.amazon_account_sync import FreshSnapshot
+from ..connection.amazon_account_sync import SINGLE_TRANSACTION, FreshSnapshot
 from .amazon_order import MalformedOrder
 
 _logger = logging.getLogger(__name__)
@@ -271,7 +271,7 @@ class AmazonAccount(models.Model):
                         result["more"] = True
                     return 0, False
                 fetched[(start, end, token)] = page
-            if commit is True and (start, end, token) not in prepared:
+            if commit is True and not self.env.context.get(SINGLE_TRANSACTION) and (start, end, token) not in prepared:
                 # what the page shares with other imports (buyers, taxes) is committed first, then the page
                 # starts again in a fresh transaction that sees it (see _prepare_shared_records)
                 prepared.add((start, end, token))
