@@ -151,10 +151,17 @@ class AmazonOrder(models.Model):
                     imp = _Importer(Orders, account.with_env(Orders.env))
                     imp.products = Orders._map_skus(imp.account, {
                         item.seller_sku for order in orders for item in order.items if item.seller_sku})
+                    # only the orders this page will create sales for (not the imported, cancelled or waiting)
+                    imported = set(Orders.search([
+                        ("account_id", "=", account.id), ("name", "in", [o.order_id for o in orders]),
+                        ("sale_order_id", "!=", False)]).mapped("name"))
                     for order in orders:
+                        record = Orders.new({"account_id": account.id})
+                        if order.order_id in imported or record._decide(imp, order):
+                            continue
                         try:
                             with cr.savepoint():
-                                Orders.new({"account_id": account.id})._prepare_sale_order_vals(imp, order)
+                                record._prepare_sale_order_vals(imp, order)
                         except Exception as exc:  # the order's own import reports its problem
                             if is_concurrency_error(exc):
                                 raise
