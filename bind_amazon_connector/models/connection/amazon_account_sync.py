@@ -89,7 +89,8 @@ def is_concurrency_error(exc):
 
 
 def cron_time_limit():
-    """Seconds Odoo lets a scheduled job run (``limit_time_real_cron``, else ``limit_time_real``), or None."""
+    """Seconds Odoo lets a scheduled job run (``limit_time_real_cron``, else ``limit_time_real``; with workers,
+    also ``limit_time_cpu``), or None."""
     limit = config.get("limit_time_real_cron") or 0
     if limit <= 0:
         limit = config.get("limit_time_real") or 0
@@ -97,6 +98,11 @@ def cron_time_limit():
         return None
     if (config.get("workers") or 0) > 0:
         limit = max(limit - PREFORK_SLEEP, limit / 4)
+        # a cron worker is also killed past limit_time_cpu CPU seconds over the jobs it runs in a row (one
+        # turn): the real time of the turn bounds its CPU time
+        cpu = config.get("limit_time_cpu") or 0
+        if cpu > 0:
+            limit = min(limit, cpu)
     return float(limit)
 
 
