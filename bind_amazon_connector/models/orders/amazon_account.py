@@ -247,13 +247,15 @@ class AmazonAccount(models.Model):
             result["error"] = str(exc.args[0] if isinstance(exc, UserError) and exc.args else exc)
             return result
         fetched = {}
-        prepared = set()
+        prepared, pinned = set(), {}
 
         def step(last_try):
             window = account._orders_window()
             if window is None:
                 return 0, False
             start, end, token = window
+            # the page prepared before the fresh transaction is the same page (same end of window)
+            end = pinned.pop((start, token), end)
             # a page tried again after a conflict is not asked from Amazon twice
             page = fetched.pop((start, end, token), None)
             if page is None:
@@ -276,6 +278,7 @@ class AmazonAccount(models.Model):
                 # starts again in a fresh transaction that sees it (see _prepare_shared_records)
                 prepared.add((start, end, token))
                 fetched[(start, end, token)] = page
+                pinned[(start, token)] = end
                 Orders._prepare_shared_records(account, page.orders)
                 raise FreshSnapshot()
             counts = Orders.with_context(amazon_record_conflicts=last_try)._import_orders(account, page.orders)

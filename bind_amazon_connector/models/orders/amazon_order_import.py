@@ -161,7 +161,13 @@ class AmazonOrder(models.Model):
                             continue
                         try:
                             with cr.savepoint():
-                                record._prepare_sale_order_vals(imp, order)
+                                vals, _totals = record._prepare_sale_order_vals(imp, order)
+                                # Odoo counts a contact's first sale inside the sale's transaction (later ones
+                                # after it): shared contacts start at one here, so pages do not collide on it
+                                partners = Orders.env["res.partner"].browse(
+                                    [vals["partner_id"], vals["partner_shipping_id"]])
+                                partners |= partners.commercial_partner_id
+                                partners.filtered(lambda p: not p.customer_rank).write({"customer_rank": 1})
                         except Exception as exc:  # the order's own import reports its problem
                             if is_concurrency_error(exc):
                                 raise
