@@ -17,7 +17,8 @@ class AmazonSyncCursor(models.Model):
     _description = "Amazon Connection Sync Progress"
     _rec_name = "flow"
 
-    account_id = fields.Many2one("amazon.account", required=True, ondelete="cascade", index=True, readonly=True)
+    account_id = fields.Many2one("amazon.account", string="Connection", required=True, ondelete="cascade", index=True,
+                                 readonly=True)
     flow = fields.Selection(SYNC_FLOWS, required=True, readonly=True)
     cursor = fields.Datetime(string="Synchronized until", readonly=True)
     window_start = fields.Datetime(readonly=True)
