@@ -114,7 +114,9 @@ class AmazonTestCommon(AccountTestInvoicingCommon):
         """What the scheduler does for ``flow``, in the test's transaction: the flow's scheduled action triggers
         the connections' jobs (unless not ``dispatch``), then each triggered job runs (its commits replaced by
         ``commit``, default none). Returns {connection: the job's result}."""
-        Account = self.env["amazon.account"].with_context(amazon_pacing_speed=self.sim_speed, **context)
+        # the job stays in the test's transaction (no transaction of its own, see SINGLE_TRANSACTION)
+        Account = self.env["amazon.account"].with_context(amazon_pacing_speed=self.sim_speed,
+                                                          amazon_single_transaction=True, **context)
         if dispatch:
             getattr(Account, self.DISPATCHERS[flow])()
         jobs = self.env["amazon.sync.job"].search([("flow", "=", flow)])

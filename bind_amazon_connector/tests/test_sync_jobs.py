@@ -166,6 +166,14 @@ class TestSyncJobs(AmazonOrderCommon):
         with patch.dict(config.options, {"limit_time_real_cron": 0, "limit_time_real": 0, "workers": 0}):
             self.assertIsNone(sync_module.cron_time_limit())
 
+    def test_cron_time_limit_with_workers_counts_the_cpu_limit(self):
+        # a cron worker is killed past limit_time_cpu CPU seconds over all the jobs of its turn
+        options = {"limit_time_real_cron": 300, "limit_time_real": 120, "workers": 2, "limit_time_cpu": 60}
+        with patch.dict(config.options, options):
+            self.assertEqual(sync_module.cron_time_limit(), 60)
+        with patch.dict(config.options, dict(options, limit_time_cpu=600)):
+            self.assertEqual(sync_module.cron_time_limit(), 300 - sync_module.PREFORK_SLEEP)
+
     def test_job_with_a_short_time_limit_stops_and_resumes(self):
         ids = [self._make_order()["orderId"] for _i in range(25)]
         clock = FakeClock()

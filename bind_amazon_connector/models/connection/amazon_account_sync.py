@@ -69,6 +69,16 @@ class ConcurrentUpdate(Exception):
     """Another transaction changed or created the same records: the page is tried again in a fresh one."""
 
 
+#: Context key: the run stays in the one transaction of its caller (a test running a scheduled job inside its
+#: own transaction), even where it owns its transaction otherwise: it opens no transaction of its own.
+SINGLE_TRANSACTION = "amazon_single_transaction"
+
+
+class FreshSnapshot(Exception):
+    """Raised by a page step of a run that owns its transaction, once it committed records in a transaction of
+    its own: the page starts again at once in a fresh transaction, which sees them (not counted as a try)."""
+
+
 def is_concurrency_error(exc):
     """A failure that another transaction caused and a fresh transaction can get past: serialization failure,
     deadlock, lock timeout, or a unique key of the connector taken by a concurrent creation."""
@@ -80,7 +90,8 @@ def is_concurrency_error(exc):
 
 
 def cron_time_limit():
-    """Seconds Odoo lets a scheduled job run (``limit_time_real_cron``, else ``limit_time_real``), or None."""
+    """Seconds Odoo lets a scheduled job run (``limit_time_real_cron``, else ``limit_time_real``; with workers,
+    also ``limit_time_cpu``), or None."""
     limit = config.get("limit_time_real_cron") or 0
     if limit <= 0:
         limit = config.get("limit_time_real") or 0
@@ -88,11 +99,20 @@ def cron_time_limit():
         return None
     if (config.get("workers") or 0) > 0:
         limit = max(limit - PREFORK_SLEEP, limit / 4)
+        # a cron worker is also killed past limit_time_cpu CPU seconds over the jobs it runs in a row (one
+        # turn): the real time of the turn bounds its CPU time
+        cpu = config.get("limit_time_cpu") or 0
+        if cpu > 0:
+            limit = min(limit, cpu)
     return float(limit)
 
 
 class AmazonAccount(models.Model):
     _inherit = "amazon.account"
+
+    # where each flow stands, in its own rows (amazon_sync_cursor.py): the flows' pages never write this row
+    sync_cursor_ids = fields.One2many("amazon.sync.cursor", "account_id", string="Sync Progress", readonly=True,
+                                      groups="bind_amazon_connector.group_amazon_manager")
 
     def unlink(self):
         crons = self.env["amazon.sync.job"].sudo().search([("account_id", "in", self.ids)]).cron_id
@@ -196,7 +216,8 @@ class AmazonAccount(models.Model):
     def _sync_page(self, flow, step, result, *, commit=False):
         """One page, tried again after a concurrency conflict. Returns ``step()``'s answer, or None when the
         flow's lock went to another worker during the retry."""
-        for attempt in range(CONCURRENCY_RETRIES + 1):
+        attempt = 0
+        while attempt <= CONCURRENCY_RETRIES:
             saved = {**result, "counts": dict(result["counts"])}
             last = attempt == CONCURRENCY_RETRIES
             # Odoo logs the statement that lost a conflict as an ERROR: dropped when the page is tried again
@@ -205,6 +226,14 @@ class AmazonAccount(models.Model):
             try:
                 with held_logs.hold("odoo.sql_db", drop_if=retried), self.env.cr.savepoint():
                     return step(last)
+            except FreshSnapshot:
+                result.clear()
+                result.update(saved)
+                if commit:
+                    self.env.cr.rollback()
+                    if not self._sync_lock(flow):
+                        return None
+                continue
             except Exception as exc:
                 if not is_concurrency_error(exc) or last:
                     raise
@@ -221,6 +250,7 @@ class AmazonAccount(models.Model):
                     if not self._sync_lock(flow):
                         return None
                 time.sleep(CONCURRENCY_BACKOFF * (attempt + 1) * random.uniform(0.5, 1.5))  # noqa: S311
+                attempt += 1
         return None
 
     def _sync_commit(self, processed):
@@ -230,6 +260,11 @@ class AmazonAccount(models.Model):
         if self.env.context.get("cron_id"):
             self.env.cr.postcommit.add(cron._notifydb)
         cron._commit_progress(processed)
+
+    def _sync_cursor(self, flow):
+        """The progress row of ``flow`` for this connection (see ``amazon.sync.cursor``)."""
+        self.ensure_one()
+        return self.env["amazon.sync.cursor"].sudo()._for(self, flow)
 
     # ------------------------------------------------------------------ jobs per connection and flow
 

@@ -21,6 +21,7 @@ from .amazon_order import (
     AmazonOrderError,
     MalformedOrder,
 )
+from .stock_quant import SKIP_CHANGED_QUANTS
 
 _logger = logging.getLogger(__name__)
 
@@ -34,7 +35,8 @@ class _Importer:
         env = orders_model.env
         user = account.user_id or env.user
         company = account.company_id
-        context = dict(env.context, allowed_company_ids=company.ids, **QUIET_CONTEXT)
+        # a quant another import committed meanwhile is skipped like a held one, not a reason to redo the page
+        context = dict(env.context, allowed_company_ids=company.ids, **QUIET_CONTEXT, **{SKIP_CHANGED_QUANTS: True})
         # Written as the connection's user (author and salesperson), with the rights of the integration.
         self.env = env(user=user.id, su=True, context=context)
         self.account = account.with_env(self.env)
@@ -126,6 +128,55 @@ class AmazonOrder(models.Model):
             created = self.sudo().create([{"name": i, "account_id": imp.account.id} for i in missing])
             by_name.update({r.name: r for r in created})
         return by_name
+
+    @api.model
+    def _prepare_shared_records(self, account, orders):
+        """Find or create, in a short transaction of its own committed at once, what the orders share with the
+        imports of other connections: the buyers' contacts and addresses, the price-included tax twins, the
+        price lists.
+
+        Created inside a page's long transaction, such a record made every other import meeting it wait for
+        that whole page, then fail on the unique key and do its own page again: two servers then worked one
+        after the other. Committed here first, it is found by the others at once. Only a scheduled run that
+        owns its transaction calls this, then starts its page in a fresh transaction that sees these records.
+        An order whose values cannot be prepared is skipped here: its import reports why.
+        """
+        orders = [o for o in orders if o is not None and not isinstance(o, MalformedOrder)]
+        if not orders:
+            return
+        for _attempt in range(3):
+            try:
+                with self.env.registry.cursor() as cr:
+                    Orders = self.with_env(self.env(cr=cr))
+                    imp = _Importer(Orders, account.with_env(Orders.env))
+                    imp.products = Orders._map_skus(imp.account, {
+                        item.seller_sku for order in orders for item in order.items if item.seller_sku})
+                    # only the orders this page will create sales for (not the imported, cancelled or waiting)
+                    imported = set(Orders.search([
+                        ("account_id", "=", account.id), ("name", "in", [o.order_id for o in orders]),
+                        ("sale_order_id", "!=", False)]).mapped("name"))
+                    for order in orders:
+                        record = Orders.new({"account_id": account.id})
+                        if order.order_id in imported or record._decide(imp, order):
+                            continue
+                        try:
+                            with cr.savepoint():
+                                vals, _totals = record._prepare_sale_order_vals(imp, order)
+                                # Odoo counts a contact's first sale inside the sale's transaction (later ones
+                                # after it): shared contacts start at one here, so pages do not collide on it
+                                partners = Orders.env["res.partner"].browse(
+                                    [vals["partner_id"], vals["partner_shipping_id"]])
+                                partners |= partners.commercial_partner_id
+                                partners.filtered(lambda p: not p.customer_rank).write({"customer_rank": 1})
+                        except Exception as exc:  # the order's own import reports its problem
+                            if is_concurrency_error(exc):
+                                raise
+                return
+            except Exception as exc:  # noqa: BLE001 - only a shortcut: the page's import stays correct without it
+                if not is_concurrency_error(exc):
+                    _logger.info("Amazon connection %s: shared records not prepared (%s)", account.id,
+                                 type(exc).__name__)
+                    return
 
     def _is_up_to_date(self, order):
         """Nothing changed at Amazon since this order was last processed successfully."""
