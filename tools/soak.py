@@ -120,6 +120,7 @@ class Server:
         self.kills = 0
         self.starts = 0
         self.exits = 0  # the server stopped by itself (e.g. a scheduled job over Odoo's time limit)
+        self.wake_at = None
 
     def start(self):
         cmd = dev.odoo_cmd(self.conf) + [
@@ -128,9 +129,12 @@ class Server:
             "--logfile", str(self.log), "--log-handler", "httpx:WARNING", "--log-level", "info"]
         if self.cron_time_limit:
             cmd += ["--limit-time-real-cron", str(self.cron_time_limit)]
+        # Odoo's development mode: the connector reaches the simulators on loopback only then (or in tests)
+        env = {**os.environ, "ODOO_DEV": os.environ.get("ODOO_DEV") or dev.SIMULATOR_DEV_MODE}
         self.proc = subprocess.Popen([str(c) for c in cmd], cwd=REPO, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
+                                     stderr=subprocess.DEVNULL, env=env)
         self.starts += 1
+        self.wake_at = time.monotonic() + 5
         say(f"server {self.index} started (pid {self.proc.pid}, port {self.port})")
 
     def exited(self):
@@ -344,6 +348,12 @@ def main():
                     say(f"server {server.index} stopped by itself (exit status {server.proc.returncode}): "
                         "restarting it")
                     pending_restart[server.index] = now
+            for server in servers:
+                # A cron thread that just started listens for triggers but first polls a minute later (Odoo's
+                # SLEEP_INTERVAL): once it listens, tell it there is work, as a trigger committed then would.
+                if server.wake_at and now >= server.wake_at:
+                    psql(db, f"SELECT pg_notify('cron_trigger', '{DB_NAME}')")
+                    server.wake_at = None
             for index, when in list(pending_restart.items()):
                 if now >= when:
                     servers[index].start()

@@ -54,6 +54,8 @@ SYNC_TIME_BUDGET = 0.5
 #: A page that lost a concurrency conflict is tried again this many times, after a short random backoff.
 CONCURRENCY_RETRIES = 4
 CONCURRENCY_BACKOFF = 0.3
+#: Shortest wait for a row held by another transaction, in a scheduled run (see :meth:`_sync_page`).
+LOCK_WAIT_MIN = 10.0
 #: In the prefork mode, a cron worker may sleep this long after its last watchdog ping before it starts
 #: working (Odoo counts the sleep against the limit): that much is taken off the limit first.
 PREFORK_SLEEP = 70
@@ -161,7 +163,7 @@ class AmazonAccount(models.Model):
         pages = 0
         while True:
             started = _monotonic()
-            outcome = self._sync_page(flow, step, result, commit=commit is True)
+            outcome = self._sync_page(flow, step, result, commit=commit is True, deadline=deadline)
             if outcome is None:
                 result["busy"] = True  # another worker took the connection while this one waited
                 result["more"] = True
@@ -189,12 +191,17 @@ class AmazonAccount(models.Model):
                 result["more"] = result["out_of_time"] = True
                 return result
 
-    def _sync_page(self, flow, step, result, *, commit=False):
+    def _sync_page(self, flow, step, result, *, commit=False, deadline=None):
         """One page, tried again after a concurrency conflict. Returns ``step()``'s answer, or None when the
-        flow's lock went to another worker during the retry."""
+        flow's lock went to another worker during the retry. With a ``deadline``, the page waits for a row
+        another transaction holds no longer than the run's time left (at least LOCK_WAIT_MIN): a longer wait
+        would outlast Odoo's time limit, which kills the whole job; the page is tried again instead."""
         for attempt in range(CONCURRENCY_RETRIES + 1):
             saved = {**result, "counts": dict(result["counts"])}
             last = attempt == CONCURRENCY_RETRIES
+            if commit and deadline is not None:
+                wait = max(self._sync_time_left(deadline), LOCK_WAIT_MIN)
+                self.env.cr.execute(SQL("SELECT set_config('lock_timeout', %s, true)", f"{int(wait * 1000)}ms"))
             try:
                 with self.env.cr.savepoint():
                     return step(last)

@@ -9,6 +9,7 @@ seen twice are recognised (unchanged ones are skipped).
 """
 import dataclasses
 import logging
+import time
 from datetime import timedelta, timezone
 
 from odoo import _, api, fields, models
@@ -31,6 +32,14 @@ MAX_WINDOW = timedelta(days=7)
 #: Pages the "Sync orders now" button imports before handing the rest to the scheduled action.
 BUTTON_MAX_PAGES = 3
 PAGE_SIZE = 100
+#: A scheduled run asks Amazon for pages its time left can hold: a page may take at most this share of it,
+#: estimated from the seconds an order took lately (at first ORDER_SECONDS), and holds at least
+#: MIN_PAGE_SIZE orders. Amazon lets the page size change from a page to the next of the same reading.
+PAGE_TIME_SHARE = 0.5
+ORDER_SECONDS = 1.0
+MIN_PAGE_SIZE = 5
+#: Seconds an order's import took lately, per connection, in this process.
+_order_seconds = {}
 MANAGER = "bind_amazon_connector.group_amazon_manager"
 #: The Sales tab lists the orders needing attention (up to this many), then this many latest orders.
 TAB_ATTENTION_LIMIT = 200
@@ -222,7 +231,8 @@ class AmazonAccount(models.Model):
             page = fetched.pop((start, end, token), None)
             if page is None:
                 try:
-                    page = account._orders_fetch_page(api_client, start, end, token)
+                    page = account.with_context(amazon_orders_page_size=account._orders_page_size(deadline)) \
+                        ._orders_fetch_page(api_client, start, end, token)
                 except spapi_errors.SpApiError as exc:
                     account._orders_record_problem(exc)
                     result["error"] = str(exc)
@@ -235,7 +245,9 @@ class AmazonAccount(models.Model):
                         result["more"] = True
                     return 0, False
                 fetched[(start, end, token)] = page
+            began = time.monotonic()
             counts = Orders.with_context(amazon_record_conflicts=last_try)._import_orders(account, page.orders)
+            account._orders_measure(len(page.orders), time.monotonic() - began)
             fetched.clear()
             for state, count in counts.items():
                 result["counts"][state] = result["counts"].get(state, 0) + count
@@ -278,11 +290,29 @@ class AmazonAccount(models.Model):
     def _orders_after_sync(self, result, marks):
         """Hook: called at the end of an orders run that held the connection, with its result."""
 
+    def _orders_page_size(self, deadline):
+        """Orders to ask Amazon for in the next page: PAGE_SIZE, or fewer when the run's time left (until
+        ``deadline``, a ``time.monotonic()`` value) could not hold a whole page. A page longer than Odoo's time
+        limit for scheduled jobs would be killed, and a long page keeps its new records locked meanwhile."""
+        if deadline is None:
+            return PAGE_SIZE
+        left = max(self._sync_time_left(deadline), 0.0)
+        per_order = _order_seconds.get(self.id, ORDER_SECONDS)
+        return max(MIN_PAGE_SIZE, min(PAGE_SIZE, int(left * PAGE_TIME_SHARE / per_order)))
+
+    def _orders_measure(self, count, seconds):
+        """Remember how long an order took (half the last page, half the earlier ones)."""
+        if count:
+            measured = seconds / count
+            previous = _order_seconds.get(self.id)
+            _order_seconds[self.id] = measured if previous is None else (previous + measured) / 2
+
     def _orders_fetch_page(self, api_client, start, end, token):
         """One searchOrders page. An order Amazon sent that cannot be read becomes a :class:`MalformedOrder`
         (kept in error with the reason) instead of failing the whole page."""
+        size = self.env.context.get("amazon_orders_page_size") or PAGE_SIZE
         page = api_client.search_orders_page(last_updated_after=start, last_updated_before=end,
-                                             max_results=PAGE_SIZE, pagination_token=token, skip_unreadable=True,
+                                             max_results=size, pagination_token=token, skip_unreadable=True,
                                              marketplace_ids=self._orders_marketplace_ids())
         if not page.rejected:
             return page
