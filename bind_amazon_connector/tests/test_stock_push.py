@@ -402,6 +402,7 @@ class TestStockPush(AmazonOrderCommon):
         from spapi_simulator import Simulator
 
         other_sim = Simulator(speed=self.sim_speed)
+        other_sim.state.seller_id = "A3SIMSELLER0002"
         other_sim.start()
         self.addCleanup(other_sim.stop)
         other = self.env["amazon.account"].create(self._amazon_account_vals(
