@@ -9,7 +9,6 @@ seen twice are recognised (unchanged ones are skipped).
 """
 import dataclasses
 import logging
-import time
 from datetime import timedelta, timezone
 
 from odoo import _, api, fields, models
@@ -18,6 +17,7 @@ from odoo.tools import SQL
 from odoo.tools.sql import column_exists
 
 from ...spapi import errors as spapi_errors
+from ..connection import amazon_account_sync as sync
 from ..connection.access import AMAZON_USER, check_group
 from .amazon_order import MalformedOrder
 
@@ -245,9 +245,9 @@ class AmazonAccount(models.Model):
                         result["more"] = True
                     return 0, False
                 fetched[(start, end, token)] = page
-            began = time.monotonic()
+            began = sync._monotonic()
             counts = Orders.with_context(amazon_record_conflicts=last_try)._import_orders(account, page.orders)
-            account._orders_measure(len(page.orders), time.monotonic() - began)
+            account._orders_measure(len(page.orders), sync._monotonic() - began)
             fetched.clear()
             for state, count in counts.items():
                 result["counts"][state] = result["counts"].get(state, 0) + count
@@ -297,7 +297,7 @@ class AmazonAccount(models.Model):
         if deadline is None:
             return PAGE_SIZE
         left = max(self._sync_time_left(deadline), 0.0)
-        per_order = _order_seconds.get(self.id, ORDER_SECONDS)
+        per_order = max(_order_seconds.get(self.id, ORDER_SECONDS), 0.001)
         return max(MIN_PAGE_SIZE, min(PAGE_SIZE, int(left * PAGE_TIME_SHARE / per_order)))
 
     def _orders_measure(self, count, seconds):
