@@ -251,6 +251,28 @@ class TestRestartPayouts(AmazonFinanceCommon):
         self.assertEqual(len(self._settlement(group)), 1)
         self.assertTrue(self.amazon.finance_sync_date)
 
+    def test_payouts_booked_batch_by_batch_each_committed(self):
+        """A long backlog is booked in committed batches (a job can stop between two when its time is up): a
+        crash loses only the batch in progress, the next run books the rest, each transaction once."""
+        group = self._group()
+        invoices = []
+        for n in range(5):
+            order_id = factory.new_order_id()
+            invoices.append(self._invoice(order_id, 116.00 + n))
+            self._sale(order_id, group, f"{116 + n}.00", "17.40")
+        commits = Commits(self.env)
+        with patch.object(money_account, "BOOK_BATCH", 2):
+            # pages: the reading, then two transactions a page: the crash is in the second batch
+            commits.run_until_crash(self, "money.page", 3, lambda: self._cron(commits))
+            self.assertEqual([inv.payment_state for inv in invoices].count("paid"), 2)
+            self._cron(commits)
+        records = self.env["amazon.settlement.transaction"].search([("account_id", "=", self.amazon.id)])
+        self.assertEqual(len(records), 5)
+        self.assertEqual(set(records.mapped("state")), {"done"})
+        for invoice in invoices:
+            self.assertEqual(invoice.payment_state, "paid")
+            self.assertEqual(len(self._payments_in_journal(invoice)), 1)
+
     def test_payouts_concurrent_update_retried_in_a_fresh_transaction(self):
         order_id = factory.new_order_id()
         invoice = self._invoice(order_id, 116.00)
