@@ -383,7 +383,11 @@ def main():
                 say("drained")
                 break
             if now - started > limit:
-                say(f"time limit ({limit / 60:g} minutes) reached: comparing what is there")
+                shipped = sum(1 for s in sellers for e in s["sim"].state.orders.values() if e.status == "SHIPPED")
+                say(f"time limit ({limit / 60:g} minutes) reached with work pending: orders not done "
+                    f"{n_orders - done_share * total:.0f} (in error {states.get('error', 0)}), invoices missing "
+                    f"{max(shipped - invoices, 0)}, stock queue {queue}, payouts to book "
+                    f"{txns.get('to_book', 0) + txns.get('waiting', 0)}; comparing what is there")
                 break
             if done_share >= 0.999 and not all(s.kills for s in servers):
                 kill_at = [min(k, 0.0) if not s.kills else k for k, s in zip(kill_at, servers, strict=True)]
