@@ -6,6 +6,7 @@ orders scheduled action (it triggers every connection's job). ``progress(env)`` 
 Each prints one ``BENCH_RESULT {json}`` line.
 """
 import json
+import time
 from datetime import timedelta
 
 from odoo import fields
@@ -33,4 +34,4 @@ def setup(env, *, sims):
 def start(env):
     env["amazon.account"]._cron_sync_orders()
     env.cr.commit()
-    print("BENCH_RESULT " + json.dumps({"started": True}), flush=True)
+    print("BENCH_RESULT " + json.dumps({"started": True, "at": time.time()}), flush=True)

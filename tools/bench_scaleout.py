@@ -6,14 +6,14 @@
 Each server is a real ``odoo-bin`` with workers and one cron process (``--max-cron-threads``), on its own copy
 of a database prepared once: four connections, each to its own SP-API simulator in this process (no
 usage-plan limit, so Amazon's quota is not what is measured). The orders scheduled action triggers one job
-per connection; the servers share them. The clock runs from the trigger until every order is imported.
+per connection; the servers share them. The clock runs from the trigger's commit until every order is
+imported (the servers' start and registry load are not in it: each server signals when it is ready).
 
     python3 tools/bench_scaleout.py [--orders 60] [--cron-threads 1] [--keep-db]
 """
 import argparse
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,12 +28,6 @@ DB_SETUP = "bac_bench_scaleout"
 CONNECTIONS = 4
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def count_imported(db, name):
     out = dev.run(dev.psql_cmd(db) + ["-d", name, "-tAc",
                                       "SELECT count(*) FROM amazon_order WHERE state IN ('imported', 'error')"],
@@ -44,6 +38,69 @@ def count_imported(db, name):
         return 0
 
 
+def wait_ready(procs, timeout=600):
+    """Wait until every server has loaded its registry (Odoo's ``ODOO_READY_SIGHUP_PID`` signal), so that the
+    clock measures the work and not the start of the servers."""
+    deadline = time.monotonic() + timeout
+    while _ready["count"] < len(procs):
+        if any(proc.poll() is not None for proc in procs):
+            dev.fail("an Odoo server stopped while starting (see its log)")
+        if time.monotonic() > deadline:
+            dev.fail(f"the Odoo servers were not ready in {timeout} s")
+        time.sleep(0.2)
+    time.sleep(2)  # the master forks its cron worker right after the signal; it then listens for triggers
+
+
+_ready = {"count": 0}
+
+
+def _on_ready(signum, frame):
+    _ready["count"] += 1
+
+
+def _cpu_seconds(pid):
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _descendants(roots):
+    children = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            pid, rest = stat.read_text().split(" ", 1)
+            children.setdefault(int(rest.rsplit(")", 1)[1].split()[1]), []).append(int(pid))
+        except (OSError, ValueError, IndexError):
+            continue
+    found, todo = [], list(roots)
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def cpu_used(db, name, procs):
+    """CPU seconds used so far by the Odoo servers' processes and by PostgreSQL's backends of the database."""
+    out = dev.run(dev.psql_cmd(db) + ["-d", name, "-tAc",
+                                      f"SELECT pid FROM pg_stat_activity WHERE datname = '{name}'"],
+                  capture_output=True, text=True, check=False)
+    backends = [int(pid) for pid in out.stdout.split() if pid.strip().isdigit()]
+    odoo = sum(_cpu_seconds(pid) for pid in _descendants([proc.pid for proc in procs]))
+    return odoo, sum(_cpu_seconds(pid) for pid in backends)
+
+
+def count_conflicts(logs):
+    """Pages tried again after a concurrency conflict, over the servers' logs."""
+    total = 0
+    for log in logs:
+        with open(log.name, encoding="utf-8", errors="replace") as text:
+            total += sum(1 for line in text if "conflicted with another transaction" in line)
+    return total
+
+
 def drain(conf, db, servers, total, cron_threads, timeout):
     """Seconds ``servers`` Odoo servers take to import the ``total`` orders of a fresh copy of the database."""
     name = f"{DB_SETUP}_{servers}"
@@ -51,26 +108,41 @@ def drain(conf, db, servers, total, cron_threads, timeout):
     dev.copy_db(db, DB_SETUP, name)
     procs = []
     logs = []
+    _ready["count"] = 0
+    previous = signal.signal(signal.SIGHUP, _on_ready)
     try:
         for index in range(servers):
             log = open(dev.DEVDATA / f"{name}_server_{index}.log", "w")
             logs.append(log)
+            # no HTTP: nothing is served, and without it no long-polling process is (re)started beside the
+            # workers; the connector's and the scheduler's info lines say which server ran what
             cmd = dev.odoo_cmd(conf) + [
                 "-d", name, "--db-filter", f"^{name}$", "--workers", "2", "--max-cron-threads", str(cron_threads),
-                "--http-port", str(free_port()), "--gevent-port", str(free_port()), "--log-level", "warn",
-                "--limit-time-real-cron", "300"]
+                "--no-http", "--log-level", "warn", "--log-handler", "odoo.addons.bind_amazon_connector:INFO",
+                "--log-handler", "odoo.addons.base.models.ir_cron:INFO", "--limit-time-real-cron", "300"]
+            # development mode: the simulators listen on this machine, which Odoo refuses otherwise
+            env = dict(os.environ, ODOO_READY_SIGHUP_PID=str(os.getpid()),
+                       ODOO_DEV=os.environ.get("ODOO_DEV") or dev.SIMULATOR_DEV_MODE)
             procs.append(subprocess.Popen([str(c) for c in cmd], stdout=log, stderr=subprocess.STDOUT,
-                                          cwd=REPO, start_new_session=True))
-        time.sleep(8)  # workers started and listening
-        started = time.monotonic()
-        dev.bench_shell(conf, name, "from odoo.addons.benchmarks.odoo_scaleout import start\nstart(env)\n",
-                        label="scale-out start")
-        while time.monotonic() - started < timeout:
+                                          cwd=REPO, start_new_session=True, env=env))
+        wait_ready(procs)
+        odoo_before, pg_before = cpu_used(db, name, procs)
+        # the clock starts when the trigger is committed, not when the shell that commits it has loaded Odoo
+        started = dev.bench_shell(conf, name, "from odoo.addons.benchmarks.odoo_scaleout import start\n"
+                                              "start(env)\n", label="scale-out start")["at"]
+        while time.time() - started < timeout:
             if count_imported(db, name) >= total:
-                return time.monotonic() - started
-            time.sleep(1)
+                elapsed = time.time() - started
+                odoo_after, pg_after = cpu_used(db, name, procs)
+                odoo_cpu, pg_cpu = odoo_after - odoo_before, pg_after - pg_before
+                dev.say(f"{servers} server(s): {count_conflicts(logs)} page(s) tried again after a conflict; "
+                        f"CPU {odoo_cpu:.1f} s Odoo + {pg_cpu:.1f} s PostgreSQL = "
+                        f"{(odoo_cpu + pg_cpu) / elapsed:.2f} cores on average; load {os.getloadavg()[0]:.2f}")
+                return elapsed
+            time.sleep(0.5)
         dev.fail(f"{servers} server(s) did not import {total} orders in {timeout} s (see {logs[0].name})")
     finally:
+        signal.signal(signal.SIGHUP, previous)
         for proc in procs:
             os.killpg(proc.pid, signal.SIGTERM)
         for proc in procs:

@@ -22,3 +22,4 @@ from . import test_first_hour
 from . import test_translations
 from . import test_tour
 from . import test_restart_safety
+from . import test_sync_cursor

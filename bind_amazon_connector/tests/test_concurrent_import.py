@@ -7,7 +7,7 @@ and connections, and retires the connections when it ends.
 """
 import threading
 import uuid
-from datetime import timedelta
+from datetime import timedelta, timezone
 from unittest.mock import patch
 
 from odoo import SUPERUSER_ID, Command, api
@@ -19,6 +19,8 @@ from spapi_simulator import Simulator, factory
 
 from ..models.connection import amazon_account_sync as sync_module
 from ..models.orders import amazon_account as orders_module
+from ..models.orders.stock_quant import SKIP_CHANGED_QUANTS
+from ..spapi import types
 from .common import SIM_CLIENT_ID, SIM_CLIENT_SECRET, SIM_REFRESH_TOKEN
 
 SPEED = 1000.0
@@ -186,3 +188,82 @@ class TestConcurrentImporters(TransactionCase):
             self.assertEqual(len(invoices), 48)
             self.assertEqual(set(invoices.mapped("state")), {"posted"})
             self.assertEqual(env["stock.picking"].browse(self.picking_id).state, "done")
+
+    def test_a_person_editing_the_connection_while_an_orders_page_commits(self):
+        """The orders sync commits where it stands at every page in its own row: a person saving the connection
+        at the same time (its transaction still open) neither blocks the page nor makes it conflict."""
+        account_id = self.account_ids[0]
+        held = threading.Event()
+        page_done = threading.Event()
+        outcome = {}
+        errors = []
+
+        def person(env):
+            env["amazon.account"].browse(account_id).write({"name": f"Amazon A {self.tag} (edited)"})
+            env.flush_all()  # the connection's row is locked by this open transaction from here on
+            held.set()
+            outcome["page_done_while_held"] = page_done.wait(timeout=30)
+
+        def importer(env):
+            held.wait(timeout=60)
+            with patch.object(sync_module._logger, "info") as log:
+                outcome["result"] = env["amazon.account"].browse(account_id)._sync_orders(commit=True)
+            outcome["conflicts"] = [call for call in log.call_args_list if "conflicted" in call.args[0]]
+            page_done.set()
+
+        def empty_page(account, api_client, start, end, token):
+            return types.OrdersPage(orders=(), last_updated_before=end.replace(tzinfo=timezone.utc))
+
+        sim_now = self.sim.now().replace(tzinfo=None, microsecond=0)
+        threads = [threading.Thread(target=self._in_new_transaction, args=(func, errors))
+                   for func in (person, importer)]
+        with patch.object(type(self.env["amazon.account"]), "_orders_now", lambda account: sim_now), \
+                patch.object(type(self.env["amazon.account"]), "_orders_fetch_page", empty_page), \
+                patch.object(Registry, "_lock", DummyRLock()):
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=120)
+        self.addCleanup(self._forget_orders_progress, account_id)
+        self.assertFalse(errors)
+        self.assertTrue(outcome["page_done_while_held"], "the page committed without waiting for the person")
+        self.assertFalse(outcome["conflicts"], "the page did not conflict with the person's transaction")
+        self.assertFalse(outcome["result"]["error"])
+        with self.registry.cursor() as cr:
+            account = api.Environment(cr, SUPERUSER_ID, {})["amazon.account"].browse(account_id)
+            self.assertEqual(account.name, f"Amazon A {self.tag} (edited)")
+            self.assertEqual(account.orders_cursor, sim_now - orders_module.SAFETY_LAG)
+            self.assertTrue(account.orders_last_sync)
+
+    def _forget_orders_progress(self, account_id):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["amazon.sync.cursor"].search([("account_id", "=", account_id)]).unlink()
+            env["amazon.account"].browse(account_id).name = f"Amazon A {self.tag}"
+            cr.commit()
+
+    def test_a_quant_committed_by_another_import_meanwhile_does_not_fail_the_page(self):
+        """PostgreSQL refuses to lock a quant that another transaction committed after this one began; an
+        import skips it as Odoo skips a held one, and the stock adds up."""
+        def stock(env):
+            product = env["product.product"].search([("default_code", "=", self.skus[0])])
+            location = env["stock.warehouse"].search([("company_id", "=", self.company_id)], limit=1).lot_stock_id
+            return product, location
+
+        with self.registry.cursor() as cr:
+            product, location = stock(api.Environment(cr, SUPERUSER_ID, {}))
+            before = product.with_context(location=location.id).qty_available
+        with self.registry.cursor() as cr_import, self.registry.cursor() as cr_other:
+            env_import = api.Environment(cr_import, SUPERUSER_ID, {SKIP_CHANGED_QUANTS: True})
+            product, location = stock(env_import)  # this transaction's snapshot is taken here
+            env_import["stock.quant"]._gather(product, location).mapped("quantity")
+            other_product, other_location = stock(api.Environment(cr_other, SUPERUSER_ID, {}))
+            other_product.env["stock.quant"]._update_available_quantity(other_product, other_location, 5)
+            cr_other.commit()
+            # without skipping, this raised "could not serialize access due to concurrent update"
+            env_import["stock.quant"]._update_available_quantity(product, location, -1)
+            env_import.flush_all()
+            cr_import.commit()
+        with self.registry.cursor() as cr:
+            product, location = stock(api.Environment(cr, SUPERUSER_ID, {}))
+            self.assertEqual(product.with_context(location=location.id).qty_available, before + 5 - 1)

@@ -95,6 +95,10 @@ def cron_time_limit():
 class AmazonAccount(models.Model):
     _inherit = "amazon.account"
 
+    # where each flow stands, in its own rows (amazon_sync_cursor.py): the flows' pages never write this row
+    sync_cursor_ids = fields.One2many("amazon.sync.cursor", "account_id", string="Sync Progress", readonly=True,
+                                      groups="bind_amazon_connector.group_amazon_manager")
+
     def unlink(self):
         crons = self.env["amazon.sync.job"].sudo().search([("account_id", "in", self.ids)]).cron_id
         res = super().unlink()
@@ -227,6 +231,11 @@ class AmazonAccount(models.Model):
         if self.env.context.get("cron_id"):
             self.env.cr.postcommit.add(cron._notifydb)
         cron._commit_progress(processed)
+
+    def _sync_cursor(self, flow):
+        """The progress row of ``flow`` for this connection (see ``amazon.sync.cursor``)."""
+        self.ensure_one()
+        return self.env["amazon.sync.cursor"].sudo()._for(self, flow)
 
     # ------------------------------------------------------------------ jobs per connection and flow
 

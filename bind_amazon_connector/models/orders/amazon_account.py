@@ -44,22 +44,41 @@ MANAGER = "bind_amazon_connector.group_amazon_manager"
 #: The Sales tab lists the orders needing attention (up to this many), then this many latest orders.
 TAB_ATTENTION_LIMIT = 200
 TAB_RECENT_LIMIT = 80
+#: The connection's fields showing where the orders sync stands, and their column in ``amazon.sync.cursor``.
+ORDERS_PROGRESS = {
+    "orders_cursor": "cursor",
+    "orders_window_start": "window_start",
+    "orders_window_end": "window_end",
+    "orders_next_token": "next_token",
+    "orders_last_sync": "last_sync",
+    "orders_sync_message": "message",
+}
 
 
 class AmazonAccount(models.Model):
     _inherit = "amazon.account"
 
+    # Where the orders sync stands lives in its own row (amazon.sync.cursor, flow "orders"): every page commits
+    # it, and on the connection's row it collided with anyone else writing the connection at the same time.
     orders_cursor = fields.Datetime(
         string="Orders synchronized until", copy=False, tracking=True,
+        compute="_compute_orders_progress", inverse="_inverse_orders_progress", compute_sudo=True,
         help="Orders updated on Amazon up to this moment are imported. Move it back to read a period again: "
         "orders already imported are not duplicated.",
     )
     # Where the reading in progress stands (resumed after a restart); internal.
-    orders_window_start = fields.Datetime(copy=False, readonly=True, groups=MANAGER)
-    orders_window_end = fields.Datetime(copy=False, readonly=True, groups=MANAGER)
-    orders_next_token = fields.Char(copy=False, readonly=True, groups=MANAGER)
-    orders_last_sync = fields.Datetime(string="Last order sync", copy=False, readonly=True)
-    orders_sync_message = fields.Text(string="Order sync problem", copy=False, readonly=True)
+    orders_window_start = fields.Datetime(copy=False, readonly=True, groups=MANAGER, compute="_compute_orders_progress",
+                                          inverse="_inverse_orders_progress", compute_sudo=True)
+    orders_window_end = fields.Datetime(copy=False, readonly=True, groups=MANAGER, compute="_compute_orders_progress",
+                                        inverse="_inverse_orders_progress", compute_sudo=True)
+    orders_next_token = fields.Char(copy=False, readonly=True, groups=MANAGER, compute="_compute_orders_progress",
+                                    inverse="_inverse_orders_progress", compute_sudo=True)
+    orders_last_sync = fields.Datetime(string="Last order sync", copy=False, readonly=True,
+                                       compute="_compute_orders_progress", inverse="_inverse_orders_progress",
+                                       compute_sudo=True)
+    orders_sync_message = fields.Text(string="Order sync problem", copy=False, readonly=True,
+                                      compute="_compute_orders_progress", inverse="_inverse_orders_progress",
+                                      compute_sudo=True)
     amazon_order_ids = fields.One2many("amazon.order", "account_id", string="Amazon Orders")
     amazon_order_tab_ids = fields.Many2many(
         "amazon.order", compute="_compute_amazon_order_tab_ids", string="Orders to look at",
@@ -85,6 +104,21 @@ class AmazonAccount(models.Model):
         "number. Confirm without: the carrier is still required; Amazon may refuse a confirmation without "
         "tracking number for some carriers, the refusal is then shown on the delivery.",
     )
+
+    @api.depends("sync_cursor_ids.flow", "sync_cursor_ids.cursor", "sync_cursor_ids.window_start",
+                 "sync_cursor_ids.window_end", "sync_cursor_ids.next_token", "sync_cursor_ids.last_sync",
+                 "sync_cursor_ids.message")
+    def _compute_orders_progress(self):
+        for account in self:
+            row = account.sync_cursor_ids.filtered(lambda c: c.flow == "orders")[:1]
+            for field, column in ORDERS_PROGRESS.items():
+                account[field] = row[column]
+
+    def _inverse_orders_progress(self):
+        for account in self:
+            if account.id:
+                account._sync_cursor("orders").write({column: account[field]
+                                                      for field, column in ORDERS_PROGRESS.items()})
 
     def _compute_amazon_order_counts(self):
         counts = {
@@ -339,8 +373,10 @@ class AmazonAccount(models.Model):
             self.env["amazon.order"].sudo()._import_orders(self, [o._payload_order() for o in waiting], force=True)
 
     def _orders_write_internal(self, vals):
-        """Where a run stands: written by the sync itself (no chatter message, no reset of the window)."""
-        return self.sudo().with_context(amazon_sync_internal=True, tracking_disable=True).write(vals)
+        """Where a run stands: written by the sync itself on the progress row only (not on the connection's
+        row, no chatter message, no reset of the window)."""
+        self.ensure_one()
+        return self._sync_cursor("orders").write({ORDERS_PROGRESS[field]: value for field, value in vals.items()})
 
     def _orders_record_problem(self, exc):
         message = str(exc.args[0] if isinstance(exc, UserError) and exc.args else exc)

@@ -21,6 +21,7 @@ from .amazon_order import (
     AmazonOrderError,
     MalformedOrder,
 )
+from .stock_quant import SKIP_CHANGED_QUANTS
 
 _logger = logging.getLogger(__name__)
 
@@ -34,7 +35,8 @@ class _Importer:
         env = orders_model.env
         user = account.user_id or env.user
         company = account.company_id
-        context = dict(env.context, allowed_company_ids=company.ids, **QUIET_CONTEXT)
+        # a quant another import committed meanwhile is skipped like a held one, not a reason to redo the page
+        context = dict(env.context, allowed_company_ids=company.ids, **QUIET_CONTEXT, **{SKIP_CHANGED_QUANTS: True})
         # Written as the connection's user (author and salesperson), with the rights of the integration.
         self.env = env(user=user.id, su=True, context=context)
         self.account = account.with_env(self.env)
