@@ -80,6 +80,8 @@ class TestSyncJobs(AmazonOrderCommon):
         self.assertEqual(rec.attempt_count, 1)
         self.assertTrue(rec.retry_date)
         self.assertLessEqual(rec.retry_date, fields.Datetime.now() + timedelta(minutes=10), "minutes, not hours")
+        self.assertLessEqual(rec.retry_date, fields.Datetime.now() + timedelta(minutes=1),
+                             "a conflict is tried again by the next run")
         self.assertEqual(len(tries) - 1, sync_module.CONCURRENCY_RETRIES + 1, "a few prompt tries, then it waits")
         self.assertEqual({self._amazon_order(i).state for i in ids[1:]}, {"imported"})
         # the next automatic try imports it
