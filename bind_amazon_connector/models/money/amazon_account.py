@@ -841,6 +841,13 @@ class AmazonAccount(models.Model):
                            or record.line_ids.filtered(lambda ln: ln.move_id or ln.payment_id)):
                 # (partly) booked already: only follow Amazon's status and settlement, never re-split
                 record.write({k: v for k, v in vals.items() if k in ("status", "settlement_id", "maturity_date")})
+            elif record and record.state in ("to_book", "waiting") and record.raw_json == vals["raw_json"] \
+                    and record.status == vals["status"] \
+                    and record.settlement_id.id == vals.get("settlement_id", False) \
+                    and not record.line_ids.filtered("is_unknown"):
+                # read again unchanged (each read overlaps the last days): its split and state stand; a sale
+                # waiting for its invoice is tried again once the order is invoiced (see _finance_todo)
+                pass
             else:
                 vals["state"] = "to_book" if released else "deferred"
                 if record:
