@@ -54,6 +54,8 @@ SYNC_TIME_BUDGET = 0.5
 #: A page that lost a concurrency conflict is tried again this many times, after a short random backoff.
 CONCURRENCY_RETRIES = 4
 CONCURRENCY_BACKOFF = 0.3
+#: A scheduled run whose page conflicted on every try stops and runs again this much later.
+CONFLICT_RERUN = timedelta(seconds=30)
 #: Shortest wait for a row held by another transaction, in a scheduled run (see :meth:`_sync_page`).
 LOCK_WAIT_MIN = 10.0
 #: In the prefork mode, a cron worker may sleep this long after its last watchdog ping before it starts
@@ -169,7 +171,8 @@ class AmazonAccount(models.Model):
             started = _monotonic()
             outcome = self._sync_page(flow, step, result, commit=commit is True, deadline=deadline)
             if outcome is None:
-                result["busy"] = True  # another worker took the connection while this one waited
+                if not result.get("retry_at"):
+                    result["busy"] = True  # another worker took the connection while this one waited
                 result["more"] = True
                 return result
             processed, more = outcome
@@ -210,8 +213,20 @@ class AmazonAccount(models.Model):
                 with self.env.cr.savepoint():
                     return step(last)
             except Exception as exc:
-                if not is_concurrency_error(exc) or last:
+                if not is_concurrency_error(exc):
                     raise
+                if last:
+                    if not commit:
+                        raise
+                    # The other work keeps the same rows: nothing of this page is kept, the job runs again
+                    # shortly (a flow that can set single records aside does so in its step's last try).
+                    self.env.cr.rollback()
+                    _logger.info("Amazon connection %s: %s page conflicted with other transactions on every "
+                                 "try (%s): run again in %s s", self.id, flow, type(exc).__name__,
+                                 CONFLICT_RERUN.seconds)
+                    result.clear()
+                    result.update(saved, more=True, retry_at=fields.Datetime.now() + CONFLICT_RERUN)
+                    return None
                 result.clear()
                 result.update(saved)
                 _logger.info("Amazon connection %s: %s page conflicted with another transaction (%s), try %d",

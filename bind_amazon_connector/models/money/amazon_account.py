@@ -39,7 +39,9 @@ FINANCE_LAG = timedelta(minutes=3)
 SETTLEMENT_REPORT = "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"
 IMPORT_BATCH = 200
 #: Transactions booked between two commits of the payouts job (it stops between batches when its time is up).
-BOOK_BATCH = 50
+BOOK_BATCH = 20
+#: A run that follows a read by less than this (a run that stopped when its time was up) books without reading.
+FINANCE_REREAD = timedelta(minutes=2)
 
 # Labels of the default fee types (one per line: Odoo's term extractor reads them so)
 LABEL_COMMISSION = _lt("Referral commission")
@@ -726,6 +728,11 @@ class AmazonAccount(models.Model):
         account = self.sudo().with_company(self.company_id)
         todo = []
         read = []
+
+        last_read = account.finance_sync_date
+        if last_read and last_read > fields.Datetime.now() - FINANCE_LAG - FINANCE_REREAD:
+            read.append(True)  # read moments ago: book what is waiting
+            todo.extend(account._finance_todo().ids)
 
         def step(last_try):
             if not read:
