@@ -28,7 +28,8 @@ ORDERS_SQL = """
     SELECT o.name, o.state, o.reason, COALESCE(a.n, 0), so.amount_total, COALESCE(r.n, 0), COALESCE(i.n, 0),
            i.total
       FROM amazon_order o
-      LEFT JOIN sale_order so ON so.id = o.sale_order_id
+      LEFT JOIN LATERAL (SELECT id, amount_total FROM sale_order s
+                          WHERE s.amazon_order_id = o.id ORDER BY s.id LIMIT 1) so ON true
       LEFT JOIN so_by_amazon a ON a.amazon_order_id = o.id
       LEFT JOIN so_by_ref r ON r.client_order_ref = o.name
       LEFT JOIN inv_by_so i ON i.order_id = so.id

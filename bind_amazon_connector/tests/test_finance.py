@@ -1,4 +1,5 @@
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.tests import tagged
@@ -59,6 +60,12 @@ class TestAmazonFinance(AmazonFinanceCommon):
         record = self._txn(txn)
         self.assertEqual(record.state, "waiting")
         self.assertIn(order, record.message)
+        # read again (each read overlaps the last days), still not invoiced: left as it is
+        lines = record.line_ids
+        with patch.object(type(record), "_book_sale") as book:
+            self._sync_payouts()
+        book.assert_not_called()
+        self.assertEqual((record.state, record.line_ids), ("waiting", lines), "not split again")
         invoice = self._invoice(order, 150.00)
         self._sync_payouts()
         self.assertEqual(record.state, "done")

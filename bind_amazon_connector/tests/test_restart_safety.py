@@ -4,10 +4,12 @@ Each test makes the flow "die" at one of its crash points (utils/crashpoints.py)
 committed (as PostgreSQL does for a killed worker), runs the flow again and checks that nothing is lost and
 nothing is done twice. The scheduled action's commits are played by savepoints inside the test transaction.
 """
+from datetime import timedelta
 from unittest.mock import patch
 
 import psycopg2.errors
 
+from odoo import fields
 from odoo.tests import tagged
 
 from spapi_simulator import factory
@@ -250,6 +252,55 @@ class TestRestartPayouts(AmazonFinanceCommon):
             self.assertEqual(len(self._payments_in_journal(invoice)), 1)
         self.assertEqual(len(self._settlement(group)), 1)
         self.assertTrue(self.amazon.finance_sync_date)
+
+    def test_payouts_booked_batch_by_batch_each_committed(self):
+        """A long backlog is booked in committed batches (a job can stop between two when its time is up): a
+        crash loses only the batch in progress, the next run books the rest, each transaction once."""
+        group = self._group()
+        invoices = []
+        for n in range(5):
+            order_id = factory.new_order_id()
+            invoices.append(self._invoice(order_id, 116.00 + n))
+            self._sale(order_id, group, f"{116 + n}.00", "17.40")
+        commits = Commits(self.env)
+        with patch.object(money_account, "BOOK_BATCH", 2):
+            # pages: the reading, then two transactions a page: the crash is in the second batch
+            commits.run_until_crash(self, "money.page", 3, lambda: self._cron(commits))
+            self.assertEqual([inv.payment_state for inv in invoices].count("paid"), 2)
+            self._cron(commits)
+        records = self.env["amazon.settlement.transaction"].search([("account_id", "=", self.amazon.id)])
+        self.assertEqual(len(records), 5)
+        self.assertEqual(set(records.mapped("state")), {"done"})
+        for invoice in invoices:
+            self.assertEqual(invoice.payment_state, "paid")
+            self.assertEqual(len(self._payments_in_journal(invoice)), 1)
+
+    def test_payouts_conflicting_on_every_try_run_again_shortly(self):
+        """Other work keeps the same rows through every prompt try: the job stops cleanly (nothing half done,
+        no failure) and runs again half a minute later."""
+        order_id = factory.new_order_id()
+        invoice = self._invoice(order_id, 116.00)
+        self._sale(order_id, self._group(), "116.00", "17.40")
+        self.amazon._sync_trigger("money")  # the job exists before the run (its rollbacks keep it)
+        commits = Commits(self.env)
+        tries = []
+
+        def always_conflicting(account, *args, **kwargs):
+            tries.append(1)
+            raise psycopg2.errors.SerializationFailure("could not serialize access due to concurrent update")
+
+        with patch.object(type(self.amazon), "_sync_finances", always_conflicting), \
+                patch.object(self.env.cr, "rollback", commits.rollback), \
+                patch.object(sync_module.time, "sleep", lambda seconds: None):
+            result = self._run_scheduled("money", dispatch=False)[self.amazon]
+        self.assertEqual(len(tries), sync_module.CONCURRENCY_RETRIES + 1)
+        self.assertTrue(result["more"] and not result["error"])
+        self.assertEqual(invoice.payment_state, "not_paid")
+        job = self.amazon._sync_job("money")
+        later = self.env["ir.cron.trigger"].sudo().search([("cron_id", "=", job.cron_id.id),
+                                                          ("call_at", ">", fields.Datetime.now())])
+        self.assertEqual(len(later), 1, "run again later, not at once in a loop")
+        self.assertLessEqual(later.call_at, fields.Datetime.now() + timedelta(minutes=1))
 
     def test_payouts_concurrent_update_retried_in_a_fresh_transaction(self):
         order_id = factory.new_order_id()

@@ -393,3 +393,33 @@ class TestStockPush(AmazonOrderCommon):
             self.assertEqual(self._amazon_qty("MUG-01"), 7)
             self.assertEqual(len(self._patches("MUG-01")), 3)
             self.assertEqual(self.sim.count(operation="getListingsItem"), 1)
+
+    # ------------------------------------------------------------------ connections sharing a warehouse
+
+    def test_sale_on_one_connection_updates_every_connection_of_the_warehouse(self):
+        """Two seller accounts offer the same units of one warehouse: an Amazon sale on either changes what
+        both must show, and both get the quantity of the moment."""
+        from spapi_simulator import Simulator
+
+        other_sim = Simulator(speed=self.sim_speed)
+        other_sim.state.seller_id = "A3SIMSELLER0002"
+        other_sim.start()
+        self.addCleanup(other_sim.stop)
+        other = self.env["amazon.account"].create(self._amazon_account_vals(
+            name="Amazon MX 2", seller_id="A3SIMSELLER0002", endpoint_override=other_sim.url,
+            token_url_override=other_sim.token_url, update_stock_on_amazon=True))
+        other_sim.add_listing(sku="MUG-B", quantity=10)
+        self.env["amazon.listing"].create({
+            "account_id": other.id, "marketplace_id": other.marketplace_id.id, "seller_sku": "MUG-B",
+            "name": "Taza", "currency_id": other.marketplace_id.currency_id.id, "fulfillment_channel": "merchant",
+            "product_id": self.product_mug.id,
+        })
+        self.amazon.update_stock_on_amazon = True
+        self._put_stock(self.product_mug, 10)
+        self._make_order([{"sku": "MUG-01", "quantity": 2, "unit_price": "199.00"}])
+        self._sync()
+        self.assertEqual(self._amazon_qty("MUG-01"), 8)
+        self._cron()
+        self.assertEqual(other_sim.get_listing("MUG-B")["fulfillmentAvailability"][0]["quantity"], 8,
+                         "the other connection's listing of the product shows the units left")
+        self.assertFalse(self.env["amazon.stock.push"].search_count([]))

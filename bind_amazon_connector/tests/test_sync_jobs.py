@@ -81,6 +81,8 @@ class TestSyncJobs(AmazonOrderCommon):
         self.assertEqual(rec.attempt_count, 1)
         self.assertTrue(rec.retry_date)
         self.assertLessEqual(rec.retry_date, fields.Datetime.now() + timedelta(minutes=10), "minutes, not hours")
+        self.assertLessEqual(rec.retry_date, fields.Datetime.now() + timedelta(minutes=1),
+                             "a conflict is tried again by the next run")
         self.assertEqual(len(tries) - 1, sync_module.CONCURRENCY_RETRIES + 1, "a few prompt tries, then it waits")
         self.assertEqual({self._amazon_order(i).state for i in ids[1:]}, {"imported"})
         # the next automatic try imports it
@@ -202,6 +204,41 @@ class TestSyncJobs(AmazonOrderCommon):
         self.assertEqual(len(orders), 25)
         self.assertEqual(set(orders.mapped("state")), {"imported"})
         self.assertEqual(len(orders.sale_order_id), 25)
+
+    def test_pages_fit_the_time_left_of_the_job(self):
+        """A slow import asks Amazon for smaller pages: no page outlasts the job's time budget (a page longer
+        than Odoo's time limit would be killed with the whole job)."""
+        ids = [self._make_order()["orderId"] for _i in range(40)]
+        self.sim.reset_records()
+        clock = FakeClock()
+        orders_class = type(self.env["amazon.order"])
+        real_import = orders_class._import_orders
+        pages = []
+
+        def slow_import(orders, account, page_orders, *args, **kwargs):
+            if page_orders:
+                clock.now += 2.0 * len(page_orders)  # two seconds an order
+                pages.append(len(page_orders))
+            return real_import(orders, account, page_orders, *args, **kwargs)
+
+        orders_module._order_seconds.pop(self.amazon.id, None)  # nothing measured yet (other tests import fast)
+        self.addCleanup(orders_module._order_seconds.pop, self.amazon.id, None)
+        with patch.object(sync_module, "_monotonic", clock), \
+                patch.object(orders_class, "_import_orders", slow_import), \
+                patch.dict(config.options, {"limit_time_real_cron": 120, "workers": 0}):
+            self.amazon._sync_trigger("orders")
+            for _run in range(10):
+                if not self._run_scheduled("orders", dispatch=False):
+                    break
+        budget = 120 * sync_module.SYNC_TIME_BUDGET
+        self.assertLess(pages[0] * 2.0, 120, "before any measure: a page the time limit holds, not the whole backlog")
+        self.assertTrue(len(pages) >= 2 and all(p * 2.0 <= budget for p in pages[1:]),
+                        f"measured: each page fits the job's time budget ({pages})")
+        self.assertEqual(sum(pages), 40)
+        requested = [int(r.query["maxResultsPerPage"][0]) for r in self.sim.requests if r.operation == "searchOrders"]
+        self.assertLess(max(requested), orders_module.PAGE_SIZE)
+        orders = self.env["amazon.order"].search([("name", "in", ids)])
+        self.assertEqual(set(orders.mapped("state")), {"imported"})
 
     def test_long_wait_for_amazon_becomes_a_later_run_not_a_sleep(self):
         self._make_order()

@@ -55,6 +55,10 @@ SYNC_TIME_BUDGET = 0.5
 #: A page that lost a concurrency conflict is tried again this many times, after a short random backoff.
 CONCURRENCY_RETRIES = 4
 CONCURRENCY_BACKOFF = 0.3
+#: A scheduled run whose page conflicted on every try stops and runs again this much later.
+CONFLICT_RERUN = timedelta(seconds=30)
+#: Shortest wait for a row held by another transaction, in a scheduled run (see :meth:`_sync_page`).
+LOCK_WAIT_MIN = 10.0
 #: In the prefork mode, a cron worker may sleep this long after its last watchdog ping before it starts
 #: working (Odoo counts the sleep against the limit): that much is taken off the limit first.
 PREFORK_SLEEP = 70
@@ -184,9 +188,10 @@ class AmazonAccount(models.Model):
         pages = 0
         while True:
             started = _monotonic()
-            outcome = self._sync_page(flow, step, result, commit=commit is True)
+            outcome = self._sync_page(flow, step, result, commit=commit is True, deadline=deadline)
             if outcome is None:
-                result["busy"] = True  # another worker took the connection while this one waited
+                if not result.get("retry_at"):
+                    result["busy"] = True  # another worker took the connection while this one waited
                 result["more"] = True
                 return result
             processed, more = outcome
@@ -213,16 +218,21 @@ class AmazonAccount(models.Model):
                 result["more"] = result["out_of_time"] = True
                 return result
 
-    def _sync_page(self, flow, step, result, *, commit=False):
+    def _sync_page(self, flow, step, result, *, commit=False, deadline=None):
         """One page, tried again after a concurrency conflict. Returns ``step()``'s answer, or None when the
-        flow's lock went to another worker during the retry."""
+        flow's lock went to another worker during the retry. With a ``deadline``, the page waits for a row
+        another transaction holds no longer than the run's time left (at least LOCK_WAIT_MIN): a longer wait
+        would outlast Odoo's time limit, which kills the whole job; the page is tried again instead."""
         attempt = 0
         while attempt <= CONCURRENCY_RETRIES:
             saved = {**result, "counts": dict(result["counts"])}
             last = attempt == CONCURRENCY_RETRIES
-            # Odoo logs the statement that lost a conflict as an ERROR: dropped when the page is tried again
-            # (the line below says so), logged as it was otherwise
-            retried = None if last else is_concurrency_error
+            # Odoo logs the statement that lost a conflict as an ERROR: dropped when the conflict is handled
+            # (tried again now, or by the next run when committing; the lines below say so)
+            retried = is_concurrency_error if (commit or not last) else None
+            if commit and deadline is not None:
+                wait = max(self._sync_time_left(deadline), LOCK_WAIT_MIN)
+                self.env.cr.execute(SQL("SELECT set_config('lock_timeout', %s, true)", f"{int(wait * 1000)}ms"))
             try:
                 with held_logs.hold("odoo.sql_db", drop_if=retried), self.env.cr.savepoint():
                     return step(last)
@@ -235,8 +245,20 @@ class AmazonAccount(models.Model):
                         return None
                 continue
             except Exception as exc:
-                if not is_concurrency_error(exc) or last:
+                if not is_concurrency_error(exc):
                     raise
+                if last:
+                    if not commit:
+                        raise
+                    # The other work keeps the same rows: nothing of this page is kept, the job runs again
+                    # shortly (a flow that can set single records aside does so in its step's last try).
+                    self.env.cr.rollback()
+                    _logger.info("Amazon connection %s: %s page conflicted with other transactions on every "
+                                 "try (%s): run again in %s s", self.id, flow, type(exc).__name__,
+                                 CONFLICT_RERUN.seconds)
+                    result.clear()
+                    result.update(saved, more=True, retry_at=fields.Datetime.now() + CONFLICT_RERUN)
+                    return None
                 result.clear()
                 result.update(saved)
                 # the database's first line names the conflict (never the row's values: they may be buyer data)

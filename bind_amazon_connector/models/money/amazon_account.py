@@ -38,6 +38,10 @@ FINANCE_MAX_WINDOW = timedelta(days=179)
 FINANCE_LAG = timedelta(minutes=3)
 SETTLEMENT_REPORT = "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"
 IMPORT_BATCH = 200
+#: Transactions booked between two commits of the payouts job (it stops between batches when its time is up).
+BOOK_BATCH = 20
+#: A run that follows a read by less than this (a run that stopped when its time was up) books without reading.
+FINANCE_REREAD = timedelta(minutes=2)
 
 # Labels of the default fee types (one per line: Odoo's term extractor reads them so)
 LABEL_COMMISSION = _lt("Referral commission")
@@ -713,28 +717,50 @@ class AmazonAccount(models.Model):
         return self._sync_dispatch("money", self.search([("state", "=", "authorized"), ("journal_id", "!=", False)]))
 
     def _sync_run_money(self, *, commit=False, deadline=None):
-        """The connection's payouts job: one page (read and book, all or nothing); failures are shown on the
-        connection, Amazon's "later" becomes a later run."""
+        """The connection's payouts job: read Amazon's transactions (all or nothing), then book them batch by
+        batch, each committed; failures are shown on the connection, Amazon's "later" becomes a later run. A
+        run out of time stops between two batches and the next run goes on (booking is idempotent)."""
         self.ensure_one()
         result = self._sync_result()
         if not self._sync_lock("money"):
             result["busy"] = True
             return result
+        account = self.sudo().with_company(self.company_id)
+        todo = []
+        read = []
+
+        last_read = account.finance_sync_date
+        if last_read and last_read > fields.Datetime.now() - FINANCE_LAG - FINANCE_REREAD:
+            read.append(True)  # read moments ago: book what is waiting
+            todo.extend(account._finance_todo().ids)
 
         def step(last_try):
-            try:
-                with self.env.cr.savepoint():
-                    result["counts"] = self._sync_finances(deadline=deadline)
-            except spapi_errors.RetryLater as exc:
-                _logger.info("Amazon payouts of %s postponed: %s", self.name, exc)
-                self.sudo().finance_last_error = str(exc)
-                result.update(error=str(exc), retry_at=self._sync_retry_at(exc))
-            except (spapi_errors.SpApiError, UserError, ValidationError) as exc:
-                _logger.warning("Amazon payouts of %s failed: %s", self.name, exc)
-                self.sudo().finance_last_error = str(exc)
-                self.sudo().message_post(body=self.env._("Payout synchronisation failed: %s", exc))
-                result["error"] = str(exc)
-            return result["counts"].get("count", 0), False
+            if not read:
+                try:
+                    with self.env.cr.savepoint():
+                        result["counts"] = self._sync_finances(deadline=deadline, book=False)
+                except spapi_errors.RetryLater as exc:
+                    _logger.info("Amazon payouts of %s postponed: %s", self.name, exc)
+                    self.sudo().finance_last_error = str(exc)
+                    result.update(error=str(exc), retry_at=self._sync_retry_at(exc))
+                except (spapi_errors.SpApiError, UserError, ValidationError) as exc:
+                    _logger.warning("Amazon payouts of %s failed: %s", self.name, exc)
+                    self.sudo().finance_last_error = str(exc)
+                    self.sudo().message_post(body=self.env._("Payout synchronisation failed: %s", exc))
+                    result["error"] = str(exc)
+                if result["error"]:
+                    return result["counts"].get("count", 0), False
+                read.append(True)
+                todo.extend(account._finance_todo().ids)
+                return result["counts"].get("count", 0), True
+            batch = self.env["amazon.settlement.transaction"].browse(todo[:BOOK_BATCH]).exists()
+            batch.with_env(account.env)._book_order_part()
+            if len(todo) > BOOK_BATCH:
+                del todo[:BOOK_BATCH]
+                return len(batch), True
+            todo.clear()
+            account._finance_book_settlements()
+            return len(batch), False
 
         self._sync_pages("money", step, result, commit=commit, deadline=deadline)
         return result
@@ -754,8 +780,9 @@ class AmazonAccount(models.Model):
         start = max(start, before - FINANCE_MAX_WINDOW)
         return start, before
 
-    def _sync_finances(self, deadline=None):
-        """Read Amazon's transactions (and settlement reports) and book them. Returns counters."""
+    def _sync_finances(self, deadline=None, book=True):
+        """Read Amazon's transactions (and settlement reports) and book them (not when ``book`` is False: the
+        payouts job books them batch by batch). Returns counters."""
         self.ensure_one()
         self._finance_apply_clearing_defaults()
         self._finance_check_config()
@@ -786,7 +813,8 @@ class AmazonAccount(models.Model):
                 crashpoint("payouts.batch")
         account._sync_settlement_reports(api_client, after)
         account.write({"finance_sync_date": before, "finance_last_error": False})
-        account._process_finances()
+        if book:
+            account._process_finances()
         return {
             "count": count,
             "booked": len(touched.filtered(lambda t: t.state == "done")),
@@ -820,6 +848,13 @@ class AmazonAccount(models.Model):
                            or record.line_ids.filtered(lambda ln: ln.move_id or ln.payment_id)):
                 # (partly) booked already: only follow Amazon's status and settlement, never re-split
                 record.write({k: v for k, v in vals.items() if k in ("status", "settlement_id", "maturity_date")})
+            elif record and record.state in ("to_book", "waiting") and record.raw_json == vals["raw_json"] \
+                    and record.status == vals["status"] \
+                    and record.settlement_id.id == vals.get("settlement_id", False) \
+                    and not record.line_ids.filtered("is_unknown"):
+                # read again unchanged (each read overlaps the last days): its split and state stand; a sale
+                # waiting for its invoice is tried again once the order is invoiced (see _finance_todo)
+                pass
             else:
                 vals["state"] = "to_book" if released else "deferred"
                 if record:
@@ -835,6 +870,14 @@ class AmazonAccount(models.Model):
         """Book what can be booked: sales and refunds released, fee bills of open settlements, settlements
         whose deposit is known."""
         self.ensure_one()
+        self._finance_todo()._book_order_part()
+        self._finance_book_settlements()
+        return True
+
+    def _finance_todo(self):
+        """The transactions to book now, those never tried first: released ones not booked yet, failed ones,
+        and sales waiting for an invoice once the order has a posted one (the others go on waiting untouched)."""
+        self.ensure_one()
         Txn = self.env["amazon.settlement.transaction"]
         # a released transaction that names the deferred one it releases carries the money
         releasing = Txn.search([("account_id", "=", self.id), ("deferred_ref", "!=", False),
@@ -844,9 +887,21 @@ class AmazonAccount(models.Model):
                 ("account_id", "=", self.id), ("name", "in", releasing.mapped("deferred_ref")),
                 ("state", "in", ("deferred", "to_book", "waiting")),
             ]).write({"state": "superseded", "message": self.env._("Released by another transaction.")})
-        todo = Txn.search([("account_id", "=", self.id), ("state", "in", ("to_book", "waiting", "error"))],
-                          order="posted_date, id")
-        todo._book_order_part()
+        domain = [("account_id", "=", self.id)]
+        order = "posted_date, id"
+        to_book = Txn.search(domain + [("state", "=", "to_book")], order=order)
+        failed = Txn.search(domain + [("state", "=", "error")], order=order)
+        waiting = Txn.search(domain + [("state", "=", "waiting")], order=order)
+        sales = waiting.filtered(lambda t: t.kind == "sale" and t.amazon_order_id)
+        if sales:
+            invoiced = {oid for oid, moves in self._find_order_invoices(sales.mapped("amazon_order_id")).items()
+                        if moves.filtered(lambda m: m.move_type == "out_invoice")}
+            waiting -= sales.filtered(lambda t: t.amazon_order_id not in invoiced)
+        return to_book | failed | waiting
+
+    def _finance_book_settlements(self):
+        """Fee bills of the open settlements; closing of the settlements whose deposit is known."""
+        self.ensure_one()
         settlements = self.settlement_ids
         for settlement in settlements.filtered(lambda s: s.state == "open" and not s.deposit_date):
             settlement._refresh_fee_bill()
@@ -859,8 +914,6 @@ class AmazonAccount(models.Model):
             )
         )
         to_close._book_closing()
-        # deposits carried by transfer transactions
-        return True
 
     # ------------------------------------------------------------------ settlement reports
 

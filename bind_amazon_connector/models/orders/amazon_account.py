@@ -17,7 +17,7 @@ from odoo.tools import SQL
 from odoo.tools.sql import column_exists
 
 from ...spapi import errors as spapi_errors
-from ..connection import amazon_account_sync
+from ..connection import amazon_account_sync as sync
 from ..connection.access import AMAZON_USER, check_group
 from ..connection.amazon_account_sync import SINGLE_TRANSACTION, FreshSnapshot
 from .amazon_order import MalformedOrder
@@ -37,6 +37,14 @@ BUTTON_MAX_PAGES = 3
 #: what is left continues in the background.
 BUTTON_TIME_BUDGET = 40
 PAGE_SIZE = 100
+#: A scheduled run asks Amazon for pages its time left can hold: a page may take at most this share of it,
+#: estimated from the seconds an order took lately (at first ORDER_SECONDS), and holds at least
+#: MIN_PAGE_SIZE orders. Amazon lets the page size change from a page to the next of the same reading.
+PAGE_TIME_SHARE = 0.5
+ORDER_SECONDS = 1.0
+MIN_PAGE_SIZE = 5
+#: Seconds an order's import took lately, per connection, in this process.
+_order_seconds = {}
 MANAGER = "bind_amazon_connector.group_amazon_manager"
 #: The Sales tab lists the orders needing attention (up to this many), then this many latest orders.
 TAB_ATTENTION_LIMIT = 200
@@ -164,7 +172,7 @@ class AmazonAccount(models.Model):
         check_group(self.env, AMAZON_USER, message=_("Only Amazon users can synchronize orders."))
         self.ensure_one()
         self.check_access("read")
-        deadline = amazon_account_sync._monotonic() + BUTTON_TIME_BUDGET
+        deadline = sync._monotonic() + BUTTON_TIME_BUDGET
         result = self.sudo()._sync_orders(max_pages=BUTTON_MAX_PAGES, deadline=deadline)
         if result["busy"]:
             raise UserError(_("Orders of %s are being synchronized right now: try again in a moment.", self.name))
@@ -266,7 +274,8 @@ class AmazonAccount(models.Model):
             page = fetched.pop((start, end, token), None)
             if page is None:
                 try:
-                    page = account._orders_fetch_page(api_client, start, end, token)
+                    page = account.with_context(amazon_orders_page_size=account._orders_page_size(deadline)) \
+                        ._orders_fetch_page(api_client, start, end, token)
                 except spapi_errors.SpApiError as exc:
                     account._orders_record_problem(exc)
                     result["error"] = str(exc)
@@ -287,7 +296,9 @@ class AmazonAccount(models.Model):
                 pinned[(start, token)] = end
                 Orders._prepare_shared_records(account, page.orders)
                 raise FreshSnapshot()
+            began = sync._monotonic()
             counts = Orders.with_context(amazon_record_conflicts=last_try)._import_orders(account, page.orders)
+            account._orders_measure(len(page.orders), sync._monotonic() - began)
             fetched.clear()
             for state, count in counts.items():
                 result["counts"][state] = result["counts"].get(state, 0) + count
@@ -330,11 +341,29 @@ class AmazonAccount(models.Model):
     def _orders_after_sync(self, result, marks):
         """Hook: called at the end of an orders run that held the connection, with its result."""
 
+    def _orders_page_size(self, deadline):
+        """Orders to ask Amazon for in the next page: PAGE_SIZE, or fewer when the run's time left (until
+        ``deadline``, a ``time.monotonic()`` value) could not hold a whole page. A page longer than Odoo's time
+        limit for scheduled jobs would be killed, and a long page keeps its new records locked meanwhile."""
+        if deadline is None:
+            return PAGE_SIZE
+        left = max(self._sync_time_left(deadline), 0.0)
+        per_order = max(_order_seconds.get(self.id, ORDER_SECONDS), 0.001)
+        return max(MIN_PAGE_SIZE, min(PAGE_SIZE, int(left * PAGE_TIME_SHARE / per_order)))
+
+    def _orders_measure(self, count, seconds):
+        """Remember how long an order took (half the last page, half the earlier ones)."""
+        if count:
+            measured = seconds / count
+            previous = _order_seconds.get(self.id)
+            _order_seconds[self.id] = measured if previous is None else (previous + measured) / 2
+
     def _orders_fetch_page(self, api_client, start, end, token):
         """One searchOrders page. An order Amazon sent that cannot be read becomes a :class:`MalformedOrder`
         (kept in error with the reason) instead of failing the whole page."""
+        size = self.env.context.get("amazon_orders_page_size") or PAGE_SIZE
         page = api_client.search_orders_page(last_updated_after=start, last_updated_before=end,
-                                             max_results=PAGE_SIZE, pagination_token=token, skip_unreadable=True,
+                                             max_results=size, pagination_token=token, skip_unreadable=True,
                                              marketplace_ids=self._orders_marketplace_ids())
         if not page.rejected:
             return page

@@ -45,6 +45,8 @@ FRESH_RETRY_LIMIT = 10
 #: the first time this long after the failure, then twice as long after each further failure.
 AUTO_RETRY_ATTEMPTS = 5
 AUTO_RETRY_DELAY = timedelta(minutes=5)
+#: First automatic try of an order that lost concurrency conflicts on every prompt try (then doubling).
+CONFLICT_RETRY_DELAY = timedelta(minutes=1)
 AUTO_RETRY_BATCH = 50
 #: Context of every document the import writes: no chatter tracking or followers (the amazon.order
 #: record is the audit trail), which also keeps batches fast.

@@ -15,6 +15,7 @@ from ..connection.amazon_account_sync import is_concurrency_error
 from .amazon_order import (
     AUTO_RETRY_DELAY,
     BATCH_SIZE,
+    CONFLICT_RETRY_DELAY,
     FULFILLMENT_STATUSES,
     QUIET_CONTEXT,
     WAITING_STATUSES,
@@ -316,14 +317,15 @@ class AmazonOrder(models.Model):
             reason = _("Unexpected error (%(type)s): %(error)s", type=type(exc).__name__, error=exc)
         self.invalidate_recordset()
         self._set_result("error", reason, self.unmapped_skus and self.unmapped_skus.split(","))
-        self._count_failed_attempt()
+        # a conflict is over once the other work commits: the next run tries again, not minutes later
+        self._count_failed_attempt(CONFLICT_RETRY_DELAY if is_concurrency_error(exc) else AUTO_RETRY_DELAY)
 
-    def _count_failed_attempt(self):
+    def _count_failed_attempt(self, delay=AUTO_RETRY_DELAY):
         """One more failed attempt: the next automatic try waits a little longer each time."""
         for record in self:
             failed = record.attempt_count + 1
             record.write({"attempt_count": failed,
-                          "retry_date": fields.Datetime.now() + AUTO_RETRY_DELAY * 2 ** (failed - 1)})
+                          "retry_date": fields.Datetime.now() + delay * 2 ** (failed - 1)})
 
     # ------------------------------------------------------------------ creating documents
 

@@ -215,7 +215,9 @@ class AmazonAccount(models.Model):
             return len(batch), bool(batches)
 
         account._sync_pages("stock", step, result, commit=commit, deadline=deadline)
-        account._stock_write_status(result["error"])
+        # on the connection's row, which other flows also write: a conflict is retried like a page
+        account._sync_page("stock", lambda last_try: (account._stock_write_status(result["error"]), (0, False))[1],
+                           {**result, "counts": {}}, commit=commit is True)
         _logger.info("Amazon connection %s: stock sync %s", account.id, result["counts"])
         return result
 
