@@ -150,7 +150,7 @@ class TestFirstHourPayouts(AmazonFinanceCommon):
         group = self._group()
         self._other(group, "ServiceFee", -10.0)
         action = self.amazon.with_context(amazon_pacing_speed=self.sim_speed).action_sync_finances()
-        self.assertIn("1 transactions read", action["params"]["message"])
+        self.assertIn("Transactions read: 1 ", action["params"]["message"])
         self.assertIn("up to 48 h later", action["params"]["message"])
         txn = self.env["amazon.settlement.transaction"].search([("account_id", "=", self.amazon.id)])
         self.assertEqual((txn.transaction_type, txn.status), ("ServiceFee", "RELEASED"))

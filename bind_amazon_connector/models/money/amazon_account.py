@@ -692,8 +692,8 @@ class AmazonAccount(models.Model):
             raise UserError(self.env._("Amazon could not be read: %s", exc)) from exc
         if stats["count"]:
             message = self.env._(
-                "%(count)s transactions read; %(booked)s booked, %(waiting)s waiting for an invoice, "
-                "%(deferred)s deferred by Amazon.", **stats)
+                "Transactions read: %(count)s (booked: %(booked)s, waiting for an invoice: %(waiting)s, "
+                "deferred by Amazon: %(deferred)s).", **stats)
         else:
             # "0 read" reads as "Amazon has none": say when Amazon may have them instead
             message = self.env._("Amazon has no transaction of this period yet.")

@@ -181,7 +181,7 @@ class AmazonAccount(models.Model):
         if result["error"]:
             message, kind = result["error"], "warning"
         else:
-            message = _("%(orders)s orders read from Amazon: %(imported)s imported, %(errors)s in error.",
+            message = _("Orders read from Amazon: %(orders)s (imported: %(imported)s, in error: %(errors)s).",
                         orders=result["orders"], imported=result["counts"].get("imported", 0),
                         errors=result["counts"].get("error", 0))
             if result["more"]:
