@@ -10,11 +10,18 @@ from psycopg2 import errors as pg_errors
 
 from odoo import models
 
+from ...utils import held_logs
+
 #: Context key the order import sets (``amazon_order_import.py``).
 SKIP_CHANGED_QUANTS = "amazon_skip_changed_quants"
 #: Quants locked by the current transaction (transaction data: cleared by a commit, a rollback, or the rollback
 #: of a savepoint of the ORM).
 LOCKED_KEY = "bind_amazon_connector.locked_quants"
+
+
+def _skipped(exc):
+    """A refused lock is expected here (the quant is skipped): Odoo's ERROR line for it is dropped."""
+    return isinstance(exc, pg_errors.SerializationFailure)
 
 
 class StockQuant(models.Model):
@@ -29,7 +36,7 @@ class StockQuant(models.Model):
             return super().try_lock_for_update(allow_referencing=allow_referencing, limit=limit)
         self.flush_model()  # nothing of the quants is written inside the savepoint, so nothing is lost with it
         try:
-            with self.env.cr.savepoint(flush=False):
+            with held_logs.hold("odoo.sql_db", drop_if=_skipped), self.env.cr.savepoint(flush=False):
                 locked = super().try_lock_for_update(allow_referencing=allow_referencing, limit=limit)
         except pg_errors.SerializationFailure:
             # one of them changed since this transaction began: lock the others one by one, skipping it
@@ -38,7 +45,7 @@ class StockQuant(models.Model):
                 if limit is not None and len(locked) >= limit:
                     break
                 try:
-                    with self.env.cr.savepoint(flush=False):
+                    with held_logs.hold("odoo.sql_db", drop_if=_skipped), self.env.cr.savepoint(flush=False):
                         locked |= super(StockQuant, quant).try_lock_for_update(allow_referencing=allow_referencing)
                 except pg_errors.SerializationFailure:
                     continue
