@@ -237,12 +237,8 @@ class AmazonAccount(models.Model):
                 with held_logs.hold("odoo.sql_db", drop_if=retried), self.env.cr.savepoint():
                     return step(last)
             except FreshSnapshot:
-                result.clear()
-                result.update(saved)
-                if commit:
-                    self.env.cr.rollback()
-                    if not self._sync_lock(flow):
-                        return None
+                if not self._sync_page_reset(flow, result, saved, commit):
+                    return None
                 continue
             except Exception as exc:
                 if not is_concurrency_error(exc):
@@ -259,21 +255,27 @@ class AmazonAccount(models.Model):
                     result.clear()
                     result.update(saved, more=True, retry_at=fields.Datetime.now() + CONFLICT_RERUN)
                     return None
-                result.clear()
-                result.update(saved)
                 # the database's first line names the conflict (never the row's values: they may be buyer data)
                 why = (str(exc).strip().splitlines() or ["-"])[0]
                 _logger.info("Amazon connection %s: %s page conflicted with another transaction (%s: %s), try %d "
                              "of %d; trying again", self.id, flow, type(exc).__name__, why, attempt + 1,
                              CONCURRENCY_RETRIES + 1)
-                if commit:
-                    # a fresh transaction sees what the other one committed; the lock went with the old one
-                    self.env.cr.rollback()
-                    if not self._sync_lock(flow):
-                        return None
+                if not self._sync_page_reset(flow, result, saved, commit):
+                    return None
                 time.sleep(CONCURRENCY_BACKOFF * (attempt + 1) * random.uniform(0.5, 1.5))  # noqa: S311
                 attempt += 1
         return None
+
+    def _sync_page_reset(self, flow, result, saved, commit):
+        """Forget a page's try: its counts, and when the run owns its transaction, the transaction itself (a
+        fresh one sees what others committed; the flow's lock went with the old one and is taken again).
+        False when another worker took the lock meanwhile."""
+        result.clear()
+        result.update(saved)
+        if not commit:
+            return True
+        self.env.cr.rollback()
+        return bool(self._sync_lock(flow))
 
     def _sync_commit(self, processed):
         """Commit a page (with the scheduler's progress when run by it) and wake the other servers' cron
