@@ -2,6 +2,7 @@
 import importlib.util
 from pathlib import Path
 
+from odoo import Command
 from odoo.tools import SQL
 
 from .order_common import AmazonOrderCommon
@@ -60,3 +61,16 @@ class TestSyncCursor(AmazonOrderCommon):
         cr.execute(SQL("SELECT count(*) FROM information_schema.columns WHERE table_name = 'amazon_account' "
                        "AND column_name IN %s", ("orders_cursor", "orders_next_token", "orders_sync_message")))
         self.assertEqual(cr.fetchone()[0], 0, "the old columns are gone")
+
+    def test_a_manager_of_another_company_does_not_see_the_progress(self):
+        self._make_order(status="SHIPPED")
+        self._sync()
+        other = self.env["res.company"].create({"name": "Otra empresa"})
+        manager = self.env["res.users"].create({
+            "name": "Other manager", "login": "other_amazon_manager", "company_id": other.id,
+            "company_ids": [Command.set(other.ids)],
+            "group_ids": [Command.set([self.env.ref("bind_amazon_connector.group_amazon_manager").id])],
+        })
+        Cursor = self.env["amazon.sync.cursor"]
+        self.assertTrue(Cursor.search([("account_id", "=", self.amazon.id)]))
+        self.assertFalse(Cursor.with_user(manager).search([("account_id", "=", self.amazon.id)]))
