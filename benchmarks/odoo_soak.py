@@ -6,6 +6,7 @@ servers then do all the work through them. ``report(env)`` prints what Odoo ende
 ``BENCH_RESULT {json}`` line, for the host to compare with the scenario.
 """
 import json
+import random
 from collections import Counter
 from datetime import datetime, timedelta
 
@@ -14,19 +15,20 @@ from odoo import Command, fields
 #: Each Amazon order of a connection with its sale orders (linked or carrying its number) and posted invoices.
 ORDERS_SQL = """
     WITH inv AS (
-        SELECT DISTINCT sl.order_id, m.id AS move_id, m.amount_total
+        SELECT DISTINCT sl.order_id, m.id AS move_id, m.amount_total, m.amount_residual
           FROM sale_order_line sl
           JOIN sale_order_line_invoice_rel r ON r.order_line_id = sl.id
           JOIN account_move_line l ON l.id = r.invoice_line_id
           JOIN account_move m ON m.id = l.move_id
          WHERE m.state = 'posted' AND m.move_type = 'out_invoice'),
-    inv_by_so AS (SELECT order_id, count(*) AS n, sum(amount_total) AS total FROM inv GROUP BY order_id),
+    inv_by_so AS (SELECT order_id, count(*) AS n, sum(amount_total) AS total, sum(amount_residual) AS residual
+                    FROM inv GROUP BY order_id),
     so_by_amazon AS (SELECT amazon_order_id, count(*) AS n FROM sale_order
                       WHERE amazon_order_id IS NOT NULL GROUP BY amazon_order_id),
     so_by_ref AS (SELECT client_order_ref, count(*) AS n FROM sale_order WHERE company_id = %s
                    GROUP BY client_order_ref)
     SELECT o.name, o.state, o.reason, COALESCE(a.n, 0), so.amount_total, COALESCE(r.n, 0), COALESCE(i.n, 0),
-           i.total
+           i.total, i.residual
       FROM amazon_order o
       LEFT JOIN LATERAL (SELECT id, amount_total FROM sale_order s
                           WHERE s.amazon_order_id = o.id ORDER BY s.id LIMIT 1) so ON true
@@ -34,6 +36,14 @@ ORDERS_SQL = """
       LEFT JOIN so_by_ref r ON r.client_order_ref = o.name
       LEFT JOIN inv_by_so i ON i.order_id = so.id
      WHERE o.account_id = %s
+"""
+
+#: Shipment confirmations of each Amazon order: the last one's state, and how many there are.
+SHIPMENTS_SQL = """
+    SELECT o.name, (array_agg(s.state ORDER BY s.id DESC))[1], count(*)
+      FROM amazon_shipment s JOIN amazon_order o ON o.id = s.amazon_order_id
+     WHERE o.account_id = %s
+     GROUP BY o.name
 """
 
 
@@ -73,6 +83,8 @@ def setup(env, *, sellers, skus, initial_stock):
         if len(chosen) > 1:
             vals["marketplace_ids"] = [Command.set([m.id for m in chosen])]
         accounts |= env["amazon.account"].create(vals)
+    # a second marketplace's proposed price list and fiscal position, confirmed as the seller would
+    accounts.marketplace_setting_ids.write({"confirmed": True})
     env.cr.commit()
     # Every scheduled action of the addon (whatever they are once other flows land) runs each minute. As a
     # seller starts, the listings come first: the other actions wait until the host turns them on.
@@ -88,22 +100,54 @@ def setup(env, *, sellers, skus, initial_stock):
             "later": (crons - listings).ids})
 
 
+def ship_in_odoo(env, *, share, seed):
+    """The warehouse ships a ``share`` of the merchant-fulfilled orders Amazon still shows unshipped: each
+    delivery validated whole with a carrier and a tracking number, as a person does, committed one by one.
+    Prints the Amazon order numbers."""
+    orders = env["amazon.order"].search([
+        ("state", "=", "imported"), ("amazon_status", "=", "UNSHIPPED"), ("fulfillment_channel", "=", "merchant"),
+    ], order="id")
+    rng = random.Random(seed)  # noqa: S311 - which orders, not security
+    chosen = rng.sample(list(orders), int(len(orders) * share))
+    carrier = env.ref("bind_amazon_connector.delivery_carrier_amazon_estafeta")
+    shipped = []
+    for order in chosen:
+        pickings = order.picking_ids.filtered(lambda p: p.state not in ("done", "cancel")
+                                              and p.picking_type_code == "outgoing")
+        if len(pickings) != 1:
+            continue
+        picking = pickings
+        try:
+            picking.write({"carrier_id": carrier.id, "carrier_tracking_ref": f"SOAK{order.id:08d}"})
+            for move in picking.move_ids:
+                move.quantity = move.product_uom_qty
+            picking.move_ids.picked = True
+            picking.with_context(skip_backorder=True).button_validate()
+            env.cr.commit()
+        except Exception:  # noqa: BLE001 - a busy row: this order is left to Amazon
+            env.cr.rollback()
+            continue
+        if picking.state == "done":
+            shipped.append(order.name)
+    _print({"shipped": shipped})
+
+
 def report(env):
     """Per connection and Amazon order: state, sale orders, totals, invoices; the stock Odoo would send; the
     payout transactions."""
     env = env(su=True)
     cr = env.cr
-    out = {"accounts": {}, "stock": {}, "transactions": {}, "shipments": None}
+    out = {"accounts": {}, "stock": {}, "transactions": {}, "shipments": None, "shipments_by_order": {}}
     for account in env["amazon.account"].search([]):
         cr.execute(ORDERS_SQL, [account.company_id.id, account.id])
         orders = {}
         duplicates = 0
-        for name, state, reason, linked, total, by_ref, invoices, invoiced in cr.fetchall():
+        for name, state, reason, linked, total, by_ref, invoices, invoiced, residual in cr.fetchall():
             if name in orders:
                 duplicates += 1
                 continue
             orders[name] = {"state": state, "reason": reason, "sale_orders": max(linked, by_ref),
-                            "total": total, "invoices": invoices, "invoiced": invoiced}
+                            "total": total, "invoices": invoices, "invoiced": invoiced, "residual": residual}
         out["accounts"][account.seller_id] = {"orders": orders, "duplicate_records": duplicates}
         listings = env["amazon.listing"].search([("account_id", "=", account.id)])
         eligible, _others = listings._stock_eligible()
@@ -114,7 +158,10 @@ def report(env):
         out["transactions"][account.seller_id] = {
             "states": dict(Counter(state for _n, state in rows)),
             "names": sorted(n for n, _s in rows),
+            "by_name": dict(rows),
         }
+        cr.execute(SHIPMENTS_SQL, [account.id])
+        out["shipments_by_order"][account.seller_id] = {name: [s, int(n)] for name, s, n in cr.fetchall()}
     cr.execute("SELECT count(*) FROM amazon_stock_push")
     out["stock_queue"] = cr.fetchone()[0]
     # shipment confirmations, once that flow exists (whatever its model is called)

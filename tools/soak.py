@@ -4,7 +4,10 @@
 Three simulated sellers (SP-API simulators in this process, Amazon's usage plans sped up ``--speed`` times)
 hold N orders in all (40 / 30 / 30 %), their listings, FBA stock and payout transactions. Each simulator
 answers 10 % of the calls with 429, 2 % with 503 and 1 % after the client's timeout; one orders page is
-malformed JSON; one seller's refresh token is revoked, then restored; some unshipped orders ship mid-run.
+malformed JSON; one seller's refresh token is revoked, then restored; the third seller also sells in the
+United States (one connection, two marketplaces); mid-run Amazon ships some unshipped orders itself and the
+warehouse validates the deliveries of others in Odoo (confirmed on Amazon by the shipments job), and Amazon
+pays every shipped order (one payout transaction each, booked against its invoice).
 Two `odoo-bin` servers (threads, two cron threads each, HTTP on loopback) do all the work through the
 addon's scheduled actions (set to run each minute); each is SIGKILLed at least once at a random moment and
 restarted. When the work is drained (or the time is up) the servers stop and Odoo is compared with the
@@ -14,6 +17,9 @@ scenario; the last line is
           N left in error, N unhandled errors
 
 (one line) and the exit status is 1 on any duplicate, loss, wrong total, wrong stock or order in error.
+A payout transaction not booked counts as lost, one in error as left in error, an invoice of a paid order
+with something left to pay as a total off, a delivery validated in Odoo that Amazon does not show shipped as
+lost and a package confirmed twice as a duplicate.
 
     python3 tools/soak.py [--orders 10000] [--quick] [--seed 17] [--keep-db]
 """
@@ -27,6 +33,7 @@ import sys
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from urllib.parse import unquote
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tools"))
@@ -169,18 +176,21 @@ def listings_imported(db, count):
 
 
 def progress(db):
-    """(orders by state, invoices posted, stock queue, transactions by state) read directly from PostgreSQL."""
+    """(orders by state, invoices posted, stock queue, transactions by state, packages not confirmed) read
+    directly from PostgreSQL."""
     states = {s: int(n) for s, n in psql(db, "SELECT state, count(*) FROM amazon_order GROUP BY state")}
     invoices = psql(db, "SELECT count(*) FROM account_move WHERE move_type = 'out_invoice' AND state = 'posted'")
     queue = psql(db, "SELECT count(*) FROM amazon_stock_push")
     txns = {s: int(n) for s, n in psql(db, "SELECT state, count(*) FROM amazon_settlement_transaction "
                                            "GROUP BY state")}
-    return states, int(invoices[0][0]) if invoices else 0, int(queue[0][0]) if queue else 0, txns
+    packages = psql(db, "SELECT count(*) FROM amazon_shipment WHERE state IN ('pending', 'sending', 'error')")
+    return (states, int(invoices[0][0]) if invoices else 0, int(queue[0][0]) if queue else 0, txns,
+            int(packages[0][0]) if packages else 0)
 
 
 # ---------------------------------------------------------------- comparison
 
-def compare(sellers, result, log_paths):
+def compare(sellers, result, log_paths, odoo_shipped=()):
     expected_orders = sale_orders = invoices = duplicates = lost = totals_off = stock_off = in_error = 0
     problems = []
     for seller in sellers:
@@ -216,6 +226,10 @@ def compare(sellers, result, log_paths):
                 lost += 1
                 problems.append(f"shipped, not invoiced: {entry.order_id}")
                 continue
+            if entry.order_id in odoo_shipped and entry.status != "SHIPPED":
+                lost += 1
+                problems.append(f"shipped in Odoo, {entry.status} at Amazon: {entry.order_id}")
+                continue
             if entry.status in IMPORTED:
                 grand = float(entry.order()["proceeds"]["grandTotal"]["amount"])
                 off = abs((got["total"] or 0) - grand) > 0.005 or (
@@ -237,12 +251,40 @@ def compare(sellers, result, log_paths):
                 problems.append(f"stock: {seller['seller_id']} {sku} Amazon {amazon}, Odoo {qty}")
         with sim.state.lock:
             sim_txns = {e.transaction_id for e in sim.state.transactions}
-        odoo_txns = result["transactions"].get(seller["seller_id"], {"names": [], "states": {}})
+            paid_orders = {e.transaction_id.removeprefix("SOAKTXN-") for e in sim.state.transactions}
+        odoo_txns = result["transactions"].get(seller["seller_id"], {"names": [], "states": {}, "by_name": {}})
         names = odoo_txns["names"]
         duplicates += len(names) - len(set(names))
         missing = sim_txns - set(names)
         lost += len(missing)
         problems += [f"payout transaction not read: {t}" for t in sorted(missing)[:5]]
+        for name, state in sorted(odoo_txns["by_name"].items()):
+            if state == "error":
+                in_error += 1
+                problems.append(f"payout transaction in error: {name}")
+            elif state in ("to_book", "waiting"):
+                lost += 1
+                problems.append(f"payout transaction not booked ({state}): {name}")
+        for order_id, got in odoo["orders"].items():
+            # Amazon paid the whole order: its invoice has nothing left to pay
+            if order_id in paid_orders and got["invoices"] and abs(got["residual"] or 0) > 0.005:
+                totals_off += 1
+                problems.append(f"paid by Amazon, {got['residual']} left to pay on the invoice: {order_id}")
+        packages = result.get("shipments_by_order", {}).get(seller["seller_id"], {})
+        confirmed = {}
+        for request in list(sim.requests):
+            if request.operation == "confirmShipment" and request.status == 204:
+                order_id = unquote(request.path.rsplit("/orders/", 1)[1].split("/")[0])
+                confirmed[order_id] = confirmed.get(order_id, 0) + 1
+        for order_id, (state, count) in sorted(packages.items()):
+            if count > 1 or confirmed.get(order_id, 0) > 1:
+                duplicates += max(count, confirmed.get(order_id, 0)) - 1
+                problems.append(f"package of {order_id} confirmed {confirmed.get(order_id, 0)} times, "
+                                f"{count} packages in Odoo")
+            if state != "done":
+                in_error += state == "error"
+                lost += state != "error"
+                problems.append(f"package of {order_id} not confirmed on Amazon: {state}")
     unhandled = []
     for path in log_paths:
         if path.exists():
@@ -272,13 +314,14 @@ def unhandled_lines(lines):
 
 # ---------------------------------------------------------------- the run
 
-def drained(sellers, states, invoices, queue, txns, quiet_since):
+def drained(sellers, states, invoices, queue, txns, packages, quiet_since):
     expected = sum(len(s["sim"].state.orders) for s in sellers)
     shipped = sum(1 for s in sellers for e in s["sim"].state.orders.values() if e.status == "SHIPPED")
     n_txns = sum(len(s["sim"].state.transactions) for s in sellers)
     return (sum(states.values()) >= expected and not states.get("new") and not states.get("error")
             and invoices >= shipped and queue == 0 and sum(txns.values()) >= n_txns
-            and not txns.get("to_book") and not txns.get("waiting") and time.monotonic() > quiet_since)
+            and not txns.get("to_book") and not txns.get("waiting") and not packages
+            and time.monotonic() > quiet_since)
 
 
 def main():
@@ -288,15 +331,15 @@ def main():
     ap.add_argument("--quick", action="store_true", default=os.environ.get("QUICK") == "1")
     ap.add_argument("--seed", type=int, default=int(os.environ.get("SOAK_SEED", "17")))
     ap.add_argument("--speed", type=float, default=100.0, help="usage plans run this many times faster")
-    ap.add_argument("--minutes", type=float, default=None, help="time limit of the work (default 40; quick 12)")
-    ap.add_argument("--two-marketplaces", action="store_true",
-                    help="the third seller also sells in the United States (needs multi-marketplace orders)")
+    ap.add_argument("--minutes", type=float, default=None, help="time limit of the work (default 40; quick 20)")
+    ap.add_argument("--one-marketplace", action="store_true",
+                    help="the third seller sells in Mexico only (default: also in the United States)")
     ap.add_argument("--cron-time-limit", type=int, default=None,
                     help="Odoo's --limit-time-real-cron for the servers (default: Odoo's own)")
     ap.add_argument("--keep-db", action="store_true")
     ns = ap.parse_args()
     n_orders = ns.orders or (1000 if ns.quick else 10000)
-    limit = 60 * (ns.minutes or (12 if ns.quick else 40))
+    limit = 60 * (ns.minutes or (20 if ns.quick else 40))
     rng = random.Random(ns.seed)  # noqa: S311 - fault and kill timing, not security
     random.seed(ns.seed)
     sys.path.insert(0, str(REPO))
@@ -311,10 +354,7 @@ def main():
     say(f"installing {dev.ADDON} in {DB_NAME}")
     dev.run(dev.odoo_cmd(conf) + ["-d", DB_NAME, "-i", dev.ADDON, "--stop-after-init", "--log-level=warn",
                                   "--no-http"])
-    sellers = build_sellers(n_orders, ns.seed, ns.two_marketplaces, ns.speed)
-    if not ns.two_marketplaces:
-        say("the third seller sells in Mexico only (--two-marketplaces adds the United States once orders of "
-            "every marketplace of a connection are imported)")
+    sellers = build_sellers(n_orders, ns.seed, not ns.one_marketplace, ns.speed)
     skus = sorted({sku for s in sellers for sku in s["sim"].state.listings})
     spec = [{k: v for k, v in s.items() if k != "sim"} for s in sellers]
     script = ("from odoo.addons.benchmarks.odoo_soak import setup\n"
@@ -333,8 +373,11 @@ def main():
         server.start()
     # random moments (as shares of the orders imported) for each server's kill and for the faults
     kill_at = [rng.uniform(0.1, 0.45), rng.uniform(0.4, 0.8)]
-    events = {"malformed": rng.uniform(0.1, 0.5), "revoke": rng.uniform(0.2, 0.5), "ship": rng.uniform(0.4, 0.7)}
-    restore_at = shipped_at = None
+    events = {"malformed": rng.uniform(0.1, 0.5), "revoke": rng.uniform(0.2, 0.5), "ship": rng.uniform(0.4, 0.7),
+              "odoo_ship": rng.uniform(0.5, 0.8)}
+    restore_at = shipped_at = odoo_shipped_at = None
+    odoo_shipped = set()
+    last_payouts = 0.0
     quiet_since = 0.0
     total = n_orders
     started = time.monotonic()
@@ -350,10 +393,11 @@ def main():
                          f" SELECT pg_notify('cron_trigger', '{DB_NAME}')")
                 say("listings imported (or five minutes passed): the other scheduled actions are on")
                 later = []
-            states, invoices, queue, txns = progress(db)
+            states, invoices, queue, txns, packages = progress(db)
             done_share = sum(v for k, v in states.items() if k != "new") / total
             if now - last_line > 30:
-                say(f"orders {states}, invoices {invoices}, stock queue {queue}, payouts {txns}")
+                say(f"orders {states}, invoices {invoices}, stock queue {queue}, payouts {txns}, "
+                    f"packages to confirm {packages}")
                 last_line = now
             for server, share in zip(servers, kill_at, strict=True):
                 if server.kills == 0 and server.index not in pending_restart and done_share >= share:
@@ -396,9 +440,20 @@ def main():
                 events["ship"] = None
                 # Amazon shows an update two minutes later at the earliest (plus the sync's own margin)
                 quiet_since = now + 200
+            if events.get("odoo_ship") is not None and done_share >= events["odoo_ship"]:
+                events["odoo_ship"] = None
+                odoo_shipped |= ship_in_odoo(conf, rng)
+                odoo_shipped_at = time.monotonic()
+                quiet_since = max(quiet_since, odoo_shipped_at + 200)
+            if odoo_shipped_at and now - last_payouts > 20:
+                # Amazon pays what the shipments job confirmed
+                last_payouts = now
+                for seller in sellers:
+                    _payout_transactions(seller["sim"], factory_module(),
+                                         posted=seller["sim"].now() - timedelta(minutes=5))
             all_killed = all(s.kills for s in servers) and not pending_restart
-            if all_killed and restore_at is None and shipped_at and \
-                    drained(sellers, states, invoices, queue, txns, quiet_since):
+            if all_killed and restore_at is None and shipped_at and odoo_shipped_at and \
+                    drained(sellers, states, invoices, queue, txns, packages, quiet_since):
                 say("drained")
                 break
             if now - started > limit:
@@ -406,12 +461,15 @@ def main():
                 say(f"time limit ({limit / 60:g} minutes) reached with work pending: orders not done "
                     f"{n_orders - done_share * total:.0f} (in error {states.get('error', 0)}), invoices missing "
                     f"{max(shipped - invoices, 0)}, stock queue {queue}, payouts to book "
-                    f"{txns.get('to_book', 0) + txns.get('waiting', 0)}; comparing what is there")
+                    f"{txns.get('to_book', 0) + txns.get('waiting', 0)}, packages to confirm {packages}; "
+                    "comparing what is there")
                 break
             if done_share >= 0.999 and not all(s.kills for s in servers):
                 kill_at = [min(k, 0.0) if not s.kills else k for k, s in zip(kill_at, servers, strict=True)]
             if done_share >= 0.999 and events.get("ship") is not None:
                 events["ship"] = 0.0
+            if done_share >= 0.999 and events.get("odoo_ship") is not None:
+                events["odoo_ship"] = 0.0
     finally:
         for server in servers:
             server.stop()
@@ -419,7 +477,7 @@ def main():
     say(f"work took {work_seconds:.0f} s; comparing Odoo with the scenario")
     result = dev.bench_shell(conf, DB_NAME, "from odoo.addons.benchmarks.odoo_soak import report\nreport(env)\n",
                              label="soak report")
-    counts, problems, unhandled = compare(sellers, result, [s.log for s in servers])
+    counts, problems, unhandled = compare(sellers, result, [s.log for s in servers], odoo_shipped)
     for seller in sellers:
         sim = seller["sim"]
         say(f"{seller['seller_id']}: {len(sim.requests)} calls, faults injected {sim.faults_injected}, "
@@ -427,7 +485,8 @@ def main():
         sim.stop()
     say(f"kills: {[s.kills for s in servers]}, exits by themselves: {[s.exits for s in servers]}, "
         f"starts: {[s.starts for s in servers]}; "
-        f"shipment confirmations: {result.get('shipments')}; whole run {time.monotonic() - began:.0f} s")
+        f"deliveries validated in Odoo: {len(odoo_shipped)}, shipment confirmations: {result.get('shipments')}; "
+        f"whole run {time.monotonic() - began:.0f} s")
     for line in problems[:30]:
         say("  " + line)
     for line in unhandled[:10]:
@@ -440,6 +499,22 @@ def main():
           f"{counts['unhandled']} unhandled errors", flush=True)
     bad = counts["duplicates"] or counts["lost"] or counts["totals_off"] or counts["stock_off"] or counts["in_error"]
     return 1 if bad else 0
+
+
+def factory_module():
+    from spapi_simulator import factory
+
+    return factory
+
+
+def ship_in_odoo(conf, rng):
+    """The warehouse validates a fifth of the merchant-fulfilled deliveries still open, in Odoo, while the
+    servers work; returns their Amazon order numbers."""
+    script = ("from odoo.addons.benchmarks.odoo_soak import ship_in_odoo\n"
+              f"ship_in_odoo(env, share=0.2, seed={rng.randrange(10**6)})\n")
+    shipped = set(dev.bench_shell(conf, DB_NAME, script, label="soak warehouse")["shipped"])
+    say(f"the warehouse validated {len(shipped)} deliveries in Odoo")
+    return shipped
 
 
 def ship_some(sellers, rng):

@@ -2,6 +2,7 @@ from datetime import timedelta
 from unittest.mock import patch
 
 from odoo import fields
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from spapi_simulator import factory
@@ -52,6 +53,41 @@ class TestAmazonFinance(AmazonFinanceCommon):
         self.assertEqual(len(self._payments_in_journal(invoice_a)), 1)
         self.assertEqual(len(self._settlement(group)), 1)
 
+    def test_sales_are_paid_together_and_a_failing_one_alone_stays_in_error(self):
+        group = self._group()
+        orders = [factory.new_order_id() for _i in range(4)]
+        invoices = [self._invoice(order, 116.00) for order in orders]
+        # Amazon pays the first order in two transactions: both pay the same invoice, never twice
+        txns = [self._sale(orders[0], group, "50.00", "7.50"), self._sale(orders[0], group, "66.00", "9.90")]
+        txns += [self._sale(order, group, "116.00", "17.40") for order in orders[1:]]
+        Account = type(self.amazon)
+        real_round = Account._pay_moves_round
+        rounds = []
+
+        def pay_round(account, journal, items):
+            moves = [move for _index, move, _amount, _date, _memo in items]
+            rounds.append(len(items))
+            if invoices[2] in moves:
+                raise UserError("the bank refused it")  # one payment Odoo refuses
+            return real_round(account, journal, items)
+
+        with patch.object(Account, "_pay_moves_round", pay_round):
+            self._sync_payouts()
+        self.assertGreater(rounds[0], 2, "the sales were tried together first")
+        self.assertEqual([inv.payment_state for inv in invoices], ["paid", "paid", "not_paid", "paid"])
+        self.assertAlmostEqual(sum(self._payments_in_journal(invoices[0]).mapped("amount")), 116.00)
+        records = [self._txn(txn) for txn in txns]
+        self.assertEqual([r.state for r in records], ["done", "done", "done", "error", "done"])
+        self.assertIn(orders[2], records[3].message)
+        self.assertIn("the bank refused it", records[3].message)
+        self.assertFalse(self._payments_in_journal(invoices[2]), "nothing half-written for the failed one")
+        # the next run books it once Odoo accepts it, and pays nothing twice
+        self._sync_payouts()
+        self.assertEqual(records[3].state, "done")
+        self.assertEqual(invoices[2].payment_state, "paid")
+        for invoice in invoices:
+            self.assertAlmostEqual(sum(self._payments_in_journal(invoice).mapped("amount")), 116.00)
+
     def test_sale_waits_for_its_invoice(self):
         group = self._group()
         order = factory.new_order_id()
@@ -62,7 +98,7 @@ class TestAmazonFinance(AmazonFinanceCommon):
         self.assertIn(order, record.message)
         # read again (each read overlaps the last days), still not invoiced: left as it is
         lines = record.line_ids
-        with patch.object(type(record), "_book_sale") as book:
+        with patch.object(type(record), "_book_sales_together") as book:
             self._sync_payouts()
         book.assert_not_called()
         self.assertEqual((record.state, record.line_ids), ("waiting", lines), "not split again")

@@ -375,9 +375,9 @@ class AmazonAccount(models.Model):
             and not m.currency_id.is_zero(m.amount_residual)
         )
         payments = self.env["account.payment"]
-        for invoice in todo:
-            paid_payments, _paid = account._pay_moves(
-                invoice, date=invoice.invoice_date, memo=invoice.ref or invoice.name)
+        for paid_payments, _paid in account._pay_moves_batch([
+                {"moves": invoice, "date": invoice.invoice_date, "memo": invoice.ref or invoice.name}
+                for invoice in todo]):
             payments |= paid_payments
         return payments
 
@@ -399,36 +399,83 @@ class AmazonAccount(models.Model):
         ``amount``: at most this much in total (oldest first); default their whole residual.
         Returns (payments, amount paid).
         """
+        return self._pay_moves_batch([{"moves": moves, "amount": amount, "date": date, "memo": memo}])[0]
+
+    def _pay_moves_batch(self, plans):
+        """:meth:`_pay_moves` for many payments at once: ``plans`` are dicts with ``moves`` and optionally
+        ``amount``, ``date`` and ``memo``; returns one (payments, amount paid) per plan.
+
+        Odoo's payment wizard gives each payment's values, but the payments are created, posted and reconciled
+        together: Odoo's per-payment reconciliation (and its cash-basis tax entry) cost over a second a payment,
+        most of it per call, not per record. Plans that pay the same move share its residual, in order."""
         self.ensure_one()
         journal = self._clearing_journal()
         Payment = self.env["account.payment"]
-        payments = Payment
-        paid = 0.0
-        remaining = amount
-        for move in moves.sorted(lambda m: (m.invoice_date or m.date, m.id)):
-            currency = move.currency_id
-            residual = abs(move.amount_residual)
-            if currency.is_zero(residual):
-                continue
-            to_pay = residual if remaining is None else min(residual, remaining)
-            if currency.compare_amounts(to_pay, 0.0) <= 0:
-                break
+        results = [[Payment, 0.0] for _plan in plans]
+        residuals = {}
+        rounds = [[]]  # a move is paid at most once per round: its residual is read before the round
+        for index, plan in enumerate(plans):
+            remaining = plan.get("amount")
+            for move in plan["moves"].sorted(lambda m: (m.invoice_date or m.date, m.id)):
+                currency = move.currency_id
+                residual = residuals.get(move.id, abs(move.amount_residual))
+                if currency.is_zero(residual):
+                    continue
+                to_pay = residual if remaining is None else min(residual, remaining)
+                if currency.compare_amounts(to_pay, 0.0) <= 0:
+                    break
+                residuals[move.id] = residual - to_pay
+                target = next((r for r in rounds if all(item[1] != move for item in r)), None)
+                if target is None:
+                    target = []
+                    rounds.append(target)
+                target.append((index, move, to_pay, plan.get("date"), plan.get("memo")))
+                results[index][1] += to_pay
+                if remaining is not None:
+                    remaining -= to_pay
+        for items in rounds:
+            if items:
+                for index, payment in self._pay_moves_round(journal, items):
+                    results[index][0] |= payment
+        return [tuple(result) for result in results]
+
+    def _pay_moves_round(self, journal, items):
+        """One payment per (plan index, move, amount, date, memo), each move once: created, posted and
+        reconciled in one go. Returns (plan index, payment) pairs."""
+        to_process = []
+        for index, move, to_pay, date, memo in items:
             wizard = self.env["account.payment.register"].with_context(
                 active_model="account.move", active_ids=move.ids,
             ).create({
                 "journal_id": journal.id,
                 "payment_date": date or fields.Date.context_today(self),
                 "amount": to_pay,
-                "currency_id": currency.id,
+                "currency_id": move.currency_id.id,
                 "communication": memo or move.ref or move.name,
                 "payment_difference_handling": "open",
                 "group_payment": True,
             })
-            payments |= wizard._create_payments()
-            paid += to_pay
-            if remaining is not None:
-                remaining -= to_pay
-        return payments, paid
+            batch = wizard.batches[0]
+            to_process.append((index, wizard._create_payment_vals_from_wizard(batch), batch["lines"]))
+        payments = self.env["account.payment"].with_context(skip_invoice_sync=True).create(
+            [vals for _index, vals, _lines in to_process])
+        payments.with_context(skip_sale_auto_invoice_send=True).action_post()
+        # as the wizard's reconciliation, for every payment in one plan
+        open_domain = [
+            ("parent_state", "=", "posted"),
+            ("account_type", "in", self.env["account.payment"]._get_valid_payment_account_types()),
+            ("reconciled", "=", False),
+        ]
+        plan = []
+        for payment, (_index, _vals, lines) in zip(payments, to_process, strict=True):
+            payment_lines = payment.move_id.line_ids.filtered_domain(open_domain)
+            for account in payment_lines.account_id:
+                plan.append((payment_lines + lines).filtered_domain(
+                    [("account_id", "=", account.id), ("reconciled", "=", False)]))
+        self.env["account.move.line"]._reconcile_plan(plan)
+        for payment, (_index, _vals, lines) in zip(payments, to_process, strict=True):
+            lines.move_id.matched_payment_ids += payment
+        return [(index, payment) for payment, (index, _vals, _lines) in zip(payments, to_process, strict=True)]
 
     def _invoice_line_of_sku(self, invoices, sku):
         """The customer invoice line of an Amazon SKU: the sale line's "[SKU] title", the product's

@@ -1,12 +1,18 @@
 import hashlib
 import json
+import logging
+
+import psycopg2
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools.translate import LazyTranslate
 
 from ...utils.settlement import KINDS, RELEASED, classify_transaction, transaction_kind
 from ...utils.values import money_amount, naive_utc
+from ..connection.amazon_account_sync import is_concurrency_error
+
+_logger = logging.getLogger(__name__)
 
 _lt = LazyTranslate(__name__)
 
@@ -185,7 +191,12 @@ class AmazonSettlementTransaction(models.Model):
     # ------------------------------------------------------------------ booking of the order part
 
     def _book_order_part(self):
-        """Pay the customer invoice of a released sale, or credit and refund it for a refund."""
+        """Pay the customer invoice of a released sale, or credit and refund it for a refund.
+
+        Sales are paid together (see ``_pay_moves_batch``) until a refund, which needs what came before it
+        booked; when a group fails, its sales are booked one by one, each in a savepoint, and the one that
+        fails is left in error with Amazon's order and the reason."""
+        sales = []
         for txn in self:
             if txn.state in ("done", "superseded", "deferred"):
                 continue
@@ -201,25 +212,66 @@ class AmazonSettlementTransaction(models.Model):
                            "message": txn.env._("Amazon gave no order id for this transaction.")})
                 continue
             if txn.kind == "sale":
-                txn._book_sale(amount)
-            else:
-                txn._book_refund(-amount)
+                sales.append((txn, amount))
+                continue
+            self._book_sales(sales)
+            sales = []
+            txn._book_refund(-amount)
+        self._book_sales(sales)
 
-    def _book_sale(self, amount):
+    def _book_sales(self, sales):
+        """(transaction, amount) pairs: each pays its order's invoices, grouped by connection."""
+        by_account = {}
+        for txn, amount in sales:
+            by_account.setdefault(txn.account_id, []).append((txn, amount))
+        for group in by_account.values():
+            try:
+                with self.env.cr.savepoint():
+                    self._book_sales_together(group)
+            except (UserError, ValidationError, psycopg2.Error) as exc:
+                if len(group) == 1 or is_concurrency_error(exc):
+                    raise
+                _logger.info("Amazon payouts: %s sales could not be booked together (%s): one by one",
+                             len(group), exc)
+                for txn, amount in group:
+                    try:
+                        with self.env.cr.savepoint():
+                            self._book_sales_together([(txn, amount)])
+                    except (UserError, ValidationError, psycopg2.Error) as one_exc:
+                        if is_concurrency_error(one_exc):
+                            raise
+                        txn.write({"state": "error", "message": self.env._(
+                            "The payment of order %(order)s could not be registered: %(reason)s",
+                            order=txn.amazon_order_id, reason=one_exc)})
+
+    def _book_sales_together(self, sales):
+        """(transaction, amount) pairs of one connection: their payments are created and reconciled at once."""
+        account = sales[0][0].account_id
+        invoices_of = account._find_order_invoices([txn.amazon_order_id for txn, _amount in sales])
+        plans = []
+        for txn, amount in sales:
+            invoices = (invoices_of.get(txn.amazon_order_id) or self.env["account.move"]).filtered(
+                lambda m: m.move_type == "out_invoice" and m.state == "posted")
+            if not invoices:
+                txn.write({"state": "waiting", "message": self.env._(
+                    "No posted invoice of order %s yet: it is paid when the order is invoiced.",
+                    txn.amazon_order_id)})
+                continue
+            date = fields.Date.to_date(txn.posted_date) if txn.posted_date else fields.Date.context_today(txn)
+            plans.append({
+                "txn": txn, "amount": amount, "invoices": invoices, "date": date,
+                "moves": invoices.filtered(lambda m: not m.currency_id.is_zero(m.amount_residual)),
+                "memo": self.env._("Amazon %s", txn.amazon_order_id),
+            })
+        results = account._pay_moves_batch(plans) if plans else []
+        for plan, (payments, paid) in zip(plans, results, strict=True):
+            plan["txn"]._book_sale_result(plan["invoices"], plan["amount"], payments, paid)
+
+    def _book_sale_result(self, invoices, amount, payments, paid):
+        """Record what paying the order's invoices booked (what was paid before counts, once)."""
         self.ensure_one()
         account = self.account_id
-        moves = account._find_order_invoices([self.amazon_order_id]).get(self.amazon_order_id)
-        invoices = (moves or self.env["account.move"]).filtered(
-            lambda m: m.move_type == "out_invoice" and m.state == "posted")
-        if not invoices:
-            self.write({"state": "waiting", "message": self.env._(
-                "No posted invoice of order %s yet: it is paid when the order is invoiced.", self.amazon_order_id)})
-            return
         currency = self.currency_id
-        date = fields.Date.to_date(self.posted_date) if self.posted_date else fields.Date.context_today(self)
-        unpaid = invoices.filtered(lambda m: not m.currency_id.is_zero(m.amount_residual))
-        payments, paid = account._pay_moves(unpaid, amount=amount, date=date,
-                                            memo=self.env._("Amazon %s", self.amazon_order_id))
         booked = paid
         message = False
         if currency.compare_amounts(paid, amount) < 0:
