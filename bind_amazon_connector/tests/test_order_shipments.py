@@ -10,6 +10,7 @@ from odoo.tests import tagged
 
 from ..spapi import SpApi
 from .order_common import AmazonOrderCommon
+from .test_restart_safety import Commits
 
 CONFIRM = "confirmShipment"
 
@@ -244,6 +245,26 @@ class TestOrderShipments(AmazonOrderCommon):
         self._send()
         self.assertEqual(shipment.state, "done")
         self.assertEqual(len(self._confirmations(status=None)), 1)
+
+    def test_killed_after_amazon_took_the_package_confirms_it_once(self):
+        """The scheduled run dies between Amazon's answer and its commit, at each of two packages: the next
+        runs find the package "sending", ask Amazon, and nothing is confirmed twice nor lost."""
+        first_order, first = self._import()
+        second_order, second = self._import()
+        self._validate(first.sale_order_id.picking_ids, {self.product_mug: 1})
+        self._validate(second.sale_order_id.picking_ids, {self.product_mug: 1})
+        commits = Commits(self.env)
+        account = self.amazon.with_context(amazon_pacing_speed=self.sim_speed)
+        for nth in (1, 2):
+            commits.run_until_crash(self, "shipments.sent", 1,
+                                    lambda: self.env["amazon.shipment"]._send_due(account, commit=commits.commit))
+            self.assertEqual(len(self._confirmations(status=204)), nth, "Amazon has the package")
+        # the second run found the first package at Amazon (done, committed) before dying after the second
+        self.assertEqual((first.shipment_ids.state, second.shipment_ids.state), ("done", "sending"))
+        self.env["amazon.shipment"]._send_due(account, commit=commits.commit)
+        self.assertEqual((first.shipment_ids.state, second.shipment_ids.state), ("done", "done"))
+        for order in (first_order, second_order):
+            self.assertEqual(len(self._confirmations(order["orderId"], status=None)), 1, "never sent twice")
 
     def test_units_confirmed_in_seller_central_meanwhile_are_not_an_error(self):
         """The seller confirmed the units in Seller Central before the run: Amazon refuses ours, the order shows

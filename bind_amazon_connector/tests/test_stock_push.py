@@ -2,11 +2,14 @@
 
 Against the SP-API simulator: what Amazon ends up showing is read from the simulator's listings, the
 calls from its recorded requests."""
+import importlib.util
+from pathlib import Path
 from unittest.mock import patch
 from urllib.parse import unquote
 
 from odoo import Command, fields
 from odoo.tests import tagged
+from odoo.tools.sql import column_exists
 
 from spapi_simulator import handlers
 
@@ -294,6 +297,37 @@ class TestStockPush(AmazonOrderCommon):
         self.assertEqual(listing.stock_push_attempts, 0)
         self.assertFalse(self._queued())
         self.assertFalse(self.amazon.stock_push_message)
+
+    def test_stock_problem_is_kept_off_the_connection_row(self):
+        """The problem of a run is on the stock flow's progress row: the connection's row, which other flows,
+        servers and people write at the same time, is not written (a conflict there failed the order import)."""
+        self.amazon.write({"update_stock_on_amazon": True, "push_stock_on_any_change": True})
+        self._change_stock(self.product_mug, 10)
+        self.env.flush_all()
+        self.env.cr.execute("SELECT xmin FROM amazon_account WHERE id = %s", [self.amazon.id])
+        before = self.env.cr.fetchone()[0]
+        self.sim.inject_fault(PATCH, "5xx", times=50)
+        self._cron()
+        self.env.flush_all()
+        self.env.cr.execute("SELECT xmin FROM amazon_account WHERE id = %s", [self.amazon.id])
+        self.assertEqual(self.env.cr.fetchone()[0], before, "the connection's row was not written")
+        row = self.amazon._sync_cursor("stock")
+        self.assertIn("503", row.message)
+        self.assertEqual(self.amazon.stock_push_message, row.message)
+
+    def test_upgrade_moves_the_stock_problem_to_its_progress_row(self):
+        """19.0.1.3.0: the old column's text goes to the stock flow's row and the column is dropped."""
+        self.env.cr.execute("ALTER TABLE amazon_account ADD COLUMN stock_push_message text")
+        self.env.cr.execute("UPDATE amazon_account SET stock_push_message = 'Amazon refused 3 quantities' "
+                            "WHERE id = %s", [self.amazon.id])
+        path = Path(__file__).resolve().parents[1] / "migrations" / "19.0.1.3.0" / "post-migrate.py"
+        spec = importlib.util.spec_from_file_location("bac_post_migrate_1_3", path)
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        migration.migrate(self.env.cr, "19.0.1.2.0")
+        self.env.invalidate_all()
+        self.assertEqual(self.amazon.stock_push_message, "Amazon refused 3 quantities")
+        self.assertFalse(column_exists(self.env.cr, "amazon_account", "stock_push_message"))
 
     # ------------------------------------------------------------------ quantities
 

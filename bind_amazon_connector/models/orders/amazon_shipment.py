@@ -16,6 +16,7 @@ from odoo.tools import SQL
 
 from ...spapi import errors as spapi_errors
 from ...spapi import types as spapi_types
+from ...utils.crashpoints import crashpoint
 from ..connection.access import AMAZON_USER, check_group
 
 _logger = logging.getLogger(__name__)
@@ -250,6 +251,7 @@ class AmazonShipment(models.Model):
                 return self._done()
             # Refused (NotFound included): Amazon's reason stays on the delivery until someone fixes and retries.
             return self._refused(_("Amazon refused the shipment confirmation: %s", exc))
+        crashpoint("shipments.sent")  # Amazon has the package, our record does not say so yet
         return self._done()
 
     def _done(self):

@@ -24,6 +24,7 @@ from ...spapi import SpApi
 from ...spapi import errors as spapi_errors
 from ...spapi.pacing import CallSpacer
 from ..connection.access import AMAZON_USER, check_group
+from ..connection.amazon_account_sync import is_concurrency_error
 from .amazon_listing import DEFAULT_PRODUCT_TYPE
 from .amazon_stock_push import flush_stock_changes
 
@@ -50,8 +51,11 @@ class AmazonAccount(models.Model):
         string="Safety Buffer",
         help="Units kept back from Amazon: each listing gets the available quantity minus this (never below 0).",
     )
+    # on the flow's own progress row (amazon.sync.cursor): written on the connection's row it failed whenever
+    # another flow or a person wrote the connection at the same time
     stock_push_message = fields.Text(
-        string="Stock Sync Problem", copy=False, readonly=True,
+        string="Stock Sync Problem", copy=False, readonly=True, compute="_compute_stock_push_message",
+        compute_sudo=True,
         help="Why the last sending of quantities to Amazon stopped; cleared by the next run that works.",
     )
     stock_last_sent_date = fields.Datetime(
@@ -324,13 +328,18 @@ class AmazonAccount(models.Model):
         return _("Amazon refused the quantity %(qty)s: %(issues)s", qty=quantity,
                  issues="; ".join(f"{i.message} ({i.code})" for i in issues))
 
+    @api.depends("sync_cursor_ids.flow", "sync_cursor_ids.message")
+    def _compute_stock_push_message(self):
+        for account in self:
+            account.stock_push_message = account.sync_cursor_ids.filtered(lambda c: c.flow == "stock")[:1].message
+
     def _stock_write_status(self, message):
-        """Show (or clear) the problem of the last run. Written only when it changes: the orders import locks
-        the connection's row while it runs, a write at every run would make the two wait for each other."""
+        """Show (or clear) the problem of the last run, on the stock flow's progress row; written only when it
+        changes."""
         message = message or False
         for account in self.sudo():
             if account.stock_push_message != message:
-                account.with_context(tracking_disable=True).write({"stock_push_message": message})
+                account._sync_cursor("stock").write({"message": message})
 
     # ------------------------------------------------------------------ after each order import
 
@@ -354,8 +363,18 @@ class AmazonAccount(models.Model):
                 if pushed["more"] or pushed["busy"]:
                     self._sync_trigger("stock")
             except Exception as exc:  # recorded on the connection, see above
+                if is_concurrency_error(exc):
+                    # another run of this connection's stock moved meanwhile: the queue keeps the quantities
+                    _logger.info("Amazon connection %s: stock after the order import left to the scheduled "
+                                 "action (%s)", self.id, exc)
+                    self._sync_trigger("stock")
+                    return
                 _logger.exception("Amazon connection %s: sending stock after the order import failed", self.id)
-                self._stock_write_status(_("Sending stock after the order import failed: %s", exc))
+                try:
+                    with self.env.cr.savepoint():
+                        self._stock_write_status(_("Sending stock after the order import failed: %s", exc))
+                except Exception as status_exc:  # noqa: BLE001 - the import must not fail for its note
+                    _logger.info("Amazon connection %s: stock problem not recorded (%s)", self.id, status_exc)
 
     # ------------------------------------------------------------------ buttons and scheduled action
 
