@@ -249,8 +249,9 @@ class TestOrderShipments(AmazonOrderCommon):
     def test_killed_after_amazon_took_the_package_confirms_it_once(self):
         """The scheduled run dies between Amazon's answer and its commit, at each of two packages: the next
         runs find the package "sending", ask Amazon, and nothing is confirmed twice nor lost."""
-        first_order, first = self._import()
-        second_order, second = self._import()
+        first_order, second_order = self._make_order(), self._make_order()
+        self._sync()
+        first, second = (self._amazon_order(o["orderId"]) for o in (first_order, second_order))
         self._validate(first.sale_order_id.picking_ids, {self.product_mug: 1})
         self._validate(second.sale_order_id.picking_ids, {self.product_mug: 1})
         commits = Commits(self.env)
