@@ -251,8 +251,10 @@ def compare(sellers, result, log_paths, odoo_shipped=()):
                 problems.append(f"stock: {seller['seller_id']} {sku} Amazon {amazon}, Odoo {qty}")
         with sim.state.lock:
             sim_txns = {e.transaction_id for e in sim.state.transactions}
-            paid_orders = {e.transaction_id.removeprefix("SOAKTXN-") for e in sim.state.transactions}
         odoo_txns = result["transactions"].get(seller["seller_id"], {"names": [], "states": {}, "by_name": {}})
+        # orders whose payout is booked (one not booked is counted as lost below, not twice)
+        paid_orders = {name.removeprefix("SOAKTXN-") for name, state in odoo_txns["by_name"].items()
+                       if state == "done"}
         names = odoo_txns["names"]
         duplicates += len(names) - len(set(names))
         missing = sim_txns - set(names)
@@ -266,7 +268,7 @@ def compare(sellers, result, log_paths, odoo_shipped=()):
                 lost += 1
                 problems.append(f"payout transaction not booked ({state}): {name}")
         for order_id, got in odoo["orders"].items():
-            # Amazon paid the whole order: its invoice has nothing left to pay
+            # Amazon paid the whole order and Odoo booked it: its invoice has nothing left to pay
             if order_id in paid_orders and got["invoices"] and abs(got["residual"] or 0) > 0.005:
                 totals_off += 1
                 problems.append(f"paid by Amazon, {got['residual']} left to pay on the invoice: {order_id}")

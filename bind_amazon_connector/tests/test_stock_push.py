@@ -13,6 +13,8 @@ from odoo.tools.sql import column_exists
 
 from spapi_simulator import handlers
 
+from ..models.connection import amazon_account_sync as sync_module
+from ..models.stock import amazon_account as stock_module
 from ..spapi import SpApi
 from .order_common import AmazonOrderCommon
 
@@ -132,6 +134,24 @@ class TestStockPush(AmazonOrderCommon):
         self.assertEqual(len(self._patches()), 1)
         self.assertEqual(self._amazon_qty("MUG-01"), 8)
         self.assertFalse(self._queued())
+
+    def test_import_out_of_time_leaves_the_quantities_to_the_stock_job(self):
+        """A scheduled import that used its time does not call Amazon for the stock (one slow answer would take
+        the job past Odoo's limit): the quantities stay queued and the stock job is triggered."""
+        self.amazon.update_stock_on_amazon = True
+        self._put_stock(self.product_mug, 10)
+        job = self.amazon._sync_job("stock")
+        Trigger = self.env["ir.cron.trigger"].sudo()
+        before = Trigger.search_count([("cron_id", "=", job.cron_id.id)])
+        order = self._make_order([{"sku": "MUG-01", "quantity": 2, "unit_price": "199.00"}])
+        self._sync(deadline=sync_module._monotonic() + stock_module.AFTER_IMPORT_MIN_SECONDS - 5)
+        self.assertTrue(self._amazon_order(order["orderId"]).sale_order_id, "the order is imported")
+        self.assertFalse(self._patches(), "nothing sent to Amazon after the import")
+        self.assertEqual(self._queued(self._listing("MUG-01")), 1, "the quantity waits in the queue")
+        self.assertEqual(Trigger.search_count([("cron_id", "=", job.cron_id.id)]), before + 1)
+        # the stock job sends it
+        self.amazon.with_context(amazon_pacing_speed=self.sim_speed)._push_stock()
+        self.assertEqual(self._amazon_qty("MUG-01"), 8)
 
     def test_sale_with_toggle_off_sends_nothing(self):
         self.assertFalse(self.amazon.update_stock_on_amazon)

@@ -328,7 +328,7 @@ class AmazonAccount(models.Model):
                 RetryOrders._retry_failed_orders(account)
                 return 0, False
             account._sync_page("orders", retry_step, {**result, "counts": {}}, commit=commit is True)
-        account._orders_after_sync(result, marks)
+        account._orders_after_sync(result, marks, deadline=deadline)
         return result
 
     # ------------------------------------------------------------------ hooks for the other flows
@@ -338,8 +338,9 @@ class AmazonAccount(models.Model):
         :meth:`_orders_after_sync` receives, so another flow can tell what this run added."""
         return {}
 
-    def _orders_after_sync(self, result, marks):
-        """Hook: called at the end of an orders run that held the connection, with its result."""
+    def _orders_after_sync(self, result, marks, deadline=None):
+        """Hook: called at the end of an orders run that held the connection, with its result and the run's
+        ``deadline`` (see ``_sync_pages``): what the hook does counts against the same time limit."""
 
     def _orders_page_size(self, deadline):
         """Orders to ask Amazon for in the next page: PAGE_SIZE, or fewer when the run's time left (until

@@ -36,6 +36,8 @@ BATCH_SIZE = 100
 BUTTON_LIMIT = 25
 #: Listings sent right after an order import (the ones its sales changed); the scheduled action sends the rest.
 AFTER_IMPORT_LIMIT = 50
+#: ... only when the import's run has this much time left (a call may wait for Amazon 30 s, plus a retry).
+AFTER_IMPORT_MIN_SECONDS = 45
 PATCH = "patchListingsItem"
 
 
@@ -350,16 +352,21 @@ class AmazonAccount(models.Model):
         marks["stock_push_last_row"] = self.env.cr.fetchone()[0]
         return marks
 
-    def _orders_after_sync(self, result, marks):
+    def _orders_after_sync(self, result, marks, deadline=None):
         """Right after the orders import, send the quantities its sales changed."""
-        super()._orders_after_sync(result, marks)
+        super()._orders_after_sync(result, marks, deadline=deadline)
         if self._stock_auto_push("sale"):
+            if deadline is not None and self._sync_time_left(deadline) < AFTER_IMPORT_MIN_SECONDS:
+                # the import used its time: one slow answer of Amazon would take the job past Odoo's limit
+                self._sync_trigger("stock")
+                return
             # In the import's transaction (its pages are already committed by the scheduled action): the
             # listings queued by this import, a few at most, no commit here; the scheduled action sends the
             # rest. A failure leaves the import alone, shows on the connection, and the quantities stay queued.
             try:
                 with self.env.cr.savepoint():
-                    pushed = self._push_stock(after_row_id=marks["stock_push_last_row"], limit=AFTER_IMPORT_LIMIT)
+                    pushed = self._push_stock(after_row_id=marks["stock_push_last_row"], limit=AFTER_IMPORT_LIMIT,
+                                              deadline=deadline)
                 if pushed["more"] or pushed["busy"]:
                     self._sync_trigger("stock")
             except Exception as exc:  # recorded on the connection, see above
