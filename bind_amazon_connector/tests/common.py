@@ -1,5 +1,7 @@
 """Shared set-up of the addon's Odoo tests: a Mexican company (l10n_mx chart, MXN), its warehouses and
 journal, and an Amazon connection pointing at a fresh SP-API simulator on loopback."""
+import importlib.util
+from pathlib import Path
 from unittest.mock import patch
 
 from odoo import Command, fields
@@ -15,6 +17,15 @@ SIM_REFRESH_TOKEN = "Atzr|sim-refresh-token"
 
 
 @tagged("post_install", "-at_install")
+def run_migration(cr, version, previous):
+    """Run the addon's ``migrations/<version>/post-migrate.py`` on ``cr``, as an upgrade from ``previous``."""
+    path = Path(__file__).resolve().parents[1] / "migrations" / version / "post-migrate.py"
+    spec = importlib.util.spec_from_file_location(f"bac_post_migrate_{version.replace('.', '_')}", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    migration.migrate(cr, previous)
+
+
 class AmazonTestCommon(AccountTestInvoicingCommon):
     """Base class: `cls.sim` (simulator), `cls.amazon` (authorized connection), MX company."""
 

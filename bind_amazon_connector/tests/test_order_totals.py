@@ -1,9 +1,7 @@
 """Invoices equal what Amazon charged, to the cent, by Amazon's own totals (grandTotal, proceedsTotal)."""
 import copy
-import importlib.util
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
@@ -11,6 +9,7 @@ from odoo.tests import tagged
 from spapi_simulator import contract, factory
 
 from ..spapi import parsers
+from .common import run_migration
 from .finance_common import AmazonFinanceCommon
 from .order_common import AmazonOrderCommon
 
@@ -266,11 +265,7 @@ class TestAmazonOrderInvoiceCorrection(AmazonOrderCommon):
         (posted_rec | draft_rec).sudo().write({"amount_total": 601.72})
         self.assertFalse(Order.search([("invoice_mismatch", "=", True)]))
         # The upgrade reads Amazon's totals again from the stored payloads.
-        path = Path(__file__).resolve().parents[1] / "migrations" / "19.0.1.1.0" / "post-migrate.py"
-        spec = importlib.util.spec_from_file_location("bac_post_migrate", path)
-        migration = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(migration)
-        migration.migrate(self.env.cr, "19.0.1.0.0")
+        run_migration(self.env.cr, "19.0.1.1.0", "19.0.1.0.0")
         self.env.invalidate_all()
         self.assertEqual(posted_rec.amount_total, 698.0)
         self.assertEqual(Order.search([("invoice_mismatch", "=", True)]), posted_rec | draft_rec)

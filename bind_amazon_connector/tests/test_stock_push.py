@@ -2,8 +2,6 @@
 
 Against the SP-API simulator: what Amazon ends up showing is read from the simulator's listings, the
 calls from its recorded requests."""
-import importlib.util
-from pathlib import Path
 from unittest.mock import patch
 from urllib.parse import unquote
 
@@ -16,6 +14,7 @@ from spapi_simulator import handlers
 from ..models.connection import amazon_account_sync as sync_module
 from ..models.stock import amazon_account as stock_module
 from ..spapi import SpApi
+from .common import run_migration
 from .order_common import AmazonOrderCommon
 
 PATCH = "patchListingsItem"
@@ -340,11 +339,7 @@ class TestStockPush(AmazonOrderCommon):
         self.env.cr.execute("ALTER TABLE amazon_account ADD COLUMN stock_push_message text")
         self.env.cr.execute("UPDATE amazon_account SET stock_push_message = 'Amazon refused 3 quantities' "
                             "WHERE id = %s", [self.amazon.id])
-        path = Path(__file__).resolve().parents[1] / "migrations" / "19.0.1.3.0" / "post-migrate.py"
-        spec = importlib.util.spec_from_file_location("bac_post_migrate_1_3", path)
-        migration = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(migration)
-        migration.migrate(self.env.cr, "19.0.1.2.0")
+        run_migration(self.env.cr, "19.0.1.3.0", "19.0.1.2.0")
         self.env.invalidate_all()
         self.assertEqual(self.amazon.stock_push_message, "Amazon refused 3 quantities")
         self.assertFalse(column_exists(self.env.cr, "amazon_account", "stock_push_message"))
