@@ -228,21 +228,30 @@ class AmazonSettlementTransaction(models.Model):
             try:
                 with self.env.cr.savepoint():
                     self._book_sales_together(group)
+                continue
             except (UserError, ValidationError, psycopg2.Error) as exc:
-                if len(group) == 1 or is_concurrency_error(exc):
+                if is_concurrency_error(exc):
                     raise
-                _logger.info("Amazon payouts: %s sales could not be booked together (%s): one by one",
-                             len(group), exc)
-                for txn, amount in group:
-                    try:
-                        with self.env.cr.savepoint():
-                            self._book_sales_together([(txn, amount)])
-                    except (UserError, ValidationError, psycopg2.Error) as one_exc:
-                        if is_concurrency_error(one_exc):
-                            raise
-                        txn.write({"state": "error", "message": self.env._(
-                            "The payment of order %(order)s could not be registered: %(reason)s",
-                            order=txn.amazon_order_id, reason=one_exc)})
+                failure = exc
+            if len(group) == 1:
+                group[0][0]._book_sale_failed(failure)
+                continue
+            _logger.info("Amazon payouts: %s sales could not be booked together (%s): one by one",
+                         len(group), failure)
+            for txn, amount in group:
+                try:
+                    with self.env.cr.savepoint():
+                        self._book_sales_together([(txn, amount)])
+                except (UserError, ValidationError, psycopg2.Error) as exc:
+                    if is_concurrency_error(exc):
+                        raise
+                    txn._book_sale_failed(exc)
+
+    def _book_sale_failed(self, exc):
+        self.ensure_one()
+        self.write({"state": "error", "message": self.env._(
+            "The payment of order %(order)s could not be registered: %(reason)s",
+            order=self.amazon_order_id, reason=exc)})
 
     def _book_sales_together(self, sales):
         """(transaction, amount) pairs of one connection: their payments are created and reconciled at once."""
