@@ -88,6 +88,33 @@ class TestAmazonFinance(AmazonFinanceCommon):
         for invoice in invoices:
             self.assertAlmostEqual(sum(self._payments_in_journal(invoice).mapped("amount")), 116.00)
 
+    def test_paid_together_the_entries_are_odoos_own(self):
+        """Payments made in one go give the journal entries Odoo's payment wizard gives, IVA cash basis included."""
+        self.assertTrue(self.company.tax_exigibility, "Mexican IVA is due when it is collected")
+        by_wizard, *together = [self._invoice(factory.new_order_id(), 116.00) for _i in range(3)]
+        journal = self.amazon._clearing_journal()
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=by_wizard.ids,
+        ).create({"journal_id": journal.id, "payment_date": fields.Date.today(),
+                  "communication": by_wizard.ref})._create_payments()
+        self.amazon._pay_moves_batch([
+            {"moves": invoice, "date": fields.Date.today(), "memo": invoice.ref} for invoice in together])
+
+        def entries(invoice):
+            payment = self._payments_in_journal(invoice)
+            cash_basis = self.env["account.move"].search([("tax_cash_basis_origin_move_id", "=", invoice.id)])
+            return [sorted((line.account_id.code, line.debit, line.credit, line.tax_ids.ids, line.tax_tag_ids.ids,
+                            line.reconciled) for line in move.line_ids)
+                    for move in (payment.move_id, cash_basis)], cash_basis.state
+
+        expected = entries(by_wizard)
+        self.assertEqual(expected[1], "posted")
+        iva = [line for line in expected[0][1] if line[1] == 16.00 or line[2] == 16.00]
+        self.assertEqual(len(iva), 2, "the IVA moves from 'to collect' to 'collected': %s" % expected[0][1])
+        for invoice in together:
+            self.assertEqual(invoice.payment_state, "paid")
+            self.assertEqual(entries(invoice), expected)
+
     def test_sale_waits_for_its_invoice(self):
         group = self._group()
         order = factory.new_order_id()

@@ -457,6 +457,11 @@ class AmazonAccount(models.Model):
             })
             batch = wizard.batches[0]
             to_process.append((index, wizard._create_payment_vals_from_wizard(batch), batch["lines"]))
+        for _index, vals, _lines in to_process:
+            # Without a write-off Odoo makes the journal entries of all the payments in one go when they are posted;
+            # an empty list would make it create them one at a time.
+            if not vals.get("write_off_line_vals") and vals.get("force_balance") is None:
+                vals.pop("write_off_line_vals", None)
         payments = self.env["account.payment"].with_context(skip_invoice_sync=True).create(
             [vals for _index, vals, _lines in to_process])
         payments.with_context(skip_sale_auto_invoice_send=True).action_post()
@@ -472,10 +477,28 @@ class AmazonAccount(models.Model):
             for account in payment_lines.account_id:
                 plan.append((payment_lines + lines).filtered_domain(
                     [("account_id", "=", account.id), ("reconciled", "=", False)]))
-        self.env["account.move.line"]._reconcile_plan(plan)
+        self._reconcile_with_cash_basis(plan, payments.move_id.line_ids)
         for payment, (_index, _vals, lines) in zip(payments, to_process, strict=True):
             lines.move_id.matched_payment_ids += payment
         return [(index, payment) for payment, (index, _vals, _lines) in zip(payments, to_process, strict=True)]
+
+    def _reconcile_with_cash_basis(self, plan, payment_lines):
+        """Odoo's ``_reconcile_plan``, with the cash-basis IVA entries of all the payments made in one call.
+
+        Odoo makes them one reconciliation at a time (about 0.3 s each); together they are the same entries, one per
+        payment and invoice, created and posted at once."""
+        Line = self.env["account.move.line"]
+        if not self.company_id.tax_exigibility:
+            Line._reconcile_plan(plan)
+            return
+        Line.with_context(no_cash_basis=True)._reconcile_plan(plan)
+        types = ("asset_receivable", "liability_payable")
+        partials = (payment_lines.matched_debit_ids | payment_lines.matched_credit_ids).filtered(
+            lambda p: p.debit_move_id.account_id.account_type in types)
+        if partials:
+            partials = partials.with_context(no_exchange_difference_no_recursive=False, no_cash_basis=False)
+            partials._create_tax_cash_basis_moves()
+            partials._set_draft_caba_move_vals()
 
     def _invoice_line_of_sku(self, invoices, sku):
         """The customer invoice line of an Amazon SKU: the sale line's "[SKU] title", the product's
