@@ -11,6 +11,7 @@ import psycopg2.errors
 
 from odoo import fields
 from odoo.tests import tagged
+from odoo.tools.sql import column_exists
 
 from spapi_simulator import factory
 
@@ -21,7 +22,7 @@ from ..models.orders import amazon_account as orders_account
 from ..models.stock import amazon_account as stock_account
 from ..spapi import SpApi
 from ..utils.crashpoints import SimulatedCrash, crash_at
-from .common import AmazonTestCommon
+from .common import AmazonTestCommon, run_migration
 from .finance_common import AmazonFinanceCommon
 from .listing_common import REPORT_TYPE, report_row, report_text
 from .order_common import AmazonOrderCommon
@@ -235,12 +236,13 @@ class TestRestartPayouts(AmazonFinanceCommon):
             invoices.append(self._invoice(order_id, 116.00 + n))
             txns.append(self._sale(order_id, group, f"{116 + n}.00", "17.40"))
         commits = Commits(self.env)
-        cursor = self.amazon.finance_sync_date
         with patch.object(money_account, "IMPORT_BATCH", 2):
             commits.run_until_crash(self, "payouts.batch", 2, lambda: self._cron(commits))
             self.assertFalse(self.env["amazon.settlement.transaction"].search_count(
                 [("account_id", "=", self.amazon.id)]))
-            self.assertEqual(self.amazon.finance_sync_date, cursor, "the cursor waits for the commit")
+            cursor = self.amazon.finance_sync_date
+            self.assertTrue(not cursor or cursor < fields.Datetime.now() - timedelta(days=1),
+                            "the cursor waits for the commit of the slice it passes")
             commits.run_until_crash(self, "money.page", 1, lambda: self._cron(commits))
             self.assertEqual(set(inv.payment_state for inv in invoices), {"not_paid"})
             self._cron(commits)
@@ -263,8 +265,9 @@ class TestRestartPayouts(AmazonFinanceCommon):
             invoices.append(self._invoice(order_id, 116.00 + n))
             self._sale(order_id, group, f"{116 + n}.00", "17.40")
         commits = Commits(self.env)
-        with patch.object(money_account, "BOOK_BATCH", 2):
-            # pages: the reading, then two transactions a page: the crash is in the second batch
+        with patch.object(money_account, "BOOK_BATCH", 2), \
+                patch.object(money_account, "FINANCE_SLICE", timedelta(days=30)):
+            # pages: the reading (one slice), then two transactions a page: the crash is in the second batch
             commits.run_until_crash(self, "money.page", 3, lambda: self._cron(commits))
             self.assertEqual([inv.payment_state for inv in invoices].count("paid"), 2)
             self._cron(commits)
@@ -274,6 +277,116 @@ class TestRestartPayouts(AmazonFinanceCommon):
         for invoice in invoices:
             self.assertEqual(invoice.payment_state, "paid")
             self.assertEqual(len(self._payments_in_journal(invoice)), 1)
+
+    def _backlog(self, days_ago):
+        """A sale of each of ``days_ago``, invoiced; the connection reads from 30 days ago."""
+        self.amazon.write({"finance_start_date": fields.Datetime.now() - timedelta(days=30),
+                           "finance_sync_date": False})
+        group, invoices = self._group(), []
+        for days in days_ago:
+            order_id = factory.new_order_id()
+            invoices.append(self._invoice(order_id, 116.00 + days))
+            self._sale(order_id, group, f"{116 + days}.00", "17.40", posted=self.sim.now() - timedelta(days=days))
+        return invoices
+
+    def _read_from(self):
+        """Patch Amazon's transaction listing to record the start of each call."""
+        starts = []
+        real = SpApi.iter_transactions
+
+        def iter_transactions(api, posted_after, *args, **kwargs):
+            starts.append(posted_after.replace(tzinfo=None))
+            return real(api, posted_after, *args, **kwargs)
+
+        return starts, patch.object(SpApi, "iter_transactions", iter_transactions)
+
+    def test_payouts_backlog_read_slice_by_slice_resumes_after_the_last_slice(self):
+        """A month of history is read a week at a time, each week committed: a run killed in the third week
+        goes on from there, not from the first week again, and books each transaction once."""
+        invoices = self._backlog([27, 20, 13, 6, 1])
+        start = self.amazon.finance_start_date
+        commits = Commits(self.env)
+        commits.run_until_crash(self, "money.page", 3, lambda: self._cron(commits))
+        slice_ = money_account.FINANCE_SLICE
+        self.assertEqual(self.amazon.finance_sync_date, start + 2 * slice_, "two weeks read and committed")
+        self.assertEqual(self.env["amazon.settlement.transaction"].search_count(
+            [("account_id", "=", self.amazon.id)]), 2, "the third week was lost with the crash")
+        starts, patcher = self._read_from()
+        with patcher:
+            self._cron(commits)
+        starts = sorted(set(starts))  # one call a slice and marketplace
+        self.assertEqual(starts[:3], [start + 2 * slice_, start + 3 * slice_, start + 4 * slice_],
+                         "resumed after the last week committed")
+        records = self.env["amazon.settlement.transaction"].search([("account_id", "=", self.amazon.id)])
+        self.assertEqual(len(records), 5)
+        self.assertEqual(set(records.mapped("state")), {"done"})
+        for invoice in invoices:
+            self.assertEqual(invoice.payment_state, "paid")
+            self.assertEqual(len(self._payments_in_journal(invoice)), 1)
+        self.assertGreater(self.amazon.finance_sync_date, fields.Datetime.now() - timedelta(minutes=10))
+        # caught up: the next read starts again an overlap before the last read, to see late transactions
+        after, _before = self.amazon._finance_window()
+        self.assertAlmostEqual(after, fields.Datetime.now() - money_account.FINANCE_OVERLAP,
+                               delta=timedelta(minutes=10))
+
+    def test_payouts_slice_too_long_for_the_job_is_tried_again_shorter(self):
+        """A slice Amazon could not list before the job's time was up: what was stored stays, the cursor stays,
+        and the slice is tried again half as long; nothing is read twice into Odoo."""
+        self._backlog([2, 2, 2, 1, 1])
+        start = self.amazon.finance_start_date
+        account = self.amazon.with_context(amazon_pacing_speed=self.sim_speed)
+        slice_patch = patch.object(money_account, "FINANCE_SLICE", timedelta(days=60))
+        slice_patch.start()
+        self.addCleanup(slice_patch.stop)
+        with patch.object(money_account, "IMPORT_BATCH", 2), \
+                patch.object(money_account, "FINANCE_SLICE_MARGIN", 10 ** 6):
+            counts = account._sync_finances(deadline=sync_module._monotonic() + 60, book=False, max_slices=1)
+        self.assertTrue(counts["more"])
+        self.assertEqual(self.env["amazon.settlement.transaction"].search_count(
+            [("account_id", "=", self.amazon.id)]), 2, "the first page of the slice is kept")
+        self.assertFalse(self.amazon.finance_sync_date, "the slice was not read whole: the cursor stays")
+        row = self.amazon._sync_cursor("money")
+        _after, before = self.amazon._finance_window()
+        self.assertAlmostEqual(row.window_end, start + (before - start) / 2, delta=timedelta(minutes=5))
+        half = row.window_end
+        starts, patcher = self._read_from()
+        with patcher:
+            account._sync_finances(book=False, max_slices=1)
+            self.assertEqual(self.amazon.finance_sync_date, half, "the shorter slice read whole")
+            self.assertFalse(row.window_end, "then back to the usual length")
+            account._sync_finances()
+        self.assertEqual(starts[0], start)
+        records = self.env["amazon.settlement.transaction"].search([("account_id", "=", self.amazon.id)])
+        self.assertEqual(len(records), 5)
+        self.assertEqual(set(records.mapped("state")), {"done"})
+
+    def test_payouts_progress_is_kept_off_the_connection_row(self):
+        """Reading and booking payouts write the flow's progress row, not the connection's (which people, other
+        flows and other servers write at the same time)."""
+        self._backlog([1])
+        self.env.flush_all()
+        self.env.cr.execute("SELECT xmin FROM amazon_account WHERE id = %s", [self.amazon.id])
+        before = self.env.cr.fetchone()[0]
+        self._cron(Commits(self.env))
+        self.env.flush_all()
+        self.env.cr.execute("SELECT xmin FROM amazon_account WHERE id = %s", [self.amazon.id])
+        self.assertEqual(self.env.cr.fetchone()[0], before, "the connection's row was not written")
+        self.assertEqual(self.amazon.finance_sync_date, self.amazon._sync_cursor("money").cursor)
+        self.assertTrue(self.amazon.finance_sync_date)
+
+    def test_upgrade_moves_the_payouts_progress_to_its_row(self):
+        """19.0.1.4.0: the old columns go to the payouts flow's row and are dropped."""
+        when = fields.Datetime.now() - timedelta(days=2)
+        self.env.cr.execute("ALTER TABLE amazon_account ADD COLUMN finance_sync_date timestamp, "
+                            "ADD COLUMN finance_last_error text")
+        self.env.cr.execute("UPDATE amazon_account SET finance_sync_date = %s, finance_last_error = 'Amazon said no' "
+                            "WHERE id = %s", [when, self.amazon.id])
+        run_migration(self.env.cr, "19.0.1.4.0", "19.0.1.3.0")
+        self.env.invalidate_all()
+        self.assertEqual((self.amazon.finance_sync_date, self.amazon.finance_last_error), (when, "Amazon said no"))
+        self.assertFalse(column_exists(self.env.cr, "amazon_account", "finance_sync_date"))
+        after, _before = self.amazon._finance_window()
+        self.assertEqual(after, when - money_account.FINANCE_OVERLAP, "read again from where it was")
 
     def test_payouts_conflicting_on_every_try_run_again_shortly(self):
         """Other work keeps the same rows through every prompt try: the job stops cleanly (nothing half done,
@@ -309,6 +422,7 @@ class TestRestartPayouts(AmazonFinanceCommon):
         commits = Commits(self.env)
         flaky = concurrent_update_once(type(self.amazon)._sync_finances)
         with patch.object(type(self.amazon), "_sync_finances", flaky), \
+                patch.object(money_account, "FINANCE_SLICE", timedelta(days=30)), \
                 patch.object(self.env.cr, "rollback", commits.rollback), \
                 patch.object(sync_module.time, "sleep", lambda seconds: None):
             self._cron(commits)

@@ -26,6 +26,7 @@ from ...utils.crashpoints import crashpoint
 from ...utils.settlement import RELEASED, norm
 from ..connection.access import ACCOUNTANT, AMAZON_MANAGER, AMAZON_USER, check_group, internal_context
 from ..connection.amazon_account import default_history_start
+from ..connection.amazon_account_sync import _monotonic
 
 _logger = logging.getLogger(__name__)
 _lt = LazyTranslate(__name__)
@@ -40,6 +41,13 @@ SETTLEMENT_REPORT = "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"
 IMPORT_BATCH = 200
 #: Transactions booked between two commits of the payouts job (it stops between batches when its time is up).
 BOOK_BATCH = 20
+#: The payouts job reads Amazon's transactions a slice of at most this length at a time, each committed;
+#: a regular read (the overlap and the days since) is one slice, a first read of months several.
+FINANCE_SLICE = timedelta(days=7)
+#: A slice too long for a job's time is halved down to this.
+FINANCE_MIN_SLICE = timedelta(hours=1)
+#: Seconds a job keeps, after reading, to commit and to book.
+FINANCE_SLICE_MARGIN = 20
 #: A run that follows a read by less than this (a run that stopped when its time was up) books without reading.
 FINANCE_REREAD = timedelta(minutes=2)
 
@@ -112,8 +120,13 @@ class AmazonAccount(models.Model):
         help="The first payout synchronisation reads Amazon's transactions posted since this date (by default "
         "the last 30 days).",
     )
-    finance_sync_date = fields.Datetime(string="Payouts read until", copy=False, readonly=True)
-    finance_last_error = fields.Text(string="Last payout error", copy=False, readonly=True)
+    # kept on the payouts flow's progress row (amazon.sync.cursor), not on the connection's: see that model
+    finance_sync_date = fields.Datetime(
+        string="Payouts read until", copy=False, readonly=True,
+        compute="_compute_finance_progress", inverse="_inverse_finance_progress")
+    finance_last_error = fields.Text(
+        string="Last payout error", copy=False, readonly=True,
+        compute="_compute_finance_progress", inverse="_inverse_finance_progress")
     settlement_ids = fields.One2many("amazon.settlement", "account_id", string="Settlements")
     settlement_count = fields.Integer(compute="_compute_settlement_count")
     unreconciled_count = fields.Integer(compute="_compute_settlement_count")
@@ -124,6 +137,29 @@ class AmazonAccount(models.Model):
             account.settlement_count = len(account.settlement_ids)
             account.unreconciled_count = len(account.settlement_ids.filtered(
                 lambda s: s.deposit_date and not s.is_reconciled))
+
+    @api.depends("sync_cursor_ids.flow", "sync_cursor_ids.cursor", "sync_cursor_ids.message")
+    def _compute_finance_progress(self):
+        for account in self:
+            row = account.sync_cursor_ids.filtered(lambda c: c.flow == "money")[:1]
+            account.finance_sync_date = row.cursor
+            account.finance_last_error = row.message
+
+    def _inverse_finance_progress(self):
+        for account in self:
+            # a cursor set by hand counts as read at that moment
+            account._finance_progress(cursor=account.finance_sync_date, last_sync=account.finance_sync_date,
+                                      message=account.finance_last_error)
+
+    def _finance_progress(self, **vals):
+        """Write the payouts flow's progress (``cursor``, ``message``, ``window_start``, ``window_end``) on its
+        own row, only what changes: the connection's row is left alone."""
+        self.ensure_one()
+        row = self._sync_cursor("money")
+        vals = {key: value or False for key, value in vals.items() if (row[key] or False) != (value or False)}
+        if vals:
+            row.write(vals)
+        return row
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -758,7 +794,7 @@ class AmazonAccount(models.Model):
         try:
             stats = self._sync_finances()
         except spapi_errors.SpApiError as exc:
-            self.sudo().finance_last_error = str(exc)
+            self.sudo()._finance_progress(message=str(exc))
             raise UserError(self.env._("Amazon could not be read: %s", exc)) from exc
         if stats["count"]:
             message = self.env._(
@@ -787,7 +823,7 @@ class AmazonAccount(models.Model):
         return self._sync_dispatch("money", self.search([("state", "=", "authorized"), ("journal_id", "!=", False)]))
 
     def _sync_run_money(self, *, commit=False, deadline=None):
-        """The connection's payouts job: read Amazon's transactions (all or nothing), then book them batch by
+        """The connection's payouts job: read Amazon's transactions slice by slice, then book them batch by
         batch, each committed; failures are shown on the connection, Amazon's "later" becomes a later run. A
         run out of time stops between two batches and the next run goes on (booking is idempotent)."""
         self.ensure_one()
@@ -806,23 +842,30 @@ class AmazonAccount(models.Model):
 
         def step(last_try):
             if not read:
+                counts = {"count": 0}
                 try:
                     with self.env.cr.savepoint():
-                        result["counts"] = self._sync_finances(deadline=deadline, book=False)
+                        counts = self._sync_finances(deadline=deadline, book=False, max_slices=1)
+                    # one slice a page, committed: a run out of time resumes after the last slice
+                    for key, value in counts.items():
+                        if key != "more":
+                            result["counts"][key] = result["counts"].get(key, 0) + value
                 except spapi_errors.RetryLater as exc:
                     _logger.info("Amazon payouts of %s postponed: %s", self.name, exc)
-                    self.sudo().finance_last_error = str(exc)
+                    self.sudo()._finance_progress(message=str(exc))
                     result.update(error=str(exc), retry_at=self._sync_retry_at(exc))
                 except (spapi_errors.SpApiError, UserError, ValidationError) as exc:
                     _logger.warning("Amazon payouts of %s failed: %s", self.name, exc)
-                    self.sudo().finance_last_error = str(exc)
+                    self.sudo()._finance_progress(message=str(exc))
                     self.sudo().message_post(body=self.env._("Payout synchronisation failed: %s", exc))
                     result["error"] = str(exc)
                 if result["error"]:
-                    return result["counts"].get("count", 0), False
+                    return counts["count"], False
+                if counts.get("more"):
+                    return counts["count"], True  # the next slice in the next page
                 read.append(True)
                 todo.extend(account._finance_todo().ids)
-                return result["counts"].get("count", 0), True
+                return counts["count"], True
             batch = self.env["amazon.settlement.transaction"].browse(todo[:BOOK_BATCH]).exists()
             batch.with_env(account.env)._book_order_part()
             if len(todo) > BOOK_BATCH:
@@ -836,23 +879,38 @@ class AmazonAccount(models.Model):
         return result
 
     def _finance_window(self, now=None):
-        """(posted_after, posted_before) of the next read: from the cursor (minus an overlap) or the oldest
-        deferred transaction still waiting, whichever is earlier, to a few minutes ago."""
+        """(posted_after, posted_before) of the next read, to a few minutes ago.
+
+        When the last slice read was history (a run stopped in the middle of a long backlog), it goes on
+        from the cursor. Once caught up, it starts again an overlap before the cursor (Amazon publishes
+        transactions up to 48 h late) or at the oldest deferred transaction still waiting (to see it
+        released), whichever is earlier."""
         self.ensure_one()
         before = (now or fields.Datetime.now()) - FINANCE_LAG
-        start = self.finance_sync_date - FINANCE_OVERLAP if self.finance_sync_date else \
-            (self.finance_start_date or before - timedelta(days=30))
+        row = self._sync_cursor("money")
+        if not row.cursor:
+            start = self.finance_start_date or before - timedelta(days=30)
+        elif row.last_sync and row.cursor < row.last_sync - FINANCE_LAG - FINANCE_REREAD:
+            return max(row.cursor, before - FINANCE_MAX_WINDOW), before  # the rest of a backlog
+        else:
+            start = row.cursor - FINANCE_OVERLAP
         oldest_deferred = self.env["amazon.settlement.transaction"].search([
             ("account_id", "=", self.id), ("state", "=", "deferred"), ("posted_date", "!=", False),
         ], order="posted_date asc", limit=1).posted_date
         if oldest_deferred and oldest_deferred < start:
             start = oldest_deferred
-        start = max(start, before - FINANCE_MAX_WINDOW)
-        return start, before
+        return max(start, before - FINANCE_MAX_WINDOW), before
 
-    def _sync_finances(self, deadline=None, book=True):
+    def _sync_finances(self, deadline=None, book=True, max_slices=None):
         """Read Amazon's transactions (and settlement reports) and book them (not when ``book`` is False: the
-        payouts job books them batch by batch). Returns counters."""
+        payouts job books them batch by batch). Returns counters, and ``more`` when the reading stopped
+        before the end of the window (``max_slices`` slices read, or the ``deadline`` near).
+
+        The window is read in slices of at most FINANCE_SLICE, each moving the cursor when read whole: a
+        job that commits after each slice resumes after the last one instead of reading months of history
+        again. Amazon does not say in which order it lists transactions, so nothing finer than a whole slice
+        counts as read; a slice the job's time could not hold is tried again half as long (what it stored
+        stays: reading a transaction again changes nothing)."""
         self.ensure_one()
         self._finance_apply_clearing_defaults()
         self._finance_check_config()
@@ -861,10 +919,53 @@ class AmazonAccount(models.Model):
                                        "moment.", self.name))
         account = self.sudo().with_company(self.company_id)
         after, before = account._finance_window()
+        counts = {"count": 0, "booked": 0, "waiting": 0, "deferred": 0}
         if after >= before:
             # a connection created minutes ago: Amazon only answers for periods ending two minutes back
-            return {"count": 0, "booked": 0, "waiting": 0, "deferred": 0}
+            return counts
         api_client = self._spapi(deadline=deadline)
+        row = account._sync_cursor("money")
+        first_after = after
+        touched = self.env["amazon.settlement.transaction"]
+        slices = 0
+        while after < before:
+            if max_slices and slices >= max_slices:
+                counts["more"] = True
+                break
+            end = min(after + FINANCE_SLICE, before)
+            if row.window_end and after < row.window_end < end:
+                end = row.window_end  # this slice did not fit in a run: shorter
+            started = fields.Datetime.now()
+            count, read, whole = account._finance_read_slice(api_client, after, end, deadline)
+            counts["count"] += count
+            touched |= read
+            slices += 1
+            if not whole:
+                account._finance_progress(window_end=after + max((end - after) / 2, FINANCE_MIN_SLICE))
+                counts["more"] = True
+                break
+            account._finance_progress(cursor=end, last_sync=started, window_end=False, message=False)
+            after = end
+        if after >= before:
+            # the reports of every settlement still without its deposit, even those of a backlog read in
+            # several runs
+            oldest_open = self.env["amazon.settlement.transaction"].search([
+                ("account_id", "=", self.id), ("settlement_id.deposit_date", "=", False),
+                ("posted_date", "!=", False),
+            ], order="posted_date asc", limit=1).posted_date
+            account._sync_settlement_reports(api_client, min(first_after, oldest_open or first_after))
+        if book:
+            account._process_finances()
+        counts.update(
+            booked=len(touched.filtered(lambda t: t.state == "done")),
+            waiting=len(touched.filtered(lambda t: t.state == "waiting")),
+            deferred=len(touched.filtered(lambda t: t.state == "deferred")),
+        )
+        return counts
+
+    def _finance_read_slice(self, api_client, after, before, deadline=None):
+        """Store the transactions posted in [after, before) in every marketplace. Returns (count, records,
+        whole): ``whole`` is False when the ``deadline`` came before Amazon's last page."""
         utc_after = after.replace(tzinfo=timezone.utc)
         utc_before = before.replace(tzinfo=timezone.utc)
         count = 0
@@ -875,22 +976,15 @@ class AmazonAccount(models.Model):
                 batch.append(txn)
                 count += 1
                 if len(batch) >= IMPORT_BATCH:
-                    touched |= account._import_finance_transactions(batch)
+                    touched |= self._import_finance_transactions(batch)
                     crashpoint("payouts.batch")
                     batch = []
+                    if deadline is not None and _monotonic() > deadline - FINANCE_SLICE_MARGIN:
+                        return count, touched, False
             if batch:
-                touched |= account._import_finance_transactions(batch)
+                touched |= self._import_finance_transactions(batch)
                 crashpoint("payouts.batch")
-        account._sync_settlement_reports(api_client, after)
-        account.write({"finance_sync_date": before, "finance_last_error": False})
-        if book:
-            account._process_finances()
-        return {
-            "count": count,
-            "booked": len(touched.filtered(lambda t: t.state == "done")),
-            "waiting": len(touched.filtered(lambda t: t.state == "waiting")),
-            "deferred": len(touched.filtered(lambda t: t.state == "deferred")),
-        }
+        return count, touched, True
 
     def _import_finance_transactions(self, transactions):
         """Store SP-API transactions (idempotent: a transaction read again is updated, never duplicated)."""
