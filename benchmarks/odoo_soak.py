@@ -11,6 +11,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 from odoo import Command, fields
+from odoo.service.model import retrying
 
 #: Each Amazon order of a connection with its sale orders (linked or carrying its number) and posted invoices.
 ORDERS_SQL = """
@@ -116,19 +117,26 @@ def ship_in_odoo(env, *, share, seed):
                                               and p.picking_type_code == "outgoing")
         if len(pickings) != 1:
             continue
-        picking = pickings
-        try:
-            picking.write({"carrier_id": carrier.id, "carrier_tracking_ref": f"SOAK{order.id:08d}"})
+        picking_id = pickings.id
+
+        def validate(picking_id=picking_id, ref=f"SOAK{order.id:08d}"):
+            picking = env["stock.picking"].browse(picking_id)
+            picking.write({"carrier_id": carrier.id, "carrier_tracking_ref": ref})
             for move in picking.move_ids:
                 move.quantity = move.product_uom_qty
             picking.move_ids.picked = True
             # as a person who confirms the dialogs (no SMS to the buyer)
             picking.with_context(skip_backorder=True, skip_sms=True).button_validate()
+
+        try:
+            # as Odoo serves a person's click: a concurrency conflict with a job is tried again (up to 5 times)
+            retrying(validate, env)
             env.cr.commit()
-        except Exception as exc:  # noqa: BLE001 - a row busy with a server's job: this order is left to Amazon
+        except Exception as exc:  # noqa: BLE001 - still busy after Odoo's tries: this order is left to Amazon
             env.cr.rollback()
             failed.append(f"{order.name}: {exc}")
             continue
+        picking = env["stock.picking"].browse(picking_id)
         if picking.state == "done":
             shipped.append(order.name)
         else:

@@ -101,15 +101,41 @@ _STATUS_WEIGHTS = [("SHIPPED", 60), ("UNSHIPPED", 20), ("PENDING", 5), ("PARTIAL
                    ("UNFULFILLABLE", 0)]
 
 
+_FIRST_NAMES = ["Ana", "Luis", "María", "José", "Guadalupe", "Juan", "Fernanda", "Carlos", "Sofía", "Miguel",
+                "Valeria", "Jorge", "Daniela", "Ricardo", "Ximena", "Alejandro"]
+_SURNAMES = ["López", "García", "Hernández", "Martínez", "Pérez", "Sánchez", "Ramírez", "Cruz", "Flores", "Gómez",
+             "Morales", "Vázquez", "Jiménez", "Reyes", "Díaz", "Torres"]
+_PLACES = [("Ciudad de México", "CDMX", "Benito Juárez", "03100"), ("Guadalajara", "Jalisco", "Guadalajara", "44100"),
+           ("Monterrey", "Nuevo León", "Monterrey", "64000"), ("Puebla", "Puebla", "Puebla", "72000"),
+           ("Mérida", "Yucatán", "Mérida", "97000"), ("Querétaro", "Querétaro", "Querétaro", "76000"),
+           ("Torreón", "Coahuila", "Torreón", "27000"), ("Oaxaca de Juárez", "Oaxaca", "Oaxaca", "68000")]
+
+
+def _buyer_pool(count, seed):
+    """``count`` buyers, each with a name, an e-mail and a delivery address (Amazon's anonymized ones)."""
+    rng = random.Random(f"buyers-{seed}")
+    pool = []
+    for n in range(count):
+        name = f"{rng.choice(_FIRST_NAMES)} {rng.choice(_SURNAMES)} {rng.choice(_SURNAMES)}"
+        city, state, district, zip_code = rng.choice(_PLACES)
+        pool.append(({"name": name, "email": f"buyer{seed}x{n:06d}@marketplace.amazon.com.mx"},
+                     {"name": name, "addressLine1": f"Calle {rng.choice(_SURNAMES)} {rng.randint(1, 999)}",
+                      "city": city, "districtOrCounty": district, "stateOrRegion": state,
+                      "postalCode": f"{int(zip_code) + rng.randint(0, 90):05d}", "countryCode": "MX"}))
+    return pool
+
+
 def generate_scenario(n_orders=1000, n_listings=100, seed=0, *, n_inventory=None, n_transactions=None, days=30,
-                      now=None, seller_id=factory.DEFAULT_SELLER_ID, marketplace_id=factory.MX):
+                      now=None, seller_id=factory.DEFAULT_SELLER_ID, marketplace_id=factory.MX, buyers=None):
     """A large deterministic scenario for benchmarks (the same seed and ``now`` give the same data).
 
     Orders and transactions are lazy: their searchable fields are computed up front and the full
     objects only when an answer needs them, so 50 000 orders load in a few seconds. Listings are ~70 % MFN,
     ~30 % FBA; FBA listings get inventory summaries; shipped orders get a transaction each (capped by
     ``n_transactions``, default 10 000). Objects come from the factory and are not re-validated one by one
-    when loaded (``check_objects``: False). Order times spread over the last ``days`` days.
+    when loaded (``check_objects``: False). Order times spread over the last ``days`` days. ``buyers``: how
+    many different buyers place the orders (some buy again); by default every order has the factory's one
+    buyer. The other choices do not depend on it: the same seed gives the same orders either way.
     """
     rng = random.Random(seed)
     now = (factory.parse_time(now) if now else datetime.now(timezone.utc)).replace(microsecond=0)
@@ -134,6 +160,8 @@ def generate_scenario(n_orders=1000, n_listings=100, seed=0, *, n_inventory=None
     statuses = [s for s, _w in _STATUS_WEIGHTS]
     cum_weights = list(itertools.accumulate(w for _s, w in _STATUS_WEIGHTS))
     span = (days * 86400 - 600) / max(n_orders, 1)
+    pool = _buyer_pool(buyers, seed) if buyers else None
+    pick = random.Random(f"orders-{seed}")  # its own sequence: ``rng`` gives the same orders with or without
     orders, transactions = [], []
     max_txn = n_transactions if n_transactions is not None else min(n_orders, 10000)
     for i in range(n_orders):
@@ -152,8 +180,10 @@ def generate_scenario(n_orders=1000, n_listings=100, seed=0, *, n_inventory=None
             status = "UNSHIPPED"
         if status == "PARTIALLY_SHIPPED":
             items[0]["shipped"] = items[0]["quantity"]
+        buyer, recipient = pool[pick.randrange(len(pool))] if pool else (None, None)
         build = partial(factory.make_order, order_id, items=items, status=status, fulfilled_by=fulfilled_by,
-                        marketplace_id=marketplace_id, created=created, last_updated=updated)
+                        marketplace_id=marketplace_id, created=created, last_updated=updated, buyer=buyer,
+                        recipient=recipient)
         orders.append(LazyOrder(order_id, created, updated, status, fulfilled_by, marketplace_id, build))
         if status == "SHIPPED" and len(transactions) < max_txn:
             first = items[0]

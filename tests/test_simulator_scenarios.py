@@ -65,6 +65,22 @@ def test_scenario_of_keyword_entries(tmp_path):
     assert sim.state.report_outcomes == {"GET_MERCHANT_LISTINGS_ALL_DATA": "FATAL"}
 
 
+def test_generated_scenario_buyers_vary_and_buy_again_without_changing_the_orders():
+    now = "2026-06-01T12:00:00Z"
+    plain = generate_scenario(n_orders=300, n_listings=30, seed=7, now=now)
+    varied = generate_scenario(n_orders=300, n_listings=30, seed=7, now=now, buyers=200)
+    emails = Counter(o.build().get("buyer", {}).get("buyerEmail") for o in varied["orders"]
+                     if o.fulfilled_by == "MERCHANT")
+    assert len(emails) > 100, "many buyers"
+    assert max(emails.values()) > 1, "some buy again"
+    assert {o.build()["buyer"]["buyerName"] for o in plain["orders"]} == {factory.DEFAULT_BUYER["name"]}
+    order = varied["orders"][42].build()
+    assert order["recipient"]["deliveryAddress"]["countryCode"] == "MX"
+    # the same orders otherwise: benchmarks keep their scenario
+    assert [(o.order_id, o.status) for o in plain["orders"]] == [(o.order_id, o.status) for o in varied["orders"]]
+    assert order["orderItems"] == plain["orders"][42].build()["orderItems"]
+
+
 def test_generated_scenario_is_deterministic_lazy_and_fast():
     now = "2026-06-01T12:00:00Z"
     one = generate_scenario(n_orders=300, n_listings=30, seed=7, now=now)

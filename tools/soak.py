@@ -82,7 +82,8 @@ def build_sellers(n_orders, seed, two_marketplaces, speed):
         for part, (marketplace, part_count) in enumerate(parts):
             scenario = generate_scenario(
                 n_orders=part_count, n_listings=max(20, part_count // 50), seed=seed * 10 + index * 3 + part,
-                days=SCENARIO_DAYS, now=now, seller_id=seller_id, marketplace_id=marketplace, n_transactions=0)
+                days=SCENARIO_DAYS, now=now, seller_id=seller_id, marketplace_id=marketplace, n_transactions=0,
+                buyers=max(1, part_count * 2 // 3))  # a third of the orders from buyers who buy again
             # the scenario's listings start with Odoo's quantity: every difference at the end is the sync's
             for item in scenario["listings"]:
                 for availability in item.get("fulfillmentAvailability", []):
