@@ -45,13 +45,31 @@ class TestAmazonFinance(AmazonFinanceCommon):
         self.assertEqual(record_a.payment_ids, payment_a)
         self.assertEqual(self._txn(txn_b).settlement_id, self._settlement(group))
 
-        # read again: nothing is duplicated nor paid twice
+        # read again: nothing is duplicated nor paid twice, and what Amazon did not change is not written
+        # (each read overlaps three days: a write would take the rows from the booking going on)
+        Txn = type(self.env["amazon.settlement.transaction"])
+        real_write, written = Txn.write, []
+
+        def write(records, vals):
+            written.append((records.ids, sorted(vals)))
+            return real_write(records, vals)
+
         self.amazon.finance_sync_date = False
-        self._sync_payouts()
+        with patch.object(Txn, "write", write):
+            self._sync_payouts()
         self.assertEqual(self.env["amazon.settlement.transaction"].search_count(
             [("account_id", "=", self.amazon.id)]), 2)
         self.assertEqual(len(self._payments_in_journal(invoice_a)), 1)
         self.assertEqual(len(self._settlement(group)), 1)
+        self.assertEqual(written, [], "read again unchanged: not written")
+        # a status Amazon changed is followed
+        with self.sim.state.lock:
+            for entry in self.sim.state.transactions:
+                if entry.transaction_id == txn_b["transactionId"]:
+                    entry.status = entry.txn()["transactionStatus"] = "DEFERRED_RELEASED"
+        self.amazon.finance_sync_date = False
+        self._sync_payouts()
+        self.assertEqual(self._txn(txn_b).status, "DEFERRED_RELEASED")
 
     def test_sales_are_paid_together_and_a_failing_one_alone_stays_in_error(self):
         group = self._group()

@@ -993,10 +993,10 @@ class AmazonAccount(models.Model):
         Settlement = self.env["amazon.settlement"]
         keys = [Txn._transaction_key(t) for t in transactions]
         existing = {r.name: r for r in Txn.search([("account_id", "=", self.id), ("name", "in", keys)])}
-        settlements = {}
+        settlements, currencies = {}, {}
         touched = Txn
         for key, txn in zip(keys, transactions, strict=True):
-            vals = Txn._values_from_api(self, txn)
+            vals = Txn._values_from_api(self, txn, currencies)
             group = txn.settlement_id or txn.financial_event_group_id
             if group:
                 settlement = settlements.get(group)
@@ -1010,8 +1010,14 @@ class AmazonAccount(models.Model):
             released = vals["status"] in RELEASED
             if record and (record.state in ("done", "superseded")
                            or record.line_ids.filtered(lambda ln: ln.move_id or ln.payment_id)):
-                # (partly) booked already: only follow Amazon's status and settlement, never re-split
-                record.write({k: v for k, v in vals.items() if k in ("status", "settlement_id", "maturity_date")})
+                # (partly) booked already: only follow Amazon's status and settlement, never re-split; written
+                # only when they changed (each read overlaps three days: most are read again unchanged, and a
+                # write would take their rows from the booking going on)
+                stored = {"status": record.status, "settlement_id": record.settlement_id.id,
+                          "maturity_date": record.maturity_date}
+                changes = {k: v for k, v in vals.items() if k in stored and (stored[k] or False) != (v or False)}
+                if changes:
+                    record.write(changes)
             elif record and record.state in ("to_book", "waiting") and record.raw_json == vals["raw_json"] \
                     and record.status == vals["status"] \
                     and record.settlement_id.id == vals.get("settlement_id", False) \

@@ -127,12 +127,16 @@ class AmazonSettlementTransaction(models.Model):
     # ------------------------------------------------------------------ import
 
     @api.model
-    def _values_from_api(self, account, txn):
-        """Values of a transaction record from an SP-API ``Transaction``."""
+    def _values_from_api(self, account, txn, currencies=None):
+        """Values of a transaction record from an SP-API ``Transaction``. ``currencies``: a dict kept by the
+        caller across a page (code -> currency), so a page of thousands looks each one up once."""
         status = (txn.transaction_status or "RELEASED").upper()
         currency_code = txn.total_amount.currency if txn.total_amount else None
-        currency = self.env["res.currency"].with_context(active_test=False).search(
-            [("name", "=", currency_code)], limit=1) if currency_code else self.env["res.currency"]
+        currencies = {} if currencies is None else currencies
+        if currency_code and currency_code not in currencies:
+            currencies[currency_code] = self.env["res.currency"].with_context(active_test=False).search(
+                [("name", "=", currency_code)], limit=1)
+        currency = currencies[currency_code] if currency_code else self.env["res.currency"]
         maturity = next((c.maturity_date for c in txn.contexts if c.maturity_date), None)
         if not maturity:
             maturity = next((c.maturity_date for item in txn.items for c in item.contexts if c.maturity_date), None)
