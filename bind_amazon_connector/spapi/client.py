@@ -649,6 +649,12 @@ class SpApi:
     def iter_transactions(self, posted_after, posted_before=None, marketplace_id=None):
         """Financial transactions posted in [posted_after, posted_before) in the connection's marketplace
         (or ``marketplace_id``). ``posted_before`` defaults to two minutes ago (Amazon); at most 180 days."""
+        for transactions, _next_token in self.iter_transaction_pages(posted_after, posted_before, marketplace_id):
+            yield from transactions  # Amazon may send empty pages with a token: keep following
+
+    def iter_transaction_pages(self, posted_after, posted_before=None, marketplace_id=None, next_token=None):
+        """:meth:`iter_transactions` page by page: (transactions, token of the next page or None).
+        ``next_token`` resumes an interrupted run (with the same dates and marketplace)."""
         if posted_after is None:
             raise ValueError("posted_after is required")
         params = {
@@ -658,14 +664,14 @@ class SpApi:
         }
         params = {k: v for k, v in params.items() if v is not None}
         pages = _Pages("listTransactions")
-        token = None
+        token = pages.next(next_token)
         while True:
             extra = {"nextToken": token} if token else {}
             reply = self._call("listTransactions", "finances", "list_transactions", **params, **extra)
-            transactions, next_token = parsers.parse_transactions_page(reply.body)
+            transactions, page_token = parsers.parse_transactions_page(reply.body)
             self.stats["listTransactions"].pages += 1
-            yield from transactions  # Amazon may send empty pages with a token: keep following
-            token = pages.next(next_token)
+            token = pages.next(page_token)
+            yield transactions, token
             if token is None:
                 return
 

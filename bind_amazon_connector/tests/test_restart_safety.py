@@ -293,13 +293,13 @@ class TestRestartPayouts(AmazonFinanceCommon):
     def _read_from(self):
         """Patch Amazon's transaction listing to record the start of each call."""
         starts = []
-        real = SpApi.iter_transactions
+        real = SpApi.iter_transaction_pages
 
-        def iter_transactions(api, posted_after, *args, **kwargs):
+        def iter_transaction_pages(api, posted_after, *args, **kwargs):
             starts.append(posted_after.replace(tzinfo=None))
             return real(api, posted_after, *args, **kwargs)
 
-        return starts, patch.object(SpApi, "iter_transactions", iter_transactions)
+        return starts, patch.object(SpApi, "iter_transaction_pages", iter_transaction_pages)
 
     def test_payouts_backlog_read_slice_by_slice_resumes_after_the_last_slice(self):
         """A month of history is read a week at a time, each week committed: a run killed in the third week
@@ -325,33 +325,41 @@ class TestRestartPayouts(AmazonFinanceCommon):
         self.assertAlmostEqual(after, fields.Datetime.now() - money_account.FINANCE_OVERLAP,
                                delta=timedelta(minutes=10))
 
-    def test_payouts_slice_too_long_for_the_job_is_tried_again_shorter(self):
-        """A slice Amazon could not list before the job's time was up: what was stored stays, the cursor stays,
-        and the slice is tried again half as long; nothing is read twice into Odoo."""
+    def test_payouts_slice_too_long_for_the_job_goes_on_from_amazons_page(self):
+        """A slice the job's time could not hold stops between two of Amazon's pages: what was stored stays, the
+        cursor stays, and the next run goes on from Amazon's page token, not from the slice's start; a token
+        Amazon refuses makes it read the slice again from its start."""
         invoices = self._backlog([2, 2, 2, 1, 1])
         start = self.amazon.finance_start_date
         account = self.amazon.with_context(amazon_pacing_speed=self.sim_speed)
-        slice_patch = patch.object(money_account, "FINANCE_SLICE", timedelta(days=60))
-        slice_patch.start()
-        self.addCleanup(slice_patch.stop)
-        with patch.object(money_account, "IMPORT_BATCH", 2), \
+        self.addCleanup(self.sim.page_sizes.__setitem__, "listTransactions", self.sim.page_sizes["listTransactions"])
+        self.sim.page_sizes["listTransactions"] = 2
+        with patch.object(money_account, "FINANCE_SLICE", timedelta(days=60)), \
                 patch.object(money_account, "FINANCE_SLICE_MARGIN", 10 ** 6):
             counts = account._sync_finances(deadline=sync_module._monotonic() + 60, book=False, max_slices=1)
-        self.assertTrue(counts["more"])
-        self.assertEqual(self.env["amazon.settlement.transaction"].search_count(
-            [("account_id", "=", self.amazon.id)]), 2, "the first page of the slice is kept")
-        self.assertFalse(self.amazon.finance_sync_date, "the slice was not read whole: the cursor stays")
-        row = self.amazon._sync_cursor("money")
-        _after, before = self.amazon._finance_window()
-        self.assertAlmostEqual(row.window_end, start + (before - start) / 2, delta=timedelta(minutes=5))
-        half = row.window_end
-        starts, patcher = self._read_from()
-        with patcher:
-            account._sync_finances(book=False, max_slices=1)
-            self.assertEqual(self.amazon.finance_sync_date, half, "the shorter slice read whole")
-            self.assertFalse(row.window_end, "then back to the usual length")
+            self.assertTrue(counts["more"])
+            self.assertEqual(self.env["amazon.settlement.transaction"].search_count(
+                [("account_id", "=", self.amazon.id)]), 2, "the first page is kept")
+            self.assertFalse(self.amazon.finance_sync_date, "the slice was not read whole: the cursor stays")
+            row = self.amazon._sync_cursor("money")
+            self.assertEqual(row.window_start, start)
+            self.assertTrue(row.next_token.startswith(self.amazon.marketplace_id.marketplace_id + "|"))
+            kept = row.next_token
+            tokens, real = [], SpApi.iter_transaction_pages
+
+            def pages(api, *args, next_token=None, **kwargs):
+                tokens.append(next_token)
+                return real(api, *args, next_token=next_token, **kwargs)
+
+            with patch.object(SpApi, "iter_transaction_pages", pages):
+                account._sync_finances(deadline=sync_module._monotonic() + 60, book=False, max_slices=1)
+            self.assertEqual(tokens[0], kept.partition("|")[2], "went on from Amazon's page token")
+            self.assertEqual(self.env["amazon.settlement.transaction"].search_count(
+                [("account_id", "=", self.amazon.id)]), 4)
+            # Amazon refuses the token the run kept: the slice is read again from its start, nothing twice
+            row.next_token = self.amazon.marketplace_id.marketplace_id + "|expired-token"
             account._sync_finances()
-        self.assertEqual(starts[0], start)
+        self.assertFalse(row.next_token)
         self._assert_each_booked_once(invoices)
 
     def test_payouts_progress_is_kept_off_the_connection_row(self):

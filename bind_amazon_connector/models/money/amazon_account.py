@@ -44,10 +44,8 @@ BOOK_BATCH = 20
 #: The payouts job reads Amazon's transactions a slice of at most this length at a time, each committed;
 #: a regular read (the overlap and the days since) is one slice, a first read of months several.
 FINANCE_SLICE = timedelta(days=7)
-#: A slice too long for a job's time is halved down to this.
-FINANCE_MIN_SLICE = timedelta(hours=1)
-#: Seconds a job keeps, after reading, to commit and to book.
-FINANCE_SLICE_MARGIN = 20
+#: Seconds a job keeps, after reading a page of transactions, to commit and to book.
+FINANCE_SLICE_MARGIN = 10
 #: A run that follows a read by less than this (a run that stopped when its time was up) books without reading.
 FINANCE_REREAD = timedelta(minutes=2)
 
@@ -909,8 +907,10 @@ class AmazonAccount(models.Model):
         The window is read in slices of at most FINANCE_SLICE, each moving the cursor when read whole: a
         job that commits after each slice resumes after the last one instead of reading months of history
         again. Amazon does not say in which order it lists transactions, so nothing finer than a whole slice
-        counts as read; a slice the job's time could not hold is tried again half as long (what it stored
-        stays: reading a transaction again changes nothing)."""
+        counts as read; a slice the job's time cannot hold stops between two of Amazon's pages and the next
+        run goes on with Amazon's page token (kept with the slice on the flow's progress row), or reads the
+        slice again from its start if Amazon refuses the token (reading a transaction again changes
+        nothing)."""
         self.ensure_one()
         self._finance_apply_clearing_defaults()
         self._finance_check_config()
@@ -932,19 +932,27 @@ class AmazonAccount(models.Model):
             if max_slices and slices >= max_slices:
                 counts["more"] = True
                 break
-            end = min(after + FINANCE_SLICE, before)
-            if row.window_end and after < row.window_end < end:
-                end = row.window_end  # this slice did not fit in a run: shorter
+            end, resume = min(after + FINANCE_SLICE, before), None
+            if row.next_token and row.window_start == after and row.window_end:
+                end, resume = row.window_end, row.next_token  # a slice a run left between two pages
             started = fields.Datetime.now()
-            count, read, whole = account._finance_read_slice(api_client, after, end, deadline)
+            try:
+                count, read, stopped_at = account._finance_read_slice(api_client, after, end, deadline, resume)
+            except spapi_errors.BadData:
+                if not resume:
+                    raise
+                # an expired or refused page token: the slice is read again from its start
+                account._finance_progress(window_start=False, window_end=False, next_token=False)
+                continue
             counts["count"] += count
             touched |= read
             slices += 1
-            if not whole:
-                account._finance_progress(window_end=after + max((end - after) / 2, FINANCE_MIN_SLICE))
+            if stopped_at:
+                account._finance_progress(window_start=after, window_end=end, next_token=stopped_at)
                 counts["more"] = True
                 break
-            account._finance_progress(cursor=end, last_sync=started, window_end=False, message=False)
+            account._finance_progress(cursor=end, last_sync=started, window_start=False, window_end=False,
+                                      next_token=False, message=False)
             after = end
         if after >= before:
             # the reports of every settlement still without its deposit, even those of a backlog read in
@@ -963,28 +971,31 @@ class AmazonAccount(models.Model):
         )
         return counts
 
-    def _finance_read_slice(self, api_client, after, before, deadline=None):
-        """Store the transactions posted in [after, before) in every marketplace. Returns (count, records,
-        whole): ``whole`` is False when the ``deadline`` came before Amazon's last page."""
+    def _finance_read_slice(self, api_client, after, before, deadline=None, resume=None):
+        """Store the transactions posted in [after, before) in every marketplace, from ``resume`` (where an
+        earlier run stopped: "marketplace|page token") if given. Returns (count, records, stopped_at):
+        ``stopped_at`` says where to go on when the ``deadline`` came between two of Amazon's pages."""
         utc_after = after.replace(tzinfo=timezone.utc)
         utc_before = before.replace(tzinfo=timezone.utc)
+        resume_marketplace, _sep, token = (resume or "").partition("|")
         count = 0
         touched = self.env["amazon.settlement.transaction"]
-        for marketplace in self._get_marketplaces():
-            batch = []
-            for txn in api_client.iter_transactions(utc_after, utc_before, marketplace_id=marketplace.marketplace_id):
-                batch.append(txn)
-                count += 1
-                if len(batch) >= IMPORT_BATCH:
-                    touched |= self._import_finance_transactions(batch)
+        marketplaces = self._get_marketplaces().sorted("id").mapped("marketplace_id")
+        if resume_marketplace in marketplaces:
+            marketplaces = marketplaces[marketplaces.index(resume_marketplace):]
+        else:
+            token = None
+        for marketplace_id in marketplaces:
+            for transactions, next_token in api_client.iter_transaction_pages(
+                    utc_after, utc_before, marketplace_id=marketplace_id, next_token=token or None):
+                for start in range(0, len(transactions), IMPORT_BATCH):
+                    touched |= self._import_finance_transactions(transactions[start:start + IMPORT_BATCH])
                     crashpoint("payouts.batch")
-                    batch = []
-                    if deadline is not None and _monotonic() > deadline - FINANCE_SLICE_MARGIN:
-                        return count, touched, False
-            if batch:
-                touched |= self._import_finance_transactions(batch)
-                crashpoint("payouts.batch")
-        return count, touched, True
+                count += len(transactions)
+                if next_token and deadline is not None and _monotonic() > deadline - FINANCE_SLICE_MARGIN:
+                    return count, touched, f"{marketplace_id}|{next_token}"
+            token = None
+        return count, touched, None
 
     def _import_finance_transactions(self, transactions):
         """Store SP-API transactions (idempotent: a transaction read again is updated, never duplicated)."""
