@@ -362,6 +362,28 @@ class TestRestartPayouts(AmazonFinanceCommon):
         self.assertFalse(row.next_token)
         self._assert_each_booked_once(invoices)
 
+    def test_payouts_run_right_after_a_read_books_without_reading(self):
+        """A job run again minutes after a read (it had stopped when its time was up) books what waits without
+        reading Amazon again: each read goes back three days, thousands of transactions in a busy shop."""
+        first = self._backlog([1])
+        commits = Commits(self.env)
+        self._cron(commits)
+        self.assertEqual(first[0].payment_state, "paid")
+        order_id = factory.new_order_id()
+        later = self._invoice(order_id, 150.00)
+        self._sale(order_id, self._group(), "150.00", "22.50")
+        starts, patcher = self._read_from()
+        with patcher:
+            self._cron(commits)
+            self.assertEqual(starts, [], "read moments ago: not read again")
+            self.assertEqual(later.payment_state, "not_paid")
+            row = self.amazon._sync_cursor("money")
+            read_at = fields.Datetime.now() - money_account.FINANCE_REREAD - timedelta(minutes=5)
+            row.write({"cursor": read_at, "last_sync": read_at})
+            self._cron(commits)
+        self.assertTrue(starts, "read again once that is longer ago")
+        self.assertEqual(later.payment_state, "paid")
+
     def test_payouts_progress_is_kept_off_the_connection_row(self):
         """Reading and booking payouts write the flow's progress row, not the connection's (which people, other
         flows and other servers write at the same time)."""

@@ -46,8 +46,9 @@ BOOK_BATCH = 20
 FINANCE_SLICE = timedelta(days=7)
 #: Seconds a job keeps, after reading a page of transactions, to commit and to book.
 FINANCE_SLICE_MARGIN = 10
-#: A run that follows a read by less than this (a run that stopped when its time was up) books without reading.
-FINANCE_REREAD = timedelta(minutes=2)
+#: A run that follows a read by less than this (a run that stopped when its time was up) books without reading:
+#: every read goes back three days, and a backlog of thousands to book is not held up by reading them again.
+FINANCE_REREAD = timedelta(minutes=5)
 
 # Labels of the default fee types (one per line: Odoo's term extractor reads them so)
 LABEL_COMMISSION = _lt("Referral commission")
