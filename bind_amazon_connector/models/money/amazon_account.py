@@ -121,10 +121,10 @@ class AmazonAccount(models.Model):
     )
     # kept on the payouts flow's progress row (amazon.sync.cursor), not on the connection's: see that model
     finance_sync_date = fields.Datetime(
-        string="Payouts read until", copy=False, readonly=True,
+        string="Payouts read until", copy=False, readonly=True, compute_sudo=True,
         compute="_compute_finance_progress", inverse="_inverse_finance_progress")
     finance_last_error = fields.Text(
-        string="Last payout error", copy=False, readonly=True,
+        string="Last payout error", copy=False, readonly=True, compute_sudo=True,
         compute="_compute_finance_progress", inverse="_inverse_finance_progress")
     settlement_ids = fields.One2many("amazon.settlement", "account_id", string="Settlements")
     settlement_count = fields.Integer(compute="_compute_settlement_count")
