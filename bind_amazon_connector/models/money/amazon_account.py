@@ -151,8 +151,9 @@ class AmazonAccount(models.Model):
                                       message=account.finance_last_error)
 
     def _finance_progress(self, **vals):
-        """Write the payouts flow's progress (``cursor``, ``message``, ``window_start``, ``window_end``) on its
-        own row, only what changes: the connection's row is left alone."""
+        """Write the payouts flow's progress (``cursor``, ``last_sync``, ``message``, and the slice a run left
+        between two pages: ``window_start``, ``window_end``, ``next_token``) on its own row, only what changes:
+        the connection's row is left alone."""
         self.ensure_one()
         row = self._sync_cursor("money")
         vals = {key: value or False for key, value in vals.items() if (row[key] or False) != (value or False)}
