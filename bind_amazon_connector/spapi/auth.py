@@ -24,6 +24,7 @@ from sp_api.base.credential_provider import CredentialProvider
 from . import types
 from .config import check_url
 from .errors import AuthorizationError, BadData, ConfigurationError, RetryLater
+from .tls import tls_context
 
 # LWA error codes (RFC 6749 section 5.2) that only a new authorization by the seller can fix.
 _REAUTHORIZE = {"invalid_grant", "unauthorized_client", "access_denied", "invalid_token", "invalid_scope"}
@@ -61,7 +62,10 @@ class LwaTokenClient(AccessTokenClient):
     redirect_uri = None
 
     def __init__(self, refresh_token=None, credentials=None, proxies=None, verify=True):
+        if verify is True:
+            verify = tls_context()
         super().__init__(refresh_token=refresh_token, credentials=credentials, proxies=proxies, verify=verify)
+        self._transport.close()  # the library's has no timeout: ours replaces it
         self._transport = HttpxTransport(timeout=self.timeout, proxies=proxies, verify=verify)
 
     def _get_cache_key(self, token_flavor=""):

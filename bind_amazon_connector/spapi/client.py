@@ -31,6 +31,7 @@ from .config import SpApiConfig, check_url
 from .errors import AuthorizationError, BadData, ConfigurationError, NotFound, RetryLater
 from .flatfile import DocumentSpool, iter_rows
 from .pacing import shared_pacer
+from .tls import tls_context
 
 _logger = logging.getLogger(__name__)
 
@@ -343,6 +344,7 @@ class SpApi:
                                  "refresh_token": cfg.refresh_token},
                     credential_providers=(FromCodeCredentialProvider,),
                     timeout=cfg.timeout,
+                    verify=tls_context(),
                     version=version,
                     auth_token_client_class=self._token_client_class,
                 )
@@ -775,7 +777,7 @@ class SpApi:
             stats.calls += 1
             try:
                 if self._download_client is None:  # no token or SP-API header goes to the storage URL
-                    self._download_client = httpx.Client(timeout=cfg.timeout)
+                    self._download_client = httpx.Client(timeout=cfg.timeout, verify=tls_context())
                 with self._download_client.stream("GET", url) as response:
                     if response.status_code == 200:
                         for chunk in response.iter_bytes():
