@@ -121,12 +121,15 @@ class TestAmazonFinance(AmazonFinanceCommon):
         def entries(invoice):
             payment = self._payments_in_journal(invoice)
             cash_basis = self.env["account.move"].search([("tax_cash_basis_origin_move_id", "=", invoice.id)])
+            # and the links the wizard makes: the payment's invoices, the invoice's payments
+            self.assertEqual((payment.invoice_ids, invoice.matched_payment_ids, payment.reconciled_invoice_ids,
+                              invoice.reconciled_payment_ids), (invoice, payment, invoice, payment))
             return [sorted((line.account_id.code, line.debit, line.credit, line.tax_ids.ids, line.tax_tag_ids.ids,
                             line.reconciled) for line in move.line_ids)
-                    for move in (payment.move_id, cash_basis)], cash_basis.state
+                    for move in (payment.move_id, cash_basis)], cash_basis.state, payment.state, invoice.payment_state
 
         expected = entries(by_wizard)
-        self.assertEqual(expected[1], "posted")
+        self.assertEqual(expected[1:], ("posted", "paid", "paid"))
         iva = [line for line in expected[0][1] if line[1] == 16.00 or line[2] == 16.00]
         self.assertEqual(len(iva), 2, "the IVA moves from 'to collect' to 'collected': %s" % expected[0][1])
         for invoice in together:

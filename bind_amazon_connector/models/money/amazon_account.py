@@ -498,6 +498,10 @@ class AmazonAccount(models.Model):
             # an empty list would make it create them one at a time.
             if not vals.get("write_off_line_vals") and vals.get("force_balance") is None:
                 vals.pop("write_off_line_vals", None)
+        for _index, vals, lines in to_process:
+            # The wizard links each invoice to its payment after reconciling, one invoice write per payment (which
+            # also recomputes its payment state); linked at creation, as Odoo's online payments do, it is one insert.
+            vals["invoice_ids"] = [Command.set(lines.move_id.ids)]
         payments = self.env["account.payment"].with_context(skip_invoice_sync=True).create(
             [vals for _index, vals, _lines in to_process])
         payments.with_context(skip_sale_auto_invoice_send=True).action_post()
@@ -514,8 +518,6 @@ class AmazonAccount(models.Model):
                 plan.append((payment_lines + lines).filtered_domain(
                     [("account_id", "=", account.id), ("reconciled", "=", False)]))
         self._reconcile_with_cash_basis(plan, payments.move_id.line_ids)
-        for payment, (_index, _vals, lines) in zip(payments, to_process, strict=True):
-            lines.move_id.matched_payment_ids += payment
         return [(index, payment) for payment, (index, _vals, _lines) in zip(payments, to_process, strict=True)]
 
     def _reconcile_with_cash_basis(self, plan, payment_lines):
