@@ -1,3 +1,4 @@
+from odoo import fields
 from odoo.tests import tagged
 
 from .order_common import AmazonOrderCommon
@@ -59,6 +60,20 @@ class TestAmazonOrderImport(AmazonOrderCommon):
         self.assertEqual(invoice.partner_id, so.partner_id)
         self.assertEqual(invoice.ref, order["orderId"])
         self.assertEqual(rec.invoice_ids, invoice)
+        # linked to the sale order by their origin, without Odoo's "created from" notes
+        self.assertEqual((picking.origin, invoice.invoice_origin), (so.name, so.name))
+        self.assertEqual(picking.sale_id, so)
+        self.assertEqual(invoice.line_ids.sale_line_ids.order_id, so)
+        self.assertFalse((picking.message_ids | invoice.message_ids).filtered(lambda m: so.name in (m.body or "")))
+
+    def test_origin_notes_stay_outside_the_import(self):
+        """Only the import leaves out Odoo's "created from" notes: a sale the seller makes gets them."""
+        self._put_stock(self.product_mug, 10)
+        so = self.env["sale.order"].create({
+            "partner_id": self.env["res.partner"].create({"name": "Mostrador"}).id,
+            "order_line": [fields.Command.create({"product_id": self.product_mug.id, "product_uom_qty": 1})]})
+        so.action_confirm()
+        self.assertIn(so.name, "".join(so.picking_ids.message_ids.mapped(lambda m: str(m.body))))
 
     def test_fba_order_leaves_the_fulfillment_warehouse(self):
         self._put_stock(self.product_mug, 5)

@@ -57,6 +57,7 @@ QUIET_CONTEXT = {
     "mail_notrack": True,
     "mail_auto_subscribe_no_notify": True,
     "amazon_keep_date_order": True,
+    "amazon_no_origin_note": True,  # mail_thread.py: no "created from" notes on its deliveries and invoices
 }
 #: Aliases Amazon Mexico buyers use for states whose official code differs.
 STATE_ALIASES = {
