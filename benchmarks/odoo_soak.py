@@ -109,10 +109,13 @@ def ship_in_odoo(env, *, share, seed):
         ("state", "=", "imported"), ("amazon_status", "=", "UNSHIPPED"), ("fulfillment_channel", "=", "merchant"),
     ], order="id")
     rng = random.Random(seed)  # noqa: S311 - which orders, not security
-    chosen = rng.sample(list(orders), int(len(orders) * share))
+    chosen = rng.sample(orders.ids, int(len(orders) * share))
     carrier = env.ref("bind_amazon_connector.delivery_carrier_amazon_estafeta")
     shipped, failed = [], []
-    for order in chosen:
+    for order_id in chosen:
+        # one record at a time: browsed from the whole search, each commit made Odoo compute the documents of
+        # every unshipped order again (minutes of a core in the full soak, taken from the servers)
+        order = env["amazon.order"].browse(order_id)
         pickings = order.picking_ids.filtered(lambda p: p.state not in ("done", "cancel")
                                               and p.picking_type_code == "outgoing")
         if len(pickings) != 1:
