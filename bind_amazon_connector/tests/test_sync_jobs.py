@@ -158,6 +158,34 @@ class TestSyncJobs(AmazonOrderCommon):
         self.assertEqual(rec.state, "imported", "an order Amazon updated often is still retried automatically")
         self.assertEqual(rec.attempt_count, 0)
 
+    # ------------------------------------------------------------------ jobs created by another server
+
+    def test_job_created_by_another_server_meanwhile_is_triggered_through_its_scheduled_action(self):
+        """A long page (one flow) asks for another flow's run when that flow's job was created and committed by
+        another server after the page began: the job is there, but the page's transaction cannot see it. The
+        full soak met it once (an orders job failing on the stock job's unique key after committing its pages).
+        The run is asked of the flow's scheduled action, which triggers every connection's job."""
+        self.amazon._sync_job("stock")  # the other server's job: in the database, unseen by the page below
+        Job = type(self.env["amazon.sync.job"])
+        real_search = Job.search
+
+        def unseen(job_model, domain, *args, **kwargs):
+            if ("flow", "=", "stock") in domain:
+                return job_model.browse()
+            return real_search(job_model, domain, *args, **kwargs)
+
+        dispatcher = self.env.ref(sync_module.SYNC_DISPATCHERS["stock"])
+        Trigger = self.env["ir.cron.trigger"].sudo()
+        before = Trigger.search_count([("cron_id", "=", dispatcher.id)])
+        with patch.object(Job, "search", unseen), self.assertLogs("odoo.sql_db", "ERROR"):
+            self.amazon._sync_trigger("stock")  # raised the unique key's violation before
+        self.assertEqual(Trigger.search_count([("cron_id", "=", dispatcher.id)]), before + 1)
+        self.assertEqual(self.env["amazon.sync.job"].search_count(
+            [("account_id", "=", self.amazon.id), ("flow", "=", "stock")]), 1, "nothing half-written")
+        # and the scheduled action's run triggers the connection's job, which it sees
+        self.env["amazon.account"]._sync_dispatch("stock", self.amazon)
+        self.assertTrue(self._job_triggers("stock"))
+
     # ------------------------------------------------------------------ time limit
 
     def test_cron_time_limit_read_from_the_configuration(self):

@@ -300,7 +300,16 @@ class AmazonAccount(models.Model):
     def _sync_trigger(self, flow, at=None):
         """Ask for a run of ``flow`` for this connection, by whichever Odoo server is free, now or ``at``."""
         for account in self:
-            account._sync_job(flow).cron_id._trigger(at)
+            try:
+                with self.env.cr.savepoint():
+                    job = account._sync_job(flow)
+            except pg_errors.UniqueViolation:
+                # Another server created this job after this transaction began (a long page of another flow):
+                # the job is there but this transaction cannot see it. The flow's scheduled action triggers the
+                # job of every connection, this one included, from a transaction that sees it.
+                self.env.ref(SYNC_DISPATCHERS[flow]).sudo()._trigger(at)
+                continue
+            job.cron_id._trigger(at)
 
     @api.model
     def _sync_dispatch(self, flow, accounts):
