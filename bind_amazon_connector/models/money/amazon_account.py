@@ -493,12 +493,11 @@ class AmazonAccount(models.Model):
             })
             batch = wizard.batches[0]
             to_process.append((index, wizard._create_payment_vals_from_wizard(batch), batch["lines"]))
-        for _index, vals, _lines in to_process:
+        for _index, vals, lines in to_process:
             # Without a write-off Odoo makes the journal entries of all the payments in one go when they are posted;
             # an empty list would make it create them one at a time.
             if not vals.get("write_off_line_vals") and vals.get("force_balance") is None:
                 vals.pop("write_off_line_vals", None)
-        for _index, vals, lines in to_process:
             # The wizard links each invoice to its payment after reconciling, one invoice write per payment (which
             # also recomputes its payment state); linked at creation, as Odoo's online payments do, it is one insert.
             vals["invoice_ids"] = [Command.set(lines.move_id.ids)]

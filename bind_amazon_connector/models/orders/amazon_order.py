@@ -22,6 +22,7 @@ from odoo.tools import SQL
 from ...spapi import errors as spapi_errors
 from ...spapi import parsers
 from ..connection.access import AMAZON_MANAGER, AMAZON_USER, check_group
+from .mail_thread import NO_ORIGIN_NOTE
 
 _logger = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ QUIET_CONTEXT = {
     "mail_notrack": True,
     "mail_auto_subscribe_no_notify": True,
     "amazon_keep_date_order": True,
-    "amazon_no_origin_note": True,  # mail_thread.py: no "created from" notes on its deliveries and invoices
+    NO_ORIGIN_NOTE: True,  # no "created from" notes on its deliveries and invoices
 }
 #: Aliases Amazon Mexico buyers use for states whose official code differs.
 STATE_ALIASES = {
