@@ -128,8 +128,8 @@ def run(env, *, sim_url, token_url, n_orders, tag, baseline=True):
     account_class = type(account)
     real_spapi = account_class._spapi
 
-    def spapi(acc):
-        client = real_spapi(acc.with_context(amazon_pacing_speed=NO_LIMIT))
+    def spapi(acc, *args, **kwargs):
+        client = real_spapi(acc.with_context(amazon_pacing_speed=NO_LIMIT), *args, **kwargs)
         api_clients.append(client)
         return client
 

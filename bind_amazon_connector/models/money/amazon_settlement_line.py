@@ -34,7 +34,9 @@ class AmazonSettlementLine(models.Model):
                                 help="Amazon sent a type the connection does not know: booked to the suspense "
                                 "account.")
     move_id = fields.Many2one("account.move", string="Booked in", readonly=True, ondelete="set null", index=True)
-    payment_id = fields.Many2one("account.payment", string="Paid with", readonly=True, ondelete="set null")
+    # indexed: a payment's state change looks its lines up (``booked`` depends on it)
+    payment_id = fields.Many2one("account.payment", string="Paid with", readonly=True, ondelete="set null",
+                                 index="btree_not_null")
     booked = fields.Boolean(compute="_compute_booked", store=True)
 
     def _fee_tax_estimate(self, gross):
