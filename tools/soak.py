@@ -178,15 +178,24 @@ def listings_imported(db, count):
 
 def progress(db):
     """(orders by state, invoices posted, stock queue, transactions by state, packages not confirmed) read
-    directly from PostgreSQL."""
-    states = {s: int(n) for s, n in psql(db, "SELECT state, count(*) FROM amazon_order GROUP BY state")}
-    invoices = psql(db, "SELECT count(*) FROM account_move WHERE move_type = 'out_invoice' AND state = 'posted'")
-    queue = psql(db, "SELECT count(*) FROM amazon_stock_push")
-    txns = {s: int(n) for s, n in psql(db, "SELECT state, count(*) FROM amazon_settlement_transaction "
-                                           "GROUP BY state")}
-    packages = psql(db, "SELECT count(*) FROM amazon_shipment WHERE state IN ('pending', 'sending', 'error')")
-    return (states, int(invoices[0][0]) if invoices else 0, int(queue[0][0]) if queue else 0, txns,
-            int(packages[0][0]) if packages else 0)
+    directly from PostgreSQL, in one psql call (it runs every few seconds on the servers' cores)."""
+    rows = psql(db, """
+        SELECT 'order', state, count(*) FROM amazon_order GROUP BY state
+        UNION ALL SELECT 'invoices', '', count(*) FROM account_move
+                   WHERE move_type = 'out_invoice' AND state = 'posted'
+        UNION ALL SELECT 'queue', '', count(*) FROM amazon_stock_push
+        UNION ALL SELECT 'txn', state, count(*) FROM amazon_settlement_transaction GROUP BY state
+        UNION ALL SELECT 'packages', '', count(*) FROM amazon_shipment WHERE state IN ('pending', 'sending', 'error')
+    """)
+    states, txns, single = {}, {}, {}
+    for kind, state, count in rows:
+        if kind == "order":
+            states[state] = int(count)
+        elif kind == "txn":
+            txns[state] = int(count)
+        else:
+            single[kind] = int(count)
+    return states, single.get("invoices", 0), single.get("queue", 0), txns, single.get("packages", 0)
 
 
 # ---------------------------------------------------------------- comparison
