@@ -1,3 +1,4 @@
+import json
 from datetime import timedelta
 from unittest.mock import patch
 
@@ -135,6 +136,17 @@ class TestAmazonFinance(AmazonFinanceCommon):
         for invoice in together:
             self.assertEqual(invoice.payment_state, "paid")
             self.assertEqual(entries(invoice), expected)
+
+    def test_a_payments_settlement_lines_are_found_through_an_index(self):
+        """Each payment posted or reconciled recomputes ``booked`` on its settlement lines, so Odoo looks them up
+        by ``payment_id``: without an index that read the whole table (about 3 ms a payment at 13,000 lines)."""
+        self.env.flush_all()
+        self.env.cr.execute("SET LOCAL enable_seqscan = off")  # the planner's choice on a tiny table is no proof
+        self.env.cr.execute("EXPLAIN (FORMAT JSON) SELECT id FROM amazon_settlement_line WHERE payment_id IN (1, 2)")
+        plan = json.dumps(self.env.cr.fetchone()[0])
+        self.env.cr.execute("RESET enable_seqscan")
+        self.assertNotIn('"Seq Scan"', plan)
+        self.assertIn("amazon_settlement_line__payment_id_index", plan)
 
     def test_sale_waits_for_its_invoice(self):
         group = self._group()
