@@ -2,6 +2,7 @@
 
 Against the SP-API simulator: what Amazon ends up showing is read from the simulator's listings, the
 calls from its recorded requests."""
+from datetime import timedelta
 from unittest.mock import patch
 from urllib.parse import unquote
 
@@ -316,6 +317,38 @@ class TestStockPush(AmazonOrderCommon):
         self.assertEqual(listing.stock_push_attempts, 0)
         self.assertFalse(self._queued())
         self.assertFalse(self.amazon.stock_push_message)
+
+    def test_backoff_short_when_amazon_was_unusable_longer_when_it_refused(self):
+        """A push that failed because Amazon could not be used (throttled, no answer, a server error) is tried
+        again a minute later, then two, four...: a stale quantity on Amazon is what oversells. A quantity Amazon
+        refused waits five minutes first."""
+        self.amazon.write({"update_stock_on_amazon": True, "push_stock_on_any_change": True})
+        self._change_stock(self.product_mug, 10)
+        self.sim.inject_fault(PATCH, "5xx", times=50)
+        before = fields.Datetime.now()
+        self._cron()
+        listing = self._listing("MUG-01")
+        self.assertEqual((listing.stock_push_state, listing.stock_push_attempts), ("retry", 1))
+        wait = listing.stock_push_next_date - before
+        self.assertTrue(timedelta(minutes=1) <= wait < timedelta(minutes=2), wait)
+
+        listing.stock_push_next_date = fields.Datetime.subtract(fields.Datetime.now(), seconds=1)
+        before = fields.Datetime.now()
+        self._cron()
+        self.assertEqual((listing.stock_push_state, listing.stock_push_attempts), ("retry", 2))
+        wait = listing.stock_push_next_date - before
+        self.assertTrue(timedelta(minutes=2) <= wait < timedelta(minutes=3), wait)
+
+        self.sim.clear_faults()
+        with self.sim.state.lock:
+            del self.sim.state.listings["CAP-03"]  # gone from Amazon: it refuses the quantity
+        self._change_stock(self.product_cap, 3)
+        before = fields.Datetime.now()
+        self._cron()
+        cap = self._listing("CAP-03")
+        self.assertEqual((cap.stock_push_state, cap.stock_push_attempts), ("refused", 1))
+        wait = cap.stock_push_next_date - before
+        self.assertTrue(timedelta(minutes=5) <= wait < timedelta(minutes=6), wait)
 
     def test_stock_problem_is_kept_off_the_connection_row(self):
         """The problem of a run is on the stock flow's progress row: the connection's row, which other flows,

@@ -12,8 +12,11 @@ from ..connection.access import AMAZON_USER, check_group
 #: Sent when the listing's product type is not known: Amazon accepts it for offer-only attributes such as
 #: the merchant quantity (and the product type is learned from Amazon when it refuses it).
 DEFAULT_PRODUCT_TYPE = "PRODUCT"
-#: Backoff of failed pushes: first retry after RETRY_BASE, doubling at each failure, at most RETRY_MAX.
-RETRY_BASE = timedelta(minutes=5)
+#: Backoff of failed pushes: the first retry after RETRY_BASE when Amazon could not be used (throttled, no
+#: answer, a server error: usually gone a minute later, and a stale quantity is what oversells) or after
+#: REFUSED_BASE when Amazon refused the quantity; doubling at each failure, at most RETRY_MAX.
+RETRY_BASE = timedelta(minutes=1)
+REFUSED_BASE = timedelta(minutes=5)
 RETRY_MAX = timedelta(hours=6)
 
 
@@ -200,7 +203,8 @@ class AmazonListing(models.Model):
         """Record a failed push; it is tried again later, waiting longer after each failure."""
         for listing in self:
             attempts = listing.stock_push_attempts + 1
-            delay = min(RETRY_BASE * 2 ** (attempts - 1), RETRY_MAX)
+            base = REFUSED_BASE if state == "refused" else RETRY_BASE
+            delay = min(base * 2 ** (attempts - 1), RETRY_MAX)
             if retry_after:
                 delay = max(delay, timedelta(seconds=retry_after))
             listing._stock_write({
