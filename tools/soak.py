@@ -144,7 +144,8 @@ class Server:
         self.proc = subprocess.Popen([str(c) for c in cmd], cwd=REPO, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL, env=env)
         self.starts += 1
-        self.wake_at = time.monotonic() + 5
+        # twice: the threads LISTEN only once the server has loaded, a few seconds after the start
+        self.wake_at = [time.monotonic() + 5, time.monotonic() + 15]
         say(f"server {self.index} started (pid {self.proc.pid}, port {self.port})")
 
     def exited(self):
@@ -166,9 +167,18 @@ class Server:
                 self.proc.wait()
 
 
-def psql(db, sql):
-    res = dev.run(dev.psql_cmd(db) + ["-d", DB_NAME, "-tAc", sql], capture_output=True, text=True, check=False)
+def psql(db, sql, database=DB_NAME):
+    res = dev.run(dev.psql_cmd(db) + ["-d", database, "-tAc", sql], capture_output=True, text=True, check=False)
     return [line.split("|") for line in res.stdout.splitlines() if line]
+
+
+def wake_crons(db):
+    """Tell the servers' cron threads there is work, as Odoo's ``ir.cron._notifydb`` does.
+
+    They LISTEN on a connection to the ``postgres`` database, and PostgreSQL delivers a NOTIFY only inside
+    the database it was sent in: sent in the soak's database, it reached nobody, and every start waited for
+    the threads' one-minute poll."""
+    psql(db, f"NOTIFY cron_trigger, '{DB_NAME}'", database="postgres")
 
 
 def listings_imported(db, count):
@@ -405,8 +415,8 @@ def main():
             now = time.monotonic()
             if later and (listings_imported(db, len(sellers)) or now - started > 300):
                 ids = ",".join(str(i) for i in later)
-                psql(db, f"UPDATE ir_cron SET active = true, nextcall = now() at time zone 'UTC' WHERE id IN ({ids});"
-                         f" SELECT pg_notify('cron_trigger', '{DB_NAME}')")
+                psql(db, f"UPDATE ir_cron SET active = true, nextcall = now() at time zone 'UTC' WHERE id IN ({ids})")
+                wake_crons(db)
                 say("listings imported (or five minutes passed): the other scheduled actions are on")
                 later = []
             states, invoices, queue, txns, packages = progress(db)
@@ -430,9 +440,9 @@ def main():
             for server in servers:
                 # A cron thread that just started listens for triggers but first polls a minute later (Odoo's
                 # SLEEP_INTERVAL): once it listens, tell it there is work, as a trigger committed then would.
-                if server.wake_at and now >= server.wake_at:
-                    psql(db, f"SELECT pg_notify('cron_trigger', '{DB_NAME}')")
-                    server.wake_at = None
+                if server.wake_at and now >= server.wake_at[0]:
+                    wake_crons(db)
+                    server.wake_at = server.wake_at[1:]
             for index, when in list(pending_restart.items()):
                 if now >= when:
                     servers[index].start()
