@@ -27,12 +27,15 @@ ORDERS_SQL = """
     so_by_amazon AS (SELECT amazon_order_id, count(*) AS n FROM sale_order
                       WHERE amazon_order_id IS NOT NULL GROUP BY amazon_order_id),
     so_by_ref AS (SELECT client_order_ref, count(*) AS n FROM sale_order WHERE company_id = %s
-                   GROUP BY client_order_ref)
+                   GROUP BY client_order_ref),
+    -- the first sale order of each Amazon order, joined by hash (a LATERAL subquery here made PostgreSQL
+    -- aggregate the invoices again for every order: about 18 s a connection at 3,000 orders)
+    first_so AS (SELECT DISTINCT ON (amazon_order_id) amazon_order_id, id, amount_total FROM sale_order
+                  WHERE amazon_order_id IS NOT NULL ORDER BY amazon_order_id, id)
     SELECT o.name, o.state, o.reason, COALESCE(a.n, 0), so.amount_total, COALESCE(r.n, 0), COALESCE(i.n, 0),
            i.total, i.residual
       FROM amazon_order o
-      LEFT JOIN LATERAL (SELECT id, amount_total FROM sale_order s
-                          WHERE s.amazon_order_id = o.id ORDER BY s.id LIMIT 1) so ON true
+      LEFT JOIN first_so so ON so.amazon_order_id = o.id
       LEFT JOIN so_by_amazon a ON a.amazon_order_id = o.id
       LEFT JOIN so_by_ref r ON r.client_order_ref = o.name
       LEFT JOIN inv_by_so i ON i.order_id = so.id
