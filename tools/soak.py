@@ -357,7 +357,7 @@ def main():
     ap.add_argument("--quick", action="store_true", default=os.environ.get("QUICK") == "1")
     ap.add_argument("--seed", type=int, default=int(os.environ.get("SOAK_SEED", "17")))
     ap.add_argument("--speed", type=float, default=100.0, help="usage plans run this many times faster")
-    ap.add_argument("--minutes", type=float, default=None, help="time limit of the work (default 40; quick 25)")
+    ap.add_argument("--minutes", type=float, default=None, help="time limit of the work (default 45; quick 25)")
     ap.add_argument("--one-marketplace", action="store_true",
                     help="the third seller sells in Mexico only (default: also in the United States)")
     ap.add_argument("--cron-time-limit", type=int, default=None,
@@ -365,7 +365,7 @@ def main():
     ap.add_argument("--keep-db", action="store_true")
     ns = ap.parse_args()
     n_orders = ns.orders or (1000 if ns.quick else 10000)
-    limit = 60 * (ns.minutes or (25 if ns.quick else 40))
+    limit = 60 * (ns.minutes or (25 if ns.quick else 45))
     rng = random.Random(ns.seed)  # noqa: S311 - fault and kill timing, not security
     random.seed(ns.seed)
     sys.path.insert(0, str(REPO))
