@@ -322,33 +322,27 @@ class TestStockPush(AmazonOrderCommon):
         """A push that failed because Amazon could not be used (throttled, no answer, a server error) is tried
         again a minute later, then two, four...: a stale quantity on Amazon is what oversells. A quantity Amazon
         refused waits five minutes first."""
+        def run_and_check_wait(sku, state, attempts, minutes):
+            before = fields.Datetime.now()
+            self._cron()
+            listing = self._listing(sku)
+            self.assertEqual((listing.stock_push_state, listing.stock_push_attempts), (state, attempts))
+            wait = listing.stock_push_next_date - before
+            self.assertTrue(timedelta(minutes=minutes) <= wait < timedelta(minutes=minutes + 1), wait)
+            return listing
+
         self.amazon.write({"update_stock_on_amazon": True, "push_stock_on_any_change": True})
         self._change_stock(self.product_mug, 10)
         self.sim.inject_fault(PATCH, "5xx", times=50)
-        before = fields.Datetime.now()
-        self._cron()
-        listing = self._listing("MUG-01")
-        self.assertEqual((listing.stock_push_state, listing.stock_push_attempts), ("retry", 1))
-        wait = listing.stock_push_next_date - before
-        self.assertTrue(timedelta(minutes=1) <= wait < timedelta(minutes=2), wait)
-
+        listing = run_and_check_wait("MUG-01", "retry", 1, 1)
         listing.stock_push_next_date = fields.Datetime.subtract(fields.Datetime.now(), seconds=1)
-        before = fields.Datetime.now()
-        self._cron()
-        self.assertEqual((listing.stock_push_state, listing.stock_push_attempts), ("retry", 2))
-        wait = listing.stock_push_next_date - before
-        self.assertTrue(timedelta(minutes=2) <= wait < timedelta(minutes=3), wait)
+        run_and_check_wait("MUG-01", "retry", 2, 2)
 
         self.sim.clear_faults()
         with self.sim.state.lock:
             del self.sim.state.listings["CAP-03"]  # gone from Amazon: it refuses the quantity
         self._change_stock(self.product_cap, 3)
-        before = fields.Datetime.now()
-        self._cron()
-        cap = self._listing("CAP-03")
-        self.assertEqual((cap.stock_push_state, cap.stock_push_attempts), ("refused", 1))
-        wait = cap.stock_push_next_date - before
-        self.assertTrue(timedelta(minutes=5) <= wait < timedelta(minutes=6), wait)
+        run_and_check_wait("CAP-03", "refused", 1, 5)
 
     def test_stock_problem_is_kept_off_the_connection_row(self):
         """The problem of a run is on the stock flow's progress row: the connection's row, which other flows,
