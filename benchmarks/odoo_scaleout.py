@@ -20,9 +20,9 @@ def setup(env, *, sims):
         account = _setup(env, sim_url, token_url, tag)
         account.write({"import_start_date": fields.Datetime.now() - timedelta(days=3),
                        "update_stock_on_amazon": False})
-        job = account._sync_job("orders")
+        job = env["amazon.sync.job"]._for(account, "orders")
         # the servers pace the calls at the simulator's speed (the context reaches the connection's client)
-        job.cron_id.code = f"model.with_context(amazon_pacing_speed={NO_LIMIT})._sync_job_run({account.id}, 'orders')"
+        job.cron_id.code = f"model.with_context(amazon_pacing_speed={NO_LIMIT})._run({account.id}, 'orders')"
         accounts |= account
     # only the orders are measured: the other flows' scheduled actions stay off
     for xmlid in ("ir_cron_amazon_import_listings", "ir_cron_amazon_sync_finances", "ir_cron_amazon_push_stock"):
@@ -32,6 +32,6 @@ def setup(env, *, sims):
 
 
 def start(env):
-    env["amazon.account"]._cron_sync_orders()
+    env["amazon.order.sync"]._cron_dispatch()
     env.cr.commit()
     print("BENCH_RESULT " + json.dumps({"started": True, "at": time.time()}), flush=True)

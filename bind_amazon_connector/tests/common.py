@@ -9,6 +9,7 @@ from odoo.tests import tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
+from ..models.connection.amazon_sync_job import FLOW_MODELS
 from ..spapi import SpApi
 
 SIM_CLIENT_ID = "sim-client-id"
@@ -117,19 +118,16 @@ class AmazonTestCommon(AccountTestInvoicingCommon):
         account = account or cls.amazon
         return SpApi(account.with_context(amazon_pacing_speed=cls.sim_speed)._spapi_config())
 
-    #: The scheduled action that dispatches each flow's jobs.
-    DISPATCHERS = {"listings": "_cron_import_listings", "orders": "_cron_sync_orders", "stock": "_cron_push_stock",
-                   "money": "_cron_sync_finances"}
 
     def _run_scheduled(self, flow, commit=None, dispatch=True, **context):
         """What the scheduler does for ``flow``, in the test's transaction: the flow's scheduled action triggers
         the connections' jobs (unless not ``dispatch``), then each triggered job runs (its commits replaced by
         ``commit``, default none). Returns {connection: the job's result}."""
         # the job stays in the test's transaction (no transaction of its own, see SINGLE_TRANSACTION)
-        Account = self.env["amazon.account"].with_context(amazon_pacing_speed=self.sim_speed,
-                                                          amazon_single_transaction=True, **context)
+        Job = self.env["amazon.sync.job"].with_context(amazon_pacing_speed=self.sim_speed,
+                                                       amazon_single_transaction=True, **context)
         if dispatch:
-            getattr(Account, self.DISPATCHERS[flow])()
+            self.env[FLOW_MODELS[flow]].with_context(Job.env.context)._cron_dispatch()
         jobs = self.env["amazon.sync.job"].search([("flow", "=", flow)])
         Trigger = self.env["ir.cron.trigger"].sudo()
         results = {}
@@ -142,6 +140,5 @@ class AmazonTestCommon(AccountTestInvoicingCommon):
                     continue
                 triggers.unlink()
                 # run as the scheduler runs it: with the job in the context (its time budget applies)
-                results[job.account_id] = Account.with_context(cron_id=job.cron_id.id)._sync_job_run(
-                    job.account_id.id, flow)
+                results[job.account_id] = Job.with_context(cron_id=job.cron_id.id)._run(job.account_id.id, flow)
         return results

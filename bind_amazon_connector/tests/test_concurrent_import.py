@@ -17,7 +17,7 @@ from odoo.tests import TransactionCase, tagged
 
 from spapi_simulator import Simulator, factory
 
-from ..models.connection import amazon_account_sync as sync_module
+from ..models.connection import amazon_sync_job as sync_module
 from ..models.orders import amazon_account as orders_module
 from ..models.orders.stock_quant import SKIP_CHANGED_QUANTS
 from ..spapi import types

@@ -456,12 +456,12 @@ class TestAmazonFinance(AmazonFinanceCommon):
     def test_cron_records_errors_per_connection(self):
         self.amazon.journal_id = self.bank_journal
         self.amazon.suspense_account_id = False
-        self._run_scheduled("money")
+        self._run_scheduled("payouts")
         self.assertIn("suspense account", self.amazon.finance_last_error)
         self.amazon._finance_apply_defaults()
         group = self._group()
         self._sale(factory.new_order_id(), group, "100.00", "15.00")
-        self._run_scheduled("money")
+        self._run_scheduled("payouts")
         self.assertFalse(self.amazon.finance_last_error)
         self.assertTrue(self._settlement(group))
         self.assertTrue(self.amazon.finance_sync_date)

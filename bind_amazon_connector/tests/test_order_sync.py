@@ -359,7 +359,7 @@ class TestAmazonOrderSync(AmazonOrderCommon):
         return self.amazon.with_context(amazon_pacing_speed=self.sim_speed).action_sync_orders()
 
     def _orders_job_triggers(self):
-        job = self.amazon._sync_job("orders")
+        job = self.env["amazon.sync.job"]._for(self.amazon, "orders")
         return self.env["ir.cron.trigger"].sudo().search([("cron_id", "=", job.cron_id.id)])
 
     def test_sync_button_crosses_quiet_weeks_to_recent_orders(self):

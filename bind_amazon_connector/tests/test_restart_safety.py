@@ -15,7 +15,7 @@ from odoo.tools.sql import column_exists
 
 from spapi_simulator import factory
 
-from ..models.connection import amazon_account_sync as sync_module
+from ..models.connection import amazon_sync_job as sync_module
 from ..models.listings import listing_importer
 from ..models.money import amazon_account as money_account
 from ..models.orders import amazon_account as orders_account
@@ -243,7 +243,7 @@ class TestRestartPayouts(AmazonFinanceCommon):
             cursor = self.amazon.finance_sync_date
             self.assertTrue(not cursor or cursor < fields.Datetime.now() - timedelta(days=1),
                             "the cursor waits for the commit of the slice it passes")
-            commits.run_until_crash(self, "money.page", 1, lambda: self._cron(commits))
+            commits.run_until_crash(self, "payouts.page", 1, lambda: self._cron(commits))
             self.assertEqual(set(inv.payment_state for inv in invoices), {"not_paid"})
             self._cron(commits)
         self._assert_each_booked_once(invoices)
@@ -265,7 +265,7 @@ class TestRestartPayouts(AmazonFinanceCommon):
         with patch.object(money_account, "BOOK_BATCH", 2), \
                 patch.object(money_account, "FINANCE_SLICE", timedelta(days=30)):
             # pages: the reading (one slice), then two transactions a page: the crash is in the second batch
-            commits.run_until_crash(self, "money.page", 3, lambda: self._cron(commits))
+            commits.run_until_crash(self, "payouts.page", 3, lambda: self._cron(commits))
             self.assertEqual([inv.payment_state for inv in invoices].count("paid"), 2)
             self._cron(commits)
         self._assert_each_booked_once(invoices)
@@ -307,7 +307,7 @@ class TestRestartPayouts(AmazonFinanceCommon):
         invoices = self._backlog([27, 20, 13, 6, 1])
         start = self.amazon.finance_start_date
         commits = Commits(self.env)
-        commits.run_until_crash(self, "money.page", 3, lambda: self._cron(commits))
+        commits.run_until_crash(self, "payouts.page", 3, lambda: self._cron(commits))
         slice_ = money_account.FINANCE_SLICE
         self.assertEqual(self.amazon.finance_sync_date, start + 2 * slice_, "two weeks read and committed")
         self.assertEqual(self.env["amazon.settlement.transaction"].search_count(
@@ -341,7 +341,7 @@ class TestRestartPayouts(AmazonFinanceCommon):
             self.assertEqual(self.env["amazon.settlement.transaction"].search_count(
                 [("account_id", "=", self.amazon.id)]), 2, "the first page is kept")
             self.assertFalse(self.amazon.finance_sync_date, "the slice was not read whole: the cursor stays")
-            row = self.amazon._sync_cursor("money")
+            row = self.env["amazon.sync.job"]._cursor(self.amazon, "payouts")
             self.assertEqual(row.window_start, start)
             self.assertTrue(row.next_token.startswith(self.amazon.marketplace_id.marketplace_id + "|"))
             kept = row.next_token
@@ -377,7 +377,7 @@ class TestRestartPayouts(AmazonFinanceCommon):
             self._cron(commits)
             self.assertEqual(starts, [], "read moments ago: not read again")
             self.assertEqual(later.payment_state, "not_paid")
-            row = self.amazon._sync_cursor("money")
+            row = self.env["amazon.sync.job"]._cursor(self.amazon, "payouts")
             read_at = fields.Datetime.now() - money_account.FINANCE_REREAD - timedelta(minutes=5)
             row.write({"cursor": read_at, "last_sync": read_at})
             self._cron(commits)
@@ -395,7 +395,7 @@ class TestRestartPayouts(AmazonFinanceCommon):
         self.env.flush_all()
         self.env.cr.execute("SELECT xmin FROM amazon_account WHERE id = %s", [self.amazon.id])
         self.assertEqual(self.env.cr.fetchone()[0], before, "the connection's row was not written")
-        self.assertEqual(self.amazon.finance_sync_date, self.amazon._sync_cursor("money").cursor)
+        self.assertEqual(self.amazon.finance_sync_date, self.env["amazon.sync.job"]._cursor(self.amazon, "payouts").cursor)
         self.assertTrue(self.amazon.finance_sync_date)
 
     def test_upgrade_moves_the_payouts_progress_to_its_row(self):
@@ -418,7 +418,7 @@ class TestRestartPayouts(AmazonFinanceCommon):
         order_id = factory.new_order_id()
         invoice = self._invoice(order_id, 116.00)
         self._sale(order_id, self._group(), "116.00", "17.40")
-        self.amazon._sync_trigger("money")  # the job exists before the run (its rollbacks keep it)
+        self.env["amazon.sync.job"]._trigger(self.amazon, "payouts")  # the job exists before the run (its rollbacks keep it)
         commits = Commits(self.env)
         tries = []
 
@@ -429,11 +429,11 @@ class TestRestartPayouts(AmazonFinanceCommon):
         with patch.object(type(self.amazon), "_sync_finances", always_conflicting), \
                 patch.object(self.env.cr, "rollback", commits.rollback), \
                 patch.object(sync_module.time, "sleep", lambda seconds: None):
-            result = self._run_scheduled("money", dispatch=False)[self.amazon]
+            result = self._run_scheduled("payouts", dispatch=False)[self.amazon]
         self.assertEqual(len(tries), sync_module.CONCURRENCY_RETRIES + 1)
         self.assertTrue(result["more"] and not result["error"])
         self.assertEqual(invoice.payment_state, "not_paid")
-        job = self.amazon._sync_job("money")
+        job = self.env["amazon.sync.job"]._for(self.amazon, "payouts")
         later = self.env["ir.cron.trigger"].sudo().search([("cron_id", "=", job.cron_id.id),
                                                           ("call_at", ">", fields.Datetime.now())])
         self.assertEqual(len(later), 1, "run again later, not at once in a loop")

@@ -12,7 +12,7 @@ from odoo.tools.sql import column_exists
 
 from spapi_simulator import handlers
 
-from ..models.connection import amazon_account_sync as sync_module
+from ..models.connection import amazon_sync_job as sync_module
 from ..models.stock import amazon_account as stock_module
 from ..spapi import SpApi
 from .common import run_migration
@@ -140,7 +140,7 @@ class TestStockPush(AmazonOrderCommon):
         the job past Odoo's limit): the quantities stay queued and the stock job is triggered."""
         self.amazon.update_stock_on_amazon = True
         self._put_stock(self.product_mug, 10)
-        job = self.amazon._sync_job("stock")
+        job = self.env["amazon.sync.job"]._for(self.amazon, "stock")
         Trigger = self.env["ir.cron.trigger"].sudo()
         before = Trigger.search_count([("cron_id", "=", job.cron_id.id)])
         order = self._make_order([{"sku": "MUG-01", "quantity": 2, "unit_price": "199.00"}])
@@ -357,7 +357,7 @@ class TestStockPush(AmazonOrderCommon):
         self.env.flush_all()
         self.env.cr.execute("SELECT xmin FROM amazon_account WHERE id = %s", [self.amazon.id])
         self.assertEqual(self.env.cr.fetchone()[0], before, "the connection's row was not written")
-        row = self.amazon._sync_cursor("stock")
+        row = self.env["amazon.sync.job"]._cursor(self.amazon, "stock")
         self.assertIn("503", row.message)
         self.assertEqual(self.amazon.stock_push_message, row.message)
 

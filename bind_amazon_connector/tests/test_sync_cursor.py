@@ -34,7 +34,7 @@ class TestSyncCursor(AmazonOrderCommon):
     def test_a_person_moving_the_cursor_writes_the_progress_row(self):
         self._make_order(status="SHIPPED")
         self._sync()
-        row = self.amazon._sync_cursor("orders")
+        row = self.env["amazon.sync.job"]._cursor(self.amazon, "orders")
         row.write({"window_start": row.cursor, "window_end": row.cursor, "next_token": "token-of-a-page"})
         self.amazon.orders_cursor = self.amazon.import_start_date
         self.assertEqual(row.cursor, self.amazon.import_start_date)

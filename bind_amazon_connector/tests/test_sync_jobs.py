@@ -11,7 +11,7 @@ from odoo import fields
 from odoo.tests import tagged
 from odoo.tools import SQL, config
 
-from ..models.connection import amazon_account_sync as sync_module
+from ..models.connection import amazon_sync_job as sync_module
 from ..models.orders import amazon_account as orders_module
 from ..models.orders.amazon_order import AmazonOrderError
 from ..spapi.pacing import shared_pacer
@@ -38,7 +38,7 @@ class TestSyncJobs(AmazonOrderCommon):
         self.addCleanup(patcher.stop)
 
     def _job_triggers(self, flow="orders"):
-        job = self.amazon._sync_job(flow)
+        job = self.env["amazon.sync.job"]._for(self.amazon, flow)
         return self.env["ir.cron.trigger"].sudo().search([("cron_id", "=", job.cron_id.id)])
 
     # ------------------------------------------------------------------ concurrency conflicts
@@ -111,7 +111,7 @@ class TestSyncJobs(AmazonOrderCommon):
         # logging.INFO, not "INFO": Odoo names its level 25 "INFO" too
         with self.assertNoLogs("odoo.sql_db", logging.ERROR), \
                 self.assertLogs(sync_module.__name__, logging.INFO) as logs:
-            outcome = self.amazon._sync_page("orders", step, self.amazon._sync_result())
+            outcome = self.env["amazon.sync.job"]._page(self.amazon, "orders", step, self.env["amazon.sync.job"]._result())
         self.assertEqual(outcome, (1, False))
         self.assertEqual(tries, [False, False])
         conflict = [line for line in logs.output if "conflicted" in line]
@@ -124,7 +124,7 @@ class TestSyncJobs(AmazonOrderCommon):
         step, tries = self._page_failing("serialization_failure", times=100)
         with self.assertLogs("odoo.sql_db", logging.ERROR) as logs, \
                 self.assertRaises(psycopg2.errors.SerializationFailure):
-            self.amazon._sync_page("orders", step, self.amazon._sync_result())
+            self.env["amazon.sync.job"]._page(self.amazon, "orders", step, self.env["amazon.sync.job"]._result())
         self.assertEqual(len(tries), sync_module.CONCURRENCY_RETRIES + 1)
         self.assertEqual(len(logs.records), 1, "only the try that is not retried logs its statement")
         self.assertIn("bad query", logs.output[0])
@@ -133,7 +133,7 @@ class TestSyncJobs(AmazonOrderCommon):
         step, tries = self._page_failing("division_by_zero", times=1)
         with self.assertLogs("odoo.sql_db", logging.ERROR) as logs, \
                 self.assertRaises(psycopg2.errors.DivisionByZero):
-            self.amazon._sync_page("orders", step, self.amazon._sync_result())
+            self.env["amazon.sync.job"]._page(self.amazon, "orders", step, self.env["amazon.sync.job"]._result())
         self.assertEqual(tries, [False])
         self.assertEqual(len(logs.records), 1)
 
@@ -165,7 +165,7 @@ class TestSyncJobs(AmazonOrderCommon):
         another server after the page began: the job is there, but the page's transaction cannot see it. The
         full soak met it once (an orders job failing on the stock job's unique key after committing its pages).
         The run is asked of the flow's scheduled action, which triggers every connection's job."""
-        self.amazon._sync_job("stock")  # the other server's job: in the database, unseen by the page below
+        self.env["amazon.sync.job"]._for(self.amazon, "stock")  # the other server's job: in the database, unseen by the page below
         Job = type(self.env["amazon.sync.job"])
         real_search = Job.search
 
@@ -178,12 +178,12 @@ class TestSyncJobs(AmazonOrderCommon):
         Trigger = self.env["ir.cron.trigger"].sudo()
         before = Trigger.search_count([("cron_id", "=", dispatcher.id)])
         with patch.object(Job, "search", unseen), self.assertLogs("odoo.sql_db", "ERROR"):
-            self.amazon._sync_trigger("stock")  # raised the unique key's violation before
+            self.env["amazon.sync.job"]._trigger(self.amazon, "stock")  # raised the unique key's violation before
         self.assertEqual(Trigger.search_count([("cron_id", "=", dispatcher.id)]), before + 1)
         self.assertEqual(self.env["amazon.sync.job"].search_count(
             [("account_id", "=", self.amazon.id), ("flow", "=", "stock")]), 1, "nothing half-written")
         # and the scheduled action's run triggers the connection's job, which it sees
-        self.env["amazon.account"]._sync_dispatch("stock", self.amazon)
+        self.env["amazon.sync.job"]._dispatch("stock", self.amazon)
         self.assertTrue(self._job_triggers("stock"))
 
     # ------------------------------------------------------------------ time limit
@@ -218,7 +218,7 @@ class TestSyncJobs(AmazonOrderCommon):
         with patch.object(sync_module, "_monotonic", clock), patch.object(orders_module, "PAGE_SIZE", 10), \
                 patch.object(account_class, "_orders_fetch_page", slow_fetch), \
                 patch.dict(config.options, {"limit_time_real_cron": 120, "workers": 0}):
-            self.amazon._sync_trigger("orders")
+            self.env["amazon.sync.job"]._trigger(self.amazon, "orders")
             for _run in range(10):
                 results = self._run_scheduled("orders", dispatch=False)
                 if not results:
@@ -254,7 +254,7 @@ class TestSyncJobs(AmazonOrderCommon):
         with patch.object(sync_module, "_monotonic", clock), \
                 patch.object(orders_class, "_import_orders", slow_import), \
                 patch.dict(config.options, {"limit_time_real_cron": 120, "workers": 0}):
-            self.amazon._sync_trigger("orders")
+            self.env["amazon.sync.job"]._trigger(self.amazon, "orders")
             for _run in range(10):
                 if not self._run_scheduled("orders", dispatch=False):
                     break
@@ -276,7 +276,7 @@ class TestSyncJobs(AmazonOrderCommon):
         pacer.observe("searchOrders", {"x-amzn-RateLimit-Limit": str(1 / 3600)})
         pacer.throttled("searchOrders")
         self.addCleanup(pacer.bucket("searchOrders").set_rate, pacer.plan("searchOrders").rate * self.sim_speed)
-        self.amazon._sync_trigger("orders")
+        self.env["amazon.sync.job"]._trigger(self.amazon, "orders")
         sleeps = []
         with patch.dict(config.options, {"limit_time_real_cron": 120, "workers": 0}), \
                 patch.object(pacer, "_sleep", sleeps.append):

@@ -8,7 +8,7 @@ killed process. The test then rolls back what was not committed and runs the flo
 resumes from what is committed, losing and duplicating nothing.
 
 Names in use: ``<flow>.page`` after every page of the shared sync loop (``orders.page``, ``listings.page``,
-``stock.page``, ``money.page``, ...), ``listings.chunk`` and ``payouts.batch`` inside a page, and
+``stock.page``, ``payouts.page``, ...), ``listings.chunk`` and ``payouts.batch`` inside a page, and
 ``shipments.sent`` once Amazon took a package and before its record says so. Another flow adds its own by
 calling ``crashpoint("flow.step")``.
 """

@@ -174,6 +174,9 @@ class AmazonAccount(models.Model):
         help="The first order import reads the orders updated on Amazon since this date (by default the last "
         "30 days). Set it before the first synchronisation; orders already imported are never duplicated.",
     )
+    # where each flow stands, in its own rows (amazon_sync_cursor.py): the flows' pages never write this row
+    sync_cursor_ids = fields.One2many("amazon.sync.cursor", "account_id", string="Sync Progress", readonly=True,
+                                      groups="bind_amazon_connector.group_amazon_manager")
     is_configured = fields.Boolean(
         compute="_compute_is_configured",
         help="The settings every synchronisation needs are filled in.",
@@ -412,6 +415,12 @@ class AmazonAccount(models.Model):
         accounts = super().create(vals_list)
         accounts._ensure_marketplace_settings()
         return accounts
+
+    def unlink(self):
+        crons = self.env["amazon.sync.job"].sudo().search([("account_id", "in", self.ids)]).cron_id
+        res = super().unlink()
+        crons.unlink()
+        return res
 
     def write(self, vals):
         res = super().write(vals)
@@ -777,7 +786,7 @@ class AmazonAccount(models.Model):
             retryable = isinstance(exc, errors.RetryLater)
             message = self.env._("Connection test failed: %s", self._spapi_error_message(exc))
             self._set_error(message, state=None if retryable else "error")
-            return self._sync_notification(message, "danger", title=self.env._("Amazon connection test failed"),
+            return self.env["amazon.sync.job"]._notification(message, "danger", title=self.env._("Amazon connection test failed"),
                                            sticky=True)
         info = self._format_participations(participations)
         self.sudo().write({
@@ -794,7 +803,7 @@ class AmazonAccount(models.Model):
             names = ", ".join(self.env["amazon.marketplace"].search([("marketplace_id", "in", list(missing))])
                               .mapped("name"))
             message += " " + self.env._("Not participating in the connection's marketplace(s): %s.", names)
-        return self._sync_notification(message, "warning" if missing else "success",
+        return self.env["amazon.sync.job"]._notification(message, "warning" if missing else "success",
                                        title=self.env._("Amazon connection works"), sticky=False)
 
     # ------------------------------------------------------------------ navigation

@@ -9,7 +9,7 @@ The connection shows these values through computed fields (see the flow's ``amaz
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from .amazon_account_sync import SYNC_FLOWS
+from .amazon_sync_job import SYNC_FLOWS
 
 
 class AmazonSyncCursor(models.Model):

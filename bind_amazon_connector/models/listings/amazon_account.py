@@ -8,7 +8,7 @@ from odoo.exceptions import AccessError, UserError
 
 from ...spapi import errors as spapi_errors
 from ..connection.access import AMAZON_MANAGER, AMAZON_USER, check_group, internal_context, is_trusted_writer
-from ..connection.amazon_account_sync import SYNC_LOCK_KEYS
+from ..connection.amazon_sync_job import SYNC_LOCK_KEYS
 from .listing_importer import REPORT_TYPE, ListingImporter, failure_html
 
 _logger = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ class AmazonAccount(models.Model):
             "failed": _("The listings import failed: see the import summary."),
             "busy": _("An import of this connection's listings is already running: wait for it to finish."),
         }
-        return self._sync_notification(messages[result], kind, sticky=result == "failed")
+        return self.env["amazon.sync.job"]._notification(messages[result], kind, sticky=result == "failed")
 
     def action_view_listings(self):
         check_group(self.env, AMAZON_USER)
@@ -144,7 +144,7 @@ class AmazonAccount(models.Model):
 
     def _sync_run_listings(self, *, commit=False, deadline=None):
         """The connection's listings job: one page (every marketplace's report, each all or nothing)."""
-        result = self._sync_result()
+        result = self.env["amazon.sync.job"]._result()
         if not self._listings_lock():
             result["busy"] = True
             return result
@@ -155,7 +155,7 @@ class AmazonAccount(models.Model):
             result["error"] = state == "failed" and self.listing_import_summary
             return self.listing_import_rows if state in ("done", "warning") else 0, False
 
-        self._sync_pages("listings", step, result, commit=commit, deadline=deadline)
+        self.env["amazon.sync.job"]._pages(self, "listings", step, result, commit=commit, deadline=deadline)
         return result
 
     def _import_listings(self, wait=REPORT_WAIT_CRON, deadline=None):
@@ -241,7 +241,7 @@ class AmazonAccount(models.Model):
     def _listing_report_failed(self, exc, pending):
         if isinstance(exc, spapi_errors.RetryLater):
             # Amazon takes minutes: look again soon, without keeping a scheduled job waiting meanwhile
-            self._sync_trigger("listings", at=fields.Datetime.now() + REPORT_RETRY)
+            self.env["amazon.sync.job"]._trigger(self, "listings", at=fields.Datetime.now() + REPORT_RETRY)
             # the report being prepared is kept: the next import waits for it instead of asking again
             return *self._listing_failure_vals(
                 "waiting",
@@ -318,7 +318,7 @@ class AmazonAccount(models.Model):
 
     def _listings_lock(self):
         """One listings import per connection at a time."""
-        return self._sync_lock("listings")
+        return self.env["amazon.sync.job"]._lock(self, "listings")
 
     def _after_listing_import(self, importer):
         """Orders waiting for SKUs that are now mapped get retried, batch by batch."""
@@ -360,4 +360,4 @@ class AmazonAccount(models.Model):
             "|", "|", "|", ("listing_import_date", "=", False), ("listing_import_date", "<", since),
             ("listing_report_id", "!=", False), ("marketplace_setting_ids.listing_report_id", "!=", False),
         ], order="listing_import_date asc nulls first, id")
-        return self._sync_dispatch("listings", accounts)
+        return self.env["amazon.sync.job"]._dispatch("listings", accounts)

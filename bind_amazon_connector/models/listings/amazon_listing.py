@@ -176,7 +176,7 @@ class AmazonListing(models.Model):
             listings = todo.filtered(lambda lst, a=account: lst.account_id == a)
             importer = ListingImporter(account.sudo())
             importer.rematch(listings.sudo())
-        return self.env["amazon.account"]._sync_notification(
+        return self.env["amazon.sync.job"]._notification(
             _("Matching done: %(mapped)s of %(total)s listings are now mapped.",
               mapped=len(todo.filtered(lambda lst: lst.mapping_state == "mapped")), total=len(todo))
         )
@@ -282,7 +282,7 @@ class AmazonListing(models.Model):
         message = _("%(count)s listings refreshed from Amazon.", count=len(self) - len(gone))
         if gone:
             message += " " + _("Amazon no longer has %(skus)s: archived.", skus=", ".join(gone.mapped("seller_sku")))
-        return self.env["amazon.account"]._sync_notification(message)
+        return self.env["amazon.sync.job"]._notification(message)
 
     def _apply_refresh(self, vals):
         self.ensure_one()

@@ -26,7 +26,7 @@ from ...utils.crashpoints import crashpoint
 from ...utils.settlement import RELEASED, norm
 from ..connection.access import ACCOUNTANT, AMAZON_MANAGER, AMAZON_USER, check_group, internal_context
 from ..connection.amazon_account import default_history_start
-from ..connection.amazon_account_sync import _monotonic
+from ..connection.amazon_sync_job import _monotonic
 
 _logger = logging.getLogger(__name__)
 _lt = LazyTranslate(__name__)
@@ -140,7 +140,7 @@ class AmazonAccount(models.Model):
     @api.depends("sync_cursor_ids.flow", "sync_cursor_ids.cursor", "sync_cursor_ids.message")
     def _compute_finance_progress(self):
         for account in self:
-            row = account.sync_cursor_ids.filtered(lambda c: c.flow == "money")[:1]
+            row = account.sync_cursor_ids.filtered(lambda c: c.flow == "payouts")[:1]
             account.finance_sync_date = row.cursor
             account.finance_last_error = row.message
 
@@ -155,7 +155,7 @@ class AmazonAccount(models.Model):
         between two pages: ``window_start``, ``window_end``, ``next_token``) on its own row, only what changes:
         the connection's row is left alone."""
         self.ensure_one()
-        row = self._sync_cursor("money")
+        row = self.env["amazon.sync.job"]._cursor(self, "payouts")
         vals = {key: value or False for key, value in vals.items() if (row[key] or False) != (value or False)}
         if vals:
             row.write(vals)
@@ -806,7 +806,7 @@ class AmazonAccount(models.Model):
             message = self.env._("Amazon has no transaction of this period yet.")
         message += " " + self._finance_delay_note()
         kind = "warning" if stats["waiting"] else ("success" if stats["count"] else "info")
-        return self._sync_notification(message, kind, title=self.env._("Amazon payouts synchronized"), sticky=False)
+        return self.env["amazon.sync.job"]._notification(message, kind, title=self.env._("Amazon payouts synchronized"), sticky=False)
 
     def _finance_delay_note(self):
         """When Amazon's next transactions can be expected, and when the connector looks again."""
@@ -821,15 +821,15 @@ class AmazonAccount(models.Model):
     @api.model
     def _cron_sync_finances(self):
         """Daily: trigger the payouts job of every authorized connection with an account."""
-        return self._sync_dispatch("money", self.search([("state", "=", "authorized"), ("journal_id", "!=", False)]))
+        return self.env["amazon.sync.job"]._dispatch("payouts", self.search([("state", "=", "authorized"), ("journal_id", "!=", False)]))
 
     def _sync_run_money(self, *, commit=False, deadline=None):
         """The connection's payouts job: read Amazon's transactions slice by slice, then book them batch by
         batch, each committed; failures are shown on the connection, Amazon's "later" becomes a later run. A
         run out of time stops between two batches and the next run goes on (booking is idempotent)."""
         self.ensure_one()
-        result = self._sync_result()
-        if not self._sync_lock("money"):
+        result = self.env["amazon.sync.job"]._result()
+        if not self.env["amazon.sync.job"]._lock(self, "payouts"):
             result["busy"] = True
             return result
         account = self.sudo().with_company(self.company_id)
@@ -854,7 +854,7 @@ class AmazonAccount(models.Model):
                 except spapi_errors.RetryLater as exc:
                     _logger.info("Amazon payouts of %s postponed: %s", self.name, exc)
                     self.sudo()._finance_progress(message=str(exc))
-                    result.update(error=str(exc), retry_at=self._sync_retry_at(exc))
+                    result.update(error=str(exc), retry_at=self.env["amazon.sync.job"]._retry_at(exc))
                 except (spapi_errors.SpApiError, UserError, ValidationError) as exc:
                     _logger.warning("Amazon payouts of %s failed: %s", self.name, exc)
                     self.sudo()._finance_progress(message=str(exc))
@@ -876,7 +876,7 @@ class AmazonAccount(models.Model):
             account._finance_book_settlements()
             return len(batch), False
 
-        self._sync_pages("money", step, result, commit=commit, deadline=deadline)
+        self.env["amazon.sync.job"]._pages(self, "payouts", step, result, commit=commit, deadline=deadline)
         return result
 
     def _finance_window(self, now=None):
@@ -888,7 +888,7 @@ class AmazonAccount(models.Model):
         released), whichever is earlier."""
         self.ensure_one()
         before = (now or fields.Datetime.now()) - FINANCE_LAG
-        row = self._sync_cursor("money")
+        row = self.env["amazon.sync.job"]._cursor(self, "payouts")
         if not row.cursor:
             start = self.finance_start_date or before - timedelta(days=30)
         elif row.last_sync and row.cursor < row.last_sync - FINANCE_LAG - FINANCE_REREAD:
@@ -917,7 +917,7 @@ class AmazonAccount(models.Model):
         self.ensure_one()
         self._finance_apply_clearing_defaults()
         self._finance_check_config()
-        if not self._sync_lock("money"):
+        if not self.env["amazon.sync.job"]._lock(self, "payouts"):
             raise UserError(self.env._("The payouts of %s are being synchronized right now: try again in a "
                                        "moment.", self.name))
         account = self.sudo().with_company(self.company_id)
@@ -927,7 +927,7 @@ class AmazonAccount(models.Model):
             # a connection created minutes ago: Amazon only answers for periods ending two minutes back
             return counts
         api_client = self._spapi(deadline=deadline)
-        row = account._sync_cursor("money")
+        row = self.env["amazon.sync.job"]._cursor(account, "payouts")
         first_after = after
         touched = self.env["amazon.settlement.transaction"]
         slices = 0

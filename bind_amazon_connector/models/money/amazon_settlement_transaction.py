@@ -10,7 +10,7 @@ from odoo.tools.translate import LazyTranslate
 
 from ...utils.settlement import KINDS, RELEASED, classify_transaction, transaction_kind
 from ...utils.values import money_amount, naive_utc
-from ..connection.amazon_account_sync import is_concurrency_error
+from ..connection.amazon_sync_job import is_concurrency_error
 
 _logger = logging.getLogger(__name__)
 

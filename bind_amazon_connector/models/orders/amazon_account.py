@@ -17,9 +17,9 @@ from odoo.tools import SQL
 from odoo.tools.sql import column_exists
 
 from ...spapi import errors as spapi_errors
-from ..connection import amazon_account_sync as sync
+from ..connection import amazon_sync_job as sync
 from ..connection.access import AMAZON_USER, check_group
-from ..connection.amazon_account_sync import SINGLE_TRANSACTION, FreshSnapshot
+from ..connection.amazon_sync_job import RESTART_PAGE, SINGLE_TRANSACTION
 from .amazon_order import MalformedOrder
 
 _logger = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ class AmazonAccount(models.Model):
     def _inverse_orders_progress(self):
         for account in self:
             if account.id:
-                account._sync_cursor("orders").write({column: account[field]
+                self.env["amazon.sync.job"]._cursor(account, "orders").write({column: account[field]
                                                       for field, column in ORDERS_PROGRESS.items()})
 
     def _compute_amazon_order_counts(self):
@@ -177,7 +177,7 @@ class AmazonAccount(models.Model):
         if result["busy"]:
             raise UserError(_("Orders of %s are being synchronized right now: try again in a moment.", self.name))
         if result["retry_at"] or result["more"]:
-            self.sudo()._sync_trigger("orders", at=result["retry_at"])
+            self.env["amazon.sync.job"]._trigger(self.sudo(), "orders", at=result["retry_at"])
         if result["error"]:
             message, kind = result["error"], "warning"
         else:
@@ -187,7 +187,7 @@ class AmazonAccount(models.Model):
             if result["more"]:
                 message += " " + _("More orders are waiting: they are imported in the background.")
             kind = "warning" if result["counts"].get("error") else "success"
-        return self._sync_notification(message, kind, title=_("Amazon orders"), sticky=False)
+        return self.env["amazon.sync.job"]._notification(message, kind, title=_("Amazon orders"), sticky=False)
 
     def action_view_amazon_orders(self):
         check_group(self.env, AMAZON_USER)
@@ -204,7 +204,7 @@ class AmazonAccount(models.Model):
     @api.model
     def _cron_sync_orders(self):
         """Scheduled action: trigger the orders job of every authorized connection (they run in parallel)."""
-        return self._sync_dispatch("orders", self.sudo().search([("state", "=", "authorized")]))
+        return self.env["amazon.sync.job"]._dispatch("orders", self.sudo().search([("state", "=", "authorized")]))
 
     # ------------------------------------------------------------------ the synchronization
 
@@ -214,7 +214,7 @@ class AmazonAccount(models.Model):
 
     def _orders_lock(self):
         """Take this connection's orders for this transaction; False when another worker has them."""
-        return self._sync_lock("orders")
+        return self.env["amazon.sync.job"]._lock(self, "orders")
 
     def _orders_window(self):
         """(start, end, page token) of the reading in progress, or of the next one; None when up to date."""
@@ -247,7 +247,7 @@ class AmazonAccount(models.Model):
         # (the article's "Usuario"), whoever or whatever runs the sync (scheduled actions run as OdooBot)
         self = self.with_context(lang=self.user_id.lang or self.env.lang)
         account = self.sudo()
-        result = self._sync_result()
+        result = self.env["amazon.sync.job"]._result()
         result.update(pages=0, orders=0)
         if not account._orders_lock():
             result["busy"] = True
@@ -280,7 +280,7 @@ class AmazonAccount(models.Model):
                     account._orders_record_problem(exc)
                     result["error"] = str(exc)
                     if isinstance(exc, spapi_errors.RetryLater):
-                        result["retry_at"] = self._sync_retry_at(exc)
+                        result["retry_at"] = self.env["amazon.sync.job"]._retry_at(exc)
                         result["more"] = bool(result["retry_at"])
                     elif isinstance(exc, spapi_errors.BadData) and token:
                         # An expired or refused page token: read the window again from its start.
@@ -295,7 +295,7 @@ class AmazonAccount(models.Model):
                 fetched[(start, end, token)] = page
                 pinned[(start, token)] = end
                 Orders._prepare_shared_records(account, page.orders)
-                raise FreshSnapshot()
+                return RESTART_PAGE
             began = sync._monotonic()
             counts = Orders.with_context(amazon_record_conflicts=last_try)._import_orders(account, page.orders)
             account._orders_measure(len(page.orders), sync._monotonic() - began)
@@ -318,7 +318,7 @@ class AmazonAccount(models.Model):
             up_to_date = not page.next_token and end >= account._orders_now() - SAFETY_LAG - timedelta(minutes=1)
             return len(page.orders), not up_to_date
 
-        account._sync_pages("orders", step, result, commit=commit, max_pages=max_pages, deadline=deadline)
+        self.env["amazon.sync.job"]._pages(account, "orders", step, result, commit=commit, max_pages=max_pages, deadline=deadline)
         if result["busy"]:
             return result
         if not result["error"] and not result["out_of_time"]:
@@ -327,7 +327,7 @@ class AmazonAccount(models.Model):
                 RetryOrders._retry_waiting_for_skus(account)
                 RetryOrders._retry_failed_orders(account)
                 return 0, False
-            account._sync_page("orders", retry_step, {**result, "counts": {}}, commit=commit is True)
+            self.env["amazon.sync.job"]._page(account, "orders", retry_step, {**result, "counts": {}}, commit=commit is True)
         account._orders_after_sync(result, marks, deadline=deadline)
         return result
 
@@ -348,7 +348,7 @@ class AmazonAccount(models.Model):
         limit for scheduled jobs would be killed, and a long page keeps its new records locked meanwhile."""
         if deadline is None:
             return PAGE_SIZE
-        left = max(self._sync_time_left(deadline), 0.0)
+        left = max(self.env["amazon.sync.job"]._time_left(deadline), 0.0)
         per_order = max(_order_seconds.get(self.id, ORDER_SECONDS), 0.001)
         return max(MIN_PAGE_SIZE, min(PAGE_SIZE, int(left * PAGE_TIME_SHARE / per_order)))
 
@@ -394,7 +394,7 @@ class AmazonAccount(models.Model):
         """Where a run stands: written by the sync itself on the progress row only (not on the connection's
         row, no chatter message, no reset of the window)."""
         self.ensure_one()
-        return self._sync_cursor("orders").write({ORDERS_PROGRESS[field]: value for field, value in vals.items()})
+        return self.env["amazon.sync.job"]._cursor(self, "orders").write({ORDERS_PROGRESS[field]: value for field, value in vals.items()})
 
     def _orders_record_problem(self, exc):
         message = str(exc.args[0] if isinstance(exc, UserError) and exc.args else exc)

@@ -344,7 +344,7 @@ class AmazonOrder(models.Model):
                 message += " " + _("Amazon does not know %s (anymore): left as they were.",
                                    ", ".join(gone.mapped("name")))
             failed |= gone
-        return self.env["amazon.account"]._sync_notification(message, "warning" if failed else "success",
+        return self.env["amazon.sync.job"]._notification(message, "warning" if failed else "success",
                                                              sticky=False)
 
     def _fetch_fresh(self):

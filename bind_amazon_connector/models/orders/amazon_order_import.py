@@ -11,7 +11,7 @@ from odoo.tools import SQL
 
 from ...utils import held_logs, order_totals
 from ...utils.values import naive_utc
-from ..connection.amazon_account_sync import is_concurrency_error
+from ..connection.amazon_sync_job import is_concurrency_error
 from .amazon_order import (
     AUTO_RETRY_DELAY,
     BATCH_SIZE,

@@ -24,7 +24,7 @@ from ...spapi import SpApi
 from ...spapi import errors as spapi_errors
 from ...spapi.pacing import CallSpacer
 from ..connection.access import AMAZON_USER, check_group
-from ..connection.amazon_account_sync import is_concurrency_error
+from ..connection.amazon_sync_job import is_concurrency_error
 from .amazon_listing import DEFAULT_PRODUCT_TYPE
 from .amazon_stock_push import flush_stock_changes
 
@@ -168,7 +168,7 @@ class AmazonAccount(models.Model):
 
     def _stock_lock(self):
         """Take the sending of this connection's stock for this transaction; False when another worker has it."""
-        return self._sync_lock("stock")
+        return self.env["amazon.sync.job"]._lock(self, "stock")
 
     def _sync_run_stock(self, *, commit=False, deadline=None):
         return self._push_stock(commit=commit, deadline=deadline)
@@ -186,7 +186,7 @@ class AmazonAccount(models.Model):
         self.ensure_one()
         account = self.sudo()
         flush_stock_changes(self.env)
-        result = self._sync_result(sent=0, unchanged=0, refused=0, retry=0, skipped=0)
+        result = self.env["amazon.sync.job"]._result(sent=0, unchanged=0, refused=0, retry=0, skipped=0)
         if not account._stock_lock():
             result["busy"] = True
             return result
@@ -220,9 +220,9 @@ class AmazonAccount(models.Model):
                 return len(batch), False
             return len(batch), bool(batches)
 
-        account._sync_pages("stock", step, result, commit=commit, deadline=deadline)
+        self.env["amazon.sync.job"]._pages(account, "stock", step, result, commit=commit, deadline=deadline)
         # on the connection's row, which other flows also write: a conflict is retried like a page
-        account._sync_page("stock", lambda last_try: (account._stock_write_status(result["error"]), (0, False))[1],
+        self.env["amazon.sync.job"]._page(account, "stock", lambda last_try: (account._stock_write_status(result["error"]), (0, False))[1],
                            {**result, "counts": {}}, commit=commit is True)
         _logger.info("Amazon connection %s: stock sync %s", account.id, result["counts"])
         return result
@@ -341,7 +341,7 @@ class AmazonAccount(models.Model):
         message = message or False
         for account in self.sudo():
             if account.stock_push_message != message:
-                account._sync_cursor("stock").write({"message": message})
+                self.env["amazon.sync.job"]._cursor(account, "stock").write({"message": message})
 
     # ------------------------------------------------------------------ after each order import
 
@@ -356,9 +356,9 @@ class AmazonAccount(models.Model):
         """Right after the orders import, send the quantities its sales changed."""
         super()._orders_after_sync(result, marks, deadline=deadline)
         if self._stock_auto_push("sale"):
-            if deadline is not None and self._sync_time_left(deadline) < AFTER_IMPORT_MIN_SECONDS:
+            if deadline is not None and self.env["amazon.sync.job"]._time_left(deadline) < AFTER_IMPORT_MIN_SECONDS:
                 # the import used its time: one slow answer of Amazon would take the job past Odoo's limit
-                self._sync_trigger("stock")
+                self.env["amazon.sync.job"]._trigger(self, "stock")
                 return
             # In the import's transaction (its pages are already committed by the scheduled action): the
             # listings queued by this import, a few at most, no commit here; the scheduled action sends the
@@ -368,13 +368,13 @@ class AmazonAccount(models.Model):
                     pushed = self._push_stock(after_row_id=marks["stock_push_last_row"], limit=AFTER_IMPORT_LIMIT,
                                               deadline=deadline)
                 if pushed["more"] or pushed["busy"]:
-                    self._sync_trigger("stock")
+                    self.env["amazon.sync.job"]._trigger(self, "stock")
             except Exception as exc:  # recorded on the connection, see above
                 if is_concurrency_error(exc):
                     # another run of this connection's stock moved meanwhile: the queue keeps the quantities
                     _logger.info("Amazon connection %s: stock after the order import left to the scheduled "
                                  "action (%s)", self.id, exc)
-                    self._sync_trigger("stock")
+                    self.env["amazon.sync.job"]._trigger(self, "stock")
                     return
                 _logger.exception("Amazon connection %s: sending stock after the order import failed", self.id)
                 try:
@@ -401,7 +401,7 @@ class AmazonAccount(models.Model):
         queued = self.env["amazon.stock.push"].sudo()._enqueue_listings(listings, forced=True)
         result = account._push_stock(limit=BUTTON_LIMIT, listing_ids=listings.ids, interactive=True)
         if result["more"] or result["busy"]:
-            account._sync_trigger("stock")
+            self.env["amazon.sync.job"]._trigger(account, "stock")
         result.update(account=account, queued=queued)
         return result
 
@@ -422,7 +422,7 @@ class AmazonAccount(models.Model):
             if counts["refused"] or counts["retry"]:
                 kind = "warning"
             messages.append(text)
-        return self._sync_notification("\n".join(messages), kind, title=_("Stock sent to Amazon"),
+        return self.env["amazon.sync.job"]._notification("\n".join(messages), kind, title=_("Stock sent to Amazon"),
                                        sticky=kind != "success")
 
     def action_view_stock_failures(self):
@@ -442,4 +442,4 @@ class AmazonAccount(models.Model):
         self.env.cr.execute("SELECT DISTINCT account_id FROM amazon_stock_push")
         accounts = self.sudo().browse([r[0] for r in self.env.cr.fetchall()]).filtered(
             lambda a: a.active and a.state == "authorized")
-        return self._sync_dispatch("stock", accounts.sorted("id"))
+        return self.env["amazon.sync.job"]._dispatch("stock", accounts.sorted("id"))

@@ -1,4 +1,9 @@
-"""One synchronisation mechanism for the four flows of a connection: listings, orders, stock and money.
+"""The job runner: one synchronisation mechanism for every flow of a connection (listings, orders, stock and
+payouts), and the scheduled job (``amazon.sync.job``) of each connection and flow.
+
+Each flow is owned by one model (``FLOW_MODELS``) with one entry point, ``_sync_for(account, *, commit,
+deadline)``, returning :meth:`AmazonSyncJob._result`. Flows never call each other: a flow that needs another
+flow's work leaves a record for it and asks for its job with :meth:`AmazonSyncJob._trigger`.
 
 - **Jobs per connection and flow.** Each flow's scheduled action only *dispatches*: it triggers one scheduled
   job per connection (``amazon.sync.job``, an ``ir.cron`` created on first use). Odoo locks a running job's
@@ -6,14 +11,14 @@
   N servers work N connections at once. A trigger is a committed row: when a server dies, the job is ready
   again as soon as its transaction is gone, and the servers still working are told (``pg_notify``) at each
   page they commit, so one of them takes it over within a page, not at its next poll.
-- **One lock per connection and flow** (:meth:`_sync_lock`): a transaction-level advisory lock, so the
+- **One lock per connection and flow** (:meth:`_lock`): a transaction-level advisory lock, so the
   connection's row stays free for people editing it and for the other flows.
-- **One result shape** (:meth:`_sync_result`): ``busy``, ``more``, ``error``, ``out_of_time``, ``retry_at``
+- **One result shape** (:meth:`_result`): ``busy``, ``more``, ``error``, ``out_of_time``, ``retry_at``
   and ``counts``.
-- **One commit-per-page loop** (:meth:`_sync_pages`): the flow gives its page step; the loop commits after each
+- **One commit-per-page loop** (:meth:`_pages`): the flow gives its page step; the loop commits after each
   page (scheduled job), keeps the lock, retries a page that lost a concurrency conflict in a fresh transaction,
   and stops at a safe point well before Odoo's time limit for scheduled jobs (``SYNC_TIME_BUDGET``).
-- **One notification builder** (:meth:`_sync_notification`) for every button of the connector.
+- **One notification builder** (:meth:`_notification`) for every button of the connector.
 """
 import logging
 import random
@@ -33,20 +38,27 @@ from .ir_cron import batch_started
 
 _logger = logging.getLogger(__name__)
 
-SYNC_FLOWS = [("listings", "Listings"), ("orders", "Orders"), ("stock", "Stock"), ("money", "Payouts")]
+SYNC_FLOWS = [("listings", "Listings"), ("orders", "Orders"), ("stock", "Stock"), ("payouts", "Payouts")]
+#: The model that owns each flow: its ``_sync_for(account, *, commit, deadline)`` runs one job of the flow.
+FLOW_MODELS = {
+    "listings": "amazon.listing.sync",
+    "orders": "amazon.order.sync",
+    "stock": "amazon.stock.sync",
+    "payouts": "amazon.payout.sync",
+}
 #: First key of each flow's advisory lock (the second is the connection id).
 SYNC_LOCK_KEYS = {
     "listings": 0x414D4C53,
     "orders": zlib.crc32(b"bind_amazon_connector.orders") & 0x7FFFFFFF,
     "stock": zlib.crc32(b"bind_amazon_connector.stock_push") & 0x7FFFFFFF,
-    "money": 0x616D7A66,
+    "payouts": 0x616D7A66,
 }
 #: The dispatching scheduled action of each flow (its interval is the flow's schedule).
 SYNC_DISPATCHERS = {
     "listings": "bind_amazon_connector.ir_cron_amazon_import_listings",
     "orders": "bind_amazon_connector.ir_cron_amazon_sync_orders",
     "stock": "bind_amazon_connector.ir_cron_amazon_push_stock",
-    "money": "bind_amazon_connector.ir_cron_amazon_sync_finances",
+    "payouts": "bind_amazon_connector.ir_cron_amazon_sync_finances",
 }
 #: Share of Odoo's real-time limit for scheduled jobs a run may use: it starts no page that would end after
 #: it, and the SP-API layer waits for Amazon's quota no longer than it; the rest is margin for the page in
@@ -78,9 +90,9 @@ class ConcurrentUpdate(Exception):
 SINGLE_TRANSACTION = "amazon_single_transaction"
 
 
-class FreshSnapshot(Exception):
-    """Raised by a page step of a run that owns its transaction, once it committed records in a transaction of
-    its own: the page starts again at once in a fresh transaction, which sees them (not counted as a try)."""
+#: Returned by a page step of a run that owns its transaction, once it committed records in a transaction of
+#: its own: the page starts again at once in a fresh transaction, which sees them (not counted as a try).
+RESTART_PAGE = object()
 
 
 def is_concurrency_error(exc):
@@ -111,35 +123,38 @@ def cron_time_limit():
     return float(limit)
 
 
-class AmazonAccount(models.Model):
-    _inherit = "amazon.account"
+class AmazonSyncJob(models.Model):
+    """The scheduled job (``ir.cron``) of one connection and flow, triggered by the flow's scheduled action, and
+    the runner every flow's job goes through."""
 
-    # where each flow stands, in its own rows (amazon_sync_cursor.py): the flows' pages never write this row
-    sync_cursor_ids = fields.One2many("amazon.sync.cursor", "account_id", string="Sync Progress", readonly=True,
-                                      groups="bind_amazon_connector.group_amazon_manager")
+    _name = "amazon.sync.job"
+    _description = "Amazon Connection Scheduled Job"
+    _check_company_auto = True
 
-    def unlink(self):
-        crons = self.env["amazon.sync.job"].sudo().search([("account_id", "in", self.ids)]).cron_id
-        res = super().unlink()
-        crons.unlink()
-        return res
+    account_id = fields.Many2one("amazon.account", required=True, ondelete="cascade", index=True, readonly=True)
+    company_id = fields.Many2one(related="account_id.company_id", store=True, index=True)
+    flow = fields.Selection(SYNC_FLOWS, required=True, readonly=True)
+    cron_id = fields.Many2one("ir.cron", required=True, ondelete="restrict", readonly=True)
+
+    _flow_unique = models.Constraint("UNIQUE(account_id, flow)", "A connection has one job per flow.")
 
     # ------------------------------------------------------------------ lock, result, notification
 
-    def _sync_lock(self, flow):
-        """Take ``flow`` of this connection for this transaction; False when another worker has it."""
-        self.ensure_one()
-        self.env.cr.execute(SQL("SELECT pg_try_advisory_xact_lock(%s, %s)", SYNC_LOCK_KEYS[flow], self.id))
+    @api.model
+    def _lock(self, account, flow):
+        """Take ``flow`` of ``account`` for this transaction; False when another worker has it."""
+        account.ensure_one()
+        self.env.cr.execute(SQL("SELECT pg_try_advisory_xact_lock(%s, %s)", SYNC_LOCK_KEYS[flow], account.id))
         return bool(self.env.cr.fetchone()[0])
 
     @api.model
-    def _sync_result(self, **counts):
+    def _result(self, **counts):
         """The result every flow's run returns."""
         return {"busy": False, "more": False, "error": False, "out_of_time": False, "retry_at": None,
                 "counts": dict(counts)}
 
     @api.model
-    def _sync_notification(self, message, kind="success", title=None, sticky=None):
+    def _notification(self, message, kind="success", title=None, sticky=None):
         """The notification a button shows, then the form reloads (what the button changed is visible)."""
         params = {"type": kind, "message": message, "sticky": kind in ("danger", "warning") if sticky is None
                   else sticky, "next": {"type": "ir.actions.client", "tag": "soft_reload"}}
@@ -150,7 +165,7 @@ class AmazonAccount(models.Model):
     # ------------------------------------------------------------------ time
 
     @api.model
-    def _sync_deadline(self):
+    def _deadline(self):
         """``time.monotonic()`` value a scheduled run must be done by, or None (no limit, or not scheduled)."""
         if not self.env.context.get("cron_id"):
             return None
@@ -165,30 +180,31 @@ class AmazonAccount(models.Model):
         return start + limit * SYNC_TIME_BUDGET
 
     @api.model
-    def _sync_time_left(self, deadline):
+    def _time_left(self, deadline):
         return float("inf") if deadline is None else deadline - _monotonic()
 
     # ------------------------------------------------------------------ the page loop
 
-    def _sync_pages(self, flow, step, result, *, commit=False, max_pages=None, deadline=None):
+    @api.model
+    def _pages(self, account, flow, step, result, *, commit=False, max_pages=None, deadline=None):
         """Run ``step()`` page after page under the flow's lock, the caller having taken it.
 
         ``step(last_try) -> (processed, more)`` does one page in the current transaction (it fetches first,
         then writes); on its ``last_try`` it records concurrency conflicts on the records it could not write
-        (they wait in error with the reason) instead of raising them. ``commit``: True to commit after each
-        page (the scheduled job owns the transaction), or a function called with the page's count instead
-        (tests); otherwise the whole run belongs to the caller's transaction. A page that hits a
-        concurrency conflict is rolled back and done again at once, after a short backoff, in a fresh
-        transaction when the run owns it. ``max_pages`` counts only pages that brought something: a run
-        crossing a quiet period (a month of history with nothing in it) still reaches the recent records,
-        within its ``deadline``.
+        (they wait in error with the reason) instead of raising them; it returns ``RESTART_PAGE`` to have the
+        page started again in a fresh transaction. ``commit``: True to commit after each page (the scheduled
+        job owns the transaction), or a function called with the page's count instead (tests); otherwise the
+        whole run belongs to the caller's transaction. A page that hits a concurrency conflict is rolled back
+        and done again at once, after a short backoff, in a fresh transaction when the run owns it.
+        ``max_pages`` counts only pages that brought something: a run crossing a quiet period (a month of
+        history with nothing in it) still reaches the recent records, within its ``deadline``.
         """
-        self.ensure_one()
+        account.ensure_one()
         slowest = 0.0
         pages = 0
         while True:
             started = _monotonic()
-            outcome = self._sync_page(flow, step, result, commit=commit is True, deadline=deadline)
+            outcome = self._page(account, flow, step, result, commit=commit is True, deadline=deadline)
             if outcome is None:
                 if not result.get("retry_at"):
                     result["busy"] = True  # another worker took the connection while this one waited
@@ -202,8 +218,8 @@ class AmazonAccount(models.Model):
                 if callable(commit):
                     commit(processed)
                 else:
-                    self._sync_commit(processed)
-                if not self._sync_lock(flow):
+                    self._commit(processed)
+                if not self._lock(account, flow):
                     result["more"] = True
                     return result  # another worker took over after the commit: it goes on from there
             self.env.invalidate_all()  # a page's records are not needed any more: memory stays flat
@@ -218,7 +234,8 @@ class AmazonAccount(models.Model):
                 result["more"] = result["out_of_time"] = True
                 return result
 
-    def _sync_page(self, flow, step, result, *, commit=False, deadline=None):
+    @api.model
+    def _page(self, account, flow, step, result, *, commit=False, deadline=None):
         """One page, tried again after a concurrency conflict. Returns ``step()``'s answer, or None when the
         flow's lock went to another worker during the retry. With a ``deadline``, the page waits for a row
         another transaction holds no longer than the run's time left (at least LOCK_WAIT_MIN): a longer wait
@@ -231,15 +248,11 @@ class AmazonAccount(models.Model):
             # (tried again now, or by the next run when committing; the lines below say so)
             retried = is_concurrency_error if (commit or not last) else None
             if commit and deadline is not None:
-                wait = max(self._sync_time_left(deadline), LOCK_WAIT_MIN)
+                wait = max(self._time_left(deadline), LOCK_WAIT_MIN)
                 self.env.cr.execute(SQL("SELECT set_config('lock_timeout', %s, true)", f"{int(wait * 1000)}ms"))
             try:
                 with held_logs.hold("odoo.sql_db", drop_if=retried), self.env.cr.savepoint():
-                    return step(last)
-            except FreshSnapshot:
-                if not self._sync_page_reset(flow, result, saved, commit):
-                    return None
-                continue
+                    answer = step(last)
             except Exception as exc:
                 if not is_concurrency_error(exc):
                     raise
@@ -250,7 +263,7 @@ class AmazonAccount(models.Model):
                     # shortly (a flow that can set single records aside does so in its step's last try).
                     self.env.cr.rollback()
                     _logger.info("Amazon connection %s: %s page conflicted with other transactions on every "
-                                 "try (%s): run again in %s s", self.id, flow, type(exc).__name__,
+                                 "try (%s): run again in %s s", account.id, flow, type(exc).__name__,
                                  CONFLICT_RERUN.seconds)
                     result.clear()
                     result.update(saved, more=True, retry_at=fields.Datetime.now() + CONFLICT_RERUN)
@@ -258,15 +271,22 @@ class AmazonAccount(models.Model):
                 # the database's first line names the conflict (never the row's values: they may be buyer data)
                 why = (str(exc).strip().splitlines() or ["-"])[0]
                 _logger.info("Amazon connection %s: %s page conflicted with another transaction (%s: %s), try %d "
-                             "of %d; trying again", self.id, flow, type(exc).__name__, why, attempt + 1,
+                             "of %d; trying again", account.id, flow, type(exc).__name__, why, attempt + 1,
                              CONCURRENCY_RETRIES + 1)
-                if not self._sync_page_reset(flow, result, saved, commit):
+                if not self._page_reset(account, flow, result, saved, commit):
                     return None
                 time.sleep(CONCURRENCY_BACKOFF * (attempt + 1) * random.uniform(0.5, 1.5))  # noqa: S311
                 attempt += 1
+                continue
+            if answer is RESTART_PAGE:
+                if not self._page_reset(account, flow, result, saved, commit):
+                    return None
+                continue
+            return answer
         return None
 
-    def _sync_page_reset(self, flow, result, saved, commit):
+    @api.model
+    def _page_reset(self, account, flow, result, saved, commit):
         """Forget a page's try: its counts, and when the run owns its transaction, the transaction itself (a
         fresh one sees what others committed; the flow's lock went with the old one and is taken again).
         False when another worker took the lock meanwhile."""
@@ -275,9 +295,10 @@ class AmazonAccount(models.Model):
         if not commit:
             return True
         self.env.cr.rollback()
-        return bool(self._sync_lock(flow))
+        return bool(self._lock(account, flow))
 
-    def _sync_commit(self, processed):
+    @api.model
+    def _commit(self, processed):
         """Commit a page (with the scheduler's progress when run by it) and wake the other servers' cron
         workers, so a job whose server died is taken over by one of them right away."""
         cron = self.env["ir.cron"]
@@ -285,24 +306,50 @@ class AmazonAccount(models.Model):
             self.env.cr.postcommit.add(cron._notifydb)
         cron._commit_progress(processed)
 
-    def _sync_cursor(self, flow):
-        """The progress row of ``flow`` for this connection (see ``amazon.sync.cursor``)."""
-        self.ensure_one()
-        return self.env["amazon.sync.cursor"].sudo()._for(self, flow)
+    @api.model
+    def _cursor(self, account, flow):
+        """The progress row of ``flow`` for ``account`` (see ``amazon.sync.cursor``)."""
+        account.ensure_one()
+        return self.env["amazon.sync.cursor"].sudo()._for(account, flow)
 
     # ------------------------------------------------------------------ jobs per connection and flow
 
-    def _sync_job(self, flow):
-        """The scheduled job running ``flow`` for this connection (created on first use)."""
-        self.ensure_one()
-        return self.env["amazon.sync.job"].sudo()._for(self, flow)
+    @api.model
+    def _for(self, account, flow):
+        """The scheduled job running ``flow`` for ``account`` (created on first use)."""
+        account.ensure_one()
+        job = self.sudo().search([("account_id", "=", account.id), ("flow", "=", flow)], limit=1)
+        if job:
+            return job
+        # two dispatchers creating the same job: the second waits for the first and takes its job
+        self.env.cr.execute(SQL("SELECT pg_advisory_xact_lock(%s, %s)",
+                                zlib.crc32(b"bind_amazon_connector.sync_job") & 0x7FFFFFFF, account.id))
+        job = self.sudo().search([("account_id", "=", account.id), ("flow", "=", flow)], limit=1)
+        if job:
+            return job
+        dispatcher = self.env.ref(SYNC_DISPATCHERS[flow]).sudo()
+        cron = self.env["ir.cron"].sudo().create({
+            "name": f"{dispatcher.cron_name}: {account.name}",
+            "model_id": self.env["ir.model"]._get_id(self._name),
+            "state": "code",
+            "code": f"model._run({account.id}, {flow!r})",
+            "user_id": dispatcher.user_id.id,
+            # runs when triggered; the dispatcher's schedule triggers it
+            "interval_number": 1,
+            "interval_type": "weeks",
+            "nextcall": fields.Datetime.now() + timedelta(weeks=1),
+            "priority": dispatcher.priority,
+            "active": True,
+        })
+        return self.sudo().create({"account_id": account.id, "flow": flow, "cron_id": cron.id})
 
-    def _sync_trigger(self, flow, at=None):
-        """Ask for a run of ``flow`` for this connection, by whichever Odoo server is free, now or ``at``."""
-        for account in self:
+    @api.model
+    def _trigger(self, accounts, flow, at=None):
+        """Ask for a run of ``flow`` for each of ``accounts``, by whichever Odoo server is free, now or ``at``."""
+        for account in accounts:
             try:
                 with self.env.cr.savepoint():
-                    job = account._sync_job(flow)
+                    job = self._for(account, flow)
             except pg_errors.UniqueViolation:
                 # Another server created this job after this transaction began (a long page of another flow):
                 # the job is there but this transaction cannot see it. The flow's scheduled action triggers the
@@ -312,78 +359,36 @@ class AmazonAccount(models.Model):
             job.cron_id._trigger(at)
 
     @api.model
-    def _sync_dispatch(self, flow, accounts):
+    def _dispatch(self, flow, accounts):
         """Scheduled action of a flow: trigger the job of each connection (they run in parallel)."""
-        for account in accounts:
-            account._sync_trigger(flow)
+        self._trigger(accounts, flow)
         return accounts
 
     @api.model
-    def _sync_job_run(self, account_id, flow):
-        """Body of a connection's job: run the flow, commit page by page, then ask to run again when work
-        remains (now, or when Amazon's quota allows)."""
-        account = self.sudo().browse(account_id).exists()
+    def _run(self, account_id, flow):
+        """Body of a connection's job: run the flow through its owner's ``_sync_for``, commit page by page,
+        then ask to run again when work remains (now, or when Amazon's quota allows)."""
+        account = self.env["amazon.account"].sudo().browse(account_id).exists()
         if not account or not account.active or account.state != "authorized":
             return None
         account = account.with_context(lang=account.user_id.lang or self.env.lang)
-        deadline = account._sync_deadline()
-        if deadline is not None and account._sync_time_left(deadline) <= 0:
+        deadline = self._deadline()
+        if deadline is not None and self._time_left(deadline) <= 0:
             # this worker already used its turn on other jobs: a free worker (or this one, next turn) runs it
-            account._sync_trigger(flow)
+            self._trigger(account, flow)
             return None
-        runner = getattr(account, f"_sync_run_{flow}")
-        result = runner(commit=True, deadline=deadline)
+        owner = self.env[FLOW_MODELS[flow]].sudo().with_context(lang=account.env.lang)
+        result = owner._sync_for(account, commit=True, deadline=deadline)
         if result.get("retry_at"):
-            account._sync_trigger(flow, at=result["retry_at"])
+            self._trigger(account, flow, at=result["retry_at"])
         elif result.get("more"):
-            account._sync_trigger(flow)
+            self._trigger(account, flow)
         return result
 
     @api.model
-    def _sync_retry_at(self, exc):
+    def _retry_at(self, exc):
         """When to try again after Amazon said "later" (``RetryLater.retry_after``), or None."""
         retry_after = getattr(exc, "retry_after", None)
         if not retry_after:
             return None
         return fields.Datetime.now() + timedelta(seconds=max(float(retry_after), 1.0))
-
-
-class AmazonSyncJob(models.Model):
-    """The scheduled job (``ir.cron``) of one connection and flow, triggered by the flow's scheduled action."""
-
-    _name = "amazon.sync.job"
-    _description = "Amazon Connection Scheduled Job"
-
-    account_id = fields.Many2one("amazon.account", required=True, ondelete="cascade", index=True)
-    flow = fields.Selection(SYNC_FLOWS, required=True)
-    cron_id = fields.Many2one("ir.cron", required=True, ondelete="restrict")
-
-    _flow_unique = models.Constraint("UNIQUE(account_id, flow)", "A connection has one job per flow.")
-
-    @api.model
-    def _for(self, account, flow):
-        job = self.search([("account_id", "=", account.id), ("flow", "=", flow)], limit=1)
-        if job:
-            return job
-        # two dispatchers creating the same job: the second waits for the first and takes its job
-        self.env.cr.execute(SQL("SELECT pg_advisory_xact_lock(%s, %s)",
-                                zlib.crc32(b"bind_amazon_connector.sync_job") & 0x7FFFFFFF, account.id))
-        job = self.search([("account_id", "=", account.id), ("flow", "=", flow)], limit=1)
-        if job:
-            return job
-        dispatcher = self.env.ref(SYNC_DISPATCHERS[flow])
-        cron = self.env["ir.cron"].create({
-            "name": f"{dispatcher.cron_name}: {account.name}",
-            "model_id": dispatcher.model_id.id,
-            "state": "code",
-            "code": f"model._sync_job_run({account.id}, {flow!r})",
-            "user_id": dispatcher.user_id.id,
-            # runs when triggered; the dispatcher's schedule triggers it
-            "interval_number": 1,
-            "interval_type": "weeks",
-            "nextcall": fields.Datetime.now() + timedelta(weeks=1),
-            "priority": dispatcher.priority,
-            "active": True,
-        })
-        return self.create({"account_id": account.id, "flow": flow, "cron_id": cron.id})
-
