@@ -28,7 +28,7 @@ shell:           ## odoo-bin shell on the demo database
 	$(DEV) odoo shell -d bac_demo
 
 lint:
-	$(VENV_PY) -m ruff check bind_amazon_connector tests tools
+	$(VENV_PY) -m ruff check bind_amazon_connector tests tools benchmarks spapi_simulator setup.py
 	$(VENV_PY) -m pylint --rcfile=.pylintrc bind_amazon_connector
 
 bench:

@@ -12,7 +12,10 @@ manifest = ast.literal_eval((HERE / ADDON / "__manifest__.py").read_text())
 def package_tree(root):
     """Every folder of the addon as a package under odoo.addons, with all its files as data."""
     packages, package_dir, package_data = [], {}, {}
-    for folder in sorted(p for p in (HERE / root).rglob("*") if p.is_dir() and not any(part == "__pycache__" or part.startswith(".") for part in p.parts)):
+    def shipped(path):
+        return path.is_dir() and not any(part == "__pycache__" or part.startswith(".") for part in path.parts)
+
+    for folder in sorted(p for p in (HERE / root).rglob("*") if shipped(p)):
         rel = folder.relative_to(HERE)
         name = "odoo.addons." + ".".join(rel.parts)
         packages.append(name)
