@@ -406,6 +406,7 @@ class TestRestartPayouts(AmazonFinanceCommon):
         self.env.cr.execute("UPDATE amazon_account SET finance_sync_date = %s, finance_last_error = 'Amazon said no' "
                             "WHERE id = %s", [when, self.amazon.id])
         run_migration(self.env.cr, "19.0.1.4.0", "19.0.1.3.0")
+        run_migration(self.env.cr, "19.0.2.0.0", "19.0.1.4.0")  # the flow is called "payouts" since then
         self.env.invalidate_all()
         self.assertEqual((self.amazon.finance_sync_date, self.amazon.finance_last_error), (when, "Amazon said no"))
         self.assertFalse(column_exists(self.env.cr, "amazon_account", "finance_sync_date"))
