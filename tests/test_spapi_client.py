@@ -2,13 +2,22 @@
 import gzip
 import json
 import logging
+from decimal import Decimal
 from urllib.parse import parse_qs
 
 import pytest
 from spapi_fakes import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, FakeClock
 
-from bind_amazon_connector.spapi import SpApi, SpApiConfig, errors, types
-from bind_amazon_connector.spapi.auth import build_consent_url, clear_token_cache, exchange_authorization_code
+from bind_amazon_connector.spapi import SpApi, SpApiConfig, errors
+from bind_amazon_connector.spapi.auth import (
+    TokenGrant,
+    build_consent_url,
+    clear_token_cache,
+    exchange_authorization_code,
+)
+from bind_amazon_connector.spapi.listings import PatchResult
+from bind_amazon_connector.spapi.order_types import DEFAULT_ORDER_DATA
+from bind_amazon_connector.spapi.values import Money
 
 MX = "A1AM78C64UM0Y8"
 ORDERS = "/orders/2026-01-01/orders"
@@ -72,12 +81,12 @@ def test_request_shape_host_header_and_no_guessed_marketplace_params(fake_amazon
     assert req.headers["x-amz-access-token"] == "Atza|fake-access-1"
     assert req.query["marketplaceIds"] == [MX]
     assert req.query["lastUpdatedAfter"] == ["2026-02-01T00:00:00Z"]
-    assert req.query["includedData"] == [",".join(types.DEFAULT_ORDER_DATA)]
+    assert req.query["includedData"] == [",".join(DEFAULT_ORDER_DATA)]
     assert req.query["maxResultsPerPage"] == ["100"]
     assert not {"MarketplaceId", "MarketplaceIds", "marketplace_ids"} & set(req.query)
     order = result.orders[0]
-    assert order.grand_total == types.Money(types.Decimal("348.00"), "MXN")
-    assert order.items[0].item_tax.amount == types.Decimal("48.00")
+    assert order.grand_total == Money(Decimal("348.00"), "MXN")
+    assert order.items[0].item_tax.amount == Decimal("48.00")
     assert result.last_updated_before.isoformat() == "2026-02-02T00:00:00+00:00"
 
 
@@ -336,7 +345,7 @@ def test_patch_listing_quantity_sends_a_merge_patch(fake_amazon):
     path = "/listings/2021-08-01/items/A3SELLER/SKU%2F1"
     fake_amazon.script(path, (200, {}, {"sku": "SKU/1", "status": "ACCEPTED", "submissionId": "S1", "issues": []}))
     result = api_for(fake_amazon).patch_listing_quantity("SKU/1", 7, "COFFEE")
-    assert result == types.PatchResult("ACCEPTED", "S1", (), "SKU/1")
+    assert result == PatchResult("ACCEPTED", "S1", (), "SKU/1")
     req = fake_amazon.api_requests()[0]
     assert req.method == "PATCH" and req.path == path
     assert req.query == {"marketplaceIds": [MX], "includedData": ["issues"]}
@@ -405,7 +414,7 @@ def test_exchange_authorization_code_posts_the_redirect_uri(fake_amazon):
                                           "token_type": "bearer", "expires_in": 3600})
     grant = exchange_authorization_code(config_for(fake_amazon, refresh_token=None), "the-code",
                                         "https://odoo.example.com/amazon/callback")
-    assert grant == types.TokenGrant(refresh_token="Atzr|new-refresh", access_token="Atza|new", expires_in=3600)
+    assert grant == TokenGrant(refresh_token="Atzr|new-refresh", access_token="Atza|new", expires_in=3600)
     assert "Atzr|new-refresh" not in repr(grant)
     form = parse_qs(fake_amazon.token_requests[0].body.decode())
     assert form == {"grant_type": ["authorization_code"], "code": ["the-code"], "client_id": [CLIENT_ID],

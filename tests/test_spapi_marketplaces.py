@@ -46,7 +46,7 @@ def test_orders_of_several_marketplaces_in_one_call(sim):
 
 
 def test_marketplace_lists_are_checked():
-    from bind_amazon_connector.spapi.client import _marketplace_list
+    from bind_amazon_connector.spapi.transport import _marketplace_list
 
     assert _marketplace_list(None, MX, 50) == [MX]
     assert _marketplace_list([US, MX, US], MX, 50) == [US, MX]

@@ -7,30 +7,40 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from bind_amazon_connector.spapi import errors, parsers, types
-from bind_amazon_connector.spapi.client import _ClientMixin, _HttpStatus
+from bind_amazon_connector.spapi import (
+    errors,
+    finances,
+    inventory,
+    listings,
+    order_types,
+    orders,
+    reports,
+    sellers,
+    values,
+)
+from bind_amazon_connector.spapi.library import _ClientMixin, _HttpStatus
 
 # model file -> {operationId: parser of the whole 2xx body}
 PARSERS = {
     "orders-api-model/orders_2026-01-01.json": {
-        "searchOrders": parsers.parse_orders_page,
-        "getOrder": parsers.parse_get_order,
+        "searchOrders": orders.parse_orders_page,
+        "getOrder": orders.parse_get_order,
     },
     "listings-items-api-model/listingsItems_2021-08-01.json": {
-        "getListingsItem": parsers.parse_listings_item,
-        "searchListingsItems": parsers.parse_listings_search,
-        "patchListingsItem": parsers.parse_patch_result,
-        "putListingsItem": parsers.parse_patch_result,
-        "deleteListingsItem": parsers.parse_patch_result,
+        "getListingsItem": listings.parse_listings_item,
+        "searchListingsItems": listings.parse_listings_search,
+        "patchListingsItem": listings.parse_patch_result,
+        "putListingsItem": listings.parse_patch_result,
+        "deleteListingsItem": listings.parse_patch_result,
     },
-    "finances-api-model/finances_2024-06-19.json": {"listTransactions": parsers.parse_transactions_page},
+    "finances-api-model/finances_2024-06-19.json": {"listTransactions": finances.parse_transactions_page},
     "reports-api-model/reports_2021-06-30.json": {
-        "getReports": parsers.parse_reports_page,
-        "createReport": parsers.parse_create_report,
-        "getReport": parsers.parse_report,
-        "getReportDocument": parsers.parse_report_document,
+        "getReports": reports.parse_reports_page,
+        "createReport": reports.parse_create_report,
+        "getReport": reports.parse_report,
+        "getReportDocument": reports.parse_report_document,
     },
-    "sellers-api-model/sellers.json": {"getMarketplaceParticipations": parsers.parse_marketplace_participations},
+    "sellers-api-model/sellers.json": {"getMarketplaceParticipations": sellers.parse_marketplace_participations},
 }
 
 
@@ -67,7 +77,7 @@ def test_orders_2026_sandbox_examples(spapi_models):
     assert (order.order_id, order.seller_order_id, order.fulfilled_by, order.fulfillment_status) == (
         "250-1234567-8901234", "JP-ORDER-2024-001", "AMAZON", "SHIPPED")
     assert order.is_fba and order.is_prime and order.marketplace_id == "A1VC38T7YXB528"
-    assert order.grand_total == types.Money(Decimal("19940"), "JPY") and order.currency == "JPY"
+    assert order.grand_total == values.Money(Decimal("19940"), "JPY") and order.currency == "JPY"
     assert order.buyer.name == "John Smith" and order.delivery_address.postal_code == "150-0002"
     first, second = order.items
     assert (second.seller_sku, second.quantity_ordered, second.quantity_shipped, second.quantity_unshipped) == (
@@ -81,9 +91,9 @@ def test_orders_2026_sandbox_examples(spapi_models):
     package = uk.packages[0]
     assert (package.carrier, package.tracking_number, package.status, package.detailed_status) == (
         "DPD", "15501234567890123456", "IN_TRANSIT", "OUT_FOR_DELIVERY")
-    assert package.items == (types.PackageItem("20276543210987", 1, ("T98765ZYXWV43210UK",)),)
+    assert package.items == (order_types.PackageItem("20276543210987", 1, ("T98765ZYXWV43210UK",)),)
     assert package.ship_from.city == "Reading" and uk.deliver_by.latest.day == 28
-    assert uk.items[0].measurement == types.Measurement("COUNT", Decimal(1))
+    assert uk.items[0].measurement == order_types.Measurement("COUNT", Decimal(1))
     assert uk.items[0].substitution_type == "CUSTOMER_PREFERENCE"
 
     br = parsed["searchOrders"][2].orders[0]
@@ -91,7 +101,7 @@ def test_orders_2026_sandbox_examples(spapi_models):
     assert br.delivery_address.neighborhood == "Bela Vista" and br.delivery_address.street_number == "1000"
     assert [r.registration_type for r in br.tax.registrations] == ["VAT", "CNPJ", None]
     assert br.tax.invoice_status == "PROCESSING"
-    assert br.payments[0].amount == types.Money(Decimal("1599.90"), "BRL")
+    assert br.payments[0].amount == values.Money(Decimal("1599.90"), "BRL")
     assert br.items[0].price_designation == "BUSINESS_PRICE"
 
     gift, turkey, us = parsed["getOrder"]
@@ -110,11 +120,11 @@ def test_orders_2026_sandbox_examples(spapi_models):
 def test_listings_items_sandbox_examples(spapi_models):
     parsed, failures = replay(spapi_models, "listings-items-api-model/listingsItems_2021-08-01.json")
     assert sum(len(v) for v in parsed.values()) == 9 and len(failures) == 5
-    item = parsers.parse_listings_item(
+    item = listings.parse_listings_item(
         next(b for op, s, b in sandbox_cases(spapi_models("listings-items-api-model/listingsItems_2021-08-01.json"))
              if op == "getListingsItem" and s == 200), marketplace_id="A2EUQ1WTGCTBG2")
     assert item.sku == "GM-ZDPI-9B4E" and item.asin == "B071VG5N9D" and item.product_type == "LUGGAGE"
-    assert item.price == types.Money(Decimal("130.00"), "CAD") and item.merchant_quantity == 100
+    assert item.price == values.Money(Decimal("130.00"), "CAD") and item.merchant_quantity == 100
     assert item.status == () and not item.is_buyable  # buyable in the US, not in Canada
     assert item.summaries[0].created_date == datetime(2021, 2, 1, tzinfo=timezone.utc)
     issue = item.issues[1]
@@ -133,7 +143,7 @@ def test_finances_2024_06_19_sandbox_examples(spapi_models):
     (transactions, token), = parsed["listTransactions"]
     assert token == "Next token value" and len(failures) == 3
     txn = transactions[0]
-    assert txn.total_amount == types.Money(Decimal("10"), "USD") and isinstance(txn.total_amount.amount, Decimal)
+    assert txn.total_amount == values.Money(Decimal("10"), "USD") and isinstance(txn.total_amount.amount, Decimal)
     assert txn.order_id == "8129762527551" and txn.financial_event_group_id.startswith("4MVaHcs")
     assert txn.posted_date == datetime(2020, 7, 14, 3, 35, 13, 214000, tzinfo=timezone.utc)
     assert (txn.selling_partner_id, txn.account_type, txn.transaction_type) == ("A3TH9S8BH6GOGM", "PAYABLE",
@@ -143,8 +153,8 @@ def test_finances_2024_06_19_sandbox_examples(spapi_models):
 
 def test_reports_sandbox_examples(spapi_models):
     parsed, failures = replay(spapi_models, "reports-api-model/reports_2021-06-30.json")
-    (reports, token), = parsed["getReports"]
-    assert token.startswith("VGhpcyB0b2tlbi") and reports[0].processing_status == "IN_PROGRESS"
+    (listed, token), = parsed["getReports"]
+    assert token.startswith("VGhpcyB0b2tlbi") and listed[0].processing_status == "IN_PROGRESS"
     assert parsed["createReport"] == ["ID323"]
     report = parsed["getReport"][0]
     assert report.report_type == "FEE_DISCOUNTS_REPORT" and not report.is_final
@@ -158,7 +168,7 @@ def test_reports_sandbox_examples(spapi_models):
 def test_sellers_sandbox_examples(spapi_models):
     parsed, _ = replay(spapi_models, "sellers-api-model/sellers.json")
     (participation,), = parsed["getMarketplaceParticipations"]
-    assert participation == types.MarketplaceParticipation(
+    assert participation == sellers.MarketplaceParticipation(
         "ATVPDKIKX0DER", "Amazon.com", "US", "USD", True, False, "BestSellerStore", "en_US", "www.amazon.com")
 
 
@@ -184,7 +194,7 @@ def minimal_order():
 
 
 def test_minimal_order_parses_with_optional_sections_absent():
-    order = parsers.parse_order(minimal_order())
+    order = orders.parse_order(minimal_order())
     assert order.proceeds is None and order.recipient is None and order.packages == ()
     assert order.fulfilled_by is None and order.items[0].quantity_shipped is None
     assert order.currency == "MXN" and order.items[0].item_price is None
@@ -207,21 +217,21 @@ def test_required_or_unparsable_fields_raise_bad_data_naming_the_field(mutate, f
     order = minimal_order()
     mutate(order)
     with pytest.raises(errors.BadData) as info:
-        parsers.parse_order(order)
+        orders.parse_order(order)
     message = str(info.value)
     assert field in message
     assert "Ana" not in message and "example.com" not in message and "two" not in message.split("is not")[0]
 
 
 def test_numbers_and_dates():
-    assert parsers.to_decimal(19.99, "x") == Decimal("19.99")  # JSON numbers (finances) without float noise
-    assert parsers.to_decimal("-0.10", "x") == Decimal("-0.10")
+    assert values.to_decimal(19.99, "x") == Decimal("19.99")  # JSON numbers (finances) without float noise
+    assert values.to_decimal("-0.10", "x") == Decimal("-0.10")
     for bad in ("NaN", "Infinity", True, None, "1,5"):
         with pytest.raises(errors.BadData):
-            parsers.to_decimal(bad, "x")
-    assert parsers.to_datetime("2025-01-12T10:30:00+09:00", "x").utcoffset().total_seconds() == 9 * 3600
-    assert parsers.to_datetime("2025-01-12", "x") == datetime(2025, 1, 12, tzinfo=timezone.utc)
-    summary = parsers.parse_inventory_summary({"sellerSku": "A", "lastUpdatedTime": "", "totalQuantity": 3,
+            values.to_decimal(bad, "x")
+    assert values.to_datetime("2025-01-12T10:30:00+09:00", "x").utcoffset().total_seconds() == 9 * 3600
+    assert values.to_datetime("2025-01-12", "x") == datetime(2025, 1, 12, tzinfo=timezone.utc)
+    summary = inventory.parse_inventory_summary({"sellerSku": "A", "lastUpdatedTime": "", "totalQuantity": 3,
                                                "inventoryDetails": {"fulfillableQuantity": 2,
                                                                     "reservedQuantity": {"totalReservedQuantity": 1}}})
     assert (summary.last_updated_time, summary.total_quantity, summary.fulfillable_quantity,
@@ -229,7 +239,7 @@ def test_numbers_and_dates():
 
 
 def test_finance_breakdowns_and_contexts():
-    txn = parsers.parse_transaction({
+    txn = finances.parse_transaction({
         "transactionId": "T1", "postedDate": "2026-02-01T00:00:00Z",
         "totalAmount": {"currencyAmount": 250.5, "currencyCode": "MXN"},
         "marketplaceDetails": {"marketplaceId": "A1AM78C64UM0Y8", "marketplaceName": "Amazon.com.mx"},

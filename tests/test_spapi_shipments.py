@@ -5,7 +5,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bind_amazon_connector.spapi import SpApi, SpApiConfig, errors, types
+from bind_amazon_connector.spapi import SpApi, SpApiConfig, errors
+from bind_amazon_connector.spapi.shipments import ShipmentPackage
 from bind_amazon_connector.spapi.usage_plans import USAGE_PLANS
 
 sim_pkg = pytest.importorskip("spapi_simulator", reason="the SP-API simulator is absent")
@@ -42,7 +43,7 @@ def package(order, ref="1", quantities=(2, 0), **kw):
     values = {"package_reference_id": ref, "carrier_code": "Estafeta", "tracking_number": "8055123456",
               "ship_date": datetime(2026, 3, 1, 18, 0), "items": items, "shipping_method": "Día siguiente"}
     values.update(kw)
-    return types.ShipmentPackage(**values)
+    return ShipmentPackage(**values)
 
 
 def test_usage_plan_is_amazons():
@@ -89,7 +90,7 @@ def test_refusals_carry_amazons_reason(sim, change, needle):
 def test_unknown_item_cancelled_order_and_reused_reference_are_refused(sim):
     api = make_api(sim)
     order = add_order(sim)
-    bad = types.ShipmentPackage("1", "DHL", (("999999", 1),), datetime(2026, 3, 1), "123")
+    bad = ShipmentPackage("1", "DHL", (("999999", 1),), datetime(2026, 3, 1), "123")
     with pytest.raises(errors.BadData, match="not part of order"):
         api.confirm_shipment(order["orderId"], bad)
     api.confirm_shipment(order["orderId"], package(order, "1", (1, 0)))

@@ -12,10 +12,11 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from bind_amazon_connector.spapi import SpApi, SpApiConfig, errors, types
+from bind_amazon_connector.spapi import SpApi, SpApiConfig, errors
 from bind_amazon_connector.spapi.auth import build_consent_url, exchange_authorization_code
 from bind_amazon_connector.spapi.pacing import Pacer
 from bind_amazon_connector.spapi.usage_plans import USAGE_PLANS, UsagePlan
+from bind_amazon_connector.spapi.values import Money
 
 sim_pkg = pytest.importorskip("spapi_simulator", reason="the SP-API simulator is absent")
 Simulator, factory = sim_pkg.Simulator, sim_pkg.factory
@@ -88,7 +89,7 @@ def test_orders_with_every_dataset(sim):
     item = order.items[0]
     assert (item.seller_sku, item.title, item.quantity_ordered, item.quantity_shipped, item.quantity_unshipped) == (
         "CAFE-1", "Café Ñandú", 2, 2, 0)
-    assert item.unit_price == types.Money(Decimal("174.00"), "MXN")
+    assert item.unit_price == Money(Decimal("174.00"), "MXN")
     # Amazon's reading: amounts without tax, TAX on top (the IVA inside the Mexican prices), adding up.
     iva = factory.included_tax
     assert item.item_tax.amount == iva(Decimal("348.00")) and item.shipping_tax.amount == iva(Decimal("99.00"))
@@ -127,7 +128,7 @@ def test_listings_search_get_and_quantity_patch(sim):
     assert api.stats["searchListingsItems"].pages == 2  # 20 per page
 
     item = api.get_listings_item("SKU-07")
-    assert item.price == types.Money(Decimal("107.50"), "MXN") and item.merchant_quantity == 7
+    assert item.price == Money(Decimal("107.50"), "MXN") and item.merchant_quantity == 7
     assert item.item_name == "Artículo 7 de cerámica" and item.product_type == "PRODUCT" and item.is_buyable
     assert item.attributes["fulfillment_availability"][0]["quantity"] == 7
 
@@ -171,7 +172,7 @@ def test_finance_transactions(sim):
     txn = txns[0]
     assert txn.order_id.startswith("701-") and txn.marketplace_id == MX and txn.transaction_type == "Shipment"
     commission = (Decimal("174.00") * Decimal("0.15")).quantize(Decimal("0.01"))
-    assert txn.total_amount == types.Money(Decimal("174.00") - commission - Decimal("12.50"), "MXN")
+    assert txn.total_amount == Money(Decimal("174.00") - commission - Decimal("12.50"), "MXN")
     assert txn.breakdowns[0].find("Commission") is None and txn.breakdowns[1].find("Commission").amount.amount < 0
     assert txn.items[0].contexts[0].sku == "CAFE-1"
     assert list(api.iter_transactions(ago(days=5), marketplace_id="ATVPDKIKX0DER")) == []

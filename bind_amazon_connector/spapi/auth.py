@@ -13,6 +13,7 @@ import hashlib
 import json
 import threading
 import time
+from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit
 
 import httpx
@@ -21,7 +22,6 @@ from sp_api.auth import access_token_client as _library_token_module
 from sp_api.base._transport_httpx import HttpxTransport
 from sp_api.base.credential_provider import CredentialProvider
 
-from . import types
 from .config import check_url
 from .errors import AuthorizationError, BadData, ConfigurationError, RetryLater
 from .tls import tls_context
@@ -32,6 +32,16 @@ _EXPIRY_MARGIN = 120.0  # seconds: refresh a token this long before Amazon says 
 
 _cache = {}
 _cache_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class TokenGrant:
+    """Result of an authorization-code exchange. Tokens are kept out of ``repr``; ``raw`` has no token."""
+
+    refresh_token: str = field(repr=False)
+    access_token: str | None = field(default=None, repr=False)
+    expires_in: int = 0
+    raw: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 def clear_token_cache():
@@ -197,5 +207,5 @@ def exchange_authorization_code(config, code, redirect_uri):
         expires_in = int(data.get("expires_in") or 0)
     except (TypeError, ValueError):
         expires_in = 0
-    return types.TokenGrant(refresh_token=data["refresh_token"], access_token=data.get("access_token"),
-                            expires_in=expires_in, raw={k: v for k, v in data.items() if "token" not in k})
+    return TokenGrant(refresh_token=data["refresh_token"], access_token=data.get("access_token"),
+                      expires_in=expires_in, raw={k: v for k, v in data.items() if "token" not in k})

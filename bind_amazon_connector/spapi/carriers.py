@@ -5,7 +5,7 @@ carrier list; a carrier missing from the list is sent as ``Other`` with its name
 carriers Mexican sellers commonly use, as Amazon spells them (the code is case- and accent-sensitive), plus
 ``Other``. Plain data: the addon prefills its carriers from it, the simulator accepts these codes in Mexico.
 """
-from .types import CARRIER_OTHER
+from .shipments import CARRIER_OTHER
 
 #: Amazon carrier code -> the carrier's usual name.
 MEXICAN_CARRIERS = {
