@@ -29,6 +29,11 @@ def package_tree(root):
 
 
 packages, package_dir, package_data = package_tree(ADDON)
+# The SP-API simulator the addon's tests drive: installed beside the addon, so that its tests import wherever
+# the addon is installed (Odoo imports every installed addon's tests in any test run).
+packages += ["spapi_simulator"]
+package_dir["spapi_simulator"] = "spapi_simulator"
+package_data["spapi_simulator"] = ["scenarios/*.json"]
 setup(
     name="odoo-addon-" + ADDON,
     version=manifest["version"],

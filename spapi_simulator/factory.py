@@ -27,7 +27,7 @@ import itertools
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
-from bind_amazon_connector.spapi.marketplaces import MARKETPLACES
+from .addon import marketplaces
 
 MX = "A1AM78C64UM0Y8"
 DEFAULT_SELLER_ID = "A3SIMSELLER0001"
@@ -97,7 +97,7 @@ def utcnow():
 
 def marketplace_info(marketplace_id):
     """(name, currency, country code, prices include tax) of a known marketplace; Mexico's otherwise."""
-    mkt = MARKETPLACES.get(marketplace_id) or MARKETPLACES[MX]
+    mkt = marketplaces.MARKETPLACES.get(marketplace_id) or marketplaces.MARKETPLACES[MX]
     return mkt.name, mkt.currency, mkt.country_code, mkt.prices_include_tax
 
 
@@ -667,7 +667,7 @@ def make_transaction(order_id=None, *, posted=None, transaction_type="Shipment",
 def make_marketplace_participation(marketplace_id=MX, *, store_name="Tienda Simulada MX", participating=True,
                                    suspended=False):
     """Sellers API ``MarketplaceParticipation`` for a known marketplace."""
-    mkt = MARKETPLACES.get(marketplace_id) or MARKETPLACES[MX]
+    mkt = marketplaces.MARKETPLACES.get(marketplace_id) or marketplaces.MARKETPLACES[MX]
     language = {"MX": "es_MX", "US": "en_US", "CA": "en_CA", "BR": "pt_BR"}.get(mkt.country_code, "en_US")
     domain = mkt.seller_central.replace("sellercentral.", "www.")
     return {

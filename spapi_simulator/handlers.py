@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from urllib.parse import unquote
 
-from bind_amazon_connector.spapi.carriers import MEXICAN_CARRIERS
-
 from . import reports
+from .addon import carriers
 from .factory import CHANNEL_MFN, MX, amount, dec, iso, parse_time
 from .state import Document, ReportJob
 
@@ -241,7 +240,7 @@ def confirm_shipment(sim, call):
     carrier = (detail.get("carrierCode") or "").strip()
     if not carrier:
         raise _refuse("CarrierCode is required.")
-    if entry.marketplace_id == MX and carrier not in MEXICAN_CARRIERS:
+    if entry.marketplace_id == MX and carrier not in carriers.MEXICAN_CARRIERS:
         raise _refuse(f"Invalid CarrierCode {carrier!r}: use a code of Amazon's carrier list, or Other with the "
                       "CarrierName.")
     if carrier == "Other" and not (detail.get("carrierName") or "").strip():

@@ -15,9 +15,8 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
-from bind_amazon_connector.spapi.usage_plans import USAGE_PLANS, UsagePlan
-
 from . import factory, handlers, reports
+from .addon import usage_plans
 from .contract import OPERATIONS, find_models_dir, load_contract
 from .handlers import ApiError, Call
 from .scenario import load_scenario, prepare
@@ -35,7 +34,7 @@ FAULT_KINDS = ("5xx", "slow", "malformed_json", "expired_token", "revoked_token"
 #: Faults that ``set_fault_rates`` can draw at random for any SP-API call.
 RANDOM_FAULT_KINDS = ("throttle", "5xx", "slow")
 #: Usage plans of served operations missing from usage_plans.USAGE_PLANS (Amazon's published values).
-EXTRA_PLANS = {"cancelReport": UsagePlan(0.0222, 10)}
+EXTRA_PLANS = {"cancelReport": usage_plans.UsagePlan(0.0222, 10)}
 QUOTA_EXCEEDED = {"errors": [{"code": "QuotaExceeded", "message": "You exceeded your quota for the requested resource.",
                               "details": ""}]}
 
@@ -436,7 +435,7 @@ class Simulator:
             self._buckets.clear()
 
     def rate_limit(self, operation):
-        plan = USAGE_PLANS.get(operation) or EXTRA_PLANS[operation]
+        plan = usage_plans.USAGE_PLANS.get(operation) or EXTRA_PLANS[operation]
         return plan.rate * self.speed, plan.burst
 
     def _take_quota(self, operation):
