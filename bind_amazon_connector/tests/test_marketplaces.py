@@ -209,8 +209,8 @@ class TestMarketplaceListings(MarketplaceMixin, AmazonTestCommon):
         self.sim.reset_records()
 
     def _import(self, wait=5):
-        return self.amazon.with_context(amazon_pacing_speed=self.sim_speed, amazon_report_poll_interval=0.01,
-                                        amazon_report_wait=wait)._import_listings()
+        return self.env["amazon.listing.sync"]._import_listings(self.amazon.with_context(
+            amazon_pacing_speed=self.sim_speed, amazon_report_poll_interval=0.01, amazon_report_wait=wait))
 
     def test_listings_of_two_marketplaces(self):
         mug = self.env["product.product"].create({"name": "Mug", "default_code": "MUG-01", "is_storable": True})

@@ -171,9 +171,9 @@ def concurrent_update_once(func):
 class _ListingImportMixin:
     def _import_by_cron(self, commits):
         # the body of the connection's listings job, committing page by page like the scheduled job
-        self.amazon.with_context(
+        self.env["amazon.listing.sync"]._sync_for(self.amazon.with_context(
             amazon_pacing_speed=self.sim_speed, amazon_report_poll_interval=0.01, amazon_report_wait=5,
-        )._sync_run_listings(commit=commits.commit)
+        ), commit=commits.commit)
 
     def _listings(self):
         return self.env["amazon.listing"].with_context(active_test=False).search(
@@ -212,8 +212,9 @@ class TestRestartListings(_ListingImportMixin, AmazonTestCommon):
                                      content_type="text/plain")
         self.amazon.listing_import_date = False
         commits = Commits(self.env)
-        flaky = concurrent_update_once(type(self.amazon)._import_listings)
-        with patch.object(type(self.amazon), "_import_listings", flaky), \
+        Sync = type(self.env["amazon.listing.sync"])
+        flaky = concurrent_update_once(Sync._import_listings)
+        with patch.object(Sync, "_import_listings", flaky), \
                 patch.object(self.env.cr, "rollback", commits.rollback), \
                 patch.object(sync_module.time, "sleep", lambda seconds: None):
             self._import_by_cron(commits)

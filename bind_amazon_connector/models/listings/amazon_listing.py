@@ -165,7 +165,7 @@ class AmazonListing(models.Model):
                     ListingImporter(account.sudo(), marketplace).sync_prices(product_ids=group.product_id.ids)
             mapped = listings.filtered("product_id")
             if mapped:
-                account._notify_listings_mapped(mapped.mapped("seller_sku"))
+                self.env["amazon.listing.sync"]._retry_orders_waiting_for_skus(account, mapped.mapped("seller_sku"))
 
     def action_auto_map(self):
         """Run the automatic matching again on the selected unmapped listings."""

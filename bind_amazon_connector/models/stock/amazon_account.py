@@ -127,7 +127,7 @@ class AmazonAccount(models.Model):
         self.ensure_one()
         return self.env["amazon.listing"].sudo().search([
             ("account_id", "=", self.id), ("fulfillment_channel", "=", "merchant"), ("product_id", "!=", False),
-            ("marketplace_id", "in", self._listing_marketplaces().ids),
+            ("marketplace_id", "in", self._get_marketplaces().ids),
         ])
 
     def _enqueue_stock_push(self, products, force=False):

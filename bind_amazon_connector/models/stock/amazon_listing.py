@@ -153,7 +153,7 @@ class AmazonListing(models.Model):
     def _stock_marketplace_read(self):
         """The connection works with this listing's marketplace (a marketplace removed from it is left alone)."""
         self.ensure_one()
-        return self.marketplace_id in self.account_id._listing_marketplaces()
+        return self.marketplace_id in self.account_id._get_marketplaces()
 
     # ------------------------------------------------------------------ outcome of a push (sender only)
 
