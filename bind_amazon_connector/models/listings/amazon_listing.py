@@ -257,12 +257,12 @@ class AmazonListing(models.Model):
             return _("The product is not tracked in inventory: Odoo has no quantity to send.")
         if not self.active:
             return _("Archived: Amazon no longer lists it.")
-        if not self._stock_marketplace_read():
+        if not self._in_connection_marketplaces():
             return _("%(marketplace)s is not among the marketplaces of the connection: add it there to send "
                      "this listing's quantity.", marketplace=self.marketplace_id.name)
         return False
 
-    def _stock_marketplace_read(self):
+    def _in_connection_marketplaces(self):
         """The connection works with this listing's marketplace (a marketplace removed from it is left alone)."""
         self.ensure_one()
         return self.marketplace_id in self.account_id._get_marketplaces()

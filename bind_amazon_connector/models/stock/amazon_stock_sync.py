@@ -389,7 +389,7 @@ class AmazonStockSync(models.AbstractModel):
         twins = listings._stock_fba_twins()
         eligible = listings.filtered(lambda lst: lst.active and lst.fulfillment_channel == "merchant"
                                      and lst.product_id and lst.product_id.is_storable and lst.id not in twins
-                                     and lst._stock_marketplace_read())
+                                     and lst._in_connection_marketplaces())
         return eligible, listings - eligible
 
     @api.model
