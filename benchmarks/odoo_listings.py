@@ -84,7 +84,7 @@ def measure(env, account_id, rows):
     rss_before = _status("VmRSS")
     peak_reset = _reset_peak_rss()
     start = time.perf_counter()
-    state = account._import_listings()
+    state = env["amazon.listing.sync"]._import_listings(account)
     env.cr.commit()
     seconds = time.perf_counter() - start
     peak = _status("VmHWM")
@@ -93,7 +93,7 @@ def measure(env, account_id, rows):
     env.invalidate_all()
     writes_before = _db_writes(env)
     start = time.perf_counter()
-    state2 = account._import_listings()
+    state2 = env["amazon.listing.sync"]._import_listings(account)
     writes = _db_writes(env) - writes_before
     reimport_seconds = time.perf_counter() - start
     result = {

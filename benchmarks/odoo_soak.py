@@ -168,8 +168,8 @@ def report(env):
                             "total": total, "invoices": invoices, "invoiced": invoiced, "residual": residual}
         out["accounts"][account.seller_id] = {"orders": orders, "duplicate_records": duplicates}
         listings = env["amazon.listing"].search([("account_id", "=", account.id)])
-        eligible, _others = listings._stock_eligible()
-        quantities = account._stock_available_quantities(eligible.product_id)
+        eligible, _others = env["amazon.stock.sync"]._split_eligible(listings)
+        quantities = env["amazon.stock.sync"]._available_quantities(account, eligible.product_id)
         out["stock"][account.seller_id] = {lst.seller_sku: quantities[lst.product_id.id] for lst in eligible}
         cr.execute("SELECT name, state FROM amazon_settlement_transaction WHERE account_id = %s", [account.id])
         rows = cr.fetchall()

@@ -74,7 +74,7 @@ def measure(env, account_id, changed, unchanged, speed):
         return float("inf")
 
     start = time.monotonic()
-    result = account._push_stock(commit=commit)
+    result = env["amazon.stock.sync"]._push_stock(account, commit=commit)
     env.cr.commit()
     seconds = time.monotonic() - start
     env.cr.execute("SELECT count(*) FROM amazon_stock_push WHERE account_id = %s", [account.id])

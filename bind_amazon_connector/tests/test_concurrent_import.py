@@ -19,7 +19,7 @@ from spapi_simulator import Simulator, factory
 
 from ..models.connection import amazon_sync_job as sync_module
 from ..models.orders import amazon_account as orders_module
-from ..models.orders.stock_quant import SKIP_CHANGED_QUANTS
+from ..models.stock.stock_quant import SKIP_CHANGED_QUANTS
 from ..spapi import types
 from .common import SIM_CLIENT_ID, SIM_CLIENT_SECRET, SIM_REFRESH_TOKEN
 

@@ -24,9 +24,9 @@ class ListingTestMixin:
 
     def _import(self, account=None, wait=5):
         account = account or self.amazon
-        return account.with_context(
+        return self.env["amazon.listing.sync"]._import_listings(account.with_context(
             amazon_pacing_speed=self.sim_speed, amazon_report_poll_interval=0.01, amazon_report_wait=wait,
-        )._import_listings()
+        ))
 
     def _db_writes(self):
         """Rows inserted, updated or deleted so far in this transaction in listings and price list rules."""
@@ -253,11 +253,11 @@ class TestListingImport(ListingTestMixin, AmazonTestCommon):
     def test_one_import_per_connection_at_a_time(self):
         from odoo.sql_db import db_connect
 
-        from ..models.listings.amazon_account import LISTINGS_LOCK_KEY
+        from ..models.connection.amazon_sync_job import SYNC_LOCK_KEYS
 
         self._set_report([report_row("LOCKED")])
         with db_connect(self.env.cr.dbname).cursor() as other:
-            other.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LISTINGS_LOCK_KEY, self.amazon.id])
+            other.execute("SELECT pg_advisory_xact_lock(%s, %s)", [SYNC_LOCK_KEYS["listings"], self.amazon.id])
             self.assertEqual(self._import(), "busy")
             self.assertFalse(self._listings())
             other.rollback()
@@ -344,10 +344,11 @@ class TestListingImport(ListingTestMixin, AmazonTestCommon):
         self._import()
         self.assertEqual(self._listing("LATE").mapping_state, "unmapped")
         product = self._product("LATE")
-        with patch.object(type(self.env["amazon.account"]), "_notify_listings_mapped", autospec=True) as hook:
+        with patch.object(type(self.env["amazon.listing.sync"]), "_retry_orders_waiting_for_skus",
+                          autospec=True) as hook:
             self._import()
         self.assertEqual(self._listing("LATE").product_id, product)
-        hook.assert_called_once_with(self.amazon, ["LATE"])
+        hook.assert_called_once_with(self.env["amazon.listing.sync"], self.amazon, ["LATE"])
 
     def test_manual_mapping_recomputes_state_prices_and_retries_orders(self):
         self._product("TWIN")
@@ -357,11 +358,12 @@ class TestListingImport(ListingTestMixin, AmazonTestCommon):
         listing = self._listing("TWIN")
         self.assertEqual(listing.mapping_state, "conflict")
         chosen = listing.conflict_product_ids[0]
-        with patch.object(type(self.env["amazon.account"]), "_notify_listings_mapped", autospec=True) as hook:
+        with patch.object(type(self.env["amazon.listing.sync"]), "_retry_orders_waiting_for_skus",
+                          autospec=True) as hook:
             listing.with_user(self.amazon_user).write({"product_id": chosen.id})
         self.assertEqual(listing.mapping_state, "mapped")
         self.assertFalse(listing.conflict_product_ids)
-        hook.assert_called_once_with(self.amazon, ["TWIN"])
+        hook.assert_called_once_with(self.env["amazon.listing.sync"], self.amazon, ["TWIN"])
         item = self.pricelist.item_ids.filtered(lambda i: i.product_id == chosen)
         self.assertEqual(item.fixed_price, 321.0)
         listing.product_id = False
@@ -373,7 +375,7 @@ class TestListingImport(ListingTestMixin, AmazonTestCommon):
         target = type(self.env["amazon.order"])
         with patch.object(target, "_retry_waiting_for_skus",
                           new=lambda model, account, skus: calls.append((account, skus))):
-            self.amazon._notify_listings_mapped(["A", "B"])
+            self.env["amazon.listing.sync"]._retry_orders_waiting_for_skus(self.amazon, ["A", "B"])
         self.assertEqual(calls, [(self.amazon, ["A", "B"])])
 
     def test_create_products(self):

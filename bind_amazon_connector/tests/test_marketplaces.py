@@ -209,8 +209,8 @@ class TestMarketplaceListings(MarketplaceMixin, AmazonTestCommon):
         self.sim.reset_records()
 
     def _import(self, wait=5):
-        return self.amazon.with_context(amazon_pacing_speed=self.sim_speed, amazon_report_poll_interval=0.01,
-                                        amazon_report_wait=wait)._import_listings()
+        return self.env["amazon.listing.sync"]._import_listings(self.amazon.with_context(
+            amazon_pacing_speed=self.sim_speed, amazon_report_poll_interval=0.01, amazon_report_wait=wait))
 
     def test_listings_of_two_marketplaces(self):
         mug = self.env["product.product"].create({"name": "Mug", "default_code": "MUG-01", "is_storable": True})
@@ -302,6 +302,7 @@ class TestMarketplaceStock(MarketplaceMixin, AmazonOrderCommon):
         self.assertEqual(self.sim.get_listing("MUG-01")["fulfillmentAvailability"][0]["quantity"], 7)
         # even when asked explicitly, a marketplace the connection does not read is left alone
         self.sim.reset_records()
-        result = self.amazon.with_context(amazon_pacing_speed=self.sim_speed)._stock_push_now(ca_listing)
+        result = self.env["amazon.stock.sync"]._push_now(self.amazon.with_context(amazon_pacing_speed=self.sim_speed),
+                                                         ca_listing)
         self.assertEqual((result["counts"]["sent"], result["counts"]["skipped"]), (0, 1))
         self.assertFalse([r for r in self.sim.requests if r.operation == "patchListingsItem"])

@@ -19,7 +19,7 @@ from ..models.connection import amazon_sync_job as sync_module
 from ..models.listings import listing_importer
 from ..models.money import amazon_account as money_account
 from ..models.orders import amazon_account as orders_account
-from ..models.stock import amazon_account as stock_account
+from ..models.stock import amazon_stock_sync as stock_sync
 from ..spapi import SpApi
 from ..utils.crashpoints import SimulatedCrash, crash_at
 from .common import AmazonTestCommon, run_migration
@@ -122,7 +122,7 @@ class TestRestartStock(AmazonOrderCommon):
         for sku in ("MUG-01", "TEE-02", "CAP-03"):
             self.sim.add_listing(sku=sku, quantity=0)
         for patcher in (patch.object(SpApi, "_backoff", lambda api, attempt: 0.001),
-                        patch.object(stock_account, "BATCH_SIZE", 2)):
+                        patch.object(stock_sync, "BATCH_SIZE", 2)):
             patcher.start()
             self.addCleanup(patcher.stop)
 
@@ -136,16 +136,17 @@ class TestRestartStock(AmazonOrderCommon):
             with self.env.cr.savepoint():
                 self._put_stock(product, qty)
         account = self.amazon.with_context(amazon_pacing_speed=self.sim_speed)
+        Sync = self.env["amazon.stock.sync"]
         commits = Commits(self.env)
         # both batches reached Amazon; the process died before the second batch's commit
-        commits.run_until_crash(self, "stock.page", 2, lambda: account._push_stock(commit=commits.commit))
+        commits.run_until_crash(self, "stock.page", 2, lambda: Sync._push_stock(account, commit=commits.commit))
         self.assertEqual(len(self._patched_skus()), 3)
         self.assertEqual(commits.done, [2])
         queued = self.env["amazon.stock.push"].search([("account_id", "=", self.amazon.id)])
         self.assertEqual(len(queued.listing_id), 1, "the uncommitted batch is still queued")
         resent = queued.listing_id.seller_sku
         before = len(self.sim.requests)
-        account._push_stock(commit=commits.commit)
+        Sync._push_stock(account, commit=commits.commit)
         self.assertEqual(self._patched_skus(before), [resent], "only the uncommitted batch is sent again")
         self.assertFalse(self.env["amazon.stock.push"].search_count([("account_id", "=", self.amazon.id)]))
         for sku, qty in (("MUG-01", 5), ("TEE-02", 7), ("CAP-03", 9)):
@@ -171,9 +172,9 @@ def concurrent_update_once(func):
 class _ListingImportMixin:
     def _import_by_cron(self, commits):
         # the body of the connection's listings job, committing page by page like the scheduled job
-        self.amazon.with_context(
+        self.env["amazon.listing.sync"]._sync_for(self.amazon.with_context(
             amazon_pacing_speed=self.sim_speed, amazon_report_poll_interval=0.01, amazon_report_wait=5,
-        )._sync_run_listings(commit=commits.commit)
+        ), commit=commits.commit)
 
     def _listings(self):
         return self.env["amazon.listing"].with_context(active_test=False).search(
@@ -212,8 +213,9 @@ class TestRestartListings(_ListingImportMixin, AmazonTestCommon):
                                      content_type="text/plain")
         self.amazon.listing_import_date = False
         commits = Commits(self.env)
-        flaky = concurrent_update_once(type(self.amazon)._import_listings)
-        with patch.object(type(self.amazon), "_import_listings", flaky), \
+        Sync = type(self.env["amazon.listing.sync"])
+        flaky = concurrent_update_once(Sync._import_listings)
+        with patch.object(Sync, "_import_listings", flaky), \
                 patch.object(self.env.cr, "rollback", commits.rollback), \
                 patch.object(sync_module.time, "sleep", lambda seconds: None):
             self._import_by_cron(commits)

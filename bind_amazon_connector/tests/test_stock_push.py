@@ -12,8 +12,6 @@ from odoo.tools.sql import column_exists
 
 from spapi_simulator import handlers
 
-from ..models.connection import amazon_sync_job as sync_module
-from ..models.stock import amazon_account as stock_module
 from ..spapi import SpApi
 from .common import run_migration
 from .order_common import AmazonOrderCommon
@@ -48,7 +46,13 @@ class TestStockPush(AmazonOrderCommon):
         return self.amazon.with_context(amazon_pacing_speed=self.sim_speed)
 
     def _push(self):
-        return self._account()._push_stock()
+        return self.env["amazon.stock.sync"]._push_stock(self._account())
+
+    def _sync(self, account=None, **kw):
+        """An orders run, then the stock jobs its sales woke, as the scheduler runs them."""
+        result = super()._sync(account, **kw)
+        self._run_scheduled("stock", dispatch=False)
+        return result
 
     def _cron(self):
         """The scheduled action and the jobs it triggers, without their commits (the test's transaction is
@@ -135,22 +139,22 @@ class TestStockPush(AmazonOrderCommon):
         self.assertEqual(self._amazon_qty("MUG-01"), 8)
         self.assertFalse(self._queued())
 
-    def test_import_out_of_time_leaves_the_quantities_to_the_stock_job(self):
-        """A scheduled import that used its time does not call Amazon for the stock (one slow answer would take
-        the job past Odoo's limit): the quantities stay queued and the stock job is triggered."""
+    def test_order_import_leaves_the_quantities_to_the_stock_job(self):
+        """An orders run never calls Amazon for the stock (one slow answer would take its job past Odoo's
+        limit): the sale's quantities wait in the queue, and the stock job is triggered, which sends them."""
         self.amazon.update_stock_on_amazon = True
         self._put_stock(self.product_mug, 10)
         job = self.env["amazon.sync.job"]._for(self.amazon, "stock")
         Trigger = self.env["ir.cron.trigger"].sudo()
         before = Trigger.search_count([("cron_id", "=", job.cron_id.id)])
         order = self._make_order([{"sku": "MUG-01", "quantity": 2, "unit_price": "199.00"}])
-        self._sync(deadline=sync_module._monotonic() + stock_module.AFTER_IMPORT_MIN_SECONDS - 5)
+        AmazonOrderCommon._sync(self)  # the orders run alone, without the stock job it wakes
         self.assertTrue(self._amazon_order(order["orderId"]).sale_order_id, "the order is imported")
         self.assertFalse(self._patches(), "nothing sent to Amazon after the import")
         self.assertEqual(self._queued(self._listing("MUG-01")), 1, "the quantity waits in the queue")
         self.assertEqual(Trigger.search_count([("cron_id", "=", job.cron_id.id)]), before + 1)
         # the stock job sends it
-        self.amazon.with_context(amazon_pacing_speed=self.sim_speed)._push_stock()
+        self._run_scheduled("stock", dispatch=False)
         self.assertEqual(self._amazon_qty("MUG-01"), 8)
 
     def test_sale_with_toggle_off_sends_nothing(self):
@@ -344,6 +348,32 @@ class TestStockPush(AmazonOrderCommon):
         self._change_stock(self.product_cap, 3)
         run_and_check_wait("CAP-03", "refused", 1, 5)
 
+    def test_postponed_push_wakes_the_stock_job_when_its_wait_ends(self):
+        """A push put off (backoff) asks for the stock job at the listing's next attempt: the job runs again by
+        itself then, without waiting for another stock change or the flow's scheduled action."""
+        self.amazon.write({"update_stock_on_amazon": True, "push_stock_on_any_change": True})
+        self._change_stock(self.product_mug, 10)
+        self.sim.inject_fault(PATCH, "5xx", times=50)
+        self._cron()
+        listing = self._listing("MUG-01")
+        self.assertEqual(listing.stock_push_state, "retry")
+        cron = self.env["amazon.sync.job"]._for(self.amazon, "stock").cron_id
+        Trigger = self.env["ir.cron.trigger"].sudo()
+        wake = Trigger.search([("cron_id", "=", cron.id), ("call_at", ">", fields.Datetime.now())])
+        self.assertEqual(wake.call_at, listing.stock_push_next_date)
+        # a run while the push waits sends nothing and asks for no second wake-up
+        self._cron()
+        self.assertEqual(Trigger.search([("cron_id", "=", cron.id), ("call_at", ">", fields.Datetime.now())]), wake)
+        self.assertEqual(listing.stock_push_attempts, 1)
+        # the wait ends: the trigger runs the job, which sends the quantity
+        self.sim.clear_faults()
+        past = fields.Datetime.subtract(fields.Datetime.now(), seconds=1)
+        listing.stock_push_next_date = past
+        wake.call_at = past
+        self._run_scheduled("stock", dispatch=False)
+        self.assertEqual((listing.stock_push_state, self._amazon_qty("MUG-01")), ("done", 10))
+        self.assertFalse(self._queued())
+
     def test_stock_problem_is_kept_off_the_connection_row(self):
         """The problem of a run is on the stock flow's progress row: the connection's row, which other flows,
         servers and people write at the same time, is not written (a conflict there failed the order import)."""
@@ -464,7 +494,7 @@ class TestStockPush(AmazonOrderCommon):
             self.assertEqual(self.sim.count(operation="getListingsItem"), 1)
             # next time the known product type goes first
             self._put_stock(self.product_mug, 1)
-            self._account()._enqueue_stock_push(self.product_mug)
+            self.env["amazon.stock.sync"]._enqueue_products(self._account(), self.product_mug)
             self._push()
             self.assertEqual(self._amazon_qty("MUG-01"), 7)
             self.assertEqual(len(self._patches("MUG-01")), 3)

@@ -19,7 +19,7 @@ from odoo.tests import common as odoo_test_common
 from spapi_simulator import factory
 
 from ..models.connection import amazon_account as connection_module
-from ..models.listings import amazon_account as listings_module
+from ..models.listings import amazon_listing_sync as listings_module
 from .common import SIM_CLIENT_ID, SIM_CLIENT_SECRET, AmazonTestCommon
 from .listing_common import REPORT_TYPE, report_row, report_text
 

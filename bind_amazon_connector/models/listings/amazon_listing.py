@@ -1,7 +1,12 @@
+"""One offer of the seller on Amazon: what the listings import reads (title, price, quantity, status), the
+product it sells (mapped by SKU or barcode, or by hand), and what the stock flow shows about it: the last
+quantity Amazon accepted, the last error and the next attempt, and why a quantity is never sent (FBA,
+unmapped, sold both ways, not tracked in inventory)."""
 import logging
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL
 from odoo.tools.translate import LazyTranslate
 
 from ...spapi import errors as spapi_errors
@@ -89,6 +94,49 @@ class AmazonListing(models.Model):
     )
     active = fields.Boolean(default=True)
 
+    # the stock flow's status of the listing (written by amazon.stock.sync only)
+    amazon_product_type = fields.Char(
+        string="Amazon Product Type", readonly=True, copy=False,
+        help="Amazon's product type of the listing, sent with quantity updates. Empty: learned from Amazon when "
+        "needed (the generic type PRODUCT is sent meanwhile).",
+    )
+    stock_sent_qty = fields.Integer(
+        string="Quantity Sent", readonly=True, copy=False,
+        help="The last quantity Amazon accepted from Odoo for this listing.",
+    )
+    stock_sent_date = fields.Datetime(string="Quantity Sent On", readonly=True, copy=False)
+    stock_push_state = fields.Selection(
+        [("done", "Sent"), ("retry", "Amazon unreachable: will retry"), ("refused", "Refused by Amazon")],
+        string="Stock Sync", readonly=True, copy=False, index="btree_not_null",
+        help="Outcome of the last attempt to send this listing's quantity to Amazon.",
+    )
+    stock_push_error = fields.Text(
+        string="Last Stock Error", readonly=True, copy=False,
+        help="Why Amazon did not take the last quantity sent; cleared when a quantity is accepted.",
+    )
+    stock_push_attempts = fields.Integer(
+        string="Failed Attempts", readonly=True, copy=False,
+        help="Failed attempts in a row; each one waits twice as long before the next.",
+    )
+    stock_push_next_date = fields.Datetime(
+        string="Next Attempt", readonly=True, copy=False,
+        help="A failed push is tried again from this moment, with the quantity available then.",
+    )
+    stock_push_pending = fields.Boolean(
+        string="Waiting to Be Sent", compute="_compute_stock_push_pending",
+        search="_search_stock_push_pending",
+        help="A stock change of the product waits to be sent to Amazon by the next run.",
+    )
+    stock_both_ways = fields.Boolean(
+        string="Sold Both Ways", compute="_compute_stock_both_ways", search="_search_stock_both_ways",
+        help="The product is also sold through Fulfillment by Amazon on this connection and marketplace: "
+        "Odoo does not send its quantity.",
+    )
+    stock_push_blocked = fields.Char(
+        string="Quantity Not Sent", compute="_compute_stock_both_ways",
+        help="Why Odoo never sends this listing's quantity to Amazon.",
+    )
+
     _account_marketplace_sku_unique = models.Constraint(
         "UNIQUE(account_id, marketplace_id, seller_sku)",
         "A seller SKU is listed once per connection and marketplace.",
@@ -129,6 +177,96 @@ class AmazonListing(models.Model):
                 f"[{listing.seller_sku}] {listing.name}" if listing.name else listing.seller_sku or ""
             )
 
+    # ------------------------------------------------------------------ stock: pending, never sent
+
+    def _compute_stock_push_pending(self):
+        pending = set()
+        ids = [i for i in self.ids if i]
+        if ids:
+            self.env["amazon.stock.push"].flush_model()
+            self.env.cr.execute(SQL(
+                "SELECT DISTINCT listing_id FROM amazon_stock_push WHERE listing_id = ANY(%s)", ids))
+            pending = {r[0] for r in self.env.cr.fetchall()}
+        for listing in self:
+            listing.stock_push_pending = listing.id in pending
+
+    def _search_stock_push_pending(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            return NotImplemented
+        positive = (operator == "=") == value
+        query = SQL("(SELECT listing_id FROM amazon_stock_push)")
+        return [("id", "in" if positive else "not in", query)]
+
+    @api.depends("product_id", "fulfillment_channel", "account_id", "marketplace_id", "active",
+                 "product_id.is_storable")
+    def _compute_stock_both_ways(self):
+        both = self._stock_fba_twins()
+        for listing in self:
+            fba_skus = both.get(listing.id)
+            listing.stock_both_ways = bool(fba_skus)
+            listing.stock_push_blocked = listing._stock_blocked_reason(fba_skus)
+
+    def _search_stock_both_ways(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            return NotImplemented
+        positive = (operator == "=") == value
+        query = SQL(
+            """(SELECT m.id FROM amazon_listing m
+                  JOIN amazon_listing f ON f.product_id = m.product_id AND f.account_id = m.account_id
+                                       AND f.marketplace_id = m.marketplace_id AND f.fulfillment_channel = 'amazon'
+                                       AND f.active
+                 WHERE m.fulfillment_channel = 'merchant')""")
+        return [("id", "in" if positive else "not in", query)]
+
+    def _stock_fba_twins(self):
+        """``{merchant listing id: [FBA SKUs]}``: merchant listings whose product the same connection also
+        sells through Fulfillment by Amazon in the same marketplace."""
+        merchant = self.filtered(lambda lst: lst.id and lst.fulfillment_channel == "merchant" and lst.product_id)
+        if not merchant:
+            return {}
+        self.flush_model(["product_id", "fulfillment_channel", "account_id", "marketplace_id", "active"])
+        self.env.cr.execute(SQL(
+            """SELECT m.id, array_agg(f.seller_sku ORDER BY f.seller_sku)
+                 FROM amazon_listing m
+                 JOIN amazon_listing f ON f.product_id = m.product_id AND f.account_id = m.account_id
+                                      AND f.marketplace_id = m.marketplace_id AND f.fulfillment_channel = 'amazon'
+                                      AND f.active
+                WHERE m.id = ANY(%s)
+                GROUP BY m.id""",
+            merchant.ids,
+        ))
+        return dict(self.env.cr.fetchall())
+
+    def _stock_blocked_reason(self, fba_skus=None):
+        """Why this listing's quantity is never sent to Amazon (False: it is sent)."""
+        self.ensure_one()
+        _ = self.env._
+        if self.fulfillment_channel == "amazon":
+            return _("Fulfillment by Amazon: Amazon counts the stock of its fulfillment centres itself.")
+        if not self.product_id:
+            return _("Not mapped to a product: map it to send its quantity.")
+        if fba_skus:
+            return _(
+                "Sold both ways: the product is also sold through Fulfillment by Amazon here (%(skus)s). Odoo "
+                "does not send its quantity, so that Amazon's FBA offer is never switched to merchant "
+                "fulfillment nor shown the warehouse's stock; set this quantity on Seller Central, or map the "
+                "FBA listing to a product of its own.",
+                skus=", ".join(fba_skus),
+            )
+        if not self.product_id.is_storable:
+            return _("The product is not tracked in inventory: Odoo has no quantity to send.")
+        if not self.active:
+            return _("Archived: Amazon no longer lists it.")
+        if not self._in_connection_marketplaces():
+            return _("%(marketplace)s is not among the marketplaces of the connection: add it there to send "
+                     "this listing's quantity.", marketplace=self.marketplace_id.name)
+        return False
+
+    def _in_connection_marketplaces(self):
+        """The connection works with this listing's marketplace (a marketplace removed from it is left alone)."""
+        self.ensure_one()
+        return self.marketplace_id in self.account_id._get_marketplaces()
+
     # ------------------------------------------------------------------ manual mapping
 
     @api.model_create_multi
@@ -165,7 +303,7 @@ class AmazonListing(models.Model):
                     ListingImporter(account.sudo(), marketplace).sync_prices(product_ids=group.product_id.ids)
             mapped = listings.filtered("product_id")
             if mapped:
-                account._notify_listings_mapped(mapped.mapped("seller_sku"))
+                self.env["amazon.listing.sync"]._retry_orders_waiting_for_skus(account, mapped.mapped("seller_sku"))
 
     def action_auto_map(self):
         """Run the automatic matching again on the selected unmapped listings."""
@@ -180,6 +318,14 @@ class AmazonListing(models.Model):
             _("Matching done: %(mapped)s of %(total)s listings are now mapped.",
               mapped=len(todo.filtered(lambda lst: lst.mapping_state == "mapped")), total=len(todo))
         )
+
+    def action_push_stock(self):
+        """Send the quantity of the selected merchant-fulfilled listings now (the rest in the background)."""
+        check_group(self.env, AMAZON_USER, message=self.env._("Only Amazon users can send stock to Amazon."))
+        self.check_access("read")
+        Sync = self.env["amazon.stock.sync"]
+        return Sync._push_notification([Sync._push_now(account, listings)
+                                        for account, listings in self.grouped("account_id").items()])
 
     # ------------------------------------------------------------------ create products
 

@@ -332,7 +332,8 @@ class ListingImporter:
         if mapped:
             for marketplace, group in mapped.grouped("marketplace_id").items():
                 ListingImporter(self.account, marketplace).sync_prices(product_ids=group.product_id.ids)
-            self.account._notify_listings_mapped(mapped.mapped("seller_sku"))
+            self.env["amazon.listing.sync"]._retry_orders_waiting_for_skus(
+                self.account, mapped.mapped("seller_sku"))
         return mapped
 
     # ------------------------------------------------------------ gone listings

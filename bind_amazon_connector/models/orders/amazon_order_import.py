@@ -12,6 +12,7 @@ from odoo.tools import SQL
 from ...utils import held_logs, order_totals
 from ...utils.values import naive_utc
 from ..connection.amazon_sync_job import is_concurrency_error
+from ..stock.stock_quant import SKIP_CHANGED_QUANTS
 from .amazon_order import (
     AUTO_RETRY_DELAY,
     BATCH_SIZE,
@@ -22,7 +23,6 @@ from .amazon_order import (
     AmazonOrderError,
     MalformedOrder,
 )
-from .stock_quant import SKIP_CHANGED_QUANTS
 
 _logger = logging.getLogger(__name__)
 

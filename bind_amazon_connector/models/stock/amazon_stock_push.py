@@ -8,6 +8,9 @@ product) pairs for any quant change. Right before the transaction commits (or be
 flushes the cursor), :func:`flush_stock_changes` turns the notes into rows of ``amazon.stock.push``, one
 per listing to update, with one INSERT. A rolled-back savepoint can leave a note for a change that did not
 happen: harmless, the quantity is computed when the push is sent (and an unchanged quantity is not sent).
+The rows of an Amazon sale also wake the connection's stock job (a trigger, inserted too), so that its
+quantities go out within moments, whichever transaction made the sale (the order import, a person
+validating a delivery); the flow never waits for, nor calls, the flow that made the sale.
 
 Why rows are only ever inserted (never updated by the stock side)
 -----------------------------------------------------------------
@@ -87,17 +90,22 @@ class AmazonStockPush(models.Model):
 
     @api.model
     def _enqueue_changes(self, sales, locations):
-        """Rows for the listings concerned by noted changes, according to each connection's toggles."""
+        """Rows for the listings concerned by noted changes, according to each connection's toggles. The
+        stock job of a connection that got rows for an Amazon sale is woken: the sale's quantities go out
+        right away (the others wait for the flow's scheduled action)."""
+        Sync = self.env["amazon.stock.sync"]
         pairs = set()
+        woken = set()
         if sales:
             accounts = self.env["amazon.account"].sudo().browse({a for a, _p in sales}).exists()
-            wanted = set(accounts.filtered(lambda a: a._stock_auto_push("sale")).ids)
+            wanted = set(accounts.filtered(lambda a: Sync._auto_push(a, "sale")).ids)
             pairs.update((a, p) for a, p in sales if a in wanted)
+            woken = wanted
         if locations:
             accounts = self.env["amazon.account"].sudo().search([
                 ("update_stock_on_amazon", "=", True), ("push_stock_on_any_change", "=", True),
                 ("warehouse_id", "!=", False),
-            ]).filtered(lambda a: a._stock_auto_push("any"))
+            ]).filtered(lambda a: Sync._auto_push(a, "any"))
             if accounts:
                 location_ids = {loc for loc, _p in locations}
                 paths = dict(self.env["stock.location"].sudo().browse(location_ids).exists()
@@ -111,50 +119,52 @@ class AmazonStockPush(models.Model):
         if not pairs:
             return 0
         account_ids, product_ids = zip(*sorted(pairs), strict=True)
-        return self._insert_for(SQL(
+        queued = self._insert_for(SQL(
             """l.active AND l.fulfillment_channel = 'merchant' AND l.product_id IS NOT NULL
                AND (l.account_id, l.product_id) IN (
                    SELECT * FROM unnest(%s::int[], %s::int[]))""",
             list(account_ids), list(product_ids),
         ))
+        woken &= set(queued)
+        if woken:
+            Sync._wake(self.env["amazon.account"].sudo().browse(sorted(woken)))
+        return len(queued)
 
     @api.model
     def _enqueue_listings(self, listings, forced=False):
         """Rows for the given listings (the eligible ones are sorted out when sending)."""
         if not listings:
             return 0
-        return self._insert_for(SQL("l.active AND l.id = ANY(%s)", listings.ids), forced=forced)
+        return len(self._insert_for(SQL("l.active AND l.id = ANY(%s)", listings.ids), forced=forced))
 
     @api.model
     def _insert_for(self, where, forced=False):
-        """One row per listing matching ``where`` (a condition on ``amazon_listing l``), in one INSERT."""
+        """One row per listing matching ``where`` (a condition on ``amazon_listing l``), in one INSERT.
+        Returns the connections of the rows added (a list, one item per row)."""
         self.env.cr.execute(SQL(
             """INSERT INTO amazon_stock_push (account_id, listing_id, forced, create_uid, create_date, write_uid,
                                               write_date)
                SELECT l.account_id, l.id, %(forced)s, %(uid)s, %(now)s, %(uid)s, %(now)s
                  FROM amazon_listing l
                 WHERE %(where)s
-                ORDER BY l.id""",
+                ORDER BY l.id
+            RETURNING account_id""",
             forced=bool(forced), uid=self.env.uid, now=fields.Datetime.now(), where=where,
         ))
-        count = self.env.cr.rowcount
-        if count:
+        account_ids = [r[0] for r in self.env.cr.fetchall()]
+        if account_ids:
             self._invalidate_pending()
-        return count
+        return account_ids
 
     # ------------------------------------------------------------------ reading rows
 
     @api.model
-    def _due(self, account, now, listing_ids=None, after_row_id=None):
+    def _due(self, account, now, listing_ids=None):
         """Listings of ``account`` with pending rows whose push is due now: ``[(listing id, [row ids], forced)]``,
         the oldest first. A listing whose last push failed waits for its next attempt unless a person forced it."""
         where = SQL("p.account_id = %s", account.id)
         if listing_ids is not None:
             where = SQL("%s AND p.listing_id = ANY(%s)", where, list(listing_ids))
-        if after_row_id is not None:
-            where = SQL(
-                "%s AND p.listing_id IN (SELECT listing_id FROM amazon_stock_push WHERE account_id = %s AND id > %s)",
-                where, account.id, after_row_id)
         self.flush_model()
         self.env["amazon.listing"].flush_model(["stock_push_next_date"])
         self.env.cr.execute(SQL(

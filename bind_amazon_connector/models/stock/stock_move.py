@@ -1,7 +1,8 @@
 """The moves of an Amazon sale's delivery note their products for the "Update stock on Amazon" toggle:
 when they are reserved (the sale is recorded: the available quantity drops), done, unreserved or
 cancelled (an order cancelled on Amazon gives its units back). Every connection selling from the same
-warehouse is noted, since they all offer the same units."""
+warehouse is noted, since they all offer the same units. Before the commit the notes become pending pushes
+that wake the connections' stock jobs (``amazon_stock_push.py``)."""
 from odoo import models
 
 from .amazon_stock_push import note_stock_changes
