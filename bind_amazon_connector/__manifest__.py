@@ -31,6 +31,7 @@ See README.rst (Spanish and English).
         "security/orders_rules.xml",
         "data/orders_data.xml",
         "data/orders_cron.xml",
+        "data/buyer_data_cron.xml",
         "views/orders_views.xml",
         "security/money_rules.xml",
         "data/money_data.xml",

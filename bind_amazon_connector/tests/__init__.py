@@ -36,3 +36,4 @@ else:
     from . import test_restart_safety
     from . import test_sync_cursor
     from . import test_flow_runner
+    from . import test_buyer_retention

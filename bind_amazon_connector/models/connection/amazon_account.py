@@ -174,6 +174,12 @@ class AmazonAccount(models.Model):
         help="The first order import reads the orders updated on Amazon since this date (by default the last "
         "30 days). Set it before the first synchronisation; orders already imported are never duplicated.",
     )
+    buyer_data_retention_days = fields.Integer(
+        string="Keep buyer data (days)", default=30,
+        help="Days after delivery the buyers' contact data (name, e-mail, phone, street) is kept; then it is "
+        "erased, as Amazon's Data Protection Policy asks (30 days at most). A business buyer keeps its RFC, legal "
+        "name and postal code, which its CFDI needs.",
+    )
     # where each flow stands, in its own rows (amazon_sync_cursor.py): the flows' pages never write this row
     sync_cursor_ids = fields.One2many("amazon.sync.cursor", "account_id", string="Sync Progress", readonly=True,
                                       groups="bind_amazon_connector.group_amazon_manager")
@@ -359,6 +365,12 @@ class AmazonAccount(models.Model):
                     "The account “%(journal)s” must be a bank or cash journal: it receives the payments of "
                     "Amazon sales.", journal=account.journal_id.display_name,
                 ))
+
+    @api.constrains("buyer_data_retention_days")
+    def _check_buyer_data_retention(self):
+        if any(not 0 <= account.buyer_data_retention_days <= 30 for account in self):
+            raise ValidationError(self.env._(
+                "Amazon allows keeping a buyer's contact data up to 30 days after delivery: choose from 0 to 30."))
 
     @api.constrains("region", "marketplace_id", "marketplace_ids")
     def _check_region(self):
