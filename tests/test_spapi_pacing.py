@@ -133,10 +133,14 @@ def test_spapi_gives_retry_later_instead_of_sleeping_too_long(fake_amazon):
 def test_a_wait_ends_a_little_after_the_bucket_allows_the_call():
     clock = FakeClock()
     pacer = Pacer(clock=clock, sleep=clock.sleep, plans={"slow": UsagePlan(0.0056, 1), "fast": UsagePlan(5, 1)})
-    for operation, margin in (("slow", 0.25), ("fast", 0.02)):
+    # a tenth of the spacing, at most 0.25 s and at least 0.05 s (a fast plan's tenth, 20 ms, is a hiccup)
+    for operation, margin in (("slow", 0.25), ("fast", 0.05)):
         pacer.acquire(operation)
         assert pacer.acquire(operation) == pytest.approx(1 / pacer.bucket(operation).rate + margin)
     assert Pacer(margin=0).send_margin(0.0056) == 0
+    assert Pacer().send_margin(0.5) == pytest.approx(0.2)
+    # the floor is of Amazon's time: a pacer 100 times faster (the simulator's) keeps a 0.5 ms floor
+    assert Pacer(speed=100).send_margin(500) == pytest.approx(0.0005)
 
 
 def test_concurrent_callers_share_one_bucket():

@@ -25,6 +25,10 @@ SPACING_BURST = 3
 #: (connection set-up), so a call sent the very moment our bucket allows it can find Amazon's a hair short
 #: and be throttled. The margin does not add up over a backlog: the next wait is shorter by as much.
 SEND_MARGIN = 0.25
+#: ... and at least this many seconds (of Amazon's time: divided by the pacer's speed): on a loaded machine a
+#: scheduling hiccup of a few milliseconds would otherwise eat the margin of a fast usage plan (a tenth of
+#: 0.2 s is 20 ms) and the call would reach Amazon early.
+MIN_SEND_MARGIN = 0.05
 RATE_LIMIT_HEADER = "x-amzn-RateLimit-Limit"
 
 
@@ -109,8 +113,10 @@ class Pacer:
         return wait
 
     def send_margin(self, rate):
-        """Seconds added to a wait at ``rate`` calls per second (see SEND_MARGIN)."""
-        return min(self.margin, 0.1 / rate)
+        """Seconds added to a wait at ``rate`` calls per second (see SEND_MARGIN and MIN_SEND_MARGIN)."""
+        if not self.margin:
+            return 0.0
+        return max(min(self.margin, 0.1 / rate), MIN_SEND_MARGIN / self.speed)
 
     def observe(self, operation, headers):
         """Adopt the rate Amazon says it applies to this seller (``x-amzn-RateLimit-Limit``), as is."""
