@@ -8,10 +8,8 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ...spapi import SpApi, SpApiConfig, errors
-from ...spapi.auth import build_consent_url, exchange_authorization_code
 from ...spapi.config import check_url
 from .access import AMAZON_USER, SYSTEM, check_group, internal_context, loopback_allowed
-from .amazon_oauth_state import AmazonAuthorizationRefused
 
 _logger = logging.getLogger(__name__)
 
@@ -24,7 +22,6 @@ SECRET_GROUPS = "bind_amazon_connector.group_amazon_manager"  # noqa: S105 - a g
 # Where the server and the seller's browser are sent is a developer's setting (sandbox, simulator).
 OVERRIDE_GROUPS = SYSTEM
 OVERRIDE_KINDS = {"endpoint_override": "api", "token_url_override": "lwa", "seller_central_override": "seller_central"}
-OAUTH_CALLBACK_PATH = "/amazon/oauth/callback"
 
 # Calls made while a person waits in front of the screen (test connection, code exchange, pasted token):
 # fail fast instead of pacing or retrying for minutes like the background synchronisations may.
@@ -604,166 +601,18 @@ class AmazonAccount(models.Model):
         detail = str(exc)
         return self.env._("%(text)s\nDetail: %(detail)s", text=text, detail=detail) if detail else text
 
-    def _store_authorization(self, refresh_token, seller_id=None, how=None):
-        """Keep a new refresh token: the connection is authorized. Nothing secret goes to the chatter."""
-        self.ensure_one()
-        vals = {
-            "refresh_token": refresh_token,
-            "state": "authorized",
-            "last_error": False,
-            "authorized_date": fields.Datetime.now(),
-            "authorized_uid": self.env.user.id,
-        }
-        if seller_id:
-            vals["seller_id"] = seller_id
-        self.sudo().write(vals)
-        self.sudo().message_post(body=how or self.env._("Connection authorized with Amazon."))
-        _logger.info("Amazon connection %s (id %s) authorized by user %s", self.name, self.id, self.env.uid)
-
-    def _check_seller_free(self, seller_id):
-        """A seller is connected once per company and region: say which connection already has it."""
-        self.ensure_one()
-        if not seller_id:
-            return
-        other = self.sudo().with_context(active_test=False).search([
-            ("id", "!=", self.id), ("company_id", "=", self.company_id.id),
-            ("region", "=", self.region), ("seller_id", "=", seller_id),
-        ], limit=1)
-        if other:
-            raise UserError(self.env._(
-                "The Amazon seller %(seller)s is already connected as “%(other)s” in %(company)s: authorize "
-                "that connection instead of creating a second one.",
-                seller=seller_id, other=other.name, company=self.company_id.display_name,
-            ))
-
-    # ------------------------------------------------------------------ authorization (OAuth website flow)
-
-    def _get_application_id(self):
-        self.ensure_one()
-        return self.sudo().application_id or self.env["ir.config_parameter"].sudo().get_param(PARAM_APPLICATION_ID)
-
-    def _oauth_redirect_uri(self):
-        return self.get_base_url().rstrip("/") + OAUTH_CALLBACK_PATH
-
-    def _get_consent_url(self, state, redirect_uri):
-        self.ensure_one()
-        try:
-            return build_consent_url(
-                self.sudo().seller_central_override or self.marketplace_id.seller_central_host,
-                self._get_application_id(),
-                state,
-                redirect_uri=redirect_uri,
-                beta=self.sudo().app_is_draft,
-                allow_loopback=loopback_allowed(),
-            )
-        except errors.SpApiError as exc:
-            raise UserError(self._spapi_error_message(exc)) from exc
+    # ------------------------------------------------------------------ authorization (amazon_oauth_state.py)
 
     def action_authorize(self):
         """Send the seller to Seller Central to accept the app; Amazon comes back to the callback route."""
-        self._check_manager()
-        self.ensure_one()
-        if not self._get_application_id():
-            raise UserError(self.env._(
-                "The SP-API Application ID is missing: fill it in the Advanced tab (or the system parameter "
-                "bind_amazon_connector.application_id), or paste a refresh token of a self-authorized app."
-            ))
-        self._spapi_config()  # app credentials present and region/marketplace consistent, before leaving
-        redirect_uri = self._oauth_redirect_uri()
-        state = self.env["amazon.oauth.state"]._issue(self, redirect_uri)
-        return {
-            "type": "ir.actions.act_url",
-            "url": self._get_consent_url(state, redirect_uri),
-            "target": "self",
-        }
-
-    def _oauth_complete(self, state, code, selling_partner_id=None, amazon_error=None):
-        """Finish the website flow for the current user; return the authorized connection.
-
-        Raises `AmazonAuthorizationRefused` (nothing stored) when the state is not a live one issued to this
-        user, and when Amazon or the code exchange fails (then only ``last_error`` is recorded).
-        """
-        request = self.env["amazon.oauth.state"]._consume(state)
-        account = request.account_id.with_env(self.env)
-        try:
-            if account.sudo().company_id not in self.env.user.company_ids:
-                raise AccessError(self.env._("You no longer have access to the company of this Amazon connection."))
-            # the callback may arrive with another company selected in the browser: act in the connection's
-            account = account.with_company(account.sudo().company_id)
-            account._check_manager()
-        except AccessError as exc:
-            raise AmazonAuthorizationRefused(str(exc)) from exc
-        if amazon_error:
-            message = self.env._("Amazon did not authorize the app: %s", amazon_error)
-            account._set_error(message, state=None if account.has_refresh_token else "error")
-            raise AmazonAuthorizationRefused(message, account=account)
-        if not code:
-            message = self.env._("Amazon did not send an authorization code back: authorize again.")
-            raise AmazonAuthorizationRefused(message, account=account)
-        seller_id = None
-        try:
-            config = account._spapi_config(interactive=True)
-            grant = exchange_authorization_code(config, code, request.redirect_uri)
-            if selling_partner_id:
-                seller_id = account._verified_seller_id(config, grant.refresh_token, selling_partner_id)
-                account._check_seller_free(seller_id)
-        except (UserError, errors.SpApiError) as exc:
-            reason = (account._spapi_error_message(exc, authorization_code=True)
-                      if isinstance(exc, errors.SpApiError) else exc.args[0])
-            message = self.env._("Amazon authorization failed: %s", reason)
-            account._set_error(message, state=None if account.has_refresh_token else "error")
-            raise AmazonAuthorizationRefused(message, account=account) from exc
-        except Exception as exc:
-            # Refused like the others (the state stays spent), with the trace in the server log only.
-            _logger.exception("Amazon authorization of connection %s failed unexpectedly", account.id)
-            message = self.env._("Amazon authorization failed on an unexpected error (%s): nothing was saved. "
-                                 "Click Authorize again.", type(exc).__name__)
-            account._set_error(message, state=None if account.has_refresh_token else "error")
-            raise AmazonAuthorizationRefused(message, account=account) from exc
-        account._store_authorization(
-            grant.refresh_token,
-            seller_id=seller_id,
-            how=self.env._(
-                "Connection authorized on Amazon Seller Central by %(user)s (seller %(seller)s).",
-                user=self.env.user.name, seller=seller_id or account.seller_id or "?",
-            ),
-        )
-        return account
-
-    def _verified_seller_id(self, config, refresh_token, seller_id):
-        """``seller_id`` once Amazon confirmed, with the new authorization, that it is the authorizing seller.
-
-        The redirect's ``selling_partner_id`` travels in the browser's address bar: it is only a claim.
-        """
-        self.ensure_one()
-        config = dataclasses.replace(config, refresh_token=refresh_token, seller_id=seller_id)
-        with SpApi(config) as api:
-            if api.seller_id_matches(seller_id):
-                return seller_id
-        raise UserError(self.env._(
-            "Amazon did not confirm that the seller %s gave this authorization: nothing was saved. Click "
-            "Authorize again from the Seller Central account of this connection.", seller_id[:64],
-        ))
+        return self.env["amazon.oauth.state"]._authorize_action(self)
 
     def action_paste_token(self):
-        self._check_manager()
-        self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Paste a refresh token"),
-            "res_model": "amazon.account.token.wizard",
-            "view_mode": "form",
-            "target": "new",
-            "context": {"default_account_id": self.id, "default_seller_id": self.seller_id},
-        }
+        return self.env["amazon.account.token.wizard"]._open_for(self)
 
     def action_disconnect(self):
         """Forget the seller's authorization (Amazon-side revocation is done in Seller Central)."""
-        self._check_manager()
-        self.sudo().write({"refresh_token": False, "state": "draft", "participation_info": False})
-        for account in self:
-            account.message_post(body=self.env._("Authorization removed by %s.", self.env.user.name))
-        return True
+        return self.env["amazon.oauth.state"]._disconnect(self)
 
     # ------------------------------------------------------------------ test connection
 
