@@ -2,13 +2,12 @@ import dataclasses
 import logging
 from datetime import timedelta
 
-from markupsafe import Markup
-
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 from ...spapi import SpApi, SpApiConfig, errors
 from ...spapi.config import check_url
+from . import connection_setup
 from .access import AMAZON_USER, SYSTEM, check_group, internal_context, loopback_allowed
 
 _logger = logging.getLogger(__name__)
@@ -26,8 +25,6 @@ OVERRIDE_KINDS = {"endpoint_override": "api", "token_url_override": "lwa", "sell
 # Calls made while a person waits in front of the screen (test connection, code exchange, pasted token):
 # fail fast instead of pacing or retrying for minutes like the background synchronisations may.
 INTERACTIVE_LIMITS = {"timeout": 20.0, "max_retries": 1, "max_wait": 10.0}
-#: Name of the warehouse standing for Amazon's fulfillment centres created by the set-up button.
-FBA_WAREHOUSE_NAME = "Amazon FBA"
 #: A new connection brings this much history: a seller sees last month's sales and payouts after the first sync.
 HISTORY_DAYS = 30
 
@@ -237,85 +234,8 @@ class AmazonAccount(models.Model):
     # ------------------------------------------------------------------ one click set-up
 
     def action_create_missing_settings(self):
-        """Create what a new seller would otherwise create by hand before saving: a price list in the
-        marketplace's currency and an "Amazon FBA" warehouse, both in the connection's company, and its
-        first warehouse when the company (a new branch) has none."""
-        self._check_manager()
-        for account in self:
-            company = account.company_id
-            if company not in self.env.user.company_ids:
-                raise AccessError(self.env._("You have no access to the company %s.", company.display_name))
-            # the person may create connections, not necessarily price lists or warehouses: the group was checked
-            created = []
-            vals = {}
-            if not account.pricelist_id:
-                vals["pricelist_id"] = account._find_or_create_pricelist(created).id
-            if not account.warehouse_id:
-                warehouse = self.env["stock.warehouse"].search(
-                    [("company_id", "=", company.id), ("id", "!=", account.fba_warehouse_id.id)], limit=1)
-                # a new branch has no warehouse at all (Odoo creates one only for the first company)
-                vals["warehouse_id"] = (warehouse or account._create_merchant_warehouse(created)).id
-            if not account.fba_warehouse_id:
-                vals["fba_warehouse_id"] = account._find_or_create_fba_warehouse(
-                    vals.get("warehouse_id") or account.warehouse_id.id, created).id
-            if vals:
-                account.write(vals)
-            if created:
-                account.message_post(body=Markup("%s<ul>%s</ul>") % (
-                    self.env._("Created for this connection:"),
-                    Markup().join(Markup("<li>%s</li>") % line for line in created),
-                ))
-        return True
-
-    def _find_or_create_pricelist(self, created):
-        self.ensure_one()
-        currency = self.marketplace_id.currency_id or self.company_id.currency_id
-        # Odoo shows a price list with its currency: "Amazon México (MXN)"
-        name = self.env._("Amazon %s", self.marketplace_id.country_id.name or self.marketplace_id.name)
-        Pricelist = self.env["product.pricelist"].sudo()
-        pricelist = Pricelist.search([("name", "=", name), ("currency_id", "=", currency.id),
-                                      ("company_id", "in", (self.company_id.id, False))], limit=1)
-        if not pricelist:
-            if not currency.active:
-                currency.sudo().active = True
-            pricelist = Pricelist.create({"name": name, "currency_id": currency.id, "company_id": self.company_id.id})
-            created.append(self.env._("the price list “%s”", pricelist.display_name))
-        return pricelist.with_env(self.env)
-
-    def _create_merchant_warehouse(self, created):
-        """The warehouse of the orders the seller ships, for a company that has none, named after it."""
-        self.ensure_one()
-        company = self.company_id
-        Warehouse = self.env["stock.warehouse"].sudo().with_context(active_test=False)
-        # name and short name are unique per company, archived warehouses included
-        existing = Warehouse.search([("company_id", "=", company.id)])
-        codes = set(existing.mapped("code"))
-        stem = "".join(ch for ch in company.name.upper() if ch.isalnum())[:4] or "WH"
-        code = next(c for c in [stem] + [f"{stem}{n}" for n in range(2, 10)] if c not in codes)
-        name = company.name if company.name not in existing.mapped("name") else f"{company.name} {code}"
-        warehouse = Warehouse.create({"name": name, "code": code, "company_id": company.id,
-                                      "partner_id": company.partner_id.id})
-        created.append(self.env._("the warehouse “%(name)s” (%(code)s) for the orders you ship",
-                                  name=warehouse.name, code=warehouse.code))
-        return warehouse.with_env(self.env)
-
-    def _find_or_create_fba_warehouse(self, merchant_warehouse_id, created):
-        self.ensure_one()
-        name = FBA_WAREHOUSE_NAME
-        Warehouse = self.env["stock.warehouse"].sudo().with_context(active_test=False)
-        company_warehouses = Warehouse.search([("company_id", "=", self.company_id.id)])
-        warehouse = company_warehouses.filtered(
-            lambda w: w.name == name and w.active and w.id != merchant_warehouse_id)[:1]
-        if not warehouse:
-            # name and short name are unique per company: FBA, then FBA2, FBA3...
-            codes = set(company_warehouses.mapped("code"))
-            code = next(c for c in ["FBA"] + [f"FBA{n}" for n in range(2, 100)] if c not in codes)
-            if name in company_warehouses.mapped("name"):
-                name = f"{name} {code}"
-            warehouse = Warehouse.create({"name": name, "code": code, "company_id": self.company_id.id})
-            created.append(self.env._("the warehouse “%(name)s” (%(code)s), standing for Amazon's fulfillment "
-                                      "centres", name=warehouse.name, code=warehouse.code))
-        return warehouse.with_env(self.env)
+        """Create the price list and warehouses a new seller would otherwise create by hand (connection_setup.py)."""
+        return connection_setup.create_missing_settings(self)
 
     # ------------------------------------------------------------------ validation
 
@@ -410,7 +330,7 @@ class AmazonAccount(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         accounts = super().create(vals_list)
-        accounts._ensure_marketplace_settings()
+        self.env["amazon.account.marketplace"]._ensure_for(accounts)
         return accounts
 
     def unlink(self):
@@ -422,85 +342,18 @@ class AmazonAccount(models.Model):
     def write(self, vals):
         res = super().write(vals)
         if {"marketplace_id", "marketplace_ids", "company_id"} & set(vals):
-            self._ensure_marketplace_settings()
+            self.env["amazon.account.marketplace"]._ensure_for(self)
         return res
 
-    def _ensure_marketplace_settings(self):
-        """One settings line per marketplace the connection reads (proposals for a new one); the lines of
-        marketplaces no longer read are dropped."""
-        Line = self.env["amazon.account.marketplace"].sudo()
-        for account in self.sudo():
-            wanted = account._get_marketplaces()
-            lines = account.marketplace_setting_ids
-            stale = lines.filtered(lambda line, w=wanted: line.marketplace_id not in w)
-            stale.unlink()
-            missing = wanted - (lines - stale).marketplace_id
-            if missing:
-                Line.create([account._propose_marketplace_settings(mkt) for mkt in missing])
-
-    def _propose_marketplace_settings(self, marketplace):
-        """Values of a new settings line. The main marketplace keeps today's behaviour (the connection's price
-        list, Odoo's fiscal position per customer) and needs no confirmation; another marketplace gets a price
-        list in its currency and, when it sells abroad, the company's foreign-customer fiscal position, both
-        to be confirmed by a person."""
-        self.ensure_one()
-        vals = {"account_id": self.id, "marketplace_id": marketplace.id}
-        if marketplace == self.marketplace_id:
-            return dict(vals, confirmed=True)
-        vals["pricelist_id"] = self._propose_pricelist(marketplace).id
-        if marketplace.country_id and marketplace.country_id != self.company_id.country_id:
-            fpos = self.env["account.chart.template"].with_company(self.company_id).ref(
-                "account_fiscal_position_foreign", raise_if_not_found=False)
-            vals["fiscal_position_id"] = fpos.id if fpos else False
-        return vals
-
-    def _propose_pricelist(self, marketplace):
-        """A price list of the company in the marketplace's currency: an existing one, else a new one."""
-        currency = marketplace.currency_id
-        if self.pricelist_id and self.pricelist_id.currency_id == currency:
-            return self.pricelist_id
-        Pricelist = self.env["product.pricelist"].sudo()
-        pricelist = Pricelist.search([
-            ("currency_id", "=", currency.id), ("company_id", "in", (False, self.company_id.id)),
-        ], order="company_id desc, id", limit=1)
-        if pricelist:
-            return pricelist
-        if not currency.active:
-            currency.sudo().active = True
-        return Pricelist.create({
-            "name": self.env._("Amazon %s", marketplace.name),
-            "currency_id": currency.id,
-            "company_id": self.company_id.id,
-        })
-
+    # The settings line, price list and missing settings of one marketplace (amazon_account_marketplace.py).
     def _marketplace_setting(self, marketplace):
-        """The settings line of ``marketplace`` on this connection (empty when it has none)."""
-        self.ensure_one()
-        return self.marketplace_setting_ids.filtered(lambda line: line.marketplace_id == marketplace)[:1]
+        return self.env["amazon.account.marketplace"]._for(self, marketplace)
 
     def _marketplace_pricelist(self, marketplace):
-        """The price list of ``marketplace``'s sales and listing prices (empty when none is set)."""
-        self.ensure_one()
-        line = self._marketplace_setting(marketplace)
-        if line:
-            return line._effective_pricelist()
-        if marketplace == self.marketplace_id and self.pricelist_id.currency_id == marketplace.currency_id:
-            return self.pricelist_id
-        return self.env["product.pricelist"]
+        return self.env["amazon.account.marketplace"]._pricelist_for(self, marketplace)
 
     def _marketplace_missing_text(self, marketplace):
-        """Why orders of ``marketplace`` cannot be imported yet, naming what to set (False: they can)."""
-        self.ensure_one()
-        line = self._marketplace_setting(marketplace)
-        if line:
-            return line._missing_text()
-        if marketplace == self.marketplace_id:
-            return False
-        return self.env._(
-            "Orders of %(marketplace)s need a price list in %(currency)s: add %(marketplace)s to the marketplaces "
-            "of the connection “%(connection)s” (Advanced tab), then set and confirm its settings.",
-            marketplace=marketplace.name, currency=marketplace.currency_id.name, connection=self.name,
-        )
+        return self.env["amazon.account.marketplace"]._missing_text_for(self, marketplace)
 
     def _marketplace_settings_confirmed(self, marketplaces):
         """Hook: a person confirmed the settings of ``marketplaces`` (the flows pick up what waited)."""

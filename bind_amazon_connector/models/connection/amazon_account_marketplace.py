@@ -101,3 +101,84 @@ class AmazonAccountMarketplace(models.Model):
         for account, lines in self.grouped("account_id").items():
             account.sudo()._marketplace_settings_confirmed(lines.marketplace_id)
         return True
+
+    # ------------------------------------------------------------------ the lines of a connection
+
+    @api.model
+    def _ensure_for(self, accounts):
+        """One settings line per marketplace each connection reads (proposals for a new one); the lines of
+        marketplaces no longer read are dropped."""
+        for account in accounts.sudo():
+            wanted = account._get_marketplaces()
+            lines = account.marketplace_setting_ids
+            stale = lines.filtered(lambda line, w=wanted: line.marketplace_id not in w)
+            stale.unlink()
+            missing = wanted - (lines - stale).marketplace_id
+            if missing:
+                self.sudo().create([self._proposal(account, mkt) for mkt in missing])
+
+    @api.model
+    def _proposal(self, account, marketplace):
+        """Values of a new settings line. The main marketplace keeps today's behaviour (the connection's price
+        list, Odoo's fiscal position per customer) and needs no confirmation; another marketplace gets a price
+        list in its currency and, when it sells abroad, the company's foreign-customer fiscal position, both
+        to be confirmed by a person."""
+        vals = {"account_id": account.id, "marketplace_id": marketplace.id}
+        if marketplace == account.marketplace_id:
+            return dict(vals, confirmed=True)
+        vals["pricelist_id"] = self._propose_pricelist(account, marketplace).id
+        if marketplace.country_id and marketplace.country_id != account.company_id.country_id:
+            fpos = self.env["account.chart.template"].with_company(account.company_id).ref(
+                "account_fiscal_position_foreign", raise_if_not_found=False)
+            vals["fiscal_position_id"] = fpos.id if fpos else False
+        return vals
+
+    @api.model
+    def _propose_pricelist(self, account, marketplace):
+        """A price list of the company in the marketplace's currency: an existing one, else a new one."""
+        currency = marketplace.currency_id
+        if account.pricelist_id and account.pricelist_id.currency_id == currency:
+            return account.pricelist_id
+        Pricelist = self.env["product.pricelist"].sudo()
+        pricelist = Pricelist.search([
+            ("currency_id", "=", currency.id), ("company_id", "in", (False, account.company_id.id)),
+        ], order="company_id desc, id", limit=1)
+        if pricelist:
+            return pricelist
+        if not currency.active:
+            currency.sudo().active = True
+        return Pricelist.create({
+            "name": self.env._("Amazon %s", marketplace.name),
+            "currency_id": currency.id,
+            "company_id": account.company_id.id,
+        })
+
+    @api.model
+    def _for(self, account, marketplace):
+        """The settings line of ``marketplace`` on ``account`` (empty when it has none)."""
+        account.ensure_one()
+        return account.marketplace_setting_ids.filtered(lambda line: line.marketplace_id == marketplace)[:1]
+
+    @api.model
+    def _pricelist_for(self, account, marketplace):
+        """The price list of ``marketplace``'s sales and listing prices on ``account`` (empty when none is set)."""
+        line = self._for(account, marketplace)
+        if line:
+            return line._effective_pricelist()
+        if marketplace == account.marketplace_id and account.pricelist_id.currency_id == marketplace.currency_id:
+            return account.pricelist_id
+        return self.env["product.pricelist"]
+
+    @api.model
+    def _missing_text_for(self, account, marketplace):
+        """Why orders of ``marketplace`` cannot be imported yet, naming what to set (False: they can)."""
+        line = self._for(account, marketplace)
+        if line:
+            return line._missing_text()
+        if marketplace == account.marketplace_id:
+            return False
+        return self.env._(
+            "Orders of %(marketplace)s need a price list in %(currency)s: add %(marketplace)s to the marketplaces "
+            "of the connection “%(connection)s” (Advanced tab), then set and confirm its settings.",
+            marketplace=marketplace.name, currency=marketplace.currency_id.name, connection=account.name,
+        )
