@@ -16,7 +16,7 @@ from ..spapi import SpApi, errors
 REFRESH_TOKEN_RE = re.compile(r"^Atzr\|\S+$")
 
 
-class AmazonAccountTokenWizard(models.TransientModel):
+class AmazonConnectionTokenWizard(models.TransientModel):
     _name = "amazon.account.token.wizard"
     _description = "Paste an Amazon Refresh Token"
 

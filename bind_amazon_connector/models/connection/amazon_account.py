@@ -1,5 +1,4 @@
 import dataclasses
-import logging
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -7,10 +6,10 @@ from odoo.exceptions import UserError, ValidationError
 
 from ...spapi import SpApi, SpApiConfig, errors
 from ...spapi.config import check_url
-from . import connection_setup
+from . import connection_check, connection_setup
 from .access import AMAZON_USER, SYSTEM, check_group, internal_context, loopback_allowed
-
-_logger = logging.getLogger(__name__)
+from .amazon_account_marketplace import check_pricelist_currency
+from .spapi_messages import spapi_error_message
 
 # System parameters holding a public app's credentials, used when a connection has none of its own.
 PARAM_CLIENT_ID = "bind_amazon_connector.lwa_client_id"
@@ -34,8 +33,8 @@ def default_history_start(_records=None):
     return fields.Datetime.now() - timedelta(days=HISTORY_DAYS)
 
 
-class AmazonAccount(models.Model):
-    """One Amazon seller account in one region: the article's integration settings."""
+class AmazonConnection(models.Model):
+    """An Amazon connection: one seller in one region, and the settings of its synchronisations."""
 
     _name = "amazon.account"
     _description = "Amazon Connection"
@@ -48,141 +47,112 @@ class AmazonAccount(models.Model):
     # "Sucursal": the company or branch the integration belongs to.
     company_id = fields.Many2one(
         "res.company", string="Branch", required=True, default=lambda self: self.env.company, tracking=True,
-        help="Company or branch whose books, stock and sales receive what comes from Amazon.",
-    )
+        help="Company or branch whose books, stock and sales receive what comes from Amazon.")
     region = fields.Selection(
         [("NA", "North America"), ("EU", "Europe"), ("FE", "Far East")], required=True, default="NA",
-        help="One authorization covers every marketplace of the region.",
-    )
+        help="One authorization covers every marketplace of the region.")
     marketplace_id = fields.Many2one(
         "amazon.marketplace", string="Marketplace", required=True,
         default=lambda self: self.env.ref("bind_amazon_connector.marketplace_mx", raise_if_not_found=False),
         domain="[('region', '=', region)]",
-        help="Main marketplace: its currency is used for prices and sales.",
-    )
+        help="Main marketplace: its currency is used for prices and sales.")
     marketplace_ids = fields.Many2many(
         "amazon.marketplace", string="Marketplaces", domain="[('region', '=', region)]",
-        help="Marketplaces whose orders are imported (default: the main one).",
-    )
+        help="Marketplaces whose orders are imported (default: the main one).")
     marketplace_setting_ids = fields.One2many(
         "amazon.account.marketplace", "account_id", string="Marketplace Settings",
-        help="Price list and fiscal position of each marketplace the connection reads.",
-    )
+        help="Price list and fiscal position of each marketplace the connection reads.")
     seller_id = fields.Char(
         string="Seller ID", copy=False, tracking=True,
-        help="Amazon's selling partner id (merchant token). Filled in by the authorization.",
-    )
+        help="Amazon's selling partner id (merchant token). Filled in by the authorization.")
 
     # Authorization and app credentials (secrets readable by managers only, never tracked nor copied).
     application_id = fields.Char(
         string="SP-API Application ID", groups=SECRET_GROUPS,
         help="Application id of the SP-API app (amzn1.sp.solution...), used by the Authorize button. "
-        "Empty: the system parameter bind_amazon_connector.application_id.",
-    )
+        "Empty: the system parameter bind_amazon_connector.application_id.")
     app_is_draft = fields.Boolean(
         string="Draft app", groups=SECRET_GROUPS,
-        help="The SP-API app is still in draft: Amazon authorizes it only with version=beta.",
-    )
+        help="The SP-API app is still in draft: Amazon authorizes it only with version=beta.")
     lwa_client_id = fields.Char(
         string="LWA Client ID", groups=SECRET_GROUPS, copy=False,
         help="Login with Amazon client id of the SP-API app. Empty: the system parameter "
-        "bind_amazon_connector.lwa_client_id.",
-    )
+        "bind_amazon_connector.lwa_client_id.")
     lwa_client_secret = fields.Char(
         string="LWA Client Secret", groups=SECRET_GROUPS, copy=False,
         help="Login with Amazon client secret of the SP-API app. Empty: the system parameter "
-        "bind_amazon_connector.lwa_client_secret.",
-    )
+        "bind_amazon_connector.lwa_client_secret.")
     refresh_token = fields.Char(
         groups=SECRET_GROUPS, copy=False,
-        help="The seller's authorization, given by Amazon when the seller authorizes the app.",
-    )
+        help="The seller's authorization, given by Amazon when the seller authorizes the app.")
     endpoint_override = fields.Char(
         string="API endpoint override", groups=OVERRIDE_GROUPS, copy=False,
-        help="Advanced: Amazon's sandbox or the project's simulator, e.g. http://127.0.0.1:8070.",
-    )
+        help="Advanced: Amazon's sandbox or the project's simulator, e.g. http://127.0.0.1:8070.")
     token_url_override = fields.Char(
         string="Token URL override", groups=OVERRIDE_GROUPS, copy=False,
-        help="Advanced: Login with Amazon token URL of a sandbox or simulator.",
-    )
+        help="Advanced: Login with Amazon token URL of a sandbox or simulator.")
     seller_central_override = fields.Char(
         string="Seller Central override", groups=OVERRIDE_GROUPS, copy=False,
         help="Advanced: where the Authorize button sends the seller instead of the marketplace's Seller Central "
-        "(a simulator's consent page, e.g. http://127.0.0.1:8070).",
-    )
+        "(a simulator's consent page, e.g. http://127.0.0.1:8070).")
     has_refresh_token = fields.Boolean(
         string="Has Authorization", compute="_compute_has_secrets", compute_sudo=True,
-        help="Amazon gave (or a manager pasted) a refresh token for this connection.",
-    )
+        help="Amazon gave (or a manager pasted) a refresh token for this connection.")
     has_app_credentials = fields.Boolean(
-        string="Has App Credentials", compute="_compute_has_secrets", compute_sudo=True,
-    )
+        string="Has App Credentials", compute="_compute_has_secrets", compute_sudo=True)
     state = fields.Selection(
         [("draft", "Not authorized"), ("authorized", "Authorized"), ("error", "Error")],
-        default="draft", required=True, copy=False, tracking=True, readonly=True,
-    )
+        default="draft", required=True, copy=False, tracking=True, readonly=True)
     last_error = fields.Text(copy=False, readonly=True)
     authorized_date = fields.Datetime(string="Authorized on", copy=False, readonly=True)
     authorized_uid = fields.Many2one("res.users", string="Authorized by", copy=False, readonly=True)
     participation_info = fields.Text(
         string="Seller's Marketplaces", copy=False, readonly=True,
-        help="Marketplaces Amazon reported for this seller at the last connection test.",
-    )
+        help="Marketplaces Amazon reported for this seller at the last connection test.")
     last_check_date = fields.Datetime(string="Last Connection Test", copy=False, readonly=True)
 
     # The article's settings.
     pricelist_id = fields.Many2one(
         "product.pricelist", string="Price List", check_company=True,
-        help="Receives Amazon's prices when listings are imported; Amazon stays the source of prices.",
-    )
+        help="Receives Amazon's prices when listings are imported; Amazon stays the source of prices.")
     warehouse_id = fields.Many2one(
         "stock.warehouse", string="Warehouse", check_company=True,
         help="Merchant-fulfilled sales and their stock are recorded here. Update its stock with what is "
-        "available on Amazon before the first synchronisation.",
-    )
+        "available on Amazon before the first synchronisation.")
     fba_warehouse_id = fields.Many2one(
         "stock.warehouse", string="Fulfillment Warehouse", check_company=True,
         help="Stands for Amazon's fulfillment centres: its stock is Amazon's to manage and is not sent to "
-        "Amazon.",
-    )
+        "Amazon.")
     journal_id = fields.Many2one(
         "account.journal", string="Account", check_company=True, domain="[('type', 'in', ('bank', 'cash'))]",
-        help="Bank or petty-cash account receiving the payments of Amazon sales (they show in receivables).",
-    )
+        help="Bank or petty-cash account receiving the payments of Amazon sales (they show in receivables).")
     user_id = fields.Many2one(
         "res.users", string="User", default=lambda self: self.env.user, check_company=True,
         domain="[('share', '=', False)]",
-        help="Salesperson and author of what the integration records.",
-    )
+        help="Salesperson and author of what the integration records.")
     only_mapped_products = fields.Boolean(
         string="Sync sales of mapped products only",
         help="On: only sales whose products are mapped are recorded. Off: every sale comes in, and those with "
-        "unmapped products wait as errors in the Sales tab until the product is mapped.",
-    )
+        "unmapped products wait as errors in the Sales tab until the product is mapped.")
     update_stock_on_amazon = fields.Boolean(
         string="Update stock on Amazon",
-        help="After a sale is recorded, send the product's available quantity to its Amazon listings.",
-    )
+        help="After a sale is recorded, send the product's available quantity to its Amazon listings.")
     import_start_date = fields.Datetime(
         string="Import orders from", default=default_history_start,
         help="The first order import reads the orders updated on Amazon since this date (by default the last "
-        "30 days). Set it before the first synchronisation; orders already imported are never duplicated.",
-    )
+        "30 days). Set it before the first synchronisation; orders already imported are never duplicated.")
     # where each flow stands, in its own rows (amazon_sync_cursor.py): the flows' pages never write this row
     sync_cursor_ids = fields.One2many("amazon.sync.cursor", "account_id", string="Sync Progress", readonly=True,
                                       groups="bind_amazon_connector.group_amazon_manager")
     is_configured = fields.Boolean(
         compute="_compute_is_configured",
-        help="The settings every synchronisation needs are filled in.",
-    )
+        help="The settings every synchronisation needs are filled in.")
     missing_settings = fields.Char(
         string="Missing settings", compute="_compute_is_configured",
-        help="The settings this connection still needs, by name.",
-    )
+        help="The settings this connection still needs, by name.")
 
     _seller_region_unique = models.Constraint(
-        "UNIQUE(company_id, seller_id, region)", "This Amazon seller is already connected for this region."
-    )
+        "UNIQUE(company_id, seller_id, region)", "This Amazon seller is already connected for this region.")
 
     # ------------------------------------------------------------------ computes
 
@@ -192,9 +162,7 @@ class AmazonAccount(models.Model):
         param_credentials = bool(params.get_param(PARAM_CLIENT_ID) and params.get_param(PARAM_CLIENT_SECRET))
         for account in self:
             account.has_refresh_token = bool(account.refresh_token)
-            account.has_app_credentials = param_credentials or bool(
-                account.lwa_client_id and account.lwa_client_secret
-            )
+            account.has_app_credentials = param_credentials or bool(account.lwa_client_id and account.lwa_client_secret)
 
     @api.depends("pricelist_id", "warehouse_id", "fba_warehouse_id", "journal_id", "user_id")
     def _compute_is_configured(self):
@@ -293,14 +261,7 @@ class AmazonAccount(models.Model):
     @api.constrains("pricelist_id", "marketplace_id")
     def _check_pricelist_currency(self):
         for account in self:
-            pricelist, marketplace = account.pricelist_id, account.marketplace_id
-            if pricelist and marketplace.currency_id and pricelist.currency_id != marketplace.currency_id:
-                raise ValidationError(self.env._(
-                    "The price list “%(pricelist)s” is in %(pricelist_currency)s but %(marketplace)s sells in "
-                    "%(currency)s: choose a price list in %(currency)s.",
-                    pricelist=pricelist.display_name, pricelist_currency=pricelist.currency_id.name,
-                    marketplace=marketplace.name, currency=marketplace.currency_id.name,
-                ))
+            check_pricelist_currency(account.pricelist_id, account.marketplace_id)
 
     @api.constrains("endpoint_override", "token_url_override", "seller_central_override")
     def _check_overrides(self):
@@ -430,29 +391,8 @@ class AmazonAccount(models.Model):
         self.sudo().write(vals)
 
     def _spapi_error_message(self, exc, authorization_code=False):
-        """A translated sentence saying what to do about an SP-API error, then the layer's (English) detail.
-
-        The SP-API layer is plain Python and speaks English; the person reading this speaks Spanish first.
-        Its messages never hold secrets, so they are kept as the technical detail.
-        """
-        if isinstance(exc, errors.RetryLater):
-            text = self.env._("Amazon is not answering right now (busy, down or unreachable): try again in a few "
-                              "minutes.")
-        elif isinstance(exc, errors.AuthorizationError) and authorization_code:
-            text = self.env._("Amazon did not accept the authorization code: a code works once and for five "
-                              "minutes. Click Authorize again.")
-        elif isinstance(exc, errors.AuthorizationError):
-            text = self.env._("Amazon refused this connection's authorization (revoked or expired): authorize the "
-                              "connection again.")
-        elif isinstance(exc, errors.ConfigurationError):
-            text = self.env._("Amazon does not accept the connection's settings: check the app credentials, the "
-                              "region and the addresses in the Advanced tab.")
-        elif isinstance(exc, errors.BadData):
-            text = self.env._("Amazon answered with data the connector does not understand.")
-        else:
-            text = self.env._("Amazon returned an error.")
-        detail = str(exc)
-        return self.env._("%(text)s\nDetail: %(detail)s", text=text, detail=detail) if detail else text
+        """A translated sentence saying what to do about an SP-API error, then its detail (spapi_messages.py)."""
+        return spapi_error_message(self.env, exc, authorization_code=authorization_code)
 
     # ------------------------------------------------------------------ authorization (amazon_oauth_state.py)
 
@@ -467,46 +407,9 @@ class AmazonAccount(models.Model):
         """Forget the seller's authorization (Amazon-side revocation is done in Seller Central)."""
         return self.env["amazon.oauth.state"]._disconnect(self)
 
-    # ------------------------------------------------------------------ test connection
-
-    def _format_participations(self, participations):
-        lines = []
-        for part in participations:
-            status = self.env._("participating") if part.is_participating else self.env._("not participating")
-            lines.append(f"{part.name} ({part.country_code}, {part.currency}, {part.marketplace_id}): {status}")
-        return "\n".join(lines)
-
     def action_test_connection(self):
-        """Call the Sellers API and show the marketplaces the seller participates in."""
-        check_group(self.env, AMAZON_USER)
-        self.ensure_one()
-        self.check_access("read")
-        api = self._spapi(interactive=True)
-        try:
-            participations = api.get_marketplace_participations()
-        except errors.SpApiError as exc:
-            retryable = isinstance(exc, errors.RetryLater)
-            message = self.env._("Connection test failed: %s", self._spapi_error_message(exc))
-            self._set_error(message, state=None if retryable else "error")
-            return self.env["amazon.sync.job"]._notification(message, "danger", title=self.env._("Amazon connection test failed"),
-                                           sticky=True)
-        info = self._format_participations(participations)
-        self.sudo().write({
-            "participation_info": info or self.env._("Amazon reported no marketplace for this seller."),
-            "last_check_date": fields.Datetime.now(),
-            "state": "authorized",
-            "last_error": False,
-        })
-        participating = [p.name for p in participations if p.is_participating]
-        known = set(self._get_marketplaces().mapped("marketplace_id"))
-        missing = known - {p.marketplace_id for p in participations if p.is_participating}
-        message = self.env._("The seller participates in: %s.", ", ".join(participating) or "-")
-        if missing:
-            names = ", ".join(self.env["amazon.marketplace"].search([("marketplace_id", "in", list(missing))])
-                              .mapped("name"))
-            message += " " + self.env._("Not participating in the connection's marketplace(s): %s.", names)
-        return self.env["amazon.sync.job"]._notification(message, "warning" if missing else "success",
-                                       title=self.env._("Amazon connection works"), sticky=False)
+        """Call the Sellers API and show the marketplaces the seller participates in (connection_check.py)."""
+        return connection_check.check_connection(self)
 
     # ------------------------------------------------------------------ navigation
 
@@ -518,10 +421,5 @@ class AmazonAccount(models.Model):
         check_group(self.env, AMAZON_USER)
         self.ensure_one()
         self.check_access("read")
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "amazon.account",
-            "res_id": self.id,
-            "view_mode": "form",
-            "target": "current",
-        }
+        return {"type": "ir.actions.act_window", "res_model": "amazon.account", "res_id": self.id, "view_mode": "form",
+                "target": "current"}

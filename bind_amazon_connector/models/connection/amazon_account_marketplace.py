@@ -4,7 +4,19 @@ from odoo.exceptions import AccessError, ValidationError
 MANAGER = "bind_amazon_connector.group_amazon_manager"
 
 
-class AmazonAccountMarketplace(models.Model):
+def check_pricelist_currency(pricelist, marketplace):
+    """Refuse a price list in another currency than the marketplace's (a connection's or a marketplace line's)."""
+    currency = marketplace.currency_id
+    if pricelist and currency and pricelist.currency_id != currency:
+        raise ValidationError(pricelist.env._(
+            "The price list “%(pricelist)s” is in %(pricelist_currency)s but %(marketplace)s sells in "
+            "%(currency)s: choose a price list in %(currency)s.",
+            pricelist=pricelist.display_name, pricelist_currency=pricelist.currency_id.name,
+            marketplace=marketplace.name, currency=currency.name,
+        ))
+
+
+class AmazonConnectionMarketplace(models.Model):
     """What a connection needs to sell in one of its marketplaces: a price list in the marketplace's currency
     and the fiscal position of its sales.
 
@@ -55,14 +67,7 @@ class AmazonAccountMarketplace(models.Model):
     @api.constrains("pricelist_id", "marketplace_id")
     def _check_pricelist_currency(self):
         for line in self:
-            pricelist, currency = line.pricelist_id, line.marketplace_id.currency_id
-            if pricelist and currency and pricelist.currency_id != currency:
-                raise ValidationError(self.env._(
-                    "The price list “%(pricelist)s” is in %(pricelist_currency)s but %(marketplace)s sells in "
-                    "%(currency)s: choose a price list in %(currency)s.",
-                    pricelist=pricelist.display_name, pricelist_currency=pricelist.currency_id.name,
-                    marketplace=line.marketplace_id.name, currency=currency.name,
-                ))
+            check_pricelist_currency(line.pricelist_id, line.marketplace_id)
 
     def _effective_pricelist(self):
         """The price list the marketplace's sales use (the connection's for the main marketplace)."""

@@ -14,7 +14,7 @@ from . import connection_overview as overview
 SYNC_LATE_AFTER = timedelta(hours=6)
 
 
-class AmazonAccount(models.Model):
+class AmazonConnection(models.Model):
     _inherit = "amazon.account"
 
     dashboard_today_count = fields.Integer(string="Imported today", compute="_compute_dashboard")
