@@ -199,12 +199,6 @@ class AmazonConnection(models.Model):
         if self.journal_id and not self.journal_id.filtered_domain(self.journal_id._check_company_domain(company)):
             self.journal_id = False
 
-    # ------------------------------------------------------------------ one click set-up
-
-    def action_create_missing_settings(self):
-        """Create the price list and warehouses a new seller would otherwise create by hand (connection_setup.py)."""
-        return connection_setup.create_missing_settings(self)
-
     # ------------------------------------------------------------------ validation
 
     @api.constrains("company_id", "pricelist_id", "warehouse_id", "fba_warehouse_id", "journal_id", "user_id")
@@ -379,6 +373,7 @@ class AmazonConnection(models.Model):
     # ------------------------------------------------------------------ status bookkeeping
 
     def _check_manager(self):
+        """Only an Amazon administrator who may change this connection goes on (before anything runs as sudo)."""
         check_group(self.env, SECRET_GROUPS,
                     message=self.env._("Only Amazon administrators can authorize Amazon connections."))
         self.check_access("write")
@@ -394,13 +389,18 @@ class AmazonConnection(models.Model):
         """A translated sentence saying what to do about an SP-API error, then its detail (spapi_messages.py)."""
         return spapi_error_message(self.env, exc, authorization_code=authorization_code)
 
-    # ------------------------------------------------------------------ authorization (amazon_oauth_state.py)
+    # ------------------------------------------------------------------ buttons (each module says what they do)
+
+    def action_create_missing_settings(self):
+        """Create the price list and warehouses a new seller would otherwise create by hand (connection_setup.py)."""
+        return connection_setup.create_missing_settings(self)
 
     def action_authorize(self):
-        """Send the seller to Seller Central to accept the app; Amazon comes back to the callback route."""
+        """Send the seller to Seller Central to accept the app (amazon_oauth_state.py)."""
         return self.env["amazon.oauth.state"]._authorize_action(self)
 
     def action_paste_token(self):
+        """Open the wizard where a manager pastes the refresh token of a self-authorized app."""
         return self.env["amazon.account.token.wizard"]._open_for(self)
 
     def action_disconnect(self):
