@@ -1,17 +1,11 @@
 """The state of a connection at a glance (the Amazon menu's first screen) and its smart buttons.
 
 Reads what the other flows record; writes nothing. Counts are computed on demand, never stored: a card shows
-what the database holds when it is opened (connection_overview.py says how).
+what the database holds when it is opened (connection/connection_overview.py says how).
 """
-from datetime import timedelta
-
 from odoo import api, fields, models
 
-from ..orders.amazon_shipment import OPEN_STATES as SHIPMENT_OPEN_STATES
-from . import connection_overview as overview
-
-#: A connection whose orders were last read longer ago than this is shown as late.
-SYNC_LATE_AFTER = timedelta(hours=6)
+from ..connection import connection_overview as overview
 
 
 class AmazonConnection(models.Model):
@@ -37,16 +31,15 @@ class AmazonConnection(models.Model):
         ids = [account._origin.id for account in self if account._origin.id]  # _origin: also in a form edited
         today = overview.count_by_connection(self.env["amazon.order"], ids, [
             ("state", "=", "imported"), ("create_date", ">=", overview.today_start(self.env))])
-        # packages validated in Odoo that Amazon has not confirmed yet (waiting or refused)
-        shipments = overview.count_by_connection(
-            self.env["amazon.shipment"].sudo(), ids, [("state", "in", SHIPMENT_OPEN_STATES)])
+        shipments = overview.shipments_to_confirm(self.env, ids)
         now = fields.Datetime.now()
         for account in self:
             account.dashboard_today_count = today.get(account._origin.id, 0)
             account.dashboard_shipment_count = shipments.get(account._origin.id, 0)
             last = account.orders_last_sync
             account.dashboard_sync_age = overview.age_text(self.env, now - last) if last else self.env._("never")
-            account.dashboard_sync_late = account.state == "authorized" and (not last or now - last > SYNC_LATE_AFTER)
+            late = not last or now - last > overview.SYNC_LATE_AFTER
+            account.dashboard_sync_late = account.state == "authorized" and late
             # refused by Amazon (revoked, expired) or removed after having been authorized
             account.authorization_lost = account.state == "error" or (
                 account.state == "draft" and bool(account.authorized_date))

@@ -1,15 +1,18 @@
 """What the connection's card on the Overview screen says, from what the other flows recorded.
 
-Plain functions (no model) behind the card's computes and smart buttons (``amazon_account.py`` beside it):
+Plain functions (no model) behind the card's computes and smart buttons (``models/dashboard/amazon_account.py``):
 they read, never write.
 """
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 import pytz
 
 from odoo import fields
 
-from ..connection.access import AMAZON_USER, check_group
+from .access import AMAZON_USER, check_group
+
+#: A connection whose orders were last read longer ago than this is shown as late.
+SYNC_LATE_AFTER = timedelta(hours=6)
 
 
 def today_start(env):
@@ -23,6 +26,14 @@ def count_by_connection(records, account_ids, domain):
     """{connection id: number of ``records``' rows of those connections matching ``domain``}."""
     groups = records._read_group([("account_id", "in", account_ids)] + domain, ["account_id"], ["__count"])
     return {account.id: count for account, count in groups}
+
+
+def shipments_to_confirm(env, account_ids):
+    """{connection id: packages validated in Odoo that Amazon has not confirmed yet (waiting or refused)}."""
+    # imported here: the connection's models load before the orders flow's
+    from ..orders.amazon_shipment import OPEN_STATES
+
+    return count_by_connection(env["amazon.shipment"].sudo(), account_ids, [("state", "in", OPEN_STATES)])
 
 
 def age_text(env, delta):
