@@ -5,8 +5,7 @@ import re
 from odoo import http
 from odoo.http import request
 
-from ..models.connection.amazon_account import OAUTH_CALLBACK_PATH
-from ..models.connection.amazon_oauth_state import AmazonAuthorizationRefused
+from ..models.connection.amazon_oauth_state import OAUTH_CALLBACK_PATH, AmazonAuthorizationRefused
 
 _logger = logging.getLogger(__name__)
 
@@ -43,7 +42,7 @@ class AmazonOAuthController(http.Controller):
         if amazon_error:
             amazon_error = str(amazon_error)[:MAX_AMAZON_ERROR]
         try:
-            account = request.env["amazon.account"]._oauth_complete(
+            account = request.env["amazon.oauth.state"]._complete(
                 state, spapi_oauth_code, selling_partner_id=selling_partner_id, amazon_error=amazon_error,
             )
         except AmazonAuthorizationRefused as exc:

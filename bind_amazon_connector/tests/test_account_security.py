@@ -83,7 +83,7 @@ class TestAccountSecurity(AmazonTestCommon):
                        "lwa_client_secret": "super-secret"})
         self.env.flush_all()
         self.env.cr.precommit.run()  # tracking values are written when the transaction commits
-        account._store_authorization("Atzr|another-token", seller_id="A3SIMSELLER0001")
+        self.env["amazon.oauth.state"]._store_authorization(account, "Atzr|another-token", seller_id="A3SIMSELLER0001")
         self.env.flush_all()
         self.env.cr.precommit.run()
         messages = self.env["mail.message"].search([("model", "=", "amazon.account"), ("res_id", "=", account.id)])

@@ -10,7 +10,7 @@ from .common import AmazonTestCommon
 
 APP_ID = "amzn1.sp.solution.sim-app"
 CALLBACK = "/amazon/oauth/callback"
-ACCOUNT_MODULE = "odoo.addons.bind_amazon_connector.models.connection.amazon_account"
+OAUTH_MODULE = "odoo.addons.bind_amazon_connector.models.connection.amazon_oauth_state"
 
 
 @tagged("post_install", "-at_install")
@@ -53,7 +53,7 @@ class TestOAuthSecurity(AmazonTestCommon, HttpCase):
     def test_unexpected_error_during_exchange_spends_the_state(self):
         state = self._state()
         calls = []
-        real = __import__(ACCOUNT_MODULE, fromlist=["exchange_authorization_code"]).exchange_authorization_code
+        real = __import__(OAUTH_MODULE, fromlist=["exchange_authorization_code"]).exchange_authorization_code
 
         def exchange_once_broken(*args, **kwargs):
             calls.append(1)
@@ -61,8 +61,8 @@ class TestOAuthSecurity(AmazonTestCommon, HttpCase):
                 raise RuntimeError("connection pool exploded")
             return real(*args, **kwargs)
 
-        with patch(f"{ACCOUNT_MODULE}.exchange_authorization_code", exchange_once_broken), \
-                mute_logger(ACCOUNT_MODULE, "odoo.http"):
+        with patch(f"{OAUTH_MODULE}.exchange_authorization_code", exchange_once_broken), \
+                mute_logger(OAUTH_MODULE, "odoo.http"):
             first = self._callback(self._query(state=state, spapi_oauth_code=self.sim.issue_auth_code(),
                                                selling_partner_id=self.sim.seller_id))
             self.assertEqual(first.status_code, 400)

@@ -16,17 +16,31 @@ from ..spapi import SpApi, errors
 REFRESH_TOKEN_RE = re.compile(r"^Atzr\|\S+$")
 
 
-class AmazonAccountTokenWizard(models.TransientModel):
+class AmazonConnectionTokenWizard(models.TransientModel):
     _name = "amazon.account.token.wizard"
     _description = "Paste an Amazon Refresh Token"
 
-    account_id = fields.Many2one("amazon.account", required=True, ondelete="cascade")
+    account_id = fields.Many2one("amazon.account", string="Connection", required=True, ondelete="cascade")
     refresh_token = fields.Char(
         help="Seller Central, Partner Network, Develop Apps, Authorize app: the refresh token starts with Atzr|.",
     )
     seller_id = fields.Char(
         string="Seller ID", help="Merchant token of the seller (Seller Central, Settings, Account Info).",
     )
+
+    @api.model
+    def _open_for(self, account):
+        """The wizard on ``account`` (its Paste token button)."""
+        account._check_manager()
+        account.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Paste a refresh token"),
+            "res_model": self._name,
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_account_id": account.id, "default_seller_id": account.seller_id},
+        }
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -60,7 +74,8 @@ class AmazonAccountTokenWizard(models.TransientModel):
                 "was changed."
             ))
         seller_id = (self.seller_id or "").strip() or False
-        account._check_seller_free(seller_id)
+        OAuth = self.env["amazon.oauth.state"]
+        OAuth._check_seller_free(account, seller_id)
         # Check the token with Amazon before keeping it: a wrong or revoked token is refused here, not at
         # the first synchronisation.
         config = dataclasses.replace(account._spapi_config(interactive=True), refresh_token=token)
@@ -78,8 +93,8 @@ class AmazonAccountTokenWizard(models.TransientModel):
                 self.env._("The refresh token could not be checked: %s\nNothing was changed.",
                            account._spapi_error_message(exc))
             ) from exc
-        account._store_authorization(
-            token, seller_id=seller_id,
+        OAuth._store_authorization(
+            account, token, seller_id=seller_id,
             how=self.env._("Refresh token of a self-authorized app pasted by %s.", self.env.user.name),
         )
 

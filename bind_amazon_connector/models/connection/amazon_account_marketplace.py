@@ -4,7 +4,19 @@ from odoo.exceptions import AccessError, ValidationError
 MANAGER = "bind_amazon_connector.group_amazon_manager"
 
 
-class AmazonAccountMarketplace(models.Model):
+def check_pricelist_currency(pricelist, marketplace):
+    """Refuse a price list in another currency than the marketplace's (a connection's or a marketplace line's)."""
+    currency = marketplace.currency_id
+    if pricelist and currency and pricelist.currency_id != currency:
+        raise ValidationError(pricelist.env._(
+            "The price list “%(pricelist)s” is in %(pricelist_currency)s but %(marketplace)s sells in "
+            "%(currency)s: choose a price list in %(currency)s.",
+            pricelist=pricelist.display_name, pricelist_currency=pricelist.currency_id.name,
+            marketplace=marketplace.name, currency=currency.name,
+        ))
+
+
+class AmazonConnectionMarketplace(models.Model):
     """What a connection needs to sell in one of its marketplaces: a price list in the marketplace's currency
     and the fiscal position of its sales.
 
@@ -55,14 +67,7 @@ class AmazonAccountMarketplace(models.Model):
     @api.constrains("pricelist_id", "marketplace_id")
     def _check_pricelist_currency(self):
         for line in self:
-            pricelist, currency = line.pricelist_id, line.marketplace_id.currency_id
-            if pricelist and currency and pricelist.currency_id != currency:
-                raise ValidationError(self.env._(
-                    "The price list “%(pricelist)s” is in %(pricelist_currency)s but %(marketplace)s sells in "
-                    "%(currency)s: choose a price list in %(currency)s.",
-                    pricelist=pricelist.display_name, pricelist_currency=pricelist.currency_id.name,
-                    marketplace=line.marketplace_id.name, currency=currency.name,
-                ))
+            check_pricelist_currency(line.pricelist_id, line.marketplace_id)
 
     def _effective_pricelist(self):
         """The price list the marketplace's sales use (the connection's for the main marketplace)."""
@@ -101,3 +106,84 @@ class AmazonAccountMarketplace(models.Model):
         for account, lines in self.grouped("account_id").items():
             account.sudo()._marketplace_settings_confirmed(lines.marketplace_id)
         return True
+
+    # ------------------------------------------------------------------ the lines of a connection
+
+    @api.model
+    def _ensure_for(self, accounts):
+        """One settings line per marketplace each connection reads (proposals for a new one); the lines of
+        marketplaces no longer read are dropped."""
+        for account in accounts.sudo():
+            wanted = account._get_marketplaces()
+            lines = account.marketplace_setting_ids
+            stale = lines.filtered(lambda line, w=wanted: line.marketplace_id not in w)
+            stale.unlink()
+            missing = wanted - (lines - stale).marketplace_id
+            if missing:
+                self.sudo().create([self._proposal(account, mkt) for mkt in missing])
+
+    @api.model
+    def _proposal(self, account, marketplace):
+        """Values of a new settings line. The main marketplace keeps today's behaviour (the connection's price
+        list, Odoo's fiscal position per customer) and needs no confirmation; another marketplace gets a price
+        list in its currency and, when it sells abroad, the company's foreign-customer fiscal position, both
+        to be confirmed by a person."""
+        vals = {"account_id": account.id, "marketplace_id": marketplace.id}
+        if marketplace == account.marketplace_id:
+            return dict(vals, confirmed=True)
+        vals["pricelist_id"] = self._propose_pricelist(account, marketplace).id
+        if marketplace.country_id and marketplace.country_id != account.company_id.country_id:
+            fpos = self.env["account.chart.template"].with_company(account.company_id).ref(
+                "account_fiscal_position_foreign", raise_if_not_found=False)
+            vals["fiscal_position_id"] = fpos.id if fpos else False
+        return vals
+
+    @api.model
+    def _propose_pricelist(self, account, marketplace):
+        """A price list of the company in the marketplace's currency: an existing one, else a new one."""
+        currency = marketplace.currency_id
+        if account.pricelist_id and account.pricelist_id.currency_id == currency:
+            return account.pricelist_id
+        Pricelist = self.env["product.pricelist"].sudo()
+        pricelist = Pricelist.search([
+            ("currency_id", "=", currency.id), ("company_id", "in", (False, account.company_id.id)),
+        ], order="company_id desc, id", limit=1)
+        if pricelist:
+            return pricelist
+        if not currency.active:
+            currency.sudo().active = True
+        return Pricelist.create({
+            "name": self.env._("Amazon %s", marketplace.name),
+            "currency_id": currency.id,
+            "company_id": account.company_id.id,
+        })
+
+    @api.model
+    def _for(self, account, marketplace):
+        """The settings line of ``marketplace`` on ``account`` (empty when it has none)."""
+        account.ensure_one()
+        return account.marketplace_setting_ids.filtered(lambda line: line.marketplace_id == marketplace)[:1]
+
+    @api.model
+    def _pricelist_for(self, account, marketplace):
+        """The price list of ``marketplace``'s sales and listing prices on ``account`` (empty when none is set)."""
+        line = self._for(account, marketplace)
+        if line:
+            return line._effective_pricelist()
+        if marketplace == account.marketplace_id and account.pricelist_id.currency_id == marketplace.currency_id:
+            return account.pricelist_id
+        return self.env["product.pricelist"]
+
+    @api.model
+    def _missing_text_for(self, account, marketplace):
+        """Why orders of ``marketplace`` cannot be imported yet, naming what to set (False: they can)."""
+        line = self._for(account, marketplace)
+        if line:
+            return line._missing_text()
+        if marketplace == account.marketplace_id:
+            return False
+        return self.env._(
+            "Orders of %(marketplace)s need a price list in %(currency)s: add %(marketplace)s to the marketplaces "
+            "of the connection “%(connection)s” (Advanced tab), then set and confirm its settings.",
+            marketplace=marketplace.name, currency=marketplace.currency_id.name, connection=account.name,
+        )
