@@ -4,6 +4,7 @@ from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
+from ..models.payouts import clearing_payments, order_invoices
 from .finance_common import AmazonFinanceCommon
 from .order_common import AmazonOrderCommon
 
@@ -24,7 +25,7 @@ class TestAmazonFinanceOrders(AmazonFinanceCommon, AmazonOrderCommon):
 
     def test_released_sale_pays_the_invoice_of_the_amazon_order(self):
         order_id, record, invoice = self._shipped_order("199.00", 2)
-        self.assertEqual(self.amazon._find_order_invoices([order_id])[order_id], record.invoice_ids)
+        self.assertEqual(order_invoices.find_order_invoices(self.amazon, [order_id])[order_id], record.invoice_ids)
         self.assertEqual(invoice.payment_state, "not_paid", "in receivables until Amazon pays")
         group = self._group()
         txn = self._sale(order_id, group, "398.00", "59.70", fba_fee="40.00", quantity=2, sku="MUG-01",
@@ -42,6 +43,7 @@ class TestAmazonFinanceOrders(AmazonFinanceCommon, AmazonOrderCommon):
     def test_register_payment_when_the_order_is_invoiced(self):
         self.amazon.register_payment_on_post = True
         _order_id, _record, invoice = self._shipped_order("250.00")
+        self._run_scheduled("payouts")  # the payouts job pays what the orders flow posted
         self.assertEqual(invoice.payment_state, "paid")
         payment = self._payments_in_journal(invoice)
         self.assertEqual(payment.journal_id, self.amazon.clearing_journal_id)
@@ -54,13 +56,13 @@ class TestAmazonFinanceOrders(AmazonFinanceCommon, AmazonOrderCommon):
         self._put_stock(self.product_mug, 2, self.fba_location)
         orders = [self._make_order([{"sku": "MUG-01", "quantity": 1, "unit_price": price}],
                                    fulfilled_by="AMAZON", status="SHIPPED") for price in ("199.00", "150.00")]
-        Account = self.registry["amazon.account"]
 
         def broken(account, invoices):
             raise UserError("the bank journal is archived")
 
-        with patch.object(Account, "_register_amazon_payment", broken):
+        with patch.object(clearing_payments, "pay_invoices_in_full", broken):
             AmazonOrderCommon._sync(self)
+            self._run_scheduled("payouts")  # the payouts job pays what the orders flow posted
         for order in orders:
             record = self._amazon_order(order["orderId"])
             self.assertEqual(record.state, "imported", record.reason)
@@ -87,8 +89,7 @@ class TestAmazonFinanceOrders(AmazonFinanceCommon, AmazonOrderCommon):
         def forbidden(*args, **kwargs):
             raise AssertionError("amazon.account searched for an invoice of no Amazon order")
 
-        with patch.object(Account, "search_count", forbidden), patch.object(Account, "search", forbidden), \
-                patch.object(Account, "_amazon_accounts_of_invoices", forbidden):
+        with patch.object(Account, "search_count", forbidden), patch.object(Account, "search", forbidden):
             invoice.action_post()
         self.assertEqual(invoice.state, "posted")
         self.assertEqual(invoice.payment_state, "not_paid")
