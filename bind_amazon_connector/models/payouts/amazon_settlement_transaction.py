@@ -200,8 +200,8 @@ class AmazonSettlementTransaction(models.Model):
         """Pay the customer invoice of a released sale, or credit and refund it for a refund.
 
         Sales are paid together (see ``clearing_payments.pay_moves_batch``) until a refund, which needs what
-        came before it booked; when a group fails, its sales are booked one by one, each in a savepoint, and the one that
-        fails is left in error with Amazon's order and the reason."""
+        came before it booked; when a group fails, its sales are booked one by one, each in a savepoint, and
+        the one that fails is left in error with Amazon's order and the reason."""
         sales = []
         for txn in self:
             if txn.state in ("done", "superseded", "deferred"):

@@ -10,7 +10,7 @@ from .order_common import AmazonOrderCommon
 
 
 @tagged("post_install", "-at_install")
-class TestAmazonFinanceOrders(AmazonFinanceCommon, AmazonOrderCommon):
+class TestAmazonPayoutsOrders(AmazonFinanceCommon, AmazonOrderCommon):
     """Payouts on the invoices the orders flow makes (amazon.order -> sale order -> invoice)."""
 
     def _shipped_order(self, unit_price="199.00", quantity=1):

@@ -13,7 +13,7 @@ from .finance_common import AmazonFinanceCommon
 
 
 @tagged("post_install", "-at_install")
-class TestAmazonFinance(AmazonFinanceCommon):
+class TestAmazonPayouts(AmazonFinanceCommon):
     """Payouts, refunds, fees, withholdings and the reconciliation of each settlement."""
 
     def _account(self, xmlid):
