@@ -5,6 +5,7 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from ..models.payouts import clearing_payments, order_invoices
+from ..spapi import SpApi
 from .finance_common import AmazonFinanceCommon
 from .order_common import AmazonOrderCommon
 
@@ -49,9 +50,30 @@ class TestAmazonPayoutsOrders(AmazonFinanceCommon, AmazonOrderCommon):
         self.assertEqual(payment.journal_id, self.amazon.clearing_journal_id)
         self.assertAlmostEqual(payment.amount, 250.00)
 
+    def test_paying_on_post_between_two_reads_asks_amazon_nothing(self):
+        """The orders flow triggers the payouts job when it posts invoices of a connection that pays on post: a
+        run between two reads of Amazon pays them without a call to Amazon, and leaves the read's progress as
+        it was."""
+        self.amazon.register_payment_on_post = True
+        self._run_scheduled("payouts")  # the scheduled read
+        cursor = self.amazon.finance_sync_date
+        self.assertTrue(cursor)
+        _order_id, _record, invoice = self._shipped_order("250.00")
+        self.assertEqual(invoice.payment_state, "not_paid", "posting runs no payout code")
+
+        def forbidden(*args, **kwargs):
+            raise AssertionError("Amazon called to pay on post")
+
+        self.env["amazon.sync.job"]._trigger(self.amazon, "payouts")  # what the orders flow does
+        with patch.object(SpApi, "iter_transaction_pages", forbidden), patch.object(SpApi, "iter_reports", forbidden):
+            self._run_scheduled("payouts", dispatch=False)
+        self.assertEqual(invoice.payment_state, "paid")
+        self.assertEqual(self._payments_in_journal(invoice).journal_id, self.amazon.clearing_journal_id)
+        self.assertEqual(self.amazon.finance_sync_date, cursor)
+
     def test_payment_failure_on_post_does_not_fail_the_batch(self):
-        """Paying on post runs apart: a payment that fails leaves the invoice posted and unpaid, and every
-        order of the batch imported."""
+        """Paying on post runs apart, in the payouts job: a payment that fails leaves the invoice posted and
+        unpaid (its chatter says why), and every order of the batch imported."""
         self.amazon.register_payment_on_post = True
         self._put_stock(self.product_mug, 2, self.fba_location)
         orders = [self._make_order([{"sku": "MUG-01", "quantity": 1, "unit_price": price}],
@@ -77,8 +99,8 @@ class TestAmazonPayoutsOrders(AmazonFinanceCommon, AmazonOrderCommon):
         self.assertEqual(self._invoices(self._amazon_order(order_id)).payment_state, "paid")
 
     def test_posting_an_invoice_of_no_amazon_order_reads_no_connection(self):
-        """Every invoice of the database goes through the pay-on-post check: for one that is not an Amazon
-        order's, the connections are not even searched."""
+        """Posting an invoice runs no payout code (the payouts job pays what a connection pays on post): posting
+        one that is not an Amazon order's does not even search the connections."""
         self.amazon.register_payment_on_post = True
         Account = self.registry["amazon.account"]
         invoice = self.env["account.move"].create({
