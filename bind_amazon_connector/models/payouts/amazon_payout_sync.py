@@ -26,7 +26,7 @@ from odoo.tools import format_datetime
 from ...spapi import errors as spapi_errors
 from ...utils.crashpoints import crashpoint
 from ...utils.settlement import RELEASED
-from ..connection.amazon_sync_job import SYNC_DISPATCHERS, _monotonic
+from ..connection.amazon_sync_job import SYNC_DISPATCHERS, _monotonic, is_concurrency_error
 from . import clearing_payments, order_invoices, payout_settings, settlement_reports
 
 _logger = logging.getLogger(__name__)
@@ -79,43 +79,44 @@ class AmazonPayoutSync(models.AbstractModel):
             result["busy"] = True
             return result
         account = account.sudo().with_company(account.company_id)
+        sync = self.with_env(account.env)  # the connection's work, as superuser in its company
         todo = []
-        done = {"paid": not account.register_payment_on_post, "read": not self._read_due(account),
+        done = {"paid": not account.register_payment_on_post, "read": not sync._read_due(account),
                 "booked": False}
         if done["read"]:
-            todo.extend(self._to_book(account).ids)  # read moments ago: book what is waiting
+            todo.extend(sync._to_book(account).ids)  # read moments ago: book what is waiting
 
         def step(last_try):
             if not done["paid"]:
-                paid = self._pay_posted_invoices(account)
+                paid = sync._pay_posted_invoices(account)
                 done["paid"] = True
                 return len(paid), True
             if not done["read"]:
                 counts = {"count": 0}
                 try:
-                    with self.env.cr.savepoint():
-                        counts = self._read_and_book(account, deadline=deadline, book=False, max_slices=1)
+                    with sync.env.cr.savepoint():
+                        counts = sync._read_and_book(account, deadline=deadline, book=False, max_slices=1)
                     # one slice a page, committed: a run out of time resumes after the last slice
                     for key, value in counts.items():
                         if key != "more":
                             result["counts"][key] = result["counts"].get(key, 0) + value
                 except spapi_errors.RetryLater as exc:
                     _logger.info("Amazon payouts of %s postponed: %s", account.name, exc)
-                    self._progress(account, message=str(exc))
+                    sync._progress(account, message=str(exc))
                     result.update(error=str(exc), retry_at=Job._retry_at(exc))
                 except (spapi_errors.SpApiError, UserError, ValidationError) as exc:
                     _logger.warning("Amazon payouts of %s failed: %s", account.name, exc)
-                    self._progress(account, message=str(exc))
-                    account.message_post(body=self.env._("Payout synchronisation failed: %s", exc))
+                    sync._progress(account, message=str(exc))
+                    account.message_post(body=sync.env._("Payout synchronisation failed: %s", exc))
                     result["error"] = str(exc)
                 if result["error"]:
                     return counts["count"], False
                 if counts.get("more"):
                     return counts["count"], True  # the next slice in the next page
                 done["read"] = done["booked"] = True
-                todo.extend(self._to_book(account).ids)
+                todo.extend(sync._to_book(account).ids)
                 return counts["count"], True
-            batch = self.env["amazon.settlement.transaction"].browse(todo[:BOOK_BATCH]).exists()
+            batch = sync.env["amazon.settlement.transaction"].browse(todo[:BOOK_BATCH]).exists()
             batch.with_env(account.env)._book_order_part()
             if len(todo) > BOOK_BATCH:
                 del todo[:BOOK_BATCH]
@@ -123,7 +124,7 @@ class AmazonPayoutSync(models.AbstractModel):
             todo.clear()
             if batch or done["booked"]:
                 # a run that only paid on post leaves the settlements alone: nothing of theirs changed
-                self._book_settlements(account)
+                sync._book_settlements(account)
             return len(batch), False
 
         Job._pages(account, "payouts", step, result, commit=commit, deadline=deadline)
@@ -212,6 +213,8 @@ class AmazonPayoutSync(models.AbstractModel):
             with self.env.cr.savepoint():
                 return clearing_payments.pay_invoices_in_full(account, invoices)
         except (UserError, ValidationError, psycopg2.Error) as exc:
+            if is_concurrency_error(exc):
+                raise  # the page is tried again (see amazon.sync.job._page)
             # the savepoint has undone the payments; the invoices stay posted and say why (once)
             _logger.warning("Amazon payment on post of %s failed: %s", invoices.mapped("name"), exc)
             body = self.env._("The payment of this Amazon invoice could not be registered: %s. It is paid when "
@@ -247,14 +250,15 @@ class AmazonPayoutSync(models.AbstractModel):
                                        "moment.", account.name))
         api_client = account._spapi(deadline=deadline)  # as the caller, before sudo
         account = account.sudo().with_company(account.company_id)
-        after, before = self._window(account)
+        sync = self.with_env(account.env)  # the connection's work, as superuser in its company
+        after, before = sync._window(account)
         counts = {"count": 0, "booked": 0, "waiting": 0, "deferred": 0}
         if after >= before:
             # a connection created minutes ago: Amazon only answers for periods ending two minutes back
             return counts
-        row = self.env["amazon.sync.job"]._cursor(account, "payouts")
+        row = sync.env["amazon.sync.job"]._cursor(account, "payouts")
         first_after = after
-        touched = self.env["amazon.settlement.transaction"]
+        touched = sync.env["amazon.settlement.transaction"]
         slices = 0
         while after < before:
             if max_slices and slices >= max_slices:
@@ -265,33 +269,33 @@ class AmazonPayoutSync(models.AbstractModel):
                 end, resume = row.window_end, row.next_token  # a slice a run left between two pages
             started = fields.Datetime.now()
             try:
-                count, read, stopped_at = self._read_slice(account, api_client, after, end, deadline, resume)
+                count, read, stopped_at = sync._read_slice(account, api_client, after, end, deadline, resume)
             except spapi_errors.BadData:
                 if not resume:
                     raise
                 # an expired or refused page token: the slice is read again from its start
-                self._progress(account, window_start=False, window_end=False, next_token=False)
+                sync._progress(account, window_start=False, window_end=False, next_token=False)
                 continue
             counts["count"] += count
             touched |= read
             slices += 1
             if stopped_at:
-                self._progress(account, window_start=after, window_end=end, next_token=stopped_at)
+                sync._progress(account, window_start=after, window_end=end, next_token=stopped_at)
                 counts["more"] = True
                 break
-            self._progress(account, cursor=end, last_sync=started, window_start=False, window_end=False,
+            sync._progress(account, cursor=end, last_sync=started, window_start=False, window_end=False,
                            next_token=False, message=False)
             after = end
         if after >= before:
             # the reports of every settlement still without its deposit, even those of a backlog read in
             # several runs
-            oldest_open = self.env["amazon.settlement.transaction"].search([
+            oldest_open = sync.env["amazon.settlement.transaction"].search([
                 ("account_id", "=", account.id), ("settlement_id.deposit_date", "=", False),
                 ("posted_date", "!=", False),
             ], order="posted_date asc", limit=1).posted_date
             settlement_reports.read_deposits(account, api_client, min(first_after, oldest_open or first_after))
         if book:
-            self._book_waiting(account)
+            sync._book_waiting(account)
         counts.update(
             booked=len(touched.filtered(lambda t: t.state == "done")),
             waiting=len(touched.filtered(lambda t: t.state == "waiting")),
