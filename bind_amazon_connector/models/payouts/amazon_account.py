@@ -76,7 +76,6 @@ class AmazonAccount(models.Model):
             account.finance_sync_date = row.cursor
             account.finance_last_error = row.message
 
-
     def _inverse_payouts_progress(self):
         for account in self:
             # a cursor set by hand counts as read at that moment
