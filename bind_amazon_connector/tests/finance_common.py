@@ -214,7 +214,8 @@ class AmazonFinanceCommon(AmazonTestCommon):
     # ------------------------------------------------------------------ Odoo side
 
     def _invoice(self, order_id, amount, post=True):
-        """A customer invoice of an Amazon order (tax included), linked as `order_invoices.find_order_invoices` expects."""
+        """A customer invoice of an Amazon order (tax included), linked as
+        `order_invoices.find_order_invoices` expects."""
         invoice = self.env["account.move"].create({
             "move_type": "out_invoice",
             "partner_id": self.customer.id,
