@@ -18,12 +18,12 @@ else:
     from . import test_listing_import
     from . import test_listing_stock
     from . import test_order_import
-    from . import test_finance
+    from . import test_payouts
     from . import test_cfdi
-    from . import test_finance_settlement
+    from . import test_payouts_settlement
     from . import test_order_totals
     from . import test_order_sync
-    from . import test_finance_orders
+    from . import test_payouts_orders
     from . import test_stock_push
     from . import test_sync_jobs
     from . import test_concurrent_import

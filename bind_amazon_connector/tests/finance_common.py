@@ -1,4 +1,4 @@
-"""Shared set-up of the money tests: simulator transactions and settlement reports, customer invoices of
+"""Shared set-up of the payouts tests: simulator transactions and settlement reports, customer invoices of
 Amazon orders, CFDI 4.0 documents built like the SAT's schema (Anexo 20) describes them."""
 import copy
 import uuid
@@ -214,7 +214,8 @@ class AmazonFinanceCommon(AmazonTestCommon):
     # ------------------------------------------------------------------ Odoo side
 
     def _invoice(self, order_id, amount, post=True):
-        """A customer invoice of an Amazon order (tax included), linked as `_find_order_invoices` expects."""
+        """A customer invoice of an Amazon order (tax included), linked as
+        `order_invoices.find_order_invoices` expects."""
         invoice = self.env["account.move"].create({
             "move_type": "out_invoice",
             "partner_id": self.customer.id,
@@ -229,9 +230,26 @@ class AmazonFinanceCommon(AmazonTestCommon):
             invoice.action_post()
         return invoice
 
+    def _order_invoice(self, order_id, amount, post=True):
+        """:meth:`_invoice` of an Amazon order of the connection, through its sale order (as the orders flow
+        makes them): what paying on post pays."""
+        record = self.env["amazon.order"].sudo().create({"name": order_id, "account_id": self.amazon.id})
+        product = self.env["product.product"].create({"name": "Taza de cerámica", "type": "consu"})
+        sale_order = self.env["sale.order"].sudo().create({
+            "partner_id": self.customer.id, "amazon_order_id": record.id,
+            "order_line": [Command.create({"product_id": product.id, "product_uom_qty": 1, "price_unit": amount,
+                                           "tax_ids": [Command.set(self.sale_tax.ids)]})],
+        })
+        invoice = self._invoice(order_id, amount, post=False)
+        invoice.invoice_line_ids.sale_line_ids = sale_order.order_line
+        if post:
+            invoice.action_post()
+        return invoice
+
     def _sync_payouts(self, account=None):
+        """The connection's button: read Amazon's transactions and book them."""
         account = (account or self.amazon).with_context(amazon_pacing_speed=self.sim_speed)
-        return account._sync_finances()
+        return self.env["amazon.payout.sync"].with_context(account.env.context)._read_and_book(account)
 
     def _settlement(self, group, account=None):
         return self.env["amazon.settlement"].search([

@@ -7,6 +7,7 @@ from odoo.tests import tagged
 
 from spapi_simulator import factory
 
+from ..models.payouts import payout_settings
 from ..utils.cfdi import CfdiError, check_totals, parse_cfdi
 from .finance_common import AMAZON_RFC, CFDI_NS, COMPANY_RFC, AmazonFinanceCommon, build_cfdi
 
@@ -222,8 +223,8 @@ class TestAmazonCfdi(AmazonFinanceCommon):
         self.assertAlmostEqual(bill.amount_total, 72.20)
         self.assertEqual(len(bill.invoice_line_ids), 2)
         referral, logistics = bill.invoice_line_ids.sorted("price_subtotal", reverse=True)
-        self.assertEqual(referral.account_id, self.amazon._chart_ref("cuenta601_74"))
-        self.assertEqual(logistics.account_id, self.amazon._chart_ref("cuenta602_72_01"),
+        self.assertEqual(referral.account_id, payout_settings.chart_ref(self.amazon, "cuenta601_74"))
+        self.assertEqual(logistics.account_id, payout_settings.chart_ref(self.amazon, "cuenta602_72_01"),
                          "Spanish concept booked on the FBA fees' account")
         self.assertEqual(referral.tax_ids.amount, 16.0)
         self.assertFalse(referral.tax_ids.price_include)

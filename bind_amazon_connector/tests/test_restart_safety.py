@@ -17,8 +17,8 @@ from spapi_simulator import factory
 
 from ..models.connection import amazon_sync_job as sync_module
 from ..models.listings import listing_importer
-from ..models.money import amazon_account as money_account
 from ..models.orders import amazon_account as orders_account
+from ..models.payouts import amazon_payout_sync as payout_sync
 from ..models.stock import amazon_stock_sync as stock_sync
 from ..spapi import SpApi
 from ..utils.crashpoints import SimulatedCrash, crash_at
@@ -228,7 +228,8 @@ class TestRestartListings(_ListingImportMixin, AmazonTestCommon):
 class TestRestartPayouts(AmazonFinanceCommon):
     def _cron(self, commits):
         # the body of the connection's payouts job, committing like the scheduled job
-        self.amazon.with_context(amazon_pacing_speed=self.sim_speed)._sync_run_money(commit=commits.commit)
+        account = self.amazon.with_context(amazon_pacing_speed=self.sim_speed)
+        self.env["amazon.payout.sync"].with_context(account.env.context)._sync_for(account, commit=commits.commit)
 
     def test_payouts_killed_between_batches_book_each_transaction_once(self):
         group = self._group()
@@ -238,7 +239,7 @@ class TestRestartPayouts(AmazonFinanceCommon):
             invoices.append(self._invoice(order_id, 116.00 + n))
             txns.append(self._sale(order_id, group, f"{116 + n}.00", "17.40"))
         commits = Commits(self.env)
-        with patch.object(money_account, "IMPORT_BATCH", 2):
+        with patch.object(payout_sync, "IMPORT_BATCH", 2):
             commits.run_until_crash(self, "payouts.batch", 2, lambda: self._cron(commits))
             self.assertFalse(self.env["amazon.settlement.transaction"].search_count(
                 [("account_id", "=", self.amazon.id)]))
@@ -264,8 +265,8 @@ class TestRestartPayouts(AmazonFinanceCommon):
             invoices.append(self._invoice(order_id, 116.00 + n))
             self._sale(order_id, group, f"{116 + n}.00", "17.40")
         commits = Commits(self.env)
-        with patch.object(money_account, "BOOK_BATCH", 2), \
-                patch.object(money_account, "FINANCE_SLICE", timedelta(days=30)):
+        with patch.object(payout_sync, "BOOK_BATCH", 2), \
+                patch.object(payout_sync, "READ_SLICE", timedelta(days=30)):
             # pages: the reading (one slice), then two transactions a page: the crash is in the second batch
             commits.run_until_crash(self, "payouts.page", 3, lambda: self._cron(commits))
             self.assertEqual([inv.payment_state for inv in invoices].count("paid"), 2)
@@ -310,7 +311,7 @@ class TestRestartPayouts(AmazonFinanceCommon):
         start = self.amazon.finance_start_date
         commits = Commits(self.env)
         commits.run_until_crash(self, "payouts.page", 3, lambda: self._cron(commits))
-        slice_ = money_account.FINANCE_SLICE
+        slice_ = payout_sync.READ_SLICE
         self.assertEqual(self.amazon.finance_sync_date, start + 2 * slice_, "two weeks read and committed")
         self.assertEqual(self.env["amazon.settlement.transaction"].search_count(
             [("account_id", "=", self.amazon.id)]), 2, "the third week was lost with the crash")
@@ -323,8 +324,8 @@ class TestRestartPayouts(AmazonFinanceCommon):
         self._assert_each_booked_once(invoices)
         self.assertGreater(self.amazon.finance_sync_date, fields.Datetime.now() - timedelta(minutes=10))
         # caught up: the next read starts again an overlap before the last read, to see late transactions
-        after, _before = self.amazon._finance_window()
-        self.assertAlmostEqual(after, fields.Datetime.now() - money_account.FINANCE_OVERLAP,
+        after, _before = self.env["amazon.payout.sync"]._window(self.amazon)
+        self.assertAlmostEqual(after, fields.Datetime.now() - payout_sync.READ_OVERLAP,
                                delta=timedelta(minutes=10))
 
     def test_payouts_slice_too_long_for_the_job_goes_on_from_amazons_page(self):
@@ -334,11 +335,12 @@ class TestRestartPayouts(AmazonFinanceCommon):
         invoices = self._backlog([2, 2, 2, 1, 1])
         start = self.amazon.finance_start_date
         account = self.amazon.with_context(amazon_pacing_speed=self.sim_speed)
+        sync = self.env["amazon.payout.sync"].with_context(account.env.context)
         self.addCleanup(self.sim.page_sizes.__setitem__, "listTransactions", self.sim.page_sizes["listTransactions"])
         self.sim.page_sizes["listTransactions"] = 2
-        with patch.object(money_account, "FINANCE_SLICE", timedelta(days=60)), \
-                patch.object(money_account, "FINANCE_SLICE_MARGIN", 10 ** 6):
-            counts = account._sync_finances(deadline=sync_module._monotonic() + 60, book=False, max_slices=1)
+        with patch.object(payout_sync, "READ_SLICE", timedelta(days=60)), \
+                patch.object(payout_sync, "SLICE_MARGIN", 10 ** 6):
+            counts = sync._read_and_book(account, deadline=sync_module._monotonic() + 60, book=False, max_slices=1)
             self.assertTrue(counts["more"])
             self.assertEqual(self.env["amazon.settlement.transaction"].search_count(
                 [("account_id", "=", self.amazon.id)]), 2, "the first page is kept")
@@ -354,13 +356,13 @@ class TestRestartPayouts(AmazonFinanceCommon):
                 return real(api, *args, next_token=next_token, **kwargs)
 
             with patch.object(SpApi, "iter_transaction_pages", pages):
-                account._sync_finances(deadline=sync_module._monotonic() + 60, book=False, max_slices=1)
+                sync._read_and_book(account, deadline=sync_module._monotonic() + 60, book=False, max_slices=1)
             self.assertEqual(tokens[0], kept.partition("|")[2], "went on from Amazon's page token")
             self.assertEqual(self.env["amazon.settlement.transaction"].search_count(
                 [("account_id", "=", self.amazon.id)]), 4)
             # Amazon refuses the token the run kept: the slice is read again from its start, nothing twice
             row.next_token = self.amazon.marketplace_id.marketplace_id + "|expired-token"
-            account._sync_finances()
+            sync._read_and_book(account)
         self.assertFalse(row.next_token)
         self._assert_each_booked_once(invoices)
 
@@ -380,7 +382,8 @@ class TestRestartPayouts(AmazonFinanceCommon):
             self.assertEqual(starts, [], "read moments ago: not read again")
             self.assertEqual(later.payment_state, "not_paid")
             row = self.env["amazon.sync.job"]._cursor(self.amazon, "payouts")
-            read_at = fields.Datetime.now() - money_account.FINANCE_REREAD - timedelta(minutes=5)
+            # a read is due again half a schedule's interval after the last one
+            read_at = fields.Datetime.now() - self.env["amazon.payout.sync"]._read_every() - timedelta(minutes=5)
             row.write({"cursor": read_at, "last_sync": read_at})
             self._cron(commits)
         self.assertTrue(starts, "read again once that is longer ago")
@@ -397,7 +400,8 @@ class TestRestartPayouts(AmazonFinanceCommon):
         self.env.flush_all()
         self.env.cr.execute("SELECT xmin FROM amazon_account WHERE id = %s", [self.amazon.id])
         self.assertEqual(self.env.cr.fetchone()[0], before, "the connection's row was not written")
-        self.assertEqual(self.amazon.finance_sync_date, self.env["amazon.sync.job"]._cursor(self.amazon, "payouts").cursor)
+        self.assertEqual(self.amazon.finance_sync_date,
+                         self.env["amazon.sync.job"]._cursor(self.amazon, "payouts").cursor)
         self.assertTrue(self.amazon.finance_sync_date)
 
     def test_upgrade_moves_the_payouts_progress_to_its_row(self):
@@ -412,8 +416,8 @@ class TestRestartPayouts(AmazonFinanceCommon):
         self.env.invalidate_all()
         self.assertEqual((self.amazon.finance_sync_date, self.amazon.finance_last_error), (when, "Amazon said no"))
         self.assertFalse(column_exists(self.env.cr, "amazon_account", "finance_sync_date"))
-        after, _before = self.amazon._finance_window()
-        self.assertEqual(after, when - money_account.FINANCE_OVERLAP, "read again from where it was")
+        after, _before = self.env["amazon.payout.sync"]._window(self.amazon)
+        self.assertEqual(after, when - payout_sync.READ_OVERLAP, "read again from where it was")
 
     def test_payouts_conflicting_on_every_try_run_again_shortly(self):
         """Other work keeps the same rows through every prompt try: the job stops cleanly (nothing half done,
@@ -421,7 +425,8 @@ class TestRestartPayouts(AmazonFinanceCommon):
         order_id = factory.new_order_id()
         invoice = self._invoice(order_id, 116.00)
         self._sale(order_id, self._group(), "116.00", "17.40")
-        self.env["amazon.sync.job"]._trigger(self.amazon, "payouts")  # the job exists before the run (its rollbacks keep it)
+        # the job exists before the run (its rollbacks keep it)
+        self.env["amazon.sync.job"]._trigger(self.amazon, "payouts")
         commits = Commits(self.env)
         tries = []
 
@@ -429,7 +434,7 @@ class TestRestartPayouts(AmazonFinanceCommon):
             tries.append(1)
             raise psycopg2.errors.SerializationFailure("could not serialize access due to concurrent update")
 
-        with patch.object(type(self.amazon), "_sync_finances", always_conflicting), \
+        with patch.object(type(self.env["amazon.payout.sync"]), "_read_and_book", always_conflicting), \
                 patch.object(self.env.cr, "rollback", commits.rollback), \
                 patch.object(sync_module.time, "sleep", lambda seconds: None):
             result = self._run_scheduled("payouts", dispatch=False)[self.amazon]
@@ -447,9 +452,9 @@ class TestRestartPayouts(AmazonFinanceCommon):
         invoice = self._invoice(order_id, 116.00)
         self._sale(order_id, self._group(), "116.00", "17.40")
         commits = Commits(self.env)
-        flaky = concurrent_update_once(type(self.amazon)._sync_finances)
-        with patch.object(type(self.amazon), "_sync_finances", flaky), \
-                patch.object(money_account, "FINANCE_SLICE", timedelta(days=30)), \
+        flaky = concurrent_update_once(type(self.env["amazon.payout.sync"])._read_and_book)
+        with patch.object(type(self.env["amazon.payout.sync"]), "_read_and_book", flaky), \
+                patch.object(payout_sync, "READ_SLICE", timedelta(days=30)), \
                 patch.object(self.env.cr, "rollback", commits.rollback), \
                 patch.object(sync_module.time, "sleep", lambda seconds: None):
             self._cron(commits)

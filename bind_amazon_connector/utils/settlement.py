@@ -1,10 +1,12 @@
 """How Amazon's Finances transactions are classified: plain Python, no ORM.
 
 Sales, refunds, fees by type, IVA and ISR withholdings, transfers and anything unknown; see
-``models/money/amazon_settlement.py`` for the records that keep them.
+``models/payouts/amazon_settlement.py`` for the records that keep them.
 """
 import re
-from decimal import Decimal
+from collections import defaultdict
+from datetime import datetime, time, timezone
+from decimal import Decimal, InvalidOperation
 
 from .values import money_amount
 
@@ -327,3 +329,57 @@ def classify_transaction(txn):
 
 
 # ---------------------------------------------------------------- models
+
+
+# ---------------------------------------------------------------------- settlement reports (V2 flat file)
+
+def settlement_report_summaries(rows):
+    """The rows of a V2 settlement report: (summary rows, {settlement id: its order ids}).
+
+    A summary row is the one with ``total-amount`` (the deposit of the settlement); the other rows name the
+    orders of the settlement. Keys are normalised (``settlement-id`` -> ``settlementid``) and values stripped.
+    """
+    summaries = []
+    orders = defaultdict(set)
+    for row in rows:
+        row = {norm(k): (v or "").strip() for k, v in dict(row).items() if k}
+        ref = row.get("settlementid")
+        if not ref:
+            continue
+        if row.get("totalamount"):
+            summaries.append(row)
+        elif row.get("orderid"):
+            orders[ref].add(row["orderid"])
+    return summaries, orders
+
+
+def parse_report_amount(value):
+    """A settlement report's amount ("1,234.56") as a float, or None when it is not a number."""
+    try:
+        return float(Decimal(value.replace(",", "")))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def parse_report_date(value):
+    """Settlement report dates: "2024-06-01 12:00:00 UTC", "2024-06-01T12:00:00+00:00", "01.06.2024 ..."."""
+    if not value:
+        return False
+    text = value.strip().replace(" UTC", "").replace("Z", "+00:00")
+    for parse in (
+        datetime.fromisoformat,
+        lambda v: datetime.strptime(v, "%d.%m.%Y %H:%M:%S"),
+        lambda v: datetime.strptime(v, "%d.%m.%Y"),
+        lambda v: datetime.strptime(v, "%Y-%m-%d %H:%M:%S"),
+    ):
+        try:
+            parsed = parse(text)
+        except ValueError:
+            continue
+        if parsed.tzinfo:
+            parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+        return parsed
+    try:
+        return datetime.combine(datetime.strptime(text[:10], "%Y-%m-%d").date(), time())
+    except ValueError:
+        return False

@@ -9,6 +9,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
 from ..models.connection.access import ACCOUNTANT, check_group
+from ..models.payouts import clearing_payments, payout_settings
 from ..utils.cfdi import (
     MAX_SIZE,
     TAX_IEPS,
@@ -386,10 +387,10 @@ class AmazonCommissionInvoiceWizard(models.TransientModel):
                 return fee.expense_account_id
         for word, amazon_type in CONCEPT_WORDS:
             if word in text:
-                fee = account._fee_account_for(amazon_type)
+                fee = payout_settings.fee_account_for(account, amazon_type)
                 if fee:
                     return fee.expense_account_id
-        commission = account._fee_account_for("Commission") or fees[:1]
+        commission = payout_settings.fee_account_for(account, "Commission") or fees[:1]
         if commission:
             return commission.expense_account_id
         raise UserError(self.env._("Set the fee accounts of the connection %s first.", account.name))
@@ -499,7 +500,8 @@ class AmazonCommissionInvoiceWizard(models.TransientModel):
         attachments = self._attach(bill)
         date = (self.settlement_id or bill.amazon_settlement_id).deposit_date or cfdi.date.date()
         if bill.payment_state not in ("paid", "in_payment", "reversed"):
-            account.sudo().with_company(account.company_id)._pay_moves(bill, date=date, memo=bill.ref)
+            clearing_payments.pay_moves(account.sudo().with_company(account.company_id), bill, date=date,
+                                        memo=bill.ref)
         bill.message_post(
             body=self.env._("Amazon CFDI %(uuid)s loaded (%(how)s).", uuid=cfdi.uuid,
                             how=self.env._("matched the fee bill of the settlement") if matched
@@ -513,3 +515,27 @@ class AmazonCommissionInvoiceWizard(models.TransientModel):
             "view_mode": "form",
             "target": "current",
         }
+
+    @api.model
+    def _ensure_purchase_menu(self):
+        """Purchase > Orders > Amazon Commission CFDI, when Purchase is installed (the addon does not depend on
+        it; update the addon after installing Purchase to get the entry)."""
+        parent = self.env.ref("purchase.menu_procurement_management", raise_if_not_found=False)
+        action = self.env.ref("bind_amazon_connector.amazon_commission_invoice_wizard_action",
+                              raise_if_not_found=False)
+        if not parent or not action:
+            return
+        xmlid = "bind_amazon_connector.menu_purchase_amazon_commission_wizard"
+        vals = {
+            "name": "Amazon Commission CFDI",
+            "parent_id": parent.id,
+            "action": f"{action._name},{action.id}",
+            "sequence": 50,
+            "group_ids": [Command.set(self.env.ref("account.group_account_invoice").ids)],
+        }
+        menu = self.env.ref(xmlid, raise_if_not_found=False)
+        if menu:
+            menu.write(vals)
+        else:
+            menu = self.env["ir.ui.menu"].sudo().create(vals)
+        self.env["ir.model.data"]._update_xmlids([{"xml_id": xmlid, "record": menu, "noupdate": True}])

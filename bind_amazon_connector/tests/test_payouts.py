@@ -8,15 +8,16 @@ from odoo.tests import tagged
 
 from spapi_simulator import factory
 
+from ..models.payouts import clearing_payments, payout_settings
 from .finance_common import AmazonFinanceCommon
 
 
 @tagged("post_install", "-at_install")
-class TestAmazonFinance(AmazonFinanceCommon):
+class TestAmazonPayouts(AmazonFinanceCommon):
     """Payouts, refunds, fees, withholdings and the reconciliation of each settlement."""
 
     def _account(self, xmlid):
-        return self.amazon._chart_ref(xmlid)
+        return payout_settings.chart_ref(self.amazon, xmlid)
 
     def test_payout_pays_the_right_invoices(self):
         group = self._group()
@@ -79,8 +80,7 @@ class TestAmazonFinance(AmazonFinanceCommon):
         # Amazon pays the first order in two transactions: both pay the same invoice, never twice
         txns = [self._sale(orders[0], group, "50.00", "7.50"), self._sale(orders[0], group, "66.00", "9.90")]
         txns += [self._sale(order, group, "116.00", "17.40") for order in orders[1:]]
-        Account = type(self.amazon)
-        real_round = Account._pay_moves_round
+        real_round = clearing_payments.pay_moves_round
         rounds = []
 
         def pay_round(account, journal, items):
@@ -90,7 +90,7 @@ class TestAmazonFinance(AmazonFinanceCommon):
                 raise UserError("the bank refused it")  # one payment Odoo refuses
             return real_round(account, journal, items)
 
-        with patch.object(Account, "_pay_moves_round", pay_round):
+        with patch.object(clearing_payments, "pay_moves_round", pay_round):
             self._sync_payouts()
         self.assertGreater(rounds[0], 2, "the sales were tried together first")
         self.assertEqual([inv.payment_state for inv in invoices], ["paid", "paid", "not_paid", "paid"])
@@ -111,12 +111,12 @@ class TestAmazonFinance(AmazonFinanceCommon):
         """Payments made in one go give the journal entries Odoo's payment wizard gives, IVA cash basis included."""
         self.assertTrue(self.company.tax_exigibility, "Mexican IVA is due when it is collected")
         by_wizard, *together = [self._invoice(factory.new_order_id(), 116.00) for _i in range(3)]
-        journal = self.amazon._clearing_journal()
+        journal = clearing_payments.clearing_journal(self.amazon)
         self.env["account.payment.register"].with_context(
             active_model="account.move", active_ids=by_wizard.ids,
         ).create({"journal_id": journal.id, "payment_date": fields.Date.today(),
                   "communication": by_wizard.ref})._create_payments()
-        self.amazon._pay_moves_batch([
+        clearing_payments.pay_moves_batch(self.amazon, [
             {"moves": invoice, "date": fields.Date.today(), "memo": invoice.ref} for invoice in together])
 
         def entries(invoice):
@@ -432,12 +432,12 @@ class TestAmazonFinance(AmazonFinanceCommon):
     def test_register_payment_on_post(self):
         order = factory.new_order_id()
         self.amazon.register_payment_on_post = True
-        invoice = self._invoice(order, 150.00, post=False)
-        invoice.with_context(amazon_account_id=self.amazon.id).action_post()
+        invoice = self._order_invoice(order, 150.00)
+        self._run_scheduled("payouts")  # posting runs no payout code: the payouts job pays it
         self.assertEqual(invoice.payment_state, "paid")
         payment = self._payments_in_journal(invoice)
         self.assertEqual(payment.journal_id, self.amazon.clearing_journal_id)
-        self.assertEqual(self.amazon._register_amazon_payment(invoice), self.env["account.payment"],
+        self.assertEqual(clearing_payments.pay_invoices_in_full(self.amazon, invoice), self.env["account.payment"],
                          "nothing left to pay")
         # Amazon's sale arrives later: counted as booked, not paid twice
         group = self._group()
@@ -449,8 +449,8 @@ class TestAmazonFinance(AmazonFinanceCommon):
         self.assertEqual(len(self._payments_in_journal(invoice)), 1)
 
         self.amazon.register_payment_on_post = False
-        other = self._invoice(factory.new_order_id(), 80.00, post=False)
-        other.with_context(amazon_account_id=self.amazon.id).action_post()
+        other = self._order_invoice(factory.new_order_id(), 80.00)
+        self._run_scheduled("payouts")
         self.assertEqual(other.payment_state, "not_paid", "option off: paid when Amazon releases the money")
 
     def test_cron_records_errors_per_connection(self):
@@ -458,7 +458,7 @@ class TestAmazonFinance(AmazonFinanceCommon):
         self.amazon.suspense_account_id = False
         self._run_scheduled("payouts")
         self.assertIn("suspense account", self.amazon.finance_last_error)
-        self.amazon._finance_apply_defaults()
+        payout_settings.apply_defaults(self.amazon)
         group = self._group()
         self._sale(factory.new_order_id(), group, "100.00", "15.00")
         self._run_scheduled("payouts")
@@ -468,14 +468,15 @@ class TestAmazonFinance(AmazonFinanceCommon):
 
     def test_default_fee_accounts_from_the_mexican_chart(self):
         fees = self.amazon.fee_account_ids
-        commission = self.amazon._fee_account_for("Commission")
+        commission = payout_settings.fee_account_for(self.amazon, "Commission")
         self.assertEqual(commission.expense_account_id, self._account("cuenta601_74"))
-        self.assertEqual(self.amazon._fee_account_for("referral-fee"), commission, "names compared loosely")
-        self.assertEqual(self.amazon._fee_account_for("FBAPerUnitFulfillmentFee").expense_account_id,
+        self.assertEqual(payout_settings.fee_account_for(self.amazon, "referral-fee"), commission,
+                         "names compared loosely")
+        self.assertEqual(payout_settings.fee_account_for(self.amazon, "FBAPerUnitFulfillmentFee").expense_account_id,
                          self._account("cuenta602_72_01"))
-        self.assertEqual(self.amazon._fee_account_for("ProductAdsPayment").expense_account_id,
+        self.assertEqual(payout_settings.fee_account_for(self.amazon, "ProductAdsPayment").expense_account_id,
                          self._account("cuenta602_61_01"))
-        self.assertFalse(self.amazon._fee_account_for("MysteryFee"))
+        self.assertFalse(payout_settings.fee_account_for(self.amazon, "MysteryFee"))
         tax = commission.tax_ids
         self.assertEqual(tax.amount, 16.0)
         self.assertTrue(tax.price_include)

@@ -11,6 +11,7 @@ from odoo.tools.translate import LazyTranslate
 from ...utils.settlement import KINDS, RELEASED, classify_transaction, transaction_kind
 from ...utils.values import money_amount, naive_utc
 from ..connection.amazon_sync_job import is_concurrency_error
+from . import clearing_payments, order_invoices, payout_settings, refund_credit_notes
 
 _logger = logging.getLogger(__name__)
 
@@ -170,7 +171,8 @@ class AmazonSettlementTransaction(models.Model):
         account = self.account_id
         vals_list = []
         for part in classify_transaction(txn):
-            fee_account = account._fee_account_for(part["amazon_type"]) if part["category"] == "fee" else False
+            fee_account = payout_settings.fee_account_for(account, part["amazon_type"]) \
+                if part["category"] == "fee" else False
             vals_list.append({
                 "transaction_id": self.id,
                 "category": part["category"],
@@ -197,9 +199,9 @@ class AmazonSettlementTransaction(models.Model):
     def _book_order_part(self):
         """Pay the customer invoice of a released sale, or credit and refund it for a refund.
 
-        Sales are paid together (see ``_pay_moves_batch``) until a refund, which needs what came before it
-        booked; when a group fails, its sales are booked one by one, each in a savepoint, and the one that
-        fails is left in error with Amazon's order and the reason."""
+        Sales are paid together (see ``clearing_payments.pay_moves_batch``) until a refund, which needs what
+        came before it booked; when a group fails, its sales are booked one by one, each in a savepoint, and
+        the one that fails is left in error with Amazon's order and the reason."""
         sales = []
         for txn in self:
             if txn.state in ("done", "superseded", "deferred"):
@@ -260,7 +262,7 @@ class AmazonSettlementTransaction(models.Model):
     def _book_sales_together(self, sales):
         """(transaction, amount) pairs of one connection: their payments are created and reconciled at once."""
         account = sales[0][0].account_id
-        invoices_of = account._find_order_invoices([txn.amazon_order_id for txn, _amount in sales])
+        invoices_of = order_invoices.find_order_invoices(account, [txn.amazon_order_id for txn, _amount in sales])
         plans = []
         for txn, amount in sales:
             invoices = (invoices_of.get(txn.amazon_order_id) or self.env["account.move"]).filtered(
@@ -276,7 +278,7 @@ class AmazonSettlementTransaction(models.Model):
                 "moves": invoices.filtered(lambda m: not m.currency_id.is_zero(m.amount_residual)),
                 "memo": self.env._("Amazon %s", txn.amazon_order_id),
             })
-        results = account._pay_moves_batch(plans) if plans else []
+        results = clearing_payments.pay_moves_batch(account, plans) if plans else []
         for plan, (payments, paid) in zip(plans, results, strict=True):
             plan["txn"]._book_sale_result(plan["invoices"], plan["amount"], payments, paid)
 
@@ -313,7 +315,7 @@ class AmazonSettlementTransaction(models.Model):
         """``amount``: positive amount refunded to the buyer."""
         self.ensure_one()
         account = self.account_id
-        moves = account._find_order_invoices([self.amazon_order_id]).get(self.amazon_order_id) \
+        moves = order_invoices.find_order_invoices(account, [self.amazon_order_id]).get(self.amazon_order_id) \
             or self.env["account.move"]
         moves = moves.filtered(lambda m: m.state == "posted")
         invoices = moves.filtered(lambda m: m.move_type == "out_invoice")
@@ -331,13 +333,13 @@ class AmazonSettlementTransaction(models.Model):
         if not credit_notes:
             try:
                 with self.env.cr.savepoint():
-                    credit_notes = account._create_refund_credit_note(invoices, amount, date, self)
+                    credit_notes = refund_credit_notes.create_refund_credit_note(account, invoices, amount, date, self)
             except UserError as exc:
                 # never credit a product the buyer did not return: a person decides
                 self.write({"state": "error", "message": str(exc)})
                 return
-        payments, paid = account._pay_moves(credit_notes, amount=amount, date=date,
-                                            memo=self.env._("Amazon refund %s", self.amazon_order_id))
+        payments, paid = clearing_payments.pay_moves(account, credit_notes, amount=amount, date=date,
+                                                     memo=self.env._("Amazon refund %s", self.amazon_order_id))
         message = False
         if currency.compare_amounts(paid, amount) < 0:
             message = self.env._("Only %(paid)s of the refund of %(amount)s could be booked.", paid=paid,

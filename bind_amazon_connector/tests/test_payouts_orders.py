@@ -4,12 +4,14 @@ from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
+from ..models.payouts import clearing_payments, order_invoices
+from ..spapi import SpApi
 from .finance_common import AmazonFinanceCommon
 from .order_common import AmazonOrderCommon
 
 
 @tagged("post_install", "-at_install")
-class TestAmazonFinanceOrders(AmazonFinanceCommon, AmazonOrderCommon):
+class TestAmazonPayoutsOrders(AmazonFinanceCommon, AmazonOrderCommon):
     """Payouts on the invoices the orders flow makes (amazon.order -> sale order -> invoice)."""
 
     def _shipped_order(self, unit_price="199.00", quantity=1):
@@ -24,7 +26,7 @@ class TestAmazonFinanceOrders(AmazonFinanceCommon, AmazonOrderCommon):
 
     def test_released_sale_pays_the_invoice_of_the_amazon_order(self):
         order_id, record, invoice = self._shipped_order("199.00", 2)
-        self.assertEqual(self.amazon._find_order_invoices([order_id])[order_id], record.invoice_ids)
+        self.assertEqual(order_invoices.find_order_invoices(self.amazon, [order_id])[order_id], record.invoice_ids)
         self.assertEqual(invoice.payment_state, "not_paid", "in receivables until Amazon pays")
         group = self._group()
         txn = self._sale(order_id, group, "398.00", "59.70", fba_fee="40.00", quantity=2, sku="MUG-01",
@@ -42,25 +44,47 @@ class TestAmazonFinanceOrders(AmazonFinanceCommon, AmazonOrderCommon):
     def test_register_payment_when_the_order_is_invoiced(self):
         self.amazon.register_payment_on_post = True
         _order_id, _record, invoice = self._shipped_order("250.00")
+        self._run_scheduled("payouts")  # the payouts job pays what the orders flow posted
         self.assertEqual(invoice.payment_state, "paid")
         payment = self._payments_in_journal(invoice)
         self.assertEqual(payment.journal_id, self.amazon.clearing_journal_id)
         self.assertAlmostEqual(payment.amount, 250.00)
 
+    def test_paying_on_post_between_two_reads_asks_amazon_nothing(self):
+        """The orders flow triggers the payouts job when it posts invoices of a connection that pays on post: a
+        run between two reads of Amazon pays them without a call to Amazon, and leaves the read's progress as
+        it was."""
+        self.amazon.register_payment_on_post = True
+        self._run_scheduled("payouts")  # the scheduled read
+        cursor = self.amazon.finance_sync_date
+        self.assertTrue(cursor)
+        _order_id, _record, invoice = self._shipped_order("250.00")
+        self.assertEqual(invoice.payment_state, "not_paid", "posting runs no payout code")
+
+        def forbidden(*args, **kwargs):
+            raise AssertionError("Amazon called to pay on post")
+
+        self.env["amazon.sync.job"]._trigger(self.amazon, "payouts")  # what the orders flow does
+        with patch.object(SpApi, "iter_transaction_pages", forbidden), patch.object(SpApi, "iter_reports", forbidden):
+            self._run_scheduled("payouts", dispatch=False)
+        self.assertEqual(invoice.payment_state, "paid")
+        self.assertEqual(self._payments_in_journal(invoice).journal_id, self.amazon.clearing_journal_id)
+        self.assertEqual(self.amazon.finance_sync_date, cursor)
+
     def test_payment_failure_on_post_does_not_fail_the_batch(self):
-        """Paying on post runs apart: a payment that fails leaves the invoice posted and unpaid, and every
-        order of the batch imported."""
+        """Paying on post runs apart, in the payouts job: a payment that fails leaves the invoice posted and
+        unpaid (its chatter says why), and every order of the batch imported."""
         self.amazon.register_payment_on_post = True
         self._put_stock(self.product_mug, 2, self.fba_location)
         orders = [self._make_order([{"sku": "MUG-01", "quantity": 1, "unit_price": price}],
                                    fulfilled_by="AMAZON", status="SHIPPED") for price in ("199.00", "150.00")]
-        Account = self.registry["amazon.account"]
 
         def broken(account, invoices):
             raise UserError("the bank journal is archived")
 
-        with patch.object(Account, "_register_amazon_payment", broken):
+        with patch.object(clearing_payments, "pay_invoices_in_full", broken):
             AmazonOrderCommon._sync(self)
+            self._run_scheduled("payouts")  # the payouts job pays what the orders flow posted
         for order in orders:
             record = self._amazon_order(order["orderId"])
             self.assertEqual(record.state, "imported", record.reason)
@@ -75,8 +99,8 @@ class TestAmazonFinanceOrders(AmazonFinanceCommon, AmazonOrderCommon):
         self.assertEqual(self._invoices(self._amazon_order(order_id)).payment_state, "paid")
 
     def test_posting_an_invoice_of_no_amazon_order_reads_no_connection(self):
-        """Every invoice of the database goes through the pay-on-post check: for one that is not an Amazon
-        order's, the connections are not even searched."""
+        """Posting an invoice runs no payout code (the payouts job pays what a connection pays on post): posting
+        one that is not an Amazon order's does not even search the connections."""
         self.amazon.register_payment_on_post = True
         Account = self.registry["amazon.account"]
         invoice = self.env["account.move"].create({
@@ -87,8 +111,7 @@ class TestAmazonFinanceOrders(AmazonFinanceCommon, AmazonOrderCommon):
         def forbidden(*args, **kwargs):
             raise AssertionError("amazon.account searched for an invoice of no Amazon order")
 
-        with patch.object(Account, "search_count", forbidden), patch.object(Account, "search", forbidden), \
-                patch.object(Account, "_amazon_accounts_of_invoices", forbidden):
+        with patch.object(Account, "search_count", forbidden), patch.object(Account, "search", forbidden):
             invoice.action_post()
         self.assertEqual(invoice.state, "posted")
         self.assertEqual(invoice.payment_state, "not_paid")

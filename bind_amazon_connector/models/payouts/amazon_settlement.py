@@ -1,4 +1,4 @@
-"""Amazon's money: settlements (one payout each), their transactions and the amounts each one is made of.
+"""Amazon's payouts: settlements (one payout each), their transactions and the amounts each one is made of.
 
 Amazon releases the seller's money per settlement (Finances 2024-06-19 ``SETTLEMENT_ID`` or, before it is
 known, ``FINANCIAL_EVENT_GROUP_ID``). Every transaction Amazon reports is kept once per connection
@@ -16,6 +16,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..connection.access import ACCOUNTANT, AMAZON_USER, check_group
+from . import clearing_payments, payout_settings, settlement_entries
 
 _logger = logging.getLogger(__name__)
 
@@ -238,8 +239,8 @@ class AmazonSettlement(models.Model):
                                            settlement.display_name))
             if not settlement.deposit_source:
                 settlement.deposit_source = "manual"
-            settlement.account_id._finance_apply_clearing_defaults()
-            settlement.account_id._finance_check_config()
+            payout_settings.apply_clearing_defaults(settlement.account_id)
+            payout_settings.check_settings(settlement.account_id)
             settlement.sudo()._book_closing()
         return True
 
@@ -266,7 +267,7 @@ class AmazonSettlement(models.Model):
                 and (not ln.move_id or ln.move_id.state == "draft" and not ln.move_id.amazon_cfdi_uuid)
             )
             if lines.filtered(lambda ln: not ln.move_id):  # something new to bill
-                settlement.account_id._book_fee_bill(settlement, lines)
+                settlement_entries.book_fee_bill(settlement.account_id, settlement, lines)
 
     def _book_closing(self):
         """Deposit known: post and pay the fee bills, pay the withholdings and the unknown amounts."""
@@ -279,7 +280,7 @@ class AmazonSettlement(models.Model):
                     bill.invoice_date = bill.invoice_date or date
                     bill.action_post()
                 if bill.payment_state not in ("paid", "in_payment", "reversed"):
-                    account._pay_moves(bill, date=date, memo=bill.ref)
+                    clearing_payments.pay_moves(account, bill, date=date, memo=bill.ref)
             open_lines = settlement.line_ids.filtered(
                 lambda ln: ln.category in ("withholding_iva", "withholding_isr", "unknown") and not ln.payment_id
                 and ln.transaction_id.state not in ("deferred", "superseded")
@@ -287,8 +288,8 @@ class AmazonSettlement(models.Model):
             for category in ("withholding_iva", "withholding_isr", "unknown"):
                 lines = open_lines.filtered(lambda ln, c=category: ln.category == c)
                 if lines:
-                    account._book_other_amounts(settlement, category, lines, date)
-            account._book_deposit(settlement)
+                    settlement_entries.book_other_amounts(account, settlement, category, lines, date)
+            settlement_entries.book_deposit(account, settlement)
             settlement._reconcile_clearing()
             if settlement.state != "closed":
                 settlement.state = "closed"
