@@ -142,7 +142,7 @@ def run(env, *, sim_url, token_url, n_orders, tag, baseline=True):
         start = time.perf_counter()
         pages = orders = 0
         while True:
-            result = account._sync_orders(commit=commit)
+            result = account.env["amazon.order.sync"]._sync_for(account, commit=commit)
             pages += result["pages"]
             orders += result["orders"]
             if result.get("error") or not result.get("more"):

@@ -18,7 +18,7 @@ from odoo.tests import TransactionCase, tagged
 from spapi_simulator import Simulator, factory
 
 from ..models.connection import amazon_sync_job as sync_module
-from ..models.orders import amazon_account as orders_module
+from ..models.orders import amazon_order_sync as orders_module
 from ..models.orders.stock_quant import SKIP_CHANGED_QUANTS
 from ..spapi import types
 from .common import SIM_CLIENT_ID, SIM_CLIENT_SECRET, SIM_REFRESH_TOKEN
@@ -141,7 +141,7 @@ class TestConcurrentImporters(TransactionCase):
         def importer(account_id):
             def run(env):
                 barrier.wait()
-                env["amazon.account"].browse(account_id)._sync_orders(commit=True)
+                env["amazon.order.sync"]._sync_for(env["amazon.account"].browse(account_id), commit=True)
             return run
 
         def person(env):
@@ -160,7 +160,7 @@ class TestConcurrentImporters(TransactionCase):
         threads.append(threading.Thread(target=self._in_new_transaction, args=(person, errors)))
         sim_now = self.sim.now().replace(tzinfo=None, microsecond=0)
         # the test runner holds the registry's lock while tests run: the threads must not wait for it
-        with patch.object(type(self.env["amazon.account"]), "_orders_now", lambda account: sim_now), \
+        with patch.object(type(self.env["amazon.order.sync"]), "_now", lambda sync: sim_now), \
                 patch.object(Registry, "_lock", DummyRLock()), \
                 patch.object(orders_module, "PAGE_SIZE", 10), patch.object(sync_module, "CONCURRENCY_BACKOFF", 0.05), \
                 patch.object(sync_module._logger, "info") as log:
@@ -221,18 +221,19 @@ class TestConcurrentImporters(TransactionCase):
         def importer(env):
             held.wait(timeout=60)
             with patch.object(sync_module._logger, "info") as log:
-                outcome["result"] = env["amazon.account"].browse(account_id)._sync_orders(commit=True)
+                account = env["amazon.account"].browse(account_id)
+                outcome["result"] = env["amazon.order.sync"]._sync_for(account, commit=True)
             outcome["conflicts"] = [call for call in log.call_args_list if "conflicted" in call.args[0]]
             page_done.set()
 
-        def empty_page(account, api_client, start, end, token):
+        def empty_page(sync, account, api_client, start, end, token, **kw):
             return types.OrdersPage(orders=(), last_updated_before=end.replace(tzinfo=timezone.utc))
 
         sim_now = self.sim.now().replace(tzinfo=None, microsecond=0)
         threads = [threading.Thread(target=self._in_new_transaction, args=(func, errors))
                    for func in (person, importer)]
-        with patch.object(type(self.env["amazon.account"]), "_orders_now", lambda account: sim_now), \
-                patch.object(type(self.env["amazon.account"]), "_orders_fetch_page", empty_page), \
+        with patch.object(type(self.env["amazon.order.sync"]), "_now", lambda sync: sim_now), \
+                patch.object(type(self.env["amazon.order.sync"]), "_fetch_page", empty_page), \
                 patch.object(Registry, "_lock", DummyRLock()):
             for thread in threads:
                 thread.start()

@@ -18,7 +18,7 @@ from spapi_simulator import factory
 from ..models.connection import amazon_sync_job as sync_module
 from ..models.listings import listing_importer
 from ..models.money import amazon_account as money_account
-from ..models.orders import amazon_account as orders_account
+from ..models.orders import amazon_order_sync as orders_account
 from ..models.stock import amazon_account as stock_account
 from ..spapi import SpApi
 from ..utils.crashpoints import SimulatedCrash, crash_at

@@ -12,7 +12,7 @@ from odoo.tests import tagged
 from odoo.tools import SQL, config
 
 from ..models.connection import amazon_sync_job as sync_module
-from ..models.orders import amazon_account as orders_module
+from ..models.orders import amazon_order_sync as orders_module
 from ..models.orders.amazon_order import AmazonOrderError
 from ..spapi.pacing import shared_pacer
 from .order_common import AmazonOrderCommon
@@ -207,16 +207,16 @@ class TestSyncJobs(AmazonOrderCommon):
     def test_job_with_a_short_time_limit_stops_and_resumes(self):
         ids = [self._make_order()["orderId"] for _i in range(25)]
         clock = FakeClock()
-        account_class = type(self.amazon)
-        real_fetch = account_class._orders_fetch_page
+        sync_class = type(self.env["amazon.order.sync"])
+        real_fetch = sync_class._fetch_page
 
-        def slow_fetch(account, api, start, end, token):
+        def slow_fetch(sync, account, api, start, end, token, **kw):
             clock.now += 40  # each page takes 40 s of the job's 120 s limit
-            return real_fetch(account, api, start, end, token)
+            return real_fetch(sync, account, api, start, end, token, **kw)
 
         runs = []
         with patch.object(sync_module, "_monotonic", clock), patch.object(orders_module, "PAGE_SIZE", 10), \
-                patch.object(account_class, "_orders_fetch_page", slow_fetch), \
+                patch.object(sync_class, "_fetch_page", slow_fetch), \
                 patch.dict(config.options, {"limit_time_real_cron": 120, "workers": 0}):
             self.env["amazon.sync.job"]._trigger(self.amazon, "orders")
             for _run in range(10):

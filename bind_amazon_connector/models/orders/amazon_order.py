@@ -316,7 +316,7 @@ class AmazonOrder(models.Model):
         gone = self.browse()
         for account, orders in self.grouped("account_id").items():
             account = account.sudo()
-            if not account._orders_lock():
+            if not self.env["amazon.order.sync"]._lock(account):
                 raise UserError(_(
                     "Orders of %s are being synchronized right now: try again in a moment.", account.name))
             # A few orders are read again from Amazon (getOrder); many at once come from their last payload.
@@ -423,7 +423,7 @@ class AmazonOrder(models.Model):
         all_skus = {s for o in waiting for s in o.unmapped_skus.split(",")}
         mapped = set(self._map_skus(account, all_skus))
         ready = waiting.filtered(lambda o: set(o.unmapped_skus.split(",")) <= mapped)
-        if not ready or not account._orders_lock():
+        if not ready or not self.env["amazon.order.sync"]._lock(account):
             # A sync holds the connection: it retries them when it ends.
             return self.browse()
         self._import_orders(account, [o._payload_order() for o in ready], force=True)
