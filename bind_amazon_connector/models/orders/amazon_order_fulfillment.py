@@ -98,6 +98,7 @@ class AmazonOrder(models.Model):
             return
         invoices = todo._create_invoices(grouped=True, final=True)
         invoices.action_post()
+        imp.invoices_posted = True
         for sale_order in todo:
             record = sale_order.amazon_order_id
             invoice = sale_order.invoice_ids.filtered(lambda m: m.move_type == "out_invoice" and m.state == "posted")

@@ -46,6 +46,8 @@ class _Importer:
         self.marketplaces = {m.marketplace_id: m for m in self.env["amazon.marketplace"].with_context(
             active_test=False).search([])}
         self.products = {}
+        #: Customer invoices were posted by this run (a connection paying on post asks for its payouts job).
+        self.invoices_posted = False
         self.caches = {"partner": {}, "fpos": {}, "taxes": {}, "included": {}, "pricelist": {}, "state": {}}
 
     def snapshot(self):
@@ -110,6 +112,9 @@ class AmazonOrder(models.Model):
         for start in range(0, len(to_update), BATCH_SIZE):
             self._run_batch(imp, to_update[start:start + BATCH_SIZE], self._update_documents)
 
+        if imp.invoices_posted and account.register_payment_on_post:
+            # the payouts flow pays the posted invoices waiting for their payment
+            self.env["amazon.sync.job"]._trigger(account, "payouts")
         counts = defaultdict(int)
         for record in processed:
             counts[record.state] += 1
