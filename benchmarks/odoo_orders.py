@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from odoo import Command, fields
 
-from odoo.addons.bind_amazon_connector.models.orders.amazon_order import QUIET_CONTEXT
+from odoo.addons.bind_amazon_connector.models.orders.order_import import QUIET_CONTEXT
 
 BENCH_SKUS = 40
 #: Orders per call of the batched ORM floor.

@@ -9,7 +9,7 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from ..models.orders import amazon_order_sync as amazon_order_sync
-from ..models.orders.amazon_order_import import AmazonOrder
+from ..models.orders.amazon_order import AmazonOrder
 from .order_common import AmazonOrderCommon
 
 
