@@ -121,7 +121,7 @@ class AmazonOrderSync(models.AbstractModel):
             result["error"] = self._error_text(exc)
             return result
         fetched = {}
-        prepared, pinned = set(), {}
+        prepared, pinned, prepared_imports = set(), {}, {}
 
         def step(last_try):
             window = self._window(account)
@@ -154,10 +154,14 @@ class AmazonOrderSync(models.AbstractModel):
                 prepared.add((start, end, token))
                 fetched[(start, end, token)] = page
                 pinned[(start, token)] = end
-                Orders._prepare_shared_records(account, page.orders)
+                # the page's import goes on with what was decided and mapped there: each order once
+                prepared_imports[(start, end, token)] = Orders._prepare_shared_records(account, page.orders)
                 return RESTART_PAGE
             began = sync._monotonic()
-            counts = Orders.with_context(amazon_record_conflicts=last_try)._import_orders(account, page.orders)
+            # used by one try only: a try that fails leaves records of its rolled-back transaction in it
+            order_import = prepared_imports.pop((start, end, token), None)
+            counts = Orders.with_context(amazon_record_conflicts=last_try)._import_orders(
+                account, page.orders, prepared=order_import)
             self._measure(account, len(page.orders), sync._monotonic() - began)
             fetched.clear()
             for state, count in counts.items():

@@ -6,7 +6,6 @@ Used by the "Correct Invoice Totals" wizard, after a person confirmed the list.
 """
 import logging
 
-from odoo import _
 from odoo.fields import Command
 
 from ...utils import order_totals
@@ -73,18 +72,19 @@ class InvoiceCorrection(OrderImport):
         missing = sorted({item.seller_sku for item in order.items
                           if (item.quantity_ordered or 0) > 0 and item.seller_sku not in self.products})
         if missing:
-            raise AmazonOrderError(_("These SKUs are not mapped to a product: %s.", ", ".join(missing)))
+            raise AmazonOrderError(self.env._("These SKUs are not mapped to a product: %s.", ", ".join(missing)))
         self.record_amazon_data(record, order)
         vals, totals = self.sale_order_vals(record, order)
         if totals is None:
-            raise AmazonOrderError(_("Amazon sent no amounts for this order: there is nothing to correct from."))
+            raise AmazonOrderError(self.env._(
+                "Amazon sent no amounts for this order: there is nothing to correct from."))
         sale_order = record.sale_order_id.with_env(self.env)
         invoices = sale_order.invoice_ids.filtered(lambda m: m.move_type == "out_invoice" and m.state != "cancel")
         posted = invoices.filtered(lambda m: m.state == "posted" and not m.reversal_move_ids)
         drafts = invoices.filtered(lambda m: m.state == "draft")
         if posted:
             posted._reverse_moves(
-                [{"ref": _("Correction to Amazon's total: %s", record.name)} for _move in posted], cancel=True)
+                [{"ref": self.env._("Correction to Amazon's total: %s", record.name)} for _move in posted], cancel=True)
         if drafts:
             drafts.unlink()
         locked = sale_order.locked

@@ -5,8 +5,6 @@
 import logging
 from collections import defaultdict
 
-from odoo import _
-
 from .amazon_order import AmazonOrderError
 
 _logger = logging.getLogger(__name__)
@@ -74,7 +72,7 @@ class OrderFulfillment:
             if todo & validated:
                 # A step validated in a previous round is still open: looping again would never end.
                 stuck = (todo & validated).picking_id
-                raise AmazonOrderError(_(
+                raise AmazonOrderError(self.env._(
                     "The delivery %(pickings)s could not be validated up to what Amazon shipped: check its "
                     "route and its stock (a step stays open after validation).",
                     pickings=", ".join(stuck.mapped("name"))))
@@ -105,7 +103,7 @@ class OrderFulfillment:
             expected = record.amount_total - record.amount_not_invoiced
             if record.amount_total and invoice and invoice.currency_id.compare_amounts(
                     sum(invoice.mapped("amount_total")), expected):
-                raise AmazonOrderError(_(
+                raise AmazonOrderError(self.env._(
                     "The invoice totals %(odoo)s but Amazon charged %(amazon)s.",
                     odoo=invoice.currency_id.format(sum(invoice.mapped("amount_total"))),
                     amazon=invoice.currency_id.format(expected)))

@@ -7,10 +7,12 @@ Documents are created for many orders at once (``BATCH_SIZE``) inside a savepoin
 its orders are redone one at a time, each in its own savepoint, so one bad order never blocks the others
 and never leaves half a sale order behind.
 """
+import copy
 import logging
 from collections import defaultdict
 
-from odoo import _, fields
+from odoo import fields
+from odoo.models import BaseModel
 from odoo.tools import SQL
 
 from ...utils import held_logs, order_totals
@@ -48,9 +50,23 @@ class OrderImport(OrderMapping, OrderFulfillment):
     """
 
     def __init__(self, orders_model, account):
+        self._bind(orders_model, account)
+        self.marketplaces = {m.marketplace_id: m for m in self.env["amazon.marketplace"].with_context(
+            active_test=False).search([])}
+        self.products = {}
+        self.caches = {"partner": {}, "fpos": {}, "taxes": {}, "included": {}, "pricelist": {}, "state": {}}
+        #: What Amazon's amounts of each order read as, by Amazon order id (see ``read_totals``).
+        self.totals_read = {}
+        #: What orders prepared before the page's import become: their decision (see ``import_decision``), and
+        #: for those to import, ``(sale order values, totals, warnings, currency id)`` (see
+        #: ``prepare_shared_records``), by Amazon order id.
+        self.decisions = {}
+        self.prepared = {}
+
+    def _bind(self, orders_model, account):
         self.orders_model = orders_model
         env = orders_model.env
-        user = account.user_id or env.user
+        user = account.user_id.with_env(env) or env.user
         company = account.company_id
         # a quant another import committed meanwhile is skipped like a held one, not a reason to redo the page
         context = dict(env.context, allowed_company_ids=company.ids, **QUIET_CONTEXT, **{SKIP_CHANGED_QUANTS: True})
@@ -59,12 +75,21 @@ class OrderImport(OrderMapping, OrderFulfillment):
         self.account = account.with_env(self.env)
         self.company = self.account.company_id
         self.user = user
-        self.marketplaces = {m.marketplace_id: m for m in self.env["amazon.marketplace"].with_context(
-            active_test=False).search([])}
-        self.products = {}
         #: Customer invoices were posted by this import (a connection paying on post asks for its payouts job).
         self.invoices_posted = False
-        self.caches = {"partner": {}, "fpos": {}, "taxes": {}, "included": {}, "pricelist": {}, "state": {}}
+
+    def continue_in(self, orders_model, account):
+        """Go on with this import in another transaction (a page prepared in a transaction of its own, committed
+        since): its records are read in the new one."""
+        self._bind(orders_model, account)
+
+        def rebound(mapping):
+            return {key: value.with_env(self.env) if isinstance(value, BaseModel) else value
+                    for key, value in mapping.items()}
+        self.marketplaces = rebound(self.marketplaces)
+        self.products = rebound(self.products)
+        self.caches = {name: rebound(cache) for name, cache in self.caches.items()}
+        return self
 
     def snapshot(self):
         return {name: dict(cache) for name, cache in self.caches.items()}
@@ -87,15 +112,17 @@ class OrderImport(OrderMapping, OrderFulfillment):
         Orders = self.orders_model
         records = self._upsert_records(orders)
         to_create, to_update, processed = [], [], Orders.browse()
-        skus = {item.seller_sku for order in orders if not isinstance(order, MalformedOrder)
-                for item in order.items if item.seller_sku}
-        self.products = Orders._map_skus(self.account, skus)
+        if not self.decisions:
+            # (an import prepared before its page keeps the products its orders were decided with)
+            skus = {item.seller_sku for order in orders if not isinstance(order, MalformedOrder)
+                    for item in order.items if item.seller_sku}
+            self.products = Orders._map_skus(self.account, skus)
         for order in orders:
             record = records[order.order_id]
             if isinstance(order, MalformedOrder):
                 record.write({"payload": order.payload if isinstance(order.payload, dict) else None,
                               "last_attempt_date": fields.Datetime.now()})
-                record._set_result("error", _("Amazon sent an order that cannot be read: %s", order.message))
+                record._set_result("error", self.env._("Amazon sent an order that cannot be read: %s", order.message))
                 record._count_failed_attempt()
                 processed |= record
                 continue
@@ -106,7 +133,10 @@ class OrderImport(OrderMapping, OrderFulfillment):
             if record.sale_order_id:
                 to_update.append((record, order))
                 continue
-            decision = self.import_decision(record, order)
+            if order.order_id in self.decisions:
+                decision = self.decisions.pop(order.order_id)
+            else:
+                decision = self.import_decision(record, order)
             if decision:
                 record._set_result(*decision)
             else:
@@ -148,7 +178,7 @@ class OrderImport(OrderMapping, OrderFulfillment):
             currency = self.env["res.currency"].with_context(active_test=False).search(
                 [("name", "=", order.currency)], limit=1) or currency
         try:
-            totals = order_totals.read_order(order, (mkt or self.account.marketplace_id).prices_include_tax)
+            totals = self.read_totals(order)
         except order_totals.Unreconciled:
             totals = None  # the mapping puts the order in error with the amounts
         if order.grand_total is not None:
@@ -181,24 +211,24 @@ class OrderImport(OrderMapping, OrderFulfillment):
         record.ensure_one()
         status = order.fulfillment_status
         if status == "CANCELLED":
-            return "cancelled", _("Cancelled on Amazon before it was imported: nothing was created.")
+            return "cancelled", self.env._("Cancelled on Amazon before it was imported: nothing was created.")
         if status in WAITING_STATUSES:
-            return "pending", _(
+            return "pending", self.env._(
                 "Amazon has not confirmed this order yet (status %s): it is imported when it is.", status)
         if not order.items:
-            return "error", _("Amazon sent the order without items.")
+            return "error", self.env._("Amazon sent the order without items.")
         missing_sku = [item.order_item_id for item in order.items if not item.seller_sku]
         if missing_sku:
-            return "error", _("Order items without a seller SKU: %s.", ", ".join(missing_sku))
+            return "error", self.env._("Order items without a seller SKU: %s.", ", ".join(missing_sku))
         unmapped = sorted({item.seller_sku for item in order.items
                            if (item.quantity_ordered or 0) > 0 and item.seller_sku not in self.products})
         if unmapped:
             skus = ", ".join(unmapped)
             if self.account.only_mapped_products:
-                return "skipped", _(
+                return "skipped", self.env._(
                     "Not imported: the connection records sales of mapped products only, and these SKUs are "
                     "not mapped: %s.", skus), unmapped
-            return "error", _(
+            return "error", self.env._(
                 "These SKUs are not mapped to a product: %s. Map their listings: the order is imported then.",
                 skus), unmapped
         return None
@@ -233,7 +263,7 @@ class OrderImport(OrderMapping, OrderFulfillment):
 
     def _create_documents(self, pairs):
         """Confirmed sale orders for orders not yet imported, then their deliveries and invoices."""
-        plans = [self.sale_order_vals(record, order) for record, order in pairs]
+        plans = [self._sale_order_plan(record, order) for record, order in pairs]
         SaleOrder = self.env["sale.order"]
         sale_orders = SaleOrder.create([vals for vals, _expected in plans])
         for sale_order, (_vals, totals) in zip(sale_orders, plans, strict=True):
@@ -247,6 +277,16 @@ class OrderImport(OrderMapping, OrderFulfillment):
                           "retry_date": False})
         self.apply_fulfillment(pairs)
 
+    def _sale_order_plan(self, record, order):
+        """``sale_order_vals`` of the order, as prepared before the page when it was (same currency)."""
+        prepared = self.prepared.get(order.order_id)
+        if prepared:
+            vals, totals, warning, currency_id = prepared
+            if (record.currency_id or self.marketplace(order).currency_id).id == currency_id:
+                record._add_warning(warning)
+                return dict(copy.deepcopy(vals), amazon_order_id=record.id), totals
+        return self.sale_order_vals(record, order)
+
     def _update_documents(self, pairs):
         """Bring imported orders in line with Amazon: shipments, invoices, cancellations."""
         active = []
@@ -256,7 +296,7 @@ class OrderImport(OrderMapping, OrderFulfillment):
                 self._cancel_documents(record, order)
                 continue
             if sale_order.state == "cancel":
-                raise AmazonOrderError(_(
+                raise AmazonOrderError(self.env._(
                     "The sale order %s was cancelled in Odoo but Amazon still has the order.", sale_order.name))
             active.append((record, order))
         self.apply_fulfillment(active)
@@ -273,15 +313,15 @@ class OrderImport(OrderMapping, OrderFulfillment):
         to_reverse = invoices.filtered(lambda m: m.payment_state != "reversed" and not m.reversal_move_ids)
         if to_reverse:
             to_reverse._reverse_moves(
-                [{"ref": _("Cancelled on Amazon: %s", record.name)} for _inv in to_reverse], cancel=True)
+                [{"ref": self.env._("Cancelled on Amazon: %s", record.name)} for _inv in to_reverse], cancel=True)
         if invoices:
             sale_order.picking_ids.filtered(lambda p: p.state not in ("done", "cancel")).action_cancel()
-            reason = _("Cancelled on Amazon after it was invoiced: the invoice was reversed by a credit note.")
+            reason = self.env._("Cancelled on Amazon after it was invoiced: the invoice was reversed by a credit note.")
         else:
             if sale_order.locked:
                 sale_order.action_unlock()
             sale_order._action_cancel()
-            reason = _("Cancelled on Amazon after it was imported: the sale and its delivery were cancelled.")
+            reason = self.env._("Cancelled on Amazon after it was imported: the sale and its delivery were cancelled.")
         record.write({"state": "cancelled", "reason": reason, "unmapped_skus": False, "attempt_count": 0,
                       "retry_date": False})
         self.env["amazon.shipment"]._close_for_orders(record)
@@ -299,15 +339,18 @@ def prepare_shared_records(orders_model, account, orders):
     after the other. Committed here first, it is found by the others at once. Only a scheduled run that
     owns its transaction calls this, then starts its page in a fresh transaction that sees these records.
     An order whose values cannot be prepared is skipped here: its import reports why.
+
+    Returns the :class:`OrderImport` that prepared them, with each order's decision and sale order values: the
+    page's import goes on with it (``continue_in``), so each order is decided and mapped once; or None.
     """
     orders = [o for o in orders if o is not None and not isinstance(o, MalformedOrder)]
     if not orders:
-        return
+        return None
     # A shortcut only: the page's own import redoes this work and reports what fails, so the statements
     # Odoo logs as failed here (a conflict with another import, an order's bad data) are not errors.
     with held_logs.hold("odoo.sql_db") as held:
         try:
-            _prepare_shared_records_tries(orders_model, account, orders)
+            return _prepare_shared_records_tries(orders_model, account, orders)
         finally:
             held.drop()
 
@@ -326,23 +369,31 @@ def _prepare_shared_records_tries(orders_model, account, orders):
                     ("sale_order_id", "!=", False)]).mapped("name"))
                 for order in orders:
                     record = Orders.new({"account_id": account.id})
-                    if order.order_id in imported or order_import.import_decision(record, order):
+                    if order.order_id in imported:
                         continue
+                    decision = order_import.decisions[order.order_id] = order_import.import_decision(record, order)
+                    if decision:
+                        continue
+                    snapshot = order_import.snapshot()
                     try:
                         with cr.savepoint():
-                            vals, _totals = order_import.sale_order_vals(record, order)
+                            vals, totals = order_import.sale_order_vals(record, order)
                             # Odoo counts a contact's first sale inside the sale's transaction (later ones
                             # after it): shared contacts start at one here, so pages do not collide on it
                             partners = Orders.env["res.partner"].browse(
                                 [vals["partner_id"], vals["partner_shipping_id"]])
                             partners |= partners.commercial_partner_id
                             partners.filtered(lambda p: not p.customer_rank).write({"customer_rank": 1})
+                        currency = record.currency_id or order_import.marketplace(order).currency_id
+                        order_import.prepared[order.order_id] = (vals, totals, record.warning or False, currency.id)
                     except Exception as exc:  # the order's own import reports its problem
+                        order_import.restore(snapshot)
                         if is_concurrency_error(exc):
                             raise
-            return
+            return order_import
         except Exception as exc:  # noqa: BLE001 - only a shortcut: the page's import stays correct without it
             if not is_concurrency_error(exc):
                 _logger.info("Amazon connection %s: shared records not prepared (%s)", account.id,
                              type(exc).__name__)
-                return
+                return None
+    return None

@@ -8,7 +8,6 @@ import logging
 import math
 import re
 
-from odoo import _
 from odoo.fields import Command
 
 from ...utils import order_totals
@@ -30,6 +29,20 @@ _RFC_PATTERN = re.compile(r"^[A-ZÑ&]{3,4}\d{6}[A-Z0-9]{3}$")
 class OrderMapping:
     """The sale order values of Amazon orders, for an import run of one connection."""
 
+    def read_totals(self, order):
+        """``order_totals.read_order`` of ``order`` in its marketplace, read once per import (raises
+        ``order_totals.Unreconciled`` each time it is asked when Amazon's amounts do not add up)."""
+        known = self.totals_read.get(order.order_id)
+        if known is None or known[0] is not order:
+            try:
+                known = (order, order_totals.read_order(order, self.marketplace(order).prices_include_tax), None)
+            except order_totals.Unreconciled as exc:
+                known = (order, None, exc)
+            self.totals_read[order.order_id] = known
+        if known[2] is not None:
+            raise known[2]
+        return known[1]
+
     def sale_order_vals(self, record, order):
         """``(sale order values, order_totals.OrderTotals or None)`` for one Amazon order.
 
@@ -44,14 +57,14 @@ class OrderMapping:
         warehouse = account.fba_warehouse_id if order.is_fba else account.warehouse_id
         if not warehouse:
             raise AmazonOrderError(
-                _("Set the fulfillment warehouse of the connection to import orders fulfilled by Amazon.")
+                self.env._("Set the fulfillment warehouse of the connection to import orders fulfilled by Amazon.")
                 if order.is_fba else
-                _("Set the warehouse of the connection to import merchant-fulfilled orders."))
+                self.env._("Set the warehouse of the connection to import merchant-fulfilled orders."))
         for item in order.items:
             if (item.quantity_ordered or 0) < 0:
-                raise AmazonOrderError(_("Item %s has a negative quantity.", item.order_item_id))
+                raise AmazonOrderError(self.env._("Item %s has a negative quantity.", item.order_item_id))
         try:
-            totals = order_totals.read_order(order, mkt.prices_include_tax)
+            totals = self.read_totals(order)
         except order_totals.Unreconciled as exc:
             raise AmazonOrderError(self._unreconciled_message(exc, currency)) from None
         partner, shipping_partner = self._get_customer(record, order, mkt)
@@ -67,9 +80,9 @@ class OrderMapping:
             for part in totals.extras:
                 lines.append(self._order_charge_line(part, fpos, mkt, sequence=5000 + len(lines)))
         if not lines:
-            raise AmazonOrderError(_("The order has no item to sell."))
+            raise AmazonOrderError(self.env._("The order has no item to sell."))
         if totals and totals.tax and not any(line["tax_ids"][0][2] for line in lines):
-            record._add_warning(_(
+            record._add_warning(self.env._(
                 "Amazon charged %s of tax but the products of the order have no tax in Odoo: the invoice "
                 "carries the amounts with their tax and no tax line. Set the taxes of the products.",
                 currency.format(float(totals.tax))))
@@ -85,7 +98,7 @@ class OrderMapping:
             "fiscal_position_id": fpos.id,
             "date_order": naive_utc(order.created_time),
             "client_order_ref": order.order_id,
-            "origin": _("Amazon %s", order.order_id),
+            "origin": self.env._("Amazon %s", order.order_id),
             "amazon_order_id": record.id,
             "order_line": [Command.create(line) for line in lines],
         }
@@ -95,13 +108,14 @@ class OrderMapping:
         amounts = {"amazon": currency.format(float(exc.expected)), "computed": currency.format(float(exc.computed)),
                    "difference": currency.format(float(exc.difference)), "item": exc.item_id}
         if exc.what == "quantity":
-            return _("Amazon charged %(amazon)s for item %(item)s but ordered none of it: the order is not "
+            return self.env._("Amazon charged %(amazon)s for item %(item)s but ordered none of it: the order is not "
                      "invoiced until Amazon sends consistent amounts.", **amounts)
         if exc.what == "item":
-            return _("Amazon's total for item %(item)s is %(amazon)s but its breakdowns add up to %(computed)s "
-                     "(difference %(difference)s): the order is not invoiced until Amazon sends consistent "
-                     "amounts, or a person retries it.", **amounts)
-        return _("Amazon's order total is %(amazon)s but its items and charges add up to %(computed)s "
+            return self.env._(
+                "Amazon's total for item %(item)s is %(amazon)s but its breakdowns add up to %(computed)s "
+                "(difference %(difference)s): the order is not invoiced until Amazon sends consistent "
+                "amounts, or a person retries it.", **amounts)
+        return self.env._("Amazon's order total is %(amazon)s but its items and charges add up to %(computed)s "
                  "(difference %(difference)s): the order is not invoiced until Amazon sends consistent "
                  "amounts, or a person retries it.", **amounts)
 
@@ -142,10 +156,10 @@ class OrderMapping:
                 continue
             xmlid, label = self._charge_kinds()[part.kind]
             if part.kind == order_totals.DISCOUNT:
-                name = _("Promotion %(promotion)s: %(title)s",
-                         promotion=", ".join(item.promotion_ids) or _("Amazon promotion"), title=title)
+                name = self.env._("Promotion %(promotion)s: %(title)s",
+                         promotion=", ".join(item.promotion_ids) or self.env._("Amazon promotion"), title=title)
             else:
-                name = _("%(charge)s: %(title)s", charge=label, title=title)
+                name = self.env._("%(charge)s: %(title)s", charge=label, title=title)
             lines.append(self._charge_line(xmlid, name, amount, taxes, sequence=sequence + len(lines)))
         return lines
 
@@ -159,20 +173,20 @@ class OrderMapping:
         else:
             taxes = self._get_charge_taxes(self.env.ref(xmlid), fpos, included, part.tax)
         amount = part.gross if included or not taxes else part.net
-        return self._charge_line(xmlid, _("Order charge: %s", label), amount, taxes, sequence)
+        return self._charge_line(xmlid, self.env._("Order charge: %s", label), amount, taxes, sequence)
 
     def _charge_kinds(self):
         """{part kind: (service product xmlid, label)} of the amounts Amazon charges besides products."""
         return {
-            "ITEM": ("bind_amazon_connector.product_amazon_other_charge", _("Other Amazon charge")),
-            "SHIPPING": ("bind_amazon_connector.product_amazon_shipping", _("Shipping")),
-            "GIFT_WRAP": ("bind_amazon_connector.product_amazon_gift_wrap", _("Gift wrap")),
-            "COD_FEE": ("bind_amazon_connector.product_amazon_other_charge", _("Cash on delivery fee")),
-            "OTHER": ("bind_amazon_connector.product_amazon_other_charge", _("Other Amazon charge")),
-            "TAX": ("bind_amazon_connector.product_amazon_other_charge", _("Tax not attributed to an item")),
-            order_totals.DISCOUNT: ("bind_amazon_connector.product_amazon_promotion", _("Amazon promotion")),
+            "ITEM": ("bind_amazon_connector.product_amazon_other_charge", self.env._("Other Amazon charge")),
+            "SHIPPING": ("bind_amazon_connector.product_amazon_shipping", self.env._("Shipping")),
+            "GIFT_WRAP": ("bind_amazon_connector.product_amazon_gift_wrap", self.env._("Gift wrap")),
+            "COD_FEE": ("bind_amazon_connector.product_amazon_other_charge", self.env._("Cash on delivery fee")),
+            "OTHER": ("bind_amazon_connector.product_amazon_other_charge", self.env._("Other Amazon charge")),
+            "TAX": ("bind_amazon_connector.product_amazon_other_charge", self.env._("Tax not attributed to an item")),
+            order_totals.DISCOUNT: ("bind_amazon_connector.product_amazon_promotion", self.env._("Amazon promotion")),
             order_totals.SHIPPING_DISCOUNT: ("bind_amazon_connector.product_amazon_promotion",
-                                             _("Shipping promotion")),
+                                             self.env._("Shipping promotion")),
         }
 
     def _unit_price_lines(self, order, fpos, tax_included):
@@ -183,7 +197,7 @@ class OrderMapping:
             if not qty:
                 continue
             if item.unit_price is None:
-                raise AmazonOrderError(_("Amazon sent no price for item %s.", item.seller_sku))
+                raise AmazonOrderError(self.env._("Amazon sent no price for item %s.", item.seller_sku))
             product = self.products[item.seller_sku]
             taxes = self._get_taxes(product.taxes_id, fpos, tax_included)
             lines.append({
@@ -217,8 +231,9 @@ class OrderMapping:
         registration, vat, malformed = self._buyer_registration(order)
         name = (buyer and (buyer.company_name or buyer.name)) or (registration and registration.legal_name)
         if malformed:
-            record._add_warning(_("Amazon sent the buyer's tax registration number %s, which is not a valid RFC: "
-                                "the customer was left without it.", malformed))
+            record._add_warning(self.env._(
+                "Amazon sent the buyer's tax registration number %s, which is not a valid RFC: "
+                "the customer was left without it.", malformed))
         if not name:
             generic = mkt._get_generic_partner().with_env(self.env)
             return generic, generic
@@ -305,7 +320,7 @@ class OrderMapping:
         """A later order brings the buyer's RFC: given to a customer who had none, never replacing another
         one (the order keeps a warning for a person to decide)."""
         if partner.vat:
-            record._add_warning(_(
+            record._add_warning(self.env._(
                 "The buyer's RFC on this order is %(amazon)s but the customer %(customer)s has %(odoo)s: the "
                 "customer was left unchanged, check which one is right.",
                 amazon=vat, customer=partner.display_name, odoo=partner.vat))
@@ -319,7 +334,7 @@ class OrderMapping:
             country = self.env["res.country"].search([("code", "=", address.country_code.upper())], limit=1) or country
         street2 = ", ".join(p for p in (address.address_line2, address.address_line3, address.neighborhood) if p)
         return {
-            "name": address.name or address.company_name or _("Amazon buyer"),
+            "name": address.name or address.company_name or self.env._("Amazon buyer"),
             "street": address.address_line1 or False,
             "street2": street2 or False,
             "city": address.city or address.municipality or False,
@@ -398,9 +413,9 @@ class OrderMapping:
                 pricelist = Pricelist.search([
                     ("currency_id", "=", currency.id),
                     ("company_id", "in", (False, self.company.id)),
-                    ("name", "=", _("Amazon %s", currency.name)),
+                    ("name", "=", self.env._("Amazon %s", currency.name)),
                 ], limit=1) or Pricelist.create({
-                    "name": _("Amazon %s", currency.name),
+                    "name": self.env._("Amazon %s", currency.name),
                     "currency_id": currency.id,
                     "company_id": self.company.id,
                 })
@@ -422,7 +437,7 @@ class OrderMapping:
             return None
         if pricelist.currency_id != currency:
             # one sale order, one currency: never price an order with another currency's list
-            raise AmazonOrderError(_(
+            raise AmazonOrderError(self.env._(
                 "Amazon charged this order in %(currency)s but the price list of %(marketplace)s on the connection "
                 "is “%(pricelist)s” in %(pricelist_currency)s: set a price list in %(currency)s for "
                 "%(marketplace)s.", currency=currency.name, marketplace=mkt.name, pricelist=pricelist.display_name,
@@ -454,7 +469,7 @@ class OrderMapping:
                 start = currency.round(diff * (1 + rate) / rate)
                 line = Line.create({
                     "order_id": sale_order.id, "product_id": product.id, "product_uom_qty": 1, "price_unit": start,
-                    "name": _("Rounding difference with the tax charged by Amazon"),
+                    "name": self.env._("Rounding difference with the tax charged by Amazon"),
                     "tax_ids": [Command.set(included.ids)], "sequence": 10000,
                 })
                 # Where Odoo rounds the tax once for the whole order, a cent more or less may be needed.
@@ -467,7 +482,7 @@ class OrderMapping:
         if not currency.is_zero(diff) and abs(diff) <= tolerance + abs(added):
             Line.create({
                 "order_id": sale_order.id, "product_id": product.id, "product_uom_qty": 1, "price_unit": diff,
-                "name": _("Rounding difference with the total charged by Amazon"),
+                "name": self.env._("Rounding difference with the total charged by Amazon"),
                 "tax_ids": [Command.clear()], "sequence": 10001,
             })
 
@@ -476,14 +491,14 @@ class OrderMapping:
         currency = sale_order.currency_id
         expected = float(totals.invoice_total)
         if currency.compare_amounts(sale_order.amount_total, expected):
-            raise AmazonOrderError(_(
+            raise AmazonOrderError(self.env._(
                 "Amazon charged %(amazon)s but the sale order totals %(odoo)s (difference %(difference)s): check "
                 "the taxes of the products and of the connection's company.",
                 amazon=currency.format(expected), odoo=currency.format(sale_order.amount_total),
                 difference=currency.format(expected - sale_order.amount_total)))
         if totals.tax is not None and sale_order.order_line.tax_ids.filtered("price_include") and \
                 currency.compare_amounts(sale_order.amount_tax, float(totals.tax)):
-            raise AmazonOrderError(_(
+            raise AmazonOrderError(self.env._(
                 "Amazon charged %(amazon)s of tax but the taxes of the sale order give %(odoo)s (difference "
                 "%(difference)s): check the taxes of the products and of the connection's company.",
                 amazon=currency.format(float(totals.tax)), odoo=currency.format(sale_order.amount_tax),
