@@ -348,6 +348,20 @@ class TestAmazonOrderSync(AmazonOrderCommon):
             self.assertTrue(self._sync()["busy"])
         self.assertFalse(self.amazon.orders_cursor)
 
+    def test_invoices_of_a_connection_paying_on_post_ask_for_the_payouts_job(self):
+        """The orders flow pays nothing: an import that posted invoices of a connection paying on post asks for
+        the payouts job, which pays the posted invoices waiting for their payment."""
+        Trigger = self.env["ir.cron.trigger"].sudo()
+        payouts = self.env["amazon.sync.job"]._for(self.amazon, "payouts").cron_id
+        self._make_order(status="SHIPPED")
+        self._sync()
+        self.assertFalse(Trigger.search([("cron_id", "=", payouts.id)]), "not paying on post: no payouts job")
+        self.amazon.register_payment_on_post = True
+        order = self._make_order(status="SHIPPED", fresh=True)
+        self._sync()
+        self.assertEqual(self._invoices(self._amazon_order(order["orderId"])).state, "posted")
+        self.assertTrue(Trigger.search([("cron_id", "=", payouts.id)]))
+
     def test_sync_button(self):
         self._make_order()
         action = self.amazon.with_context(amazon_pacing_speed=self.sim_speed).action_sync_orders()

@@ -12,7 +12,7 @@ from odoo import models
 
 from ...utils import held_logs
 
-#: Context key the order import sets (``order_import.py``).
+#: Context key the order import sets (``amazon_order_import.py``).
 SKIP_CHANGED_QUANTS = "amazon_skip_changed_quants"
 #: Quants locked by the current transaction (transaction data: cleared by a commit, a rollback, or the rollback
 #: of a savepoint of the ORM).
