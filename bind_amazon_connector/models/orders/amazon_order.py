@@ -41,6 +41,8 @@ AUTO_RETRY_DELAY = timedelta(minutes=5)
 #: First automatic try of an order that lost concurrency conflicts on every prompt try (then doubling).
 CONFLICT_RETRY_DELAY = timedelta(minutes=1)
 AUTO_RETRY_BATCH = 50
+
+
 class AmazonOrderError(UserError):
     """The order cannot become documents as it is (data or set-up problem): it waits in error with this reason."""
 
@@ -61,9 +63,9 @@ class MalformedOrder:
 _GONE = object()
 
 
-def _parse_payload(raw):
+def _parse_payload(payload):
     """A stored payload back into a ``types.Order`` (raises ``spapi.errors.BadData`` when malformed)."""
-    return parsers.parse_order(raw)
+    return parsers.parse_order(payload)
 
 
 class AmazonOrder(models.Model):
