@@ -105,8 +105,8 @@ class AmazonOrderSync(models.AbstractModel):
         account.ensure_one()
         # reasons and messages stored on the orders are written in the language of the connection's user
         # (the article's "Usuario"), whoever or whatever runs the sync (scheduled actions run as OdooBot)
-        self = self.with_context(lang=account.user_id.lang or self.env.lang)
-        account = account.with_env(self.env).sudo()
+        account = account.with_context(lang=account.user_id.lang or account.env.lang).sudo()
+        self = self.with_env(account.env)
         Job = self.env["amazon.sync.job"]
         result = Job._result()
         result.update(pages=0, orders=0)
