@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from odoo import Command, fields
 
-from odoo.addons.bind_amazon_connector.models.orders.amazon_order import QUIET_CONTEXT
+from odoo.addons.bind_amazon_connector.models.orders.order_import import QUIET_CONTEXT
 
 BENCH_SKUS = 40
 #: Orders per call of the batched ORM floor.
@@ -142,7 +142,7 @@ def run(env, *, sim_url, token_url, n_orders, tag, baseline=True):
         start = time.perf_counter()
         pages = orders = 0
         while True:
-            result = account._sync_orders(commit=commit)
+            result = account.env["amazon.order.sync"]._sync_for(account, commit=commit)
             pages += result["pages"]
             orders += result["orders"]
             if result.get("error") or not result.get("more"):

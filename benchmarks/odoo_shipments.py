@@ -54,7 +54,7 @@ def setup(env, url, token_url, speed):
     } for p in products])
     env.cr.commit()
     account = account.with_context(amazon_pacing_speed=speed)
-    account._sync_orders(commit=_commit_factory(env))
+    env["amazon.order.sync"]._sync_for(account, commit=_commit_factory(env))
     env.cr.commit()
     carrier = env.ref("bind_amazon_connector.delivery_carrier_amazon_estafeta")
     orders = env["amazon.order"].search([("account_id", "=", account.id), ("state", "=", "imported")])
@@ -112,17 +112,17 @@ def reimport(env, account_id, speed, ahead):
     the orders shipped; no delivery may be created."""
     account = env["amazon.account"].browse(account_id).with_context(amazon_pacing_speed=speed)
     later = fields.Datetime.now() + timedelta(seconds=ahead)
-    Account = type(account)
-    original = Account._orders_now
-    Account._orders_now = lambda self: later
+    OrderSync = type(env["amazon.order.sync"])
+    original = OrderSync._now
+    OrderSync._now = lambda self: later
     try:
         domain = [("sale_id.amazon_order_id.account_id", "=", account_id)]
         before = env["stock.picking"].search_count(domain)
-        account._sync_orders(commit=_commit_factory(env))
+        env["amazon.order.sync"]._sync_for(account, commit=_commit_factory(env))
         env.cr.commit()
         after = env["stock.picking"].search_count(domain)
     finally:
-        Account._orders_now = original
+        OrderSync._now = original
     shipped = env["amazon.order"].search_count([("account_id", "=", account_id), ("amazon_status", "=", "SHIPPED")])
     return {"shipped_orders": shipped, "pickings_created_by_import": after - before}
 

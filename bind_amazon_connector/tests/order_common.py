@@ -24,8 +24,7 @@ class AmazonOrderCommon(AmazonTestCommon):
 
     def setUp(self):
         super().setUp()
-        account_class = type(self.env["amazon.account"])
-        patcher = patch.object(account_class, "_orders_now", lambda account: self._sim_now())
+        patcher = patch.object(type(self.env["amazon.order.sync"]), "_now", lambda sync: self._sim_now())
         patcher.start()
         self.addCleanup(patcher.stop)
         # The simulator lives as long as the class, the database changes of a test do not: each test
@@ -101,7 +100,7 @@ class AmazonOrderCommon(AmazonTestCommon):
 
     def _sync(self, account=None, **kw):
         account = (account or self.amazon).with_context(amazon_pacing_speed=self.sim_speed)
-        return account._sync_orders(**kw)
+        return account.env["amazon.order.sync"]._sync_for(account, **kw)
 
     def _amazon_order(self, order_id, account=None):
         return self.env["amazon.order"].search([

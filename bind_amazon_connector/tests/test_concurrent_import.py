@@ -18,9 +18,11 @@ from odoo.tests import TransactionCase, tagged
 from spapi_simulator import Simulator, factory
 
 from ..models.connection import amazon_sync_job as sync_module
-from ..models.orders import amazon_account as orders_module
+from ..models.orders import amazon_order_sync as orders_module
+from ..models.orders.order_import import OrderImport
 from ..models.stock.stock_quant import SKIP_CHANGED_QUANTS
 from ..spapi import types
+from ..utils import order_totals
 from .common import SIM_CLIENT_ID, SIM_CLIENT_SECRET, SIM_REFRESH_TOKEN
 
 SPEED = 1000.0
@@ -141,7 +143,7 @@ class TestConcurrentImporters(TransactionCase):
         def importer(account_id):
             def run(env):
                 barrier.wait()
-                env["amazon.account"].browse(account_id)._sync_orders(commit=True)
+                env["amazon.order.sync"]._sync_for(env["amazon.account"].browse(account_id), commit=True)
             return run
 
         def person(env):
@@ -160,7 +162,7 @@ class TestConcurrentImporters(TransactionCase):
         threads.append(threading.Thread(target=self._in_new_transaction, args=(person, errors)))
         sim_now = self.sim.now().replace(tzinfo=None, microsecond=0)
         # the test runner holds the registry's lock while tests run: the threads must not wait for it
-        with patch.object(type(self.env["amazon.account"]), "_orders_now", lambda account: sim_now), \
+        with patch.object(type(self.env["amazon.order.sync"]), "_now", lambda sync: sim_now), \
                 patch.object(Registry, "_lock", DummyRLock()), \
                 patch.object(orders_module, "PAGE_SIZE", 10), patch.object(sync_module, "CONCURRENCY_BACKOFF", 0.05), \
                 patch.object(sync_module._logger, "info") as log:
@@ -221,18 +223,19 @@ class TestConcurrentImporters(TransactionCase):
         def importer(env):
             held.wait(timeout=60)
             with patch.object(sync_module._logger, "info") as log:
-                outcome["result"] = env["amazon.account"].browse(account_id)._sync_orders(commit=True)
+                account = env["amazon.account"].browse(account_id)
+                outcome["result"] = env["amazon.order.sync"]._sync_for(account, commit=True)
             outcome["conflicts"] = [call for call in log.call_args_list if "conflicted" in call.args[0]]
             page_done.set()
 
-        def empty_page(account, api_client, start, end, token):
+        def empty_page(sync, account, api_client, start, end, token, **kw):
             return types.OrdersPage(orders=(), last_updated_before=end.replace(tzinfo=timezone.utc))
 
         sim_now = self.sim.now().replace(tzinfo=None, microsecond=0)
         threads = [threading.Thread(target=self._in_new_transaction, args=(func, errors))
                    for func in (person, importer)]
-        with patch.object(type(self.env["amazon.account"]), "_orders_now", lambda account: sim_now), \
-                patch.object(type(self.env["amazon.account"]), "_orders_fetch_page", empty_page), \
+        with patch.object(type(self.env["amazon.order.sync"]), "_now", lambda sync: sim_now), \
+                patch.object(type(self.env["amazon.order.sync"]), "_fetch_page", empty_page), \
                 patch.object(Registry, "_lock", DummyRLock()):
             for thread in threads:
                 thread.start()
@@ -255,6 +258,71 @@ class TestConcurrentImporters(TransactionCase):
             env["amazon.sync.cursor"].search([("account_id", "=", account_id)]).unlink()
             env["amazon.account"].browse(account_id).name = f"Amazon A {self.tag}"
             cr.commit()
+
+    def test_a_scheduled_page_decides_and_maps_each_order_once(self):
+        """A scheduled run prepares what a page's orders share in a transaction of its own, then imports the page
+        in a fresh one: each order is decided and mapped once, and Amazon's amounts read once, not once each."""
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            model = env["amazon.account"].browse(self.account_ids[0])
+            account = env["amazon.account"].create({
+                "name": f"Amazon C {self.tag}", "company_id": model.company_id.id, "region": "NA",
+                "marketplace_id": model.marketplace_id.id, "seller_id": f"A3CONC{self.tag}C",
+                "lwa_client_id": SIM_CLIENT_ID, "lwa_client_secret": SIM_CLIENT_SECRET,
+                "refresh_token": SIM_REFRESH_TOKEN, "endpoint_override": self.sim.url,
+                "token_url_override": self.sim.token_url, "state": "authorized",
+                "pricelist_id": model.pricelist_id.id, "warehouse_id": model.warehouse_id.id,
+                "journal_id": model.journal_id.id, "user_id": model.user_id.id, "update_stock_on_amazon": False,
+                "import_start_date": self.sim.now().replace(tzinfo=None, microsecond=0) - timedelta(days=1),
+            })
+            for listing in env["amazon.listing"].search([("account_id", "=", model.id)]):
+                listing.copy({"account_id": account.id})
+            account_id = account.id
+            cr.commit()
+
+        def retire():
+            with self.registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                env["amazon.account"].browse(account_id).write({"state": "draft", "active": False})
+                cr.commit()
+            with self.sim.state.lock:
+                self.sim.state.orders.clear()
+                self.sim.state.order_index.clear()
+        self.addCleanup(retire)
+        buyer = {"name": "Compradora única", "email": f"once-{self.tag}@example.com"}
+        ids = [self.sim.add_order(factory.make_order(
+            status="SHIPPED", buyer=buyer, created=self.sim.now() - orders_module.OVERLAP,
+            items=[{"sku": self.skus[0], "quantity": 1, "unit_price": "199.00"}]))["orderId"] for _n in range(3)]
+        self.sim.advance(300)
+        mapped, read = [], []
+        real_vals, real_read = OrderImport.sale_order_vals, order_totals.read_order
+
+        def sale_order_vals(order_import, record, order):
+            mapped.append(order.order_id)
+            return real_vals(order_import, record, order)
+
+        def read_order(order, *args, **kwargs):
+            read.append(order.order_id)
+            return real_read(order, *args, **kwargs)
+
+        sim_now = self.sim.now().replace(tzinfo=None, microsecond=0)
+        with patch.object(type(self.env["amazon.order.sync"]), "_now", lambda sync: sim_now), \
+                patch.object(OrderImport, "sale_order_vals", sale_order_vals), \
+                patch.object(order_totals, "read_order", read_order), \
+                self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {"amazon_pacing_speed": SPEED})
+            result = env["amazon.order.sync"]._sync_for(env["amazon.account"].browse(account_id), commit=True)
+            cr.commit()
+        self.assertFalse(result["error"])
+        self.assertEqual(result["counts"], {"imported": 3})
+        self.assertEqual(sorted(mapped), sorted(ids), "each order mapped once")
+        self.assertEqual(sorted(read), sorted(ids), "Amazon's amounts of each order read once")
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            orders = env["amazon.order"].search([("account_id", "=", account_id)])
+            self.assertEqual(set(orders.mapped("state")), {"imported"})
+            self.assertEqual(len(orders.sale_order_id.partner_id), 1)
+            self.assertEqual(set(orders.sale_order_id.invoice_ids.mapped("state")), {"posted"})
 
     def test_a_quant_committed_by_another_import_meanwhile_does_not_fail_the_page(self):
         """PostgreSQL refuses to lock a quant that another transaction committed after this one began; an

@@ -26,7 +26,7 @@ class TestFirstHour(ListingTestMixin, AmazonTestCommon):
         for fname in ("import_start_date", "finance_start_date"):
             self.assertAlmostEqual(account[fname], month_ago, delta=timedelta(minutes=5), msg=fname)
         # the first order window starts there, not at the creation of the connection
-        start, _end, _token = account._orders_window()
+        start, _end, _token = self.env["amazon.order.sync"]._window(account)
         self.assertAlmostEqual(start, month_ago, delta=timedelta(minutes=5))
 
     def test_create_what_is_missing(self):

@@ -8,8 +8,8 @@ from odoo.exceptions import AccessError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from ..models.orders import amazon_account as amazon_account_orders
-from ..models.orders.amazon_order_import import AmazonOrder
+from ..models.orders import amazon_order_sync as amazon_order_sync
+from ..models.orders.amazon_order import AmazonOrder
 from .order_common import AmazonOrderCommon
 
 
@@ -171,7 +171,7 @@ class TestAmazonOrderSync(AmazonOrderCommon):
 
     def setUp(self):
         super().setUp()
-        patcher = patch.object(amazon_account_orders, "PAGE_SIZE", 10)
+        patcher = patch.object(amazon_order_sync, "PAGE_SIZE", 10)
         patcher.start()
         self.addCleanup(patcher.stop)
 
@@ -268,16 +268,16 @@ class TestAmazonOrderSync(AmazonOrderCommon):
         self.amazon.orders_cursor = self.amazon.import_start_date
         self.sim.reset_records()
         calls = {"n": 0}
-        real_fetch = type(self.amazon)._orders_fetch_page
+        real_fetch = type(self.env["amazon.order.sync"])._fetch_page
 
-        def failing_fetch(account, api, start, end, token):
+        def failing_fetch(sync, account, api, start, end, token, **kw):
             calls["n"] += 1
             if calls["n"] == 2:
                 from ..spapi.errors import RetryLater
                 raise RetryLater("Amazon failed to answer (HTTP 503)", retry_after=60)
-            return real_fetch(account, api, start, end, token)
+            return real_fetch(sync, account, api, start, end, token, **kw)
 
-        with patch.object(type(self.amazon), "_orders_fetch_page", failing_fetch):
+        with patch.object(type(self.env["amazon.order.sync"]), "_fetch_page", failing_fetch):
             result = self._sync()
         self.assertIn("503", result["error"])
         self.assertIn("503", self.amazon.orders_sync_message)
@@ -344,9 +344,23 @@ class TestAmazonOrderSync(AmazonOrderCommon):
         self.assertTrue(self.amazon.orders_cursor)
 
     def test_locked_connection_is_left_to_the_worker_holding_it(self):
-        with patch.object(type(self.amazon), "_orders_lock", lambda account: False):
+        with patch.object(type(self.env["amazon.order.sync"]), "_lock", lambda sync, account: False):
             self.assertTrue(self._sync()["busy"])
         self.assertFalse(self.amazon.orders_cursor)
+
+    def test_invoices_of_a_connection_paying_on_post_ask_for_the_payouts_job(self):
+        """The orders flow pays nothing: an import that posted invoices of a connection paying on post asks for
+        the payouts job, which pays the posted invoices waiting for their payment."""
+        Trigger = self.env["ir.cron.trigger"].sudo()
+        payouts = self.env["amazon.sync.job"]._for(self.amazon, "payouts").cron_id
+        self._make_order(status="SHIPPED")
+        self._sync()
+        self.assertFalse(Trigger.search([("cron_id", "=", payouts.id)]), "not paying on post: no payouts job")
+        self.amazon.register_payment_on_post = True
+        order = self._make_order(status="SHIPPED", fresh=True)
+        self._sync()
+        self.assertEqual(self._invoices(self._amazon_order(order["orderId"])).state, "posted")
+        self.assertTrue(Trigger.search([("cron_id", "=", payouts.id)]))
 
     def test_sync_button(self):
         self._make_order()
@@ -388,7 +402,7 @@ class TestAmazonOrderSync(AmazonOrderCommon):
     def test_sync_button_out_of_time_continues_in_the_background(self):
         self.amazon.import_start_date = self._sim_now() - timedelta(days=30)
         self._make_order()
-        with patch.object(amazon_account_orders, "BUTTON_TIME_BUDGET", 0):
+        with patch.object(amazon_order_sync, "BUTTON_TIME_BUDGET", 0):
             action = self._button()
         # the first (empty) window is read, then the time is up: the job is asked for and the person told
         self.assertFalse(self.amazon.amazon_order_ids)

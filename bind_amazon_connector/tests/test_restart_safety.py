@@ -17,7 +17,7 @@ from spapi_simulator import factory
 
 from ..models.connection import amazon_sync_job as sync_module
 from ..models.listings import listing_importer
-from ..models.orders import amazon_account as orders_account
+from ..models.orders import amazon_order_sync as orders_account
 from ..models.payouts import amazon_payout_sync as payout_sync
 from ..models.stock import amazon_stock_sync as stock_sync
 from ..spapi import SpApi

@@ -12,8 +12,9 @@ from odoo.tests import tagged
 from odoo.tools import SQL, config
 
 from ..models.connection import amazon_sync_job as sync_module
-from ..models.orders import amazon_account as orders_module
+from ..models.orders import amazon_order_sync as orders_module
 from ..models.orders.amazon_order import AmazonOrderError
+from ..models.orders.order_import import OrderImport
 from ..spapi.pacing import shared_pacer
 from .order_common import AmazonOrderCommon
 
@@ -45,17 +46,17 @@ class TestSyncJobs(AmazonOrderCommon):
 
     def _conflict_on(self, order_id, times):
         """Make the import of ``order_id`` hit a serialization failure ``times`` times."""
-        real = type(self.env["amazon.order"])._prepare_sale_order_vals
+        real = OrderImport.sale_order_vals
         tries = []
 
-        def prepare(record, imp, order):
+        def prepare(order_import, record, order):
             if record.name == order_id:
                 tries.append(order_id)
                 if len(tries) <= times:
                     raise psycopg2.errors.SerializationFailure("could not serialize access due to concurrent update")
-            return real(record, imp, order)
+            return real(order_import, record, order)
 
-        return patch.object(type(self.env["amazon.order"]), "_prepare_sale_order_vals", prepare), tries
+        return patch.object(OrderImport, "sale_order_vals", prepare), tries
 
     def test_serialization_failure_retried_at_once_and_imported(self):
         ids = [self._make_order(status="SHIPPED")["orderId"] for _i in range(3)]
@@ -149,7 +150,7 @@ class TestSyncJobs(AmazonOrderCommon):
         self.assertEqual(rec.state, "imported")
         self.assertEqual(rec.attempt_count, 0)
         self._update_order(order["orderId"], status="SHIPPED")
-        with patch.object(type(self.env["amazon.order"]), "_apply_fulfillment",
+        with patch.object(OrderImport, "apply_fulfillment",
                           side_effect=AmazonOrderError("warehouse busy")):
             self._sync()
         self.assertEqual((rec.state, rec.attempt_count), ("error", 1))
@@ -207,16 +208,16 @@ class TestSyncJobs(AmazonOrderCommon):
     def test_job_with_a_short_time_limit_stops_and_resumes(self):
         ids = [self._make_order()["orderId"] for _i in range(25)]
         clock = FakeClock()
-        account_class = type(self.amazon)
-        real_fetch = account_class._orders_fetch_page
+        sync_class = type(self.env["amazon.order.sync"])
+        real_fetch = sync_class._fetch_page
 
-        def slow_fetch(account, api, start, end, token):
+        def slow_fetch(sync, account, api, start, end, token, **kw):
             clock.now += 40  # each page takes 40 s of the job's 120 s limit
-            return real_fetch(account, api, start, end, token)
+            return real_fetch(sync, account, api, start, end, token, **kw)
 
         runs = []
         with patch.object(sync_module, "_monotonic", clock), patch.object(orders_module, "PAGE_SIZE", 10), \
-                patch.object(account_class, "_orders_fetch_page", slow_fetch), \
+                patch.object(sync_class, "_fetch_page", slow_fetch), \
                 patch.dict(config.options, {"limit_time_real_cron": 120, "workers": 0}):
             self.env["amazon.sync.job"]._trigger(self.amazon, "orders")
             for _run in range(10):

@@ -1,17 +1,11 @@
-"""Amazon orders in Odoo: one ``amazon.order`` per Amazon order and connection, and what it becomes.
+"""Amazon orders in Odoo: one ``amazon.order`` per Amazon order and connection, and what it became.
 
-An order goes through a fixed sequence (see :meth:`AmazonOrder._import_orders`): record what Amazon sent,
-skip it if nothing changed, decide (cancelled, pending, unmapped products, importable), then create or
-update the documents: a confirmed sale order, its delivery (validated as Amazon ships) and, once shipped,
-a posted customer invoice whose total is what Amazon charged the buyer.
-
-Documents are created for many orders at once (``BATCH_SIZE``) inside a savepoint; when a batch fails,
-its orders are redone one at a time, each in its own savepoint, so one bad order never blocks the others
-and never leaves half a sale order behind.
+The record keeps what Amazon last sent (``payload``), its state and the reason; the import itself is
+``order_import.OrderImport`` (with ``order_mapping`` and ``order_fulfillment``), run by the orders flow
+(``amazon.order.sync``), the Retry button and the listings' mapping.
 """
 import json
 import logging
-import re
 from datetime import timedelta
 
 from odoo import _, api, fields, models
@@ -21,13 +15,11 @@ from odoo.tools import SQL
 
 from ...spapi import errors as spapi_errors
 from ...spapi import parsers
+from ...utils.values import naive_utc
 from ..connection.access import AMAZON_MANAGER, AMAZON_USER, check_group
-from .mail_thread import NO_ORIGIN_NOTE
+from ..connection.amazon_sync_job import is_concurrency_error
 
 _logger = logging.getLogger(__name__)
-
-#: Orders whose documents are created together (one create / confirm / validate / invoice for all).
-BATCH_SIZE = 50
 
 FULFILLMENT_STATUSES = [
     ("PENDING_AVAILABILITY", "Pending Availability"),
@@ -49,24 +41,6 @@ AUTO_RETRY_DELAY = timedelta(minutes=5)
 #: First automatic try of an order that lost concurrency conflicts on every prompt try (then doubling).
 CONFLICT_RETRY_DELAY = timedelta(minutes=1)
 AUTO_RETRY_BATCH = 50
-#: Context of every document the import writes: no chatter tracking or followers (the amazon.order
-#: record is the audit trail), which also keeps batches fast.
-QUIET_CONTEXT = {
-    "tracking_disable": True,
-    "mail_create_nolog": True,
-    "mail_create_nosubscribe": True,
-    "mail_notrack": True,
-    "mail_auto_subscribe_no_notify": True,
-    "amazon_keep_date_order": True,
-    NO_ORIGIN_NOTE: True,  # no "created from" notes on its deliveries and invoices
-}
-#: Aliases Amazon Mexico buyers use for states whose official code differs.
-STATE_ALIASES = {
-    "MX": {"CDMX": "CMX", "DF": "CMX", "D.F.": "CMX", "DISTRITO FEDERAL": "CMX", "NL": "NLE", "EDOMEX": "MEX",
-           "ESTADO DE MEXICO": "MEX", "ESTADO DE MÉXICO": "MEX", "QROO": "ROO", "Q. ROO": "ROO", "BC": "BCN"},
-}
-#: A Mexican RFC: 3 letters (company) or 4 (person), the date of birth or incorporation, a 3-character key.
-_RFC_PATTERN = re.compile(r"^[A-ZÑ&]{3,4}\d{6}[A-Z0-9]{3}$")
 
 
 class AmazonOrderError(UserError):
@@ -74,13 +48,13 @@ class AmazonOrderError(UserError):
 
 
 class MalformedOrder:
-    """An order Amazon sent that could not be read: kept in error with the reason, with its raw payload."""
+    """An order Amazon sent that could not be read: kept in error with the reason, with its payload."""
 
-    __slots__ = ("order_id", "raw", "message", "last_updated_time")
+    __slots__ = ("order_id", "payload", "message", "last_updated_time")
 
-    def __init__(self, order_id, raw, message, last_updated_time=None):
+    def __init__(self, order_id, payload, message, last_updated_time=None):
         self.order_id = order_id
-        self.raw = raw
+        self.payload = payload
         self.message = message
         self.last_updated_time = last_updated_time
 
@@ -89,10 +63,9 @@ class MalformedOrder:
 _GONE = object()
 
 
-def _parse_payload(raw):
+def _parse_payload(payload):
     """A stored payload back into a ``types.Order`` (raises ``spapi.errors.BadData`` when malformed)."""
-    return parsers.parse_order(raw)
-
+    return parsers.parse_order(payload)
 
 
 class AmazonOrder(models.Model):
@@ -316,7 +289,7 @@ class AmazonOrder(models.Model):
         gone = self.browse()
         for account, orders in self.grouped("account_id").items():
             account = account.sudo()
-            if not account._orders_lock():
+            if not self.env["amazon.order.sync"]._lock(account):
                 raise UserError(_(
                     "Orders of %s are being synchronized right now: try again in a moment.", account.name))
             # A few orders are read again from Amazon (getOrder); many at once come from their last payload.
@@ -423,7 +396,7 @@ class AmazonOrder(models.Model):
         all_skus = {s for o in waiting for s in o.unmapped_skus.split(",")}
         mapped = set(self._map_skus(account, all_skus))
         ready = waiting.filtered(lambda o: set(o.unmapped_skus.split(",")) <= mapped)
-        if not ready or not account._orders_lock():
+        if not ready or not self.env["amazon.order.sync"]._lock(account):
             # A sync holds the connection: it retries them when it ends.
             return self.browse()
         self._import_orders(account, [o._payload_order() for o in ready], force=True)
@@ -443,3 +416,116 @@ class AmazonOrder(models.Model):
         if failed:
             self._import_orders(account.sudo(), [o._payload_order() for o in failed], force=True)
         return failed
+
+    # ------------------------------------------------------------------ the import (see order_import)
+
+    @api.model
+    def _import_orders(self, account, orders, *, force=False, prepared=None):
+        """Record and process Amazon orders of one connection (one searchOrders page, or retried orders).
+
+        ``orders``: ``types.Order`` or :class:`MalformedOrder` items. ``force`` processes orders even when
+        Amazon reports no change since the last time. ``prepared``: the ``OrderImport`` that prepared these
+        orders before (see :meth:`_prepare_shared_records`), gone on with. The caller holds the connection's lock.
+        Returns ``{state: count}`` of the processed orders.
+        """
+        from .order_import import OrderImport  # the import reads this module's names
+
+        orders = [o for o in orders if o is not None]
+        if not orders:
+            return {}
+        if prepared is not None:
+            order_import = prepared.continue_in(self.sudo(), account.sudo())
+        else:
+            order_import = OrderImport(self.sudo(), account.sudo())
+        return order_import.import_orders(orders, force=force)
+
+    @api.model
+    def _prepare_shared_records(self, account, orders):
+        """What a page's orders share with other imports, committed first; returns the ``OrderImport`` that
+        prepared them, for the page's import (see ``order_import.prepare_shared_records``), or None."""
+        from .order_import import prepare_shared_records
+
+        return prepare_shared_records(self, account, orders)
+
+    # ------------------------------------------------------------------ the state of an order
+
+    def _is_up_to_date(self, order):
+        """Nothing changed at Amazon since this order was last processed successfully."""
+        self.ensure_one()
+        return (
+            self.state in ("imported", "cancelled", "skipped", "pending")
+            and self.last_update_date
+            and self.last_update_date == naive_utc(order.last_updated_time)
+            and self.amazon_status == order.fulfillment_status
+        )
+
+    def _not_invoiced_warning(self, totals, currency):
+        """Names what Amazon charged that the invoice leaves out, or None."""
+        if not totals or not totals.not_invoiced:
+            return None
+        labels = {"DELIVERY_TIP": _("delivery tip"), "TAX": _("tax collected and remitted by Amazon")}
+        parts = ", ".join(f"{labels.get(kind, kind)} {currency.format(float(amount))}"
+                          for kind, amount in totals.not_invoiced)
+        return _("Charged by Amazon but not invoiced: %s.", parts)
+
+    def _add_warning(self, text):
+        """Keep a note on the order for a person (the buyer's tax data, amounts not invoiced)."""
+        self.ensure_one()
+        if text and text not in (self.warning or ""):
+            self.warning = f"{self.warning}\n{text}" if self.warning else text
+
+    def _set_result(self, state, reason=False, unmapped=None):
+        vals = {"state": state, "reason": reason or False,
+                "unmapped_skus": ",".join(sorted(unmapped)) if unmapped else False}
+        if state != "error":
+            vals.update(attempt_count=0, retry_date=False)
+        if state == "error":
+            # No buyer data here: the order id and the error type are enough to find it.
+            _logger.info("Amazon order %s kept in error", self.name)
+        self.write(vals)
+
+    def _record_failure(self, exc):
+        self.ensure_one()
+        if is_concurrency_error(exc):
+            _logger.info("Amazon order %s kept in error after conflicts with other transactions", self.name)
+            reason = _("Other work changed the same records at the same time (%(type)s) on every try: the "
+                       "order is tried again automatically in a few minutes.", type=type(exc).__name__)
+        elif isinstance(exc, UserError):
+            reason = exc.args[0] if exc.args else str(exc)
+        else:
+            # Unexpected: keep the trace in the server log (ids and code only, never buyer data).
+            _logger.exception("Amazon order %s could not be imported", self.name)
+            reason = _("Unexpected error (%(type)s): %(error)s", type=type(exc).__name__, error=exc)
+        self.invalidate_recordset()
+        self._set_result("error", reason, self.unmapped_skus and self.unmapped_skus.split(","))
+        # a conflict is over once the other work commits: the next run tries again, not minutes later
+        self._count_failed_attempt(CONFLICT_RETRY_DELAY if is_concurrency_error(exc) else AUTO_RETRY_DELAY)
+
+    def _count_failed_attempt(self, delay=AUTO_RETRY_DELAY):
+        """One more failed attempt: the next automatic try waits a little longer each time."""
+        for record in self:
+            failed = record.attempt_count + 1
+            record.write({"attempt_count": failed,
+                          "retry_date": fields.Datetime.now() + delay * 2 ** (failed - 1)})
+
+    # ------------------------------------------------------------------ invoice correction (see order_correction)
+
+    def _invoice_correction_kind(self):
+        """"draft" or "posted": what correcting this order's invoice means."""
+        self.ensure_one()
+        invoices = self.sale_order_id.invoice_ids.filtered(
+            lambda m: m.move_type == "out_invoice" and m.state == "posted" and not m.reversal_move_ids)
+        return "posted" if invoices else "draft"
+
+    def _refresh_amazon_totals(self):
+        """Amazon's totals again from the stored payloads (an earlier version stored its own sum)."""
+        from .order_correction import InvoiceCorrection
+
+        InvoiceCorrection.refresh_amazon_totals(self)
+
+    @api.model
+    def _correct_invoices(self, orders):
+        """Correct the invoices of ``orders`` to Amazon's totals: ``{order: error message}`` of the failures."""
+        from .order_correction import InvoiceCorrection
+
+        return InvoiceCorrection.correct_invoices(self, orders)

@@ -55,12 +55,3 @@ class SaleOrder(models.Model):
             "view_mode": "form",
             "views": [(False, "form")],
         }
-
-
-class SaleOrderLine(models.Model):
-    _inherit = "sale.order.line"
-
-    amazon_order_item_id = fields.Char(
-        string="Amazon Order Item", copy=False, readonly=True,
-        help="Amazon's identifier of the order item this line comes from.",
-    )

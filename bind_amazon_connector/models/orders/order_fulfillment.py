@@ -1,25 +1,25 @@
-"""Deliveries validated as Amazon ships, and the customer invoice once it has shipped."""
+"""Deliveries validated as Amazon ships, and the customer invoice once it has shipped.
+
+``OrderFulfillment`` is a part of an import run (``order_import.OrderImport``).
+"""
 import logging
 from collections import defaultdict
-
-from odoo import _, api, models
 
 from .amazon_order import AmazonOrderError
 
 _logger = logging.getLogger(__name__)
 
 
-class AmazonOrder(models.Model):
-    _inherit = "amazon.order"
+class OrderFulfillment:
+    """What Amazon shipped, in Odoo: validated deliveries, then the posted invoice."""
 
-    @api.model
-    def _apply_fulfillment(self, imp, pairs):
+    def apply_fulfillment(self, pairs):
         """Validate deliveries up to the quantities Amazon shipped; invoice orders Amazon fully shipped."""
         targets = {}
         final_ids = set()
-        to_invoice = imp.env["sale.order"]
+        to_invoice = self.env["sale.order"]
         for record, order in pairs:
-            sale_order = record.sale_order_id.with_env(imp.env)
+            sale_order = record.sale_order_id.with_env(self.env)
             status = order.fulfillment_status
             if status not in ("SHIPPED", "PARTIALLY_SHIPPED"):
                 continue
@@ -36,19 +36,18 @@ class AmazonOrder(models.Model):
                 final_ids.add(sale_order.id)
                 to_invoice |= sale_order
         if targets:
-            self._deliver(imp, targets, final_ids)
+            self._deliver(targets, final_ids)
         if to_invoice:
-            self._invoice(imp, to_invoice)
-        records = imp.env["amazon.order"].browse([record.id for record, _order in pairs])
-        imp.env["amazon.shipment"]._close_for_orders(records)
+            self._invoice(to_invoice)
+        records = self.env["amazon.order"].browse([record.id for record, _order in pairs])
+        self.env["amazon.shipment"]._close_for_orders(records)
 
-    @api.model
-    def _deliver(self, imp, targets, final_ids):
+    def _deliver(self, targets, final_ids):
         """Validate the moves of sale lines up to ``targets`` ({line: shipped quantity}), step by step for
         multi-step deliveries (as many steps as the route has). Remaining quantities go to a backorder, except
         for orders Amazon reports fully shipped (``final_ids``), whose remainder is cancelled. Quantities
         already validated in Odoo (the seller's own deliveries and their backorders) count as shipped."""
-        Move = imp.env["stock.move"]
+        Move = self.env["stock.move"]
         validated = Move
         while True:
             todo = Move
@@ -73,7 +72,7 @@ class AmazonOrder(models.Model):
             if todo & validated:
                 # A step validated in a previous round is still open: looping again would never end.
                 stuck = (todo & validated).picking_id
-                raise AmazonOrderError(_(
+                raise AmazonOrderError(self.env._(
                     "The delivery %(pickings)s could not be validated up to what Amazon shipped: check its "
                     "route and its stock (a step stays open after validation).",
                     pickings=", ".join(stuck.mapped("name"))))
@@ -88,8 +87,7 @@ class AmazonOrder(models.Model):
                 amazon_shipped_on_amazon=True,  # Amazon already knows: nothing to confirm, no carrier to ask for
             ).button_validate()
 
-    @api.model
-    def _invoice(self, imp, sale_orders):
+    def _invoice(self, sale_orders):
         """One posted customer invoice per shipped order (never a second one), at Amazon's total."""
         todo = sale_orders.filtered(lambda so: not so.invoice_ids.filtered(
             lambda m: m.move_type == "out_invoice" and m.state != "cancel"))
@@ -98,13 +96,14 @@ class AmazonOrder(models.Model):
             return
         invoices = todo._create_invoices(grouped=True, final=True)
         invoices.action_post()
+        self.invoices_posted = True
         for sale_order in todo:
             record = sale_order.amazon_order_id
             invoice = sale_order.invoice_ids.filtered(lambda m: m.move_type == "out_invoice" and m.state == "posted")
             expected = record.amount_total - record.amount_not_invoiced
             if record.amount_total and invoice and invoice.currency_id.compare_amounts(
                     sum(invoice.mapped("amount_total")), expected):
-                raise AmazonOrderError(_(
+                raise AmazonOrderError(self.env._(
                     "The invoice totals %(odoo)s but Amazon charged %(amazon)s.",
                     odoo=invoice.currency_id.format(sum(invoice.mapped("amount_total"))),
                     amazon=invoice.currency_id.format(expected)))

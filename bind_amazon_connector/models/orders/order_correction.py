@@ -6,23 +6,23 @@ Used by the "Correct Invoice Totals" wizard, after a person confirmed the list.
 """
 import logging
 
-from odoo import _, api, models
 from odoo.fields import Command
 
 from ...utils import order_totals
 from .amazon_order import AmazonOrderError
-from .amazon_order_import import _Importer
+from .order_import import OrderImport
 
 _logger = logging.getLogger(__name__)
 
 
-class AmazonOrder(models.Model):
-    _inherit = "amazon.order"
+class InvoiceCorrection(OrderImport):
+    """The correction of invoices of one connection: an import run that maps orders again from their payload."""
 
-    def _refresh_amazon_totals(self):
+    @staticmethod
+    def refresh_amazon_totals(records):
         """Amazon's totals again from the stored payloads: a database of an earlier version stored its own
         sum as "Charged by Amazon", which hid the invoices that differ from Amazon."""
-        for record in self:
+        for record in records:
             order = record._payload_order()
             if not hasattr(order, "items"):
                 continue
@@ -38,56 +38,53 @@ class AmazonOrder(models.Model):
             record.write({"amount_total": float(grand),
                           "amount_not_invoiced": float(totals.amount_not_invoiced) if totals else 0.0})
 
-    def _invoice_correction_kind(self):
-        """"draft" or "posted": what correcting this order's invoice means."""
-        self.ensure_one()
-        invoices = self.sale_order_id.invoice_ids.filtered(
-            lambda m: m.move_type == "out_invoice" and m.state == "posted" and not m.reversal_move_ids)
-        return "posted" if invoices else "draft"
-
-    @api.model
-    def _correct_invoices(self, orders):
+    @classmethod
+    def correct_invoices(cls, orders_model, orders):
         """Correct the documents of ``orders`` (imported, invoiced, differing from Amazon), each in its own
         savepoint. Returns ``{order: error message}`` for those that could not be corrected."""
         failures = {}
         for account, group in orders.sudo().grouped("account_id").items():
-            imp = _Importer(self, account)
+            correction = cls(orders_model, account)
             for record in group:
                 order = record._payload_order()
                 if not hasattr(order, "items"):
-                    failures[record] = _("The stored Amazon payload cannot be read: retry the order first.")
+                    failures[record] = orders_model.env._(
+                        "The stored Amazon payload cannot be read: retry the order first.")
                     continue
-                imp.products = self._map_skus(account, {item.seller_sku for item in order.items})
-                snapshot = imp.snapshot()
+                correction.products = orders_model._map_skus(account, {item.seller_sku for item in order.items})
+                snapshot = correction.snapshot()
                 try:
-                    with self.env.cr.savepoint():
-                        record.with_env(imp.env)._correct_documents(imp, order)
+                    with orders_model.env.cr.savepoint():
+                        correction.correct_documents(record, order)
                 except AmazonOrderError as exc:
-                    imp.restore(snapshot)
+                    correction.restore(snapshot)
                     failures[record] = exc.args[0] if exc.args else str(exc)
                 except Exception as exc:  # reported to the person who asked, the trace in the log
-                    imp.restore(snapshot)
+                    correction.restore(snapshot)
                     _logger.exception("Amazon order %s: invoice correction failed", record.name)
-                    failures[record] = _("Unexpected error (%(type)s): %(error)s", type=type(exc).__name__, error=exc)
+                    failures[record] = orders_model.env._("Unexpected error (%(type)s): %(error)s",
+                                                           type=type(exc).__name__, error=exc)
         return failures
 
-    def _correct_documents(self, imp, order):
-        self.ensure_one()
+    def correct_documents(self, record, order):
+        record.ensure_one()
+        record = record.with_env(self.env)
         missing = sorted({item.seller_sku for item in order.items
-                          if (item.quantity_ordered or 0) > 0 and item.seller_sku not in imp.products})
+                          if (item.quantity_ordered or 0) > 0 and item.seller_sku not in self.products})
         if missing:
-            raise AmazonOrderError(_("These SKUs are not mapped to a product: %s.", ", ".join(missing)))
-        self._write_amazon_data(imp, order)
-        vals, totals = self._prepare_sale_order_vals(imp, order)
+            raise AmazonOrderError(self.env._("These SKUs are not mapped to a product: %s.", ", ".join(missing)))
+        self.record_amazon_data(record, order)
+        vals, totals = self.sale_order_vals(record, order)
         if totals is None:
-            raise AmazonOrderError(_("Amazon sent no amounts for this order: there is nothing to correct from."))
-        sale_order = self.sale_order_id.with_env(imp.env)
+            raise AmazonOrderError(self.env._(
+                "Amazon sent no amounts for this order: there is nothing to correct from."))
+        sale_order = record.sale_order_id.with_env(self.env)
         invoices = sale_order.invoice_ids.filtered(lambda m: m.move_type == "out_invoice" and m.state != "cancel")
         posted = invoices.filtered(lambda m: m.state == "posted" and not m.reversal_move_ids)
         drafts = invoices.filtered(lambda m: m.state == "draft")
         if posted:
             posted._reverse_moves(
-                [{"ref": _("Correction to Amazon's total: %s", self.name)} for _move in posted], cancel=True)
+                [{"ref": self.env._("Correction to Amazon's total: %s", record.name)} for _move in posted], cancel=True)
         if drafts:
             drafts.unlink()
         locked = sale_order.locked
@@ -105,8 +102,8 @@ class AmazonOrder(models.Model):
                 line.write({key: line_vals[key] for key in ("name", "price_unit", "tax_ids")})
             else:
                 sale_order.write({"order_line": [Command.create(line_vals)]})
-        self._add_rounding_lines(imp, sale_order, totals)
-        self._check_totals(sale_order, totals)
+        self.add_rounding_lines(sale_order, totals)
+        self.check_totals(sale_order, totals)
         invoice = sale_order._create_invoices(final=True)
         if posted:
             invoice.action_post()
