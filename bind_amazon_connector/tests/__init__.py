@@ -24,3 +24,4 @@ from . import test_tour
 from . import test_restart_safety
 from . import test_sync_cursor
 from . import test_access_money, test_access_company
+from . import test_access_matrix
