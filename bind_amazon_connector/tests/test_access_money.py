@@ -126,3 +126,17 @@ class TestAccessMoney(AmazonFinanceCommon):
             .action_sync_finances()
         self.assertEqual(invoice.payment_state, "paid")
         self.assertTrue(self.amazon.finance_sync_date)
+
+    def test_amazon_administrator_creates_a_connection_with_the_accounting_defaults(self):
+        """The defaults come from the chart of accounts, not from the person: they are set all the same."""
+        vals = self._amazon_account_vals(name="Amazon nueva", seller_id="A3NEWSELLER")
+        for fname in ("lwa_client_id", "lwa_client_secret", "refresh_token", "endpoint_override",
+                      "token_url_override", "state"):
+            vals.pop(fname)
+        account = self.env["amazon.account"].with_user(self.admin).create(vals)
+        self.assertTrue(account.sudo().fee_account_ids)
+        self.assertTrue(account.sudo().clearing_journal_id)
+        # and the administrator still configures the connection (not its money fields)
+        account.write({"name": "Amazon nueva MX"})
+        self.assertEqual(account.name, "Amazon nueva MX")
+

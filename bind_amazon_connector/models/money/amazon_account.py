@@ -308,7 +308,7 @@ class AmazonAccount(models.Model):
                 if lines:
                     vals["fee_account_ids"] = [Command.create(line) for line in lines]
             if vals:
-                account.write(vals)
+                account.sudo().write(vals)  # the chart's defaults, not a person's choice
 
     def action_load_default_fee_accounts(self):
         """Add the fee types of the Mexican defaults that the connection does not have yet."""
