@@ -68,9 +68,11 @@ class TestAccessCompany(AmazonOrderCommon):
         picking_b = self._picking_b()
         for vals in ({"picking_id": picking_b.id}, {"amazon_order_id": other.id},
                      {"picking_id": other.sale_order_id.picking_ids[:1].id}):
-            with self.subTest(vals=vals), self.assertRaisesRegex(UserError, "cannot be moved"):
-                with self.env.cr.savepoint():
-                    shipment.with_user(self.admin_a).write(vals)
+            # neither the administrator nor the synchronisation itself moves a shipment
+            for env_shipment in (shipment.with_user(self.admin_a), shipment.sudo()):
+                with self.subTest(vals=vals, su=env_shipment.env.su), \
+                        self.assertRaisesRegex(UserError, "cannot be moved"), self.env.cr.savepoint():
+                    env_shipment.write(vals)
         shipment.invalidate_recordset()
         self.assertEqual(shipment.amazon_order_id, rec)
         self.assertEqual(shipment.company_id, self.company)
@@ -157,3 +159,22 @@ class TestAccessCompany(AmazonOrderCommon):
         own = carrier.sudo().copy({"name": "Estafeta B", "company_id": self.company_b.id})
         own.with_user(self.admin_b).write({"amazon_carrier_name": "Estafeta B"})
         self.assertEqual(own.amazon_carrier_name, "Estafeta B")
+
+    # ---------------------------------------------------------------- finding 7: buyer contact data
+
+    def test_buyer_contact_data_only_for_the_roles_that_fulfil(self):
+        rec = self._imported()
+        buyer = rec.sale_order_id.partner_id | rec.sale_order_id.partner_shipping_id
+        self.assertTrue(all(buyer.sudo().mapped("amazon_buyer_key")), "contacts made for the Amazon buyer")
+        internal = self._person("cmp_internal", [self.env.ref("base.group_user")], self.company)
+        self.assertFalse(self.env["res.partner"].with_user(internal).search([("id", "in", buyer.ids)]))
+        with mute_logger("odoo.addons.base.models.ir_rule"), self.assertRaises(AccessError):
+            buyer[:1].with_user(internal).read(["email", "phone", "street"])
+        # the company's own contacts stay readable
+        self.assertTrue(self.company.partner_id.with_user(internal).read(["name"]))
+        for role in ("bind_amazon_connector.group_amazon_user", "stock.group_stock_user",
+                     "sales_team.group_sale_salesman", "account.group_account_invoice"):
+            person = self._person(f"cmp_{role.split('.')[1]}", [self.env.ref(role)], self.company)
+            with self.subTest(role=role):
+                self.assertEqual(self.env["res.partner"].with_user(person).search([("id", "in", buyer.ids)]), buyer)
+

@@ -52,9 +52,14 @@ class AmazonCompanyGuard(models.AbstractModel):
     _description = "Amazon: records that stay in their company, money fields for accountants"
 
     def write(self, vals):
+        if self._amazon_guarded(vals):
+            self.check_access("write")  # who may not write at all is told so first
         self._amazon_check_locked(vals)
         self._amazon_check_accountant_fields(vals)
         return super().write(vals)
+
+    def _amazon_guarded(self, vals):
+        return any(fname in vals for fname in LOCKED_FIELDS.get(self._name, ()) + ACCOUNTANT_FIELDS.get(self._name, ()))
 
     def _amazon_has_records(self):
         """Whether the record is bound to its company: a connection once it has orders, listings or payouts;
@@ -74,8 +79,8 @@ class AmazonCompanyGuard(models.AbstractModel):
             if not changed or not record._amazon_has_records():
                 continue
             raise UserError(self.env._(
-                "%(record)s cannot be moved: its %(fields)s cannot change once it has records. It would take "
-                "them to another company or connection. Create a new one instead.",
+                "%(record)s cannot be moved: its %(fields)s cannot change, that would take its records to "
+                "another company or connection. Create a new one instead.",
                 record=record.display_name,
                 fields=", ".join(record._fields[fname]._description_string(self.env) for fname in changed)))
         if self._name == "amazon.account" and "company_id" in vals and not self.env.su:
