@@ -122,6 +122,22 @@ class TestAccessCompany(AmazonOrderCommon):
         settlement.invalidate_recordset()
         self.assertEqual(settlement.account_id, self.amazon)
 
+    def test_listing_and_stock_push_stay_on_their_connection(self):
+        """A's stock pushed through another connection would reach another seller's Amazon account."""
+        other = self.env["amazon.account"].create(self._amazon_account_vals(name="Otra conexión",
+                                                                            seller_id="A3OTHER"))
+        self.env["amazon.stock.push"].sudo()._enqueue_listings(self.listing)
+        push = self.env["amazon.stock.push"].sudo().search([("listing_id", "=", self.listing.id)], limit=1)
+        self.assertTrue(push)
+        # (a listing's Amazon fields are already refused to people: the synchronisation does not move it either)
+        for records, vals in ((push.with_user(self.admin_a), {"account_id": other.id}),
+                              (self.listing.sudo(), {"account_id": other.id})):
+            with self.subTest(model=records._name), self.assertRaisesRegex(UserError, "cannot be moved"), \
+                    self.env.cr.savepoint():
+                records.write(vals)
+        self.assertEqual(push.account_id, self.amazon)
+        self.assertEqual(self.listing.account_id, self.amazon)
+
     # ---------------------------------------------------------------- finding 4: correction wizard
 
     def test_correction_wizard_checks_before_reading(self):

@@ -1,9 +1,10 @@
 """Two write rules shared by the connector's models, added by listing ``amazon.company.guard`` in ``_inherit``.
 
 - **Records stay in their company.** The fields of :data:`LOCKED_FIELDS` tie a record to its connection,
-  company, order or delivery. Once the record has records of its own (a connection with orders, listings or
-  payouts; a marketplace line, payout or shipment always), a write that changes them is refused, whoever
-  writes: moving them would hand one company's buyers, money or Amazon's confirmations to another.
+  company, order, listing or delivery. Once the record has records of its own (a connection with orders,
+  listings, payouts or stock pushes; a marketplace line, payout, shipment, listing or stock push always), a
+  write that changes them is refused, whoever writes: moving them would hand one company's buyers, money,
+  stock or Amazon's confirmations to another.
 - **Money fields are written by accountants.** The fields of :data:`ACCOUNTANT_FIELDS` decide what the
   payouts job (superuser) books or from where it reads. Only the synchronisation itself and users of an
   accounting group change them.
@@ -21,6 +22,8 @@ LOCKED_FIELDS = {
     "amazon.account.marketplace": ("account_id", "marketplace_id"),
     "amazon.settlement": ("account_id",),
     "amazon.shipment": ("amazon_order_id", "picking_id"),
+    "amazon.listing": ("account_id", "marketplace_id"),
+    "amazon.stock.push": ("account_id", "listing_id"),
 }
 
 #: the records of a connection that keep it in its company (model, field naming the connection)
