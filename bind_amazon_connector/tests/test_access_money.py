@@ -1,15 +1,16 @@
 """Issue 27, finding 1: money is booked from what Amazon sent and what accountants entered, never from what an
 Amazon administrator without accounting rights writes."""
+import base64
 from datetime import timedelta
 
 from odoo import Command, fields
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from spapi_simulator import factory
 
-from .finance_common import AmazonFinanceCommon
+from .finance_common import AmazonFinanceCommon, build_cfdi
 
 
 @tagged("post_install", "-at_install")
@@ -139,4 +140,31 @@ class TestAccessMoney(AmazonFinanceCommon):
         # and the administrator still configures the connection (not its money fields)
         account.write({"name": "Amazon nueva MX"})
         self.assertEqual(account.name, "Amazon nueva MX")
+
+    def test_cfdi_of_another_company_is_not_named(self):
+        """Finding 8: the duplicate check says the fiscal folio is taken, not by which bill of which company."""
+        other = self.setup_other_company(name="Otra Empresa CFDI")
+        uuid_ = "6F1E3C1A-9A7B-4C2D-8E5F-0123456789AB"
+        theirs = self.env["account.move"].sudo().create({
+            "move_type": "in_invoice", "company_id": other["company"].id, "partner_id": self.customer.id,
+            "journal_id": other["default_journal_purchase"].id, "ref": "SECRET-BILL-B",
+            "amazon_cfdi_uuid": uuid_, "invoice_date": fields.Date.today(),
+            "invoice_line_ids": [Command.create({"name": "x", "quantity": 1, "price_unit": 1.0})],
+        })
+        user = self.env["res.users"].create({
+            "name": "Contadora A", "login": "money_cfdi_accountant", "company_id": self.company.id,
+            "company_ids": [Command.set(self.company.ids)],
+            "group_ids": [Command.set([self.env.ref("bind_amazon_connector.group_amazon_user").id,
+                                       self.env.ref("account.group_account_invoice").id])],
+        })
+        xml = build_cfdi([{"description": "Tarifas por referencia", "quantity": 1, "unit_price": 45.00,
+                           "iva": 0.16}], uuid_=uuid_)
+        wizard = self.env["amazon.commission.invoice.wizard"].with_user(user).create({
+            "account_id": self.amazon.id, "xml_file": base64.b64encode(xml), "xml_filename": "amazon.xml"})
+        with self.assertRaisesRegex(UserError, "already recorded in another company") as caught:
+            wizard.action_confirm()
+        self.assertTrue(theirs)
+        for secret in ("SECRET-BILL-B", "Otra Empresa CFDI"):
+            self.assertNotIn(secret, caught.exception.args[0])
+            self.assertNotIn(secret, wizard.error or "")
 
