@@ -137,6 +137,12 @@ class TestAccessMoney(AmazonFinanceCommon):
         account = self.env["amazon.account"].with_user(self.admin).create(vals)
         self.assertTrue(account.sudo().fee_account_ids)
         self.assertTrue(account.sudo().clearing_journal_id)
+        # but does not choose where the payouts are booked
+        for fname, value in (("clearing_journal_id", self.bank_journal.id), ("register_payment_on_post", True),
+                             ("finance_sync_date", fields.Datetime.now())):
+            with self.subTest(field=fname), self.assertRaises(AccessError), self.env.cr.savepoint():
+                self.env["amazon.account"].with_user(self.admin).create({**vals, "seller_id": "A3NEWSELLER2",
+                                                                         fname: value})
         # and the administrator still configures the connection (not its money fields)
         account.write({"name": "Amazon nueva MX"})
         self.assertEqual(account.name, "Amazon nueva MX")

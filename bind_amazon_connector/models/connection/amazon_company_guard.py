@@ -11,7 +11,7 @@
 
 A write that leaves the value unchanged passes (the web client sends only what changed, but RPC may not).
 """
-from odoo import models
+from odoo import api, models
 from odoo.exceptions import AccessError, UserError
 
 from .access import ACCOUNTANT
@@ -53,6 +53,23 @@ def _id(value):
 class AmazonCompanyGuard(models.AbstractModel):
     _name = "amazon.company.guard"
     _description = "Amazon: records that stay in their company, money fields for accountants"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        guarded = {fname for vals in vals_list for fname in ACCOUNTANT_FIELDS.get(self._name, ()) if fname in vals}
+        if guarded and not self.env.su and not self.env.user.has_group(ACCOUNTANT):
+            # what the form sends unchanged (the defaults) is no one's choice; anything else is
+            defaults = self.default_get(list(guarded))
+            record = self.browse()
+            for vals in vals_list:
+                chosen = [fname for fname in guarded if fname in vals
+                          and _value_of(record, fname, vals[fname]) != _value_of(record, fname, defaults.get(fname))]
+                if chosen:
+                    raise AccessError(self.env._(
+                        "Only accountants choose %(fields)s of %(record)s: the payouts are booked from them.",
+                        fields=", ".join(self._fields[fname]._description_string(self.env) for fname in chosen),
+                        record=vals.get("name") or self._description))
+        return super().create(vals_list)
 
     def write(self, vals):
         if self._amazon_guarded(vals):
