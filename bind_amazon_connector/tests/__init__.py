@@ -37,3 +37,5 @@ else:
     from . import test_sync_cursor
     from . import test_flow_runner
     from . import test_buyer_retention
+    from . import test_access_money, test_access_company
+    from . import test_access_matrix

@@ -74,10 +74,10 @@ class TestSecurityMatrix(AmazonOrderCommon):
         "amazon.listing": {"user": "rw", "admin": "rwcu", "accountant": "", "internal": "", "other_admin": "rwcu"},
         "amazon.stock.push": {"user": "r", "admin": "rwcu", "accountant": "", "internal": "",
                               "other_admin": "rwcu"},
-        "amazon.settlement": {"user": "r", "admin": "rwcu", "accountant": "rw", "internal": "",
-                              "other_admin": "rwcu"},
-        "amazon.settlement.transaction": {"user": "r", "admin": "rwcu", "accountant": "r", "internal": "",
-                                          "other_admin": "rwcu"},
+        "amazon.settlement": {"user": "r", "admin": "r", "accountant": "rw", "internal": "",
+                              "other_admin": "rw"},
+        "amazon.settlement.transaction": {"user": "r", "admin": "r", "accountant": "r", "internal": "",
+                                          "other_admin": "r"},
     }
 
     def test_access_rights_matrix(self):

@@ -174,6 +174,8 @@ class AmazonCommissionInvoiceWizard(models.TransientModel):
                 "The CFDI is of type %s: only invoices (I) and credit notes (E) can be recorded as Amazon bills.",
                 cfdi.voucher_type or "?"))
         existing = self.env["account.move"].sudo().search([("amazon_cfdi_uuid", "=ilike", cfdi.uuid)], limit=1)
+        if existing and existing.company_id not in self.env.user.company_ids:
+            raise UserError(_("The CFDI %s is already recorded in another company.", cfdi.uuid))
         if existing:
             raise UserError(_("The CFDI %(uuid)s is already recorded on %(move)s (%(company)s).",
                               uuid=cfdi.uuid, move=existing.display_name, company=existing.company_id.name))

@@ -30,6 +30,7 @@ class AmazonOrderInvoiceCorrection(models.TransientModel):
             else None
         if active_ids:
             # The selected orders are checked against their stored Amazon payload first.
+            Order.browse(active_ids).check_access("read")
             Order.browse(active_ids).sudo().filtered(lambda o: o.state == "imported")._refresh_amazon_totals()
             domain.append(("id", "in", active_ids))
         result["order_ids"] = [fields.Command.set(Order.search(domain).ids)]

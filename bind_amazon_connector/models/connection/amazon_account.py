@@ -38,7 +38,7 @@ class AmazonConnection(models.Model):
 
     _name = "amazon.account"
     _description = "Amazon Connection"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "amazon.company.guard"]
     _check_company_auto = True
     _order = "company_id, name"
 

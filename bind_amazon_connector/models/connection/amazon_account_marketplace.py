@@ -29,6 +29,7 @@ class AmazonConnectionMarketplace(models.Model):
     _name = "amazon.account.marketplace"
     _description = "Amazon Connection Marketplace"
     _order = "account_id, sequence, id"
+    _inherit = ["amazon.company.guard"]
     _check_company_auto = True
 
     account_id = fields.Many2one("amazon.account", string="Connection", required=True, index=True,

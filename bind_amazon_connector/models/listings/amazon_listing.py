@@ -39,6 +39,7 @@ class AmazonListing(models.Model):
     _description = "Amazon Listing"
     _order = "account_id, seller_sku, id"
     _rec_names_search = ["seller_sku", "name", "asin"]
+    _inherit = ["amazon.company.guard"]
     _check_company_auto = True
 
     account_id = fields.Many2one(

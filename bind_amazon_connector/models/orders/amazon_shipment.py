@@ -52,13 +52,14 @@ class AmazonShipment(models.Model):
     _name = "amazon.shipment"
     _description = "Amazon Shipment Confirmation"
     _order = "id desc"
+    _inherit = ["amazon.company.guard"]
     _check_company_auto = True
 
     name = fields.Char(compute="_compute_name")
     picking_id = fields.Many2one("stock.picking", string="Delivery", required=True, readonly=True, index=True,
-                                 ondelete="cascade")
+                                 ondelete="cascade", check_company=True)
     amazon_order_id = fields.Many2one("amazon.order", string="Amazon Order", required=True, readonly=True,
-                                      index=True, ondelete="cascade")
+                                      index=True, ondelete="cascade", check_company=True)
     account_id = fields.Many2one(related="amazon_order_id.account_id", store=True, index=True, string="Connection")
     company_id = fields.Many2one(related="amazon_order_id.company_id", store=True)
     package_reference = fields.Char(

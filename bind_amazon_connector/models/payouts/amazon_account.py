@@ -102,6 +102,7 @@ class AmazonAccount(models.Model):
     def action_sync_finances(self):
         """Button: read Amazon's transactions and settlement reports now, and book them."""
         check_group(self.env, AMAZON_USER)
+        check_group(self.env, ACCOUNTANT, message=self.env._("Only accountants book Amazon payouts."))
         self.ensure_one()
         self.check_access("read")
         return self.env["amazon.payout.sync"]._sync_now(self)

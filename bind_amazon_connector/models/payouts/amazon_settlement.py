@@ -24,7 +24,7 @@ _logger = logging.getLogger(__name__)
 class AmazonSettlement(models.Model):
     _name = "amazon.settlement"
     _description = "Amazon Settlement"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "amazon.company.guard"]
     _order = "deposit_date desc, start_date desc, id desc"
     _check_company_auto = True
 

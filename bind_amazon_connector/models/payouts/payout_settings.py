@@ -182,7 +182,7 @@ def apply_defaults(accounts):
             if lines:
                 vals["fee_account_ids"] = [Command.create(line) for line in lines]
         if vals:
-            account.write(vals)
+            account.sudo().write(vals)  # the chart's defaults, not a person's choice
 
 
 def load_default_fee_accounts(accounts):

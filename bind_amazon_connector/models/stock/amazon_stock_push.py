@@ -72,6 +72,7 @@ class AmazonStockPush(models.Model):
     _name = "amazon.stock.push"
     _description = "Pending Amazon Stock Push"
     _order = "id"
+    _inherit = ["amazon.company.guard"]
 
     account_id = fields.Many2one("amazon.account", string="Connection", required=True, ondelete="cascade",
                                  readonly=True)
