@@ -35,7 +35,7 @@ class MarketplaceMixin:
     def _read_us(self, pricelist=None, confirm=True):
         """The connection also reads Amazon.com, with ``pricelist`` (default: the test's USD one)."""
         self.amazon.marketplace_ids = self.mkt_mx | self.mkt_us
-        line = self.amazon._marketplace_setting(self.mkt_us)
+        line = self.amazon.env["amazon.account.marketplace"]._for(self.amazon, self.mkt_us)
         line.pricelist_id = pricelist if pricelist is not None else self.pricelist_us
         if confirm:
             line.action_confirm()
@@ -53,21 +53,22 @@ class TestMarketplaceSettings(MarketplaceMixin, AmazonTestCommon):
         line = self.amazon.marketplace_setting_ids
         self.assertEqual(line.marketplace_id, self.mkt_mx)
         self.assertTrue(line.confirmed and line.is_main)
-        self.assertFalse(self.amazon._marketplace_missing_text(self.mkt_mx))
-        self.assertEqual(self.amazon._marketplace_pricelist(self.mkt_mx), self.pricelist)
+        self.assertFalse(self.amazon.env["amazon.account.marketplace"]._missing_text_for(self.amazon, self.mkt_mx))
+        Line = self.env["amazon.account.marketplace"]
+        self.assertEqual(Line._pricelist_for(self.amazon, self.mkt_mx), self.pricelist)
 
     def test_new_marketplace_gets_proposals_to_confirm(self):
         self.amazon.marketplace_ids = self.mkt_mx | self.mkt_us
-        line = self.amazon._marketplace_setting(self.mkt_us)
+        line = self.amazon.env["amazon.account.marketplace"]._for(self.amazon, self.mkt_us)
         self.assertEqual(line.pricelist_id.currency_id, self.usd, "a price list in the marketplace's currency")
         self.assertEqual(line.fiscal_position_id, self.foreign_fpos, "a foreign customer: no Mexican IVA")
         iva16 = self.company.account_sale_tax_id
         self.assertEqual(line.fiscal_position_id.map_tax(iva16).amount, 0.0)
         self.assertFalse(line.confirmed)
-        self.assertIn("proposals", self.amazon._marketplace_missing_text(self.mkt_us))
+        self.assertIn("proposals", self.env["amazon.account.marketplace"]._missing_text_for(self.amazon, self.mkt_us))
         line.action_confirm()
         self.assertTrue(line.confirmed)
-        self.assertFalse(self.amazon._marketplace_missing_text(self.mkt_us))
+        self.assertFalse(self.amazon.env["amazon.account.marketplace"]._missing_text_for(self.amazon, self.mkt_us))
         # a marketplace no longer read loses its line
         self.amazon.marketplace_ids = self.mkt_mx
         self.assertEqual(self.amazon.marketplace_setting_ids.marketplace_id, self.mkt_mx)
@@ -165,7 +166,7 @@ class TestMarketplaceOrders(MarketplaceMixin, AmazonOrderCommon):
         us = self._amazon_order(us_order["orderId"])
         self.assertEqual(us.state, "error")
         self.assertIn("proposals", us.reason)
-        self.amazon._marketplace_setting(self.mkt_us).action_confirm()
+        self.amazon.env["amazon.account.marketplace"]._for(self.amazon, self.mkt_us).action_confirm()
         self.assertEqual(us.state, "imported", us.reason)
         self.assertEqual(us.sale_order_id.currency_id, self.usd)
 
@@ -244,7 +245,7 @@ class TestMarketplaceListings(MarketplaceMixin, AmazonTestCommon):
         self._read_us()
         self.sim.set_report_outcome(REPORT_TYPE, "IN_PROGRESS_FOREVER")
         self.assertEqual(self._import(wait=0.3), "waiting")
-        us_line = self.amazon._marketplace_setting(self.mkt_us)
+        us_line = self.amazon.env["amazon.account.marketplace"]._for(self.amazon, self.mkt_us)
         self.assertTrue(self.amazon.listing_report_id and us_line.listing_report_id, "each keeps its report")
         self.assertNotEqual(self.amazon.listing_report_id, us_line.listing_report_id)
         # the next import waits for the same reports instead of asking again

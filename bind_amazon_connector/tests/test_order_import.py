@@ -152,7 +152,7 @@ class TestAmazonOrderImport(AmazonOrderCommon):
         # numbers of these tests assume
         us = self.env.ref("bind_amazon_connector.marketplace_us")
         self.amazon.marketplace_ids = self.amazon.marketplace_id | us
-        line = self.amazon._marketplace_setting(us)
+        line = self.amazon.env["amazon.account.marketplace"]._for(self.amazon, us)
         line.fiscal_position_id = False
         line.action_confirm()
         raw = factory.make_order(items=[{"sku": "MUG-01", "quantity": qty, "unit_price": unit_price,

@@ -112,7 +112,8 @@ class TestSyncJobs(AmazonOrderCommon):
         # logging.INFO, not "INFO": Odoo names its level 25 "INFO" too
         with self.assertNoLogs("odoo.sql_db", logging.ERROR), \
                 self.assertLogs(sync_module.__name__, logging.INFO) as logs:
-            outcome = self.env["amazon.sync.job"]._page(self.amazon, "orders", step, self.env["amazon.sync.job"]._result())
+            Job = self.env["amazon.sync.job"]
+            outcome = Job._page(self.amazon, "orders", step, Job._result())
         self.assertEqual(outcome, (1, False))
         self.assertEqual(tries, [False, False])
         conflict = [line for line in logs.output if "conflicted" in line]
@@ -166,7 +167,8 @@ class TestSyncJobs(AmazonOrderCommon):
         another server after the page began: the job is there, but the page's transaction cannot see it. The
         full soak met it once (an orders job failing on the stock job's unique key after committing its pages).
         The run is asked of the flow's scheduled action, which triggers every connection's job."""
-        self.env["amazon.sync.job"]._for(self.amazon, "stock")  # the other server's job: in the database, unseen by the page below
+        # the other server's job: in the database, unseen by the page below
+        self.env["amazon.sync.job"]._for(self.amazon, "stock")
         Job = type(self.env["amazon.sync.job"])
         real_search = Job.search
 

@@ -88,6 +88,17 @@ class AmazonCommissionInvoiceWizard(models.TransientModel):
         help="The CFDI differs from the settlement's fee bill by more than one cent: record it as a bill of its "
         "own anyway (the fee bill stays as Amazon reported the fees).")
 
+    @api.model
+    def _open_for(self, account, settlement=None):
+        """The wizard on ``account`` (and ``settlement``), for accountants who may read the connection."""
+        check_group(self.env, ACCOUNTANT)
+        account.ensure_one()
+        account.check_access("read")
+        return {"type": "ir.actions.act_window", "name": self.env._("Load Amazon commission invoice (CFDI)"),
+                "res_model": self._name, "view_mode": "form", "target": "new",
+                "context": {"default_account_id": account.id,
+                            "default_settlement_id": settlement.id if settlement else False}}
+
     @api.depends("xml_file", "account_id", "settlement_id")
     def _compute_preview(self):
         for wizard in self:

@@ -23,6 +23,18 @@ class AmazonListingStockWizard(models.TransientModel):
     line_count = fields.Integer(compute="_compute_line_count")
 
     @api.depends("line_ids.apply", "line_ids.difference")
+    @api.model
+    def _open_for(self, account):
+        """The wizard of ``account`` (its button on the connection), for Amazon administrators who may change it."""
+        check_group(self.env, AMAZON_MANAGER)
+        account.ensure_one()
+        account.check_access("write")
+        wizard = self.create({"account_id": account.id})
+        wizard._load_lines()
+        return {"type": "ir.actions.act_window", "name": _("Set Stock from Amazon"),
+                "res_model": self._name, "res_id": wizard.id, "view_mode": "form", "target": "new",
+                "context": {"dialog_size": "extra-large"}}  # eight columns: the default dialog cuts the products
+
     def _compute_line_count(self):
         for wizard in self:
             wizard.line_count = len(wizard.line_ids.filtered(lambda line: line.apply and line.difference))

@@ -1,31 +1,40 @@
-import dataclasses
+"""The Amazon connection (``amazon.account``): one seller in one region, the settings the seller sets on its
+form for every flow, and each flow's status as the form and the overview show it.
+The flows' work is their owners' (``amazon.sync.job.FLOW_MODELS``): the buttons check who asks and hand over;
+counts and status read what the flows recorded, through the plain modules ``connection_*.py`` beside this file.
+"""
 from datetime import timedelta
 
-from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
+from odoo.tools import SQL
+from odoo.tools.sql import column_exists
 
-from ...spapi import SpApi, SpApiConfig, errors
-from ...spapi.config import check_url
-from . import connection_check, connection_setup
-from .access import AMAZON_USER, SYSTEM, check_group, internal_context, loopback_allowed
-from .amazon_account_marketplace import check_pricelist_currency
+from . import connection_check, connection_setup, connection_spapi
+from . import connection_overview as overview
+from .access import ACCOUNTANT, AMAZON_MANAGER, AMAZON_USER, SYSTEM, check_group, is_trusted_writer
+from .connection_spapi import PARAM_CLIENT_ID, PARAM_CLIENT_SECRET
 from .spapi_messages import spapi_error_message
 
-# System parameters holding a public app's credentials, used when a connection has none of its own.
-PARAM_CLIENT_ID = "bind_amazon_connector.lwa_client_id"
-PARAM_CLIENT_SECRET = "bind_amazon_connector.lwa_client_secret"  # noqa: S105 - a parameter name, not a secret
 PARAM_APPLICATION_ID = "bind_amazon_connector.application_id"
 
 SECRET_GROUPS = "bind_amazon_connector.group_amazon_manager"  # noqa: S105 - a group, not a secret
 # Where the server and the seller's browser are sent is a developer's setting (sandbox, simulator).
 OVERRIDE_GROUPS = SYSTEM
-OVERRIDE_KINDS = {"endpoint_override": "api", "token_url_override": "lwa", "seller_central_override": "seller_central"}
 
-# Calls made while a person waits in front of the screen (test connection, code exchange, pasted token):
-# fail fast instead of pacing or retrying for minutes like the background synchronisations may.
-INTERACTIVE_LIMITS = {"timeout": 20.0, "max_retries": 1, "max_wait": 10.0}
 #: A new connection brings this much history: a seller sees last month's sales and payouts after the first sync.
 HISTORY_DAYS = 30
+#: The Sales tab lists the orders needing attention (up to this many), then this many latest orders.
+TAB_ATTENTION_LIMIT = 200
+TAB_RECENT_LIMIT = 80
+MAPPINGS = ("unmapped", "conflict")  # the listings' filters a smart button may open
+#: The orders flow's progress, on its own row (``amazon.sync.cursor``): connection field -> row column.
+ORDERS_PROGRESS = {"orders_cursor": "cursor", "orders_window_start": "window_start", "orders_window_end": "window_end",
+                   "orders_next_token": "next_token", "orders_last_sync": "last_sync", "orders_sync_message": "message"}
+#: Every flow's progress the connection shows: field -> (flow, column of its amazon.sync.cursor row).
+PROGRESS_FIELDS = {**{field: ("orders", column) for field, column in ORDERS_PROGRESS.items()},
+                   "stock_push_message": ("stock", "message"), "finance_sync_date": ("payouts", "cursor"),
+                   "finance_last_error": ("payouts", "message")}
 
 
 def default_history_start(_records=None):
@@ -146,6 +155,146 @@ class AmazonConnection(models.Model):
         help="Days after delivery the buyers' contact data (name, e-mail, phone, street) is kept; then it is "
         "erased, as Amazon's Data Protection Policy asks (30 days at most). A business buyer keeps its RFC, legal "
         "name and postal code, which its CFDI needs.")
+
+    # Orders ("Sales" tab). Where the orders sync stands lives in its own row (amazon.sync.cursor, flow "orders"):
+    # every page commits it, and on the connection's row it collided with anyone else writing the connection.
+    orders_cursor = fields.Datetime(
+        string="Orders synchronized until", copy=False, tracking=True,
+        compute="_compute_progress", inverse="_inverse_orders_progress", compute_sudo=True,
+        help="Orders updated on Amazon up to this moment are imported. Move it back to read a period again: "
+        "orders already imported are not duplicated.")
+    # where the reading in progress stands (resumed after a restart); internal
+    orders_window_start = fields.Datetime(copy=False, readonly=True, groups=AMAZON_MANAGER, compute_sudo=True,
+                                          compute="_compute_progress", inverse="_inverse_orders_progress")
+    orders_window_end = fields.Datetime(copy=False, readonly=True, groups=AMAZON_MANAGER, compute_sudo=True,
+                                        compute="_compute_progress", inverse="_inverse_orders_progress")
+    orders_next_token = fields.Char(copy=False, readonly=True, groups=AMAZON_MANAGER, compute_sudo=True,
+                                    compute="_compute_progress", inverse="_inverse_orders_progress")
+    orders_last_sync = fields.Datetime(string="Last order sync", copy=False, readonly=True, compute_sudo=True,
+                                       compute="_compute_progress", inverse="_inverse_orders_progress")
+    orders_sync_message = fields.Text(string="Order sync problem", copy=False, readonly=True, compute_sudo=True,
+                                      compute="_compute_progress", inverse="_inverse_orders_progress")
+    amazon_order_ids = fields.One2many("amazon.order", "account_id", string="Amazon Orders")
+    amazon_order_tab_ids = fields.Many2many(
+        "amazon.order", compute="_compute_amazon_order_tab_ids", string="Orders to look at",
+        help="Orders in error or skipped, then the latest ones (all orders: the Amazon Orders button).")
+    amazon_order_count = fields.Integer(compute="_compute_amazon_order_counts", string="Orders")
+    amazon_order_imported_count = fields.Integer(compute="_compute_amazon_order_counts", string="Imported")
+    amazon_order_error_count = fields.Integer(compute="_compute_amazon_order_counts", string="In error")
+    amazon_order_skipped_count = fields.Integer(compute="_compute_amazon_order_counts", string="Skipped")
+    amazon_order_cancelled_count = fields.Integer(compute="_compute_amazon_order_counts", string="Cancelled")
+    fbm_shipment_mode = fields.Selection(
+        [("odoo", "Odoo confirms on Amazon"), ("amazon", "Amazon tells Odoo")],
+        string="Who ships merchant-fulfilled orders", default="odoo", required=True, tracking=True,
+        help="Odoo confirms on Amazon: validating the delivery of a merchant-fulfilled order confirms the package "
+        "on Amazon with its carrier and tracking number. Amazon tells Odoo: the seller confirms in Seller Central "
+        "(or buys Amazon shipping) and the deliveries are validated when Amazon reports the order shipped.")
+    fbm_tracking_policy = fields.Selection(
+        [("block", "Ask for carrier and tracking number"),
+         ("allow", "Confirm without tracking number when there is none")],
+        string="Deliveries without tracking number", default="block", required=True,
+        help="Ask: a delivery of a merchant-fulfilled order is validated only with its carrier and tracking "
+        "number. Confirm without: the carrier is still required; Amazon may refuse a confirmation without "
+        "tracking number for some carriers, the refusal is then shown on the delivery.")
+
+    # Listings: what the last import did, written by the import only (listing_report_*: the pending report)
+    listing_ids = fields.One2many("amazon.listing", "account_id", string="Listings")
+    listing_count = fields.Integer(compute="_compute_listing_counts")
+    listing_unmapped_count = fields.Integer(string="Unmapped Listings", compute="_compute_listing_counts")
+    listing_conflict_count = fields.Integer(string="Listing Conflicts", compute="_compute_listing_counts")
+    listing_import_date = fields.Datetime(string="Last Listing Import", readonly=True, copy=False)
+    listing_import_success_date = fields.Datetime(
+        string="Last Complete Listing Import", readonly=True, copy=False,
+        help="The last import that read Amazon's whole listings report.")
+    listing_import_state = fields.Selection(
+        [("done", "Done"), ("warning", "Done, with skipped rows"), ("waiting", "Waiting for Amazon"),
+         ("failed", "Failed")], string="Listing Import Result", readonly=True, copy=False)
+    listing_import_summary = fields.Html(string="Listing Import Summary", readonly=True, copy=False)
+    listing_import_rows = fields.Integer(string="Rows Read", readonly=True, copy=False)
+    listing_import_created = fields.Integer(string="Listings Created", readonly=True, copy=False)
+    listing_import_updated = fields.Integer(string="Listings Updated", readonly=True, copy=False)
+    listing_import_archived = fields.Integer(string="Listings Archived", readonly=True, copy=False)
+    listing_import_skipped = fields.Integer(string="Rows Skipped", readonly=True, copy=False)
+    listing_import_writes = fields.Integer(
+        string="Records Written", readonly=True, copy=False,
+        help="Listings and price list rules created or changed by the last import (0 when nothing changed).")
+    listing_report_id = fields.Char(string="Pending Listings Report", readonly=True, copy=False)
+    listing_report_date = fields.Datetime(string="Listings Report Requested", readonly=True, copy=False)
+
+    # Stock (the problem on the flow's own progress row, amazon.sync.cursor)
+    push_stock_on_any_change = fields.Boolean(
+        string="Also after any stock change",
+        help="Besides Amazon sales, send the quantity after every other stock change of a mapped product in "
+        "the warehouse: receipts, inventory adjustments, other channels' sales and deliveries.")
+    stock_buffer = fields.Integer(
+        string="Safety Buffer",
+        help="Units kept back from Amazon: each listing gets the available quantity minus this (never below 0).")
+    stock_push_message = fields.Text(
+        string="Stock Sync Problem", copy=False, readonly=True, compute="_compute_progress", compute_sudo=True,
+        help="Why the last sending of quantities to Amazon stopped; cleared by the next run that works.")
+    stock_last_sent_date = fields.Datetime(
+        string="Last Quantity Sent", compute="_compute_stock_push_counts",
+        help="When Amazon last accepted a quantity of this connection's listings.")
+    stock_push_pending_count = fields.Integer(
+        string="Waiting to Be Sent", compute="_compute_stock_push_counts",
+        help="Listings with a stock change not sent to Amazon yet.")
+    stock_push_failed_count = fields.Integer(
+        string="Not Taken by Amazon", compute="_compute_stock_push_counts",
+        help="Listings whose last quantity Amazon refused or could not receive: tried again with backoff.")
+
+    # Payouts (the article's "Cuenta" is journal_id above); the accounts they are booked on are an accountant's
+    register_payment_on_post = fields.Boolean(
+        string="Register payment when invoiced",
+        help="Pay Amazon invoices into the account as soon as they are posted, without waiting for Amazon to "
+        "release the money (simpler, but the receivables no longer show what Amazon still owes).")
+    amazon_partner_id = fields.Many2one(
+        "res.partner", string="Amazon Partner",
+        default=lambda self: self.env.ref("bind_amazon_connector.partner_amazon_mx", raise_if_not_found=False),
+        help="Vendor of the fee bills and commission invoices (Servicios Comerciales Amazon México).")
+    fee_account_ids = fields.One2many("amazon.fee.account", "account_id", string="Fee accounts")
+    withholding_iva_account_id = fields.Many2one(
+        "account.account", string="IVA withheld account", check_company=True,
+        help="Creditable IVA that Amazon withheld from the sales (to credit against the IVA due).")
+    withholding_isr_account_id = fields.Many2one(
+        "account.account", string="ISR withheld account", check_company=True,
+        help="ISR that Amazon withheld (creditable against the provisional ISR payments).")
+    clearing_account_id = fields.Many2one(
+        "account.account", string="Settlement clearing account", check_company=True,
+        help="What Amazon owes the seller until it deposits a settlement: sales paid, less refunds, fees and "
+        "withholdings, less the deposits. Its balance is the money Amazon still holds (deferred sales too).")
+    clearing_journal_id = fields.Many2one(
+        "account.journal", string="Settlement journal", check_company=True,
+        domain="[('type', 'in', ('bank', 'cash'))]",
+        help="Journal of the payments made inside Amazon's balance (sales, refunds, fees, withholdings); they "
+        "go to the clearing account, so the bank journal only receives the deposits.")
+    suspense_account_id = fields.Many2one(
+        "account.account", string="Suspense account", check_company=True,
+        help="Receives the amounts of types the connection does not know, until the accountant moves them.")
+    finance_start_date = fields.Datetime(
+        string="Read payouts from", default=default_history_start,
+        help="The first payout synchronisation reads Amazon's transactions posted since this date (by default "
+        "the last 30 days).")
+    finance_sync_date = fields.Datetime(string="Payouts read until", copy=False, readonly=True, compute_sudo=True,
+                                        compute="_compute_progress", inverse="_inverse_payouts_progress")
+    finance_last_error = fields.Text(string="Last payout error", copy=False, readonly=True, compute_sudo=True,
+                                     compute="_compute_progress", inverse="_inverse_payouts_progress")
+    settlement_ids = fields.One2many("amazon.settlement", "account_id", string="Settlements")
+    settlement_count = fields.Integer(compute="_compute_settlement_count")
+    unreconciled_count = fields.Integer(compute="_compute_settlement_count")
+
+    # The overview's card (connection_overview.py): read from what the flows recorded, never stored
+    dashboard_today_count = fields.Integer(string="Imported today", compute="_compute_dashboard")
+    dashboard_shipment_count = fields.Integer(
+        string="Shipments to confirm", compute="_compute_dashboard",
+        help="Merchant-fulfilled deliveries done in Odoo whose shipment Amazon has not confirmed yet.")
+    dashboard_sync_age = fields.Char(string="Last successful sync", compute="_compute_dashboard")
+    dashboard_sync_late = fields.Boolean(string="Sync is late", compute="_compute_dashboard")
+    authorization_lost = fields.Boolean(
+        string="Authorization lost", compute="_compute_dashboard",
+        help="Amazon no longer accepts this connection's authorization: authorize it again.")
+    invoice_count = fields.Integer(string="Invoices", compute="_compute_dashboard_documents")
+    fee_bill_count = fields.Integer(string="Fee Bills", compute="_compute_dashboard_documents")
+
     # where each flow stands, in its own rows (amazon_sync_cursor.py): the flows' pages never write this row
     sync_cursor_ids = fields.One2many("amazon.sync.cursor", "account_id", string="Sync Progress", readonly=True,
                                       groups="bind_amazon_connector.group_amazon_manager")
@@ -158,6 +307,7 @@ class AmazonConnection(models.Model):
 
     _seller_region_unique = models.Constraint(
         "UNIQUE(company_id, seller_id, region)", "This Amazon seller is already connected for this region.")
+    _stock_buffer_positive = models.Constraint("CHECK(stock_buffer >= 0)", "The safety buffer cannot be negative.")
 
     # ------------------------------------------------------------------ computes
 
@@ -169,6 +319,54 @@ class AmazonConnection(models.Model):
             account.has_refresh_token = bool(account.refresh_token)
             account.has_app_credentials = param_credentials or bool(account.lwa_client_id and account.lwa_client_secret)
 
+    @api.depends("sync_cursor_ids.flow", "sync_cursor_ids.cursor", "sync_cursor_ids.window_start",
+                 "sync_cursor_ids.window_end", "sync_cursor_ids.next_token", "sync_cursor_ids.last_sync",
+                 "sync_cursor_ids.message")
+    def _compute_progress(self):
+        for account in self:
+            rows = {row.flow: row for row in account.sync_cursor_ids}
+            for field, (flow, column) in PROGRESS_FIELDS.items():
+                account[field] = rows[flow][column] if flow in rows else False
+
+    def _inverse_orders_progress(self):
+        for account in self.filtered("id"):
+            self.env["amazon.sync.job"]._cursor(account, "orders").write(
+                {column: account[field] for field, column in ORDERS_PROGRESS.items()})
+
+    def _inverse_payouts_progress(self):
+        for account in self:  # a cursor set by hand counts as read at that moment
+            self.env["amazon.payout.sync"]._progress(account, cursor=account.finance_sync_date,
+                                                     last_sync=account.finance_sync_date,
+                                                     message=account.finance_last_error)
+
+    # counts and the overview card: what the flows recorded (connection_overview.py says how it is read)
+    def _compute_amazon_order_counts(self):
+        overview.set_order_counts(self)
+
+    def _compute_amazon_order_tab_ids(self):
+        overview.set_orders_to_look_at(self, TAB_ATTENTION_LIMIT, TAB_RECENT_LIMIT)
+
+    def _compute_listing_counts(self):
+        overview.set_listing_counts(self)
+
+    def _compute_stock_push_counts(self):
+        overview.set_stock_push_counts(self)
+
+    @api.depends("settlement_ids.is_reconciled", "settlement_ids.deposit_date")
+    def _compute_settlement_count(self):
+        for account in self:
+            account.settlement_count = len(account.settlement_ids)
+            account.unreconciled_count = len(account.settlement_ids.filtered(
+                lambda s: s.deposit_date and not s.is_reconciled))
+
+    @api.depends("state", "authorized_date", "orders_last_sync")
+    @api.depends_context("uid", "tz")
+    def _compute_dashboard(self):
+        overview.set_card(self)
+
+    def _compute_dashboard_documents(self):
+        overview.set_document_counts(self)
+
     @api.depends("pricelist_id", "warehouse_id", "fba_warehouse_id", "journal_id", "user_id")
     def _compute_is_configured(self):
         for account in self:
@@ -178,10 +376,15 @@ class AmazonConnection(models.Model):
                 account._fields[fname]._description_string(self.env) for fname in missing)
 
     def _settings_missing(self):
-        """Hook: names of the settings fields this connection still needs. Other flows add theirs (the
-        listings flow asks for the fulfillment warehouse once the seller has FBA listings)."""
+        """Names of the settings fields this connection still needs: the fulfillment warehouse too once the
+        seller has FBA listings (FBA orders go there), not when the first FBA order fails."""
         self.ensure_one()
-        return [fname for fname in ("pricelist_id", "warehouse_id", "journal_id", "user_id") if not self[fname]]
+        missing = [fname for fname in ("pricelist_id", "warehouse_id", "journal_id", "user_id") if not self[fname]]
+        account_id = self._origin.id  # also in the form being edited (a new id there)
+        if not self.fba_warehouse_id and account_id and self.env["amazon.listing"].search_count(
+                [("account_id", "=", account_id), ("fulfillment_channel", "=", "amazon")], limit=1):
+            missing.append("fba_warehouse_id")
+        return missing
 
     @api.onchange("region")
     def _onchange_region(self):
@@ -191,101 +394,16 @@ class AmazonConnection(models.Model):
 
     @api.onchange("company_id")
     def _onchange_company_id(self):
-        """Offer the branch's own warehouse and bank journal instead of another company's."""
-        company = self.company_id
-        if not company:
-            return
-        if self.warehouse_id.company_id != company:
-            self.warehouse_id = self.env["stock.warehouse"].search([("company_id", "=", company.id)], limit=1)
-        if self.fba_warehouse_id and self.fba_warehouse_id.company_id != company:
-            self.fba_warehouse_id = False
-        if self.pricelist_id.company_id and self.pricelist_id.company_id != company:
-            self.pricelist_id = False
-        if self.journal_id and not self.journal_id.filtered_domain(self.journal_id._check_company_domain(company)):
-            self.journal_id = False
+        connection_setup.propose_company_settings(self)
 
     # ------------------------------------------------------------------ validation
 
-    @api.constrains("company_id", "pricelist_id", "warehouse_id", "fba_warehouse_id", "journal_id", "user_id")
-    def _check_settings_company(self):
-        """Same rule as Odoo's company check (`check_company=True`), with a message naming the setting.
-
-        Branches follow Odoo's own rules: a branch connection may use its parent company's bank and cash
-        journals (branches share their parent's accounting), while its warehouses and price list must be the
-        branch's own (or a price list shared by every company), as on a sales order of that branch.
-        """
-        for account in self:
-            company = account.company_id
-            for fname in ("pricelist_id", "warehouse_id", "fba_warehouse_id", "journal_id", "user_id"):
-                value = account.sudo()[fname]
-                if value and not value.filtered_domain(value._check_company_domain(company)):
-                    raise ValidationError(self.env._(
-                        "The %(setting)s “%(value)s” belongs to another company than %(company)s, the "
-                        "branch of the Amazon connection “%(connection)s”. Choose one of %(company)s.",
-                        setting=account._fields[fname]._description_string(self.env),
-                        value=value.display_name, company=company.display_name, connection=account.name,
-                    ))
-
-    @api.constrains("warehouse_id", "fba_warehouse_id")
-    def _check_warehouses(self):
-        for account in self:
-            if account.warehouse_id and account.warehouse_id == account.fba_warehouse_id:
-                raise ValidationError(self.env._(
-                    "The fulfillment warehouse must differ from the merchant warehouse: Amazon manages the "
-                    "stock of its fulfillment centres, you manage the stock of your own warehouse."
-                ))
-
-    @api.constrains("journal_id")
-    def _check_journal(self):
-        for account in self:
-            if account.journal_id and account.journal_id.type not in ("bank", "cash"):
-                raise ValidationError(self.env._(
-                    "The account “%(journal)s” must be a bank or cash journal: it receives the payments of "
-                    "Amazon sales.", journal=account.journal_id.display_name,
-                ))
-
-    @api.constrains("buyer_data_retention_days")
-    def _check_buyer_data_retention(self):
-        if any(not 0 <= account.buyer_data_retention_days <= 30 for account in self):
-            raise ValidationError(self.env._(
-                "Amazon allows keeping a buyer's contact data up to 30 days after delivery: choose from 0 to 30."))
-
-    @api.constrains("region", "marketplace_id", "marketplace_ids")
-    def _check_region(self):
-        region_names = dict(self._fields["region"]._description_selection(self.env))
-        for account in self:
-            marketplaces = account.marketplace_id | account.marketplace_ids
-            wrong = marketplaces.filtered_domain([("region", "!=", account.region)])
-            if wrong:
-                raise ValidationError(self.env._(
-                    "%(marketplaces)s belong to another Amazon region than %(region)s: choose the region of "
-                    "the marketplace (one authorization covers one region).",
-                    marketplaces=", ".join(wrong.mapped("name")), region=region_names[account.region],
-                ))
-
-    @api.constrains("pricelist_id", "marketplace_id")
-    def _check_pricelist_currency(self):
-        for account in self:
-            check_pricelist_currency(account.pricelist_id, account.marketplace_id)
-
-    @api.constrains("endpoint_override", "token_url_override", "seller_central_override")
-    def _check_overrides(self):
-        """Only Amazon's own https hosts, or this machine when Odoo runs in development mode or tests."""
-        for account in self.sudo():
-            for fname, kind in OVERRIDE_KINDS.items():
-                url = account[fname]
-                if not url:
-                    continue
-                if kind == "seller_central" and not url.startswith(("http://", "https://")):
-                    url = "https://" + url
-                try:
-                    check_url(url, kind, loopback_allowed())
-                except errors.SpApiError as exc:
-                    raise ValidationError(self.env._(
-                        "%(field)s of “%(connection)s” is refused: %(reason)s",
-                        field=account._fields[fname]._description_string(self.env), connection=account.name,
-                        reason=str(exc),
-                    )) from None
+    @api.constrains("company_id", "pricelist_id", "warehouse_id", "fba_warehouse_id", "journal_id", "user_id",
+                    "clearing_journal_id", "buyer_data_retention_days", "region", "marketplace_id", "marketplace_ids",
+                    "endpoint_override", "token_url_override", "seller_central_override")
+    def _check_settings(self):
+        """What the settings must satisfy; each message names the setting to change (connection_check.py)."""
+        connection_check.check_settings(self)
 
     # ------------------------------------------------------------------ marketplaces
 
@@ -295,9 +413,21 @@ class AmazonConnection(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        from ..payouts import payout_settings
+
         accounts = super().create(vals_list)
         self.env["amazon.account.marketplace"]._ensure_for(accounts)
+        payout_settings.apply_defaults(accounts)
         return accounts
+
+    def _auto_init(self):
+        # Connections that existed before Odoo could confirm shipments keep working as they did (Amazon tells
+        # Odoo); only new ones default to Odoo confirming on Amazon.
+        new_column = not column_exists(self.env.cr, self._table, "fbm_shipment_mode")
+        res = super()._auto_init()
+        if new_column:
+            self.env.cr.execute(SQL("UPDATE amazon_account SET fbm_shipment_mode = 'amazon'"))
+        return res
 
     def unlink(self):
         crons = self.env["amazon.sync.job"].sudo().search([("account_id", "in", self.ids)]).cron_id
@@ -306,80 +436,38 @@ class AmazonConnection(models.Model):
         return res
 
     def write(self, vals):
+        # What the last listings import did is written by the import, never typed in (it is shown as HTML).
+        if not is_trusted_writer(self.env) and any(f.startswith(("listing_import_", "listing_report_")) for f in vals):
+            raise AccessError(self.env._("The listings import results are written by the import only."))
+        if "orders_cursor" in vals and not (self.env.su and self.env.context.get("amazon_sync_internal")):
+            # Moving the cursor (back) starts a new reading from there: forget the run in progress.
+            vals = dict(vals, orders_window_start=False, orders_window_end=False, orders_next_token=False)
+        # A new buffer or warehouse changes every quantity: send them all (when sending is on).
+        stock_watched = {"stock_buffer", "warehouse_id"} & set(vals)
+        before = {a.id: (a.stock_buffer, a.warehouse_id.id) for a in self} if stock_watched else {}
         res = super().write(vals)
         if {"marketplace_id", "marketplace_ids", "company_id"} & set(vals):
             self.env["amazon.account.marketplace"]._ensure_for(self)
+        if stock_watched:
+            self.env["amazon.stock.sync"]._settings_changed(
+                self.filtered(lambda a: before[a.id] != (a.stock_buffer, a.warehouse_id.id)))
         return res
 
-    # The settings line, price list and missing settings of one marketplace (amazon_account_marketplace.py).
-    def _marketplace_setting(self, marketplace):
-        return self.env["amazon.account.marketplace"]._for(self, marketplace)
-
-    def _marketplace_pricelist(self, marketplace):
-        return self.env["amazon.account.marketplace"]._pricelist_for(self, marketplace)
-
-    def _marketplace_missing_text(self, marketplace):
-        return self.env["amazon.account.marketplace"]._missing_text_for(self, marketplace)
-
     def _marketplace_settings_confirmed(self, marketplaces):
-        """Hook: a person confirmed the settings of ``marketplaces`` (the flows pick up what waited)."""
+        """A person confirmed the settings of ``marketplaces``: the orders that waited for them go on."""
+        self.env["amazon.order.sync"]._settings_confirmed(self, marketplaces)
 
     # ------------------------------------------------------------------ SP-API access
 
     def _spapi_config(self, interactive=False):
-        """Connection settings for the SP-API layer. Secrets are read with sudo, never exposed.
-
-        ``interactive``: a person is waiting (buttons, the authorization callback): short timeouts, no long
-        pacing waits.
-        """
+        """Connection settings for the SP-API layer (connection_spapi.py); ``interactive``: a person waits."""
         self.ensure_one()
-        rec = self.sudo()
-        params = self.env["ir.config_parameter"].sudo()
-        own_credentials = bool(rec.lwa_client_id and rec.lwa_client_secret)
-        client_id = rec.lwa_client_id if own_credentials else params.get_param(PARAM_CLIENT_ID)
-        client_secret = rec.lwa_client_secret if own_credentials else params.get_param(PARAM_CLIENT_SECRET)
-        if not client_id or not client_secret:
-            raise UserError(self.env._(
-                "The Amazon app credentials (LWA client id and secret) are missing on %s: a manager fills them in "
-                "the Advanced tab of the connection, or as system parameters for a public app.", self.name,
-            ))
-        if not own_credentials and (rec.endpoint_override or rec.token_url_override):
-            # The shared app's secret goes to Amazon only, never to an address typed on one connection.
-            raise UserError(self.env._(
-                "The connection %s sends its calls to another address than Amazon's: it needs its own app "
-                "credentials (LWA client id and secret); the system-wide ones are only sent to Amazon.", self.name,
-            ))
-        try:
-            config = SpApiConfig(
-                lwa_client_id=client_id,
-                lwa_client_secret=client_secret,
-                refresh_token=rec.refresh_token or None,
-                region=self.region,
-                marketplace_id=self.marketplace_id.marketplace_id,
-                seller_id=self.seller_id or None,
-                endpoint=rec.endpoint_override or None,
-                token_url=rec.token_url_override or None,
-                pacing_speed=float(internal_context(self.env, "amazon_pacing_speed", 1.0)),
-                allow_loopback=loopback_allowed(),
-            )
-        except errors.SpApiError as exc:
-            raise UserError(self._spapi_error_message(exc)) from exc
-        if interactive:
-            config = dataclasses.replace(config, **INTERACTIVE_LIMITS)
-        return config
+        return connection_spapi.spapi_config(self, interactive)
 
     def _spapi(self, interactive=False, deadline=None):
-        """The one way the models reach Amazon. Refuses a connection that is not authorized.
-
-        ``deadline``: ``time.monotonic()`` value the caller must be done by (a scheduled job's time budget):
-        the SP-API layer waits for Amazon no longer than that and says when to try again instead."""
+        """The one way the models reach Amazon (``deadline``: when a scheduled job's time budget ends)."""
         self.ensure_one()
-        if not self.sudo().refresh_token or self.state == "draft":
-            raise UserError(self.env._(
-                "Authorize the Amazon connection “%s” before synchronizing: click Authorize on the connection "
-                "(or paste a refresh token).", self.name,
-            ))
-        return SpApi(self._spapi_config(interactive=interactive), deadline=deadline)
+        return connection_spapi.spapi_client(self, interactive, deadline)
 
     # ------------------------------------------------------------------ status bookkeeping
 
@@ -422,15 +510,91 @@ class AmazonConnection(models.Model):
         """Call the Sellers API and show the marketplaces the seller participates in (connection_check.py)."""
         return connection_check.check_connection(self)
 
-    # ------------------------------------------------------------------ navigation
+    # Orders, listings, stock and payouts: each flow's owner does the work (amazon_sync_job.FLOW_MODELS)
+
+    def action_sync_orders(self):
+        """Import the orders Amazon has for this connection now; a long backlog continues in the background."""
+        self._check_user(self.env._("Only Amazon users can synchronize orders."))
+        return self.env["amazon.order.sync"]._sync_now(self)
+
+    def action_import_listings(self):
+        """Import the whole catalogue now (waits a minute for Amazon, then leaves it to the scheduled job)."""
+        self._check_user()
+        return self.env["amazon.listing.sync"]._import_now(self)
+
+    def action_push_stock_now(self):
+        """Every mapped merchant-fulfilled listing's quantity: a few now, the rest in the background."""
+        self._check_user(_("Only Amazon users can send stock to Amazon."))
+        return self.env["amazon.stock.sync"]._push_all_now(self)
+
+    def action_sync_finances(self):
+        """Read Amazon's transactions and settlement reports now, and book them."""
+        self._check_user()
+        check_group(self.env, ACCOUNTANT, message=self.env._("Only accountants book Amazon payouts."))
+        return self.env["amazon.payout.sync"]._sync_now(self)
+
+    def action_load_default_fee_accounts(self):
+        """Add the fee types of the Mexican defaults that the connection does not have yet."""
+        from ..payouts import payout_settings
+
+        check_group(self.env, AMAZON_MANAGER)
+        self.check_access("write")
+        return payout_settings.load_default_fee_accounts(self)
+
+    def action_set_stock_from_amazon(self):
+        return self.env["amazon.listing.stock.wizard"]._open_for(self)
+
+    def action_open_commission_wizard(self, settlement=None):
+        return self.env["amazon.commission.invoice.wizard"]._open_for(self, settlement)
+
+    # ------------------------------------------------------------------ navigation (connection_overview.py)
+
+    def _check_user(self, message=None):
+        """Only an Amazon user who may read this one connection goes on."""
+        check_group(self.env, AMAZON_USER, message=message)
+        self.ensure_one()
+        self.check_access("read")
+
+    def action_view_amazon_orders(self):
+        state = self.env.context.get("amazon_order_state")
+        return overview.records_action(self, "amazon_order_action", [("state", "=", state)] if state else [])
+
+    def action_view_orders_today(self):
+        return overview.records_action(self, "amazon_order_action", [
+            ("state", "=", "imported"), ("create_date", ">=", overview.today_start(self.env))])
+
+    def action_view_orders_in_error(self):
+        return overview.records_action(self, "amazon_order_action", [("state", "=", "error")])
+
+    def action_view_shipments_to_confirm(self):
+        """The Amazon orders with a package Amazon has not confirmed yet."""
+        return overview.records_action(self, "amazon_order_action", [("shipment_unconfirmed", "=", True)])
+
+    def action_view_listings(self):
+        mapping = self.env.context.get("listing_filter")
+        return overview.records_action(self, "amazon_listing_action", filters=[mapping] * (mapping in MAPPINGS))
+
+    def action_view_unmapped_listings(self):
+        return overview.records_action(self, "amazon_listing_action", filters=["unmapped"])
+
+    def action_view_stock_failures(self):
+        return overview.records_action(self, "amazon_listing_action",
+                                       [("stock_push_state", "in", ("retry", "refused"))])
+
+    def action_view_settlements(self):
+        return overview.records_action(self, "amazon_settlement_action", groups=(AMAZON_USER, ACCOUNTANT))
+
+    def action_view_invoices(self):
+        return overview.documents_action(self, "invoices")
+
+    def action_view_fee_bills(self):
+        return overview.documents_action(self, "fee_bills")
 
     def _get_form_url(self):
         self.ensure_one()
         return f"/odoo/amazon-connections/{self.id}"
 
     def action_open_form(self):
-        check_group(self.env, AMAZON_USER)
-        self.ensure_one()
-        self.check_access("read")
+        self._check_user()
         return {"type": "ir.actions.act_window", "res_model": "amazon.account", "res_id": self.id, "view_mode": "form",
                 "target": "current"}

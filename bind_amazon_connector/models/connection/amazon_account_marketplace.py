@@ -55,6 +55,9 @@ class AmazonConnectionMarketplace(models.Model):
         help="A person checked the price list and fiscal position: the orders of this marketplace are imported. "
         "Proposed settings of a new marketplace wait for this.",
     )
+    # The listings report Amazon still prepares for this marketplace (the main one's is on the connection).
+    listing_report_id = fields.Char(string="Pending Listings Report", readonly=True, copy=False)
+    listing_report_date = fields.Datetime(string="Listings Report Requested", readonly=True, copy=False)
 
     _account_marketplace_unique = models.Constraint(
         "UNIQUE(account_id, marketplace_id)", "A marketplace has one line of settings per connection.",

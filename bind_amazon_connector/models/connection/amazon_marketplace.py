@@ -28,6 +28,10 @@ class AmazonMarketplace(models.Model):
         help="Amazon's prices in this marketplace include sales tax (IVA in Mexico)."
     )
     active = fields.Boolean(default=True)
+    generic_partner_id = fields.Many2one(
+        "res.partner", string="Generic Customer",
+        help="Customer of the sales whose buyer Amazon does not disclose (Mexico: Público en General).",
+    )
 
     _marketplace_id_unique = models.Constraint(
         "UNIQUE(marketplace_id)", "An Amazon marketplace is defined only once."
@@ -46,3 +50,15 @@ class AmazonMarketplace(models.Model):
                     "The Seller Central host of %(marketplace)s is refused: %(reason)s",
                     marketplace=marketplace.name, reason=str(exc),
                 )) from None
+
+    def _get_generic_partner(self):
+        """The marketplace's generic customer, created the first time it is needed."""
+        self.ensure_one()
+        if not self.generic_partner_id:
+            self.sudo().generic_partner_id = self.env["res.partner"].sudo().create({
+                "name": self.env._("%s customer", self.name),
+                "is_company": True,
+                "country_id": self.country_id.id,
+                "comment": self.env._("Generic customer of Amazon sales whose buyer is not known."),
+            })
+        return self.generic_partner_id

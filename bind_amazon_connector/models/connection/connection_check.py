@@ -1,5 +1,6 @@
 """The Test connection button: ask Amazon which marketplaces the seller participates in, and say so."""
 from odoo import fields
+from odoo.exceptions import ValidationError
 
 from ...spapi import errors
 from .access import AMAZON_USER, check_group
@@ -44,3 +45,62 @@ def check_connection(account):
         message += " " + env._("Not participating in the connection's marketplace(s): %s.", names)
     return Job._notification(message, "warning" if missing else "success", title=env._("Amazon connection works"),
                              sticky=False)
+
+
+def check_settings_company(accounts):
+    """Same rule as Odoo's company check (`check_company=True`), with a message naming the setting.
+
+    Branches follow Odoo's own rules: a branch connection may use its parent company's bank and cash journals
+    (branches share their parent's accounting), while its warehouses and price list must be the branch's own
+    (or a price list shared by every company), as on a sales order of that branch.
+    """
+    env = accounts.env
+    for account in accounts:
+        company = account.company_id
+        for fname in ("pricelist_id", "warehouse_id", "fba_warehouse_id", "journal_id", "user_id"):
+            value = account.sudo()[fname]
+            if value and not value.filtered_domain(value._check_company_domain(company)):
+                raise ValidationError(env._(
+                    "The %(setting)s “%(value)s” belongs to another company than %(company)s, the "
+                    "branch of the Amazon connection “%(connection)s”. Choose one of %(company)s.",
+                    setting=account._fields[fname]._description_string(env),
+                    value=value.display_name, company=company.display_name, connection=account.name,
+                ))
+
+
+def check_settings(accounts):
+    """What a connection's settings must satisfy, each refusal naming the setting to change."""
+    # imported here: the marketplace lines' module imports the connection's
+    from .amazon_account_marketplace import check_pricelist_currency
+    from .connection_spapi import check_overrides
+
+    env = accounts.env
+    check_settings_company(accounts)
+    region_names = dict(accounts._fields["region"]._description_selection(env))
+    for account in accounts:
+        if account.warehouse_id and account.warehouse_id == account.fba_warehouse_id:
+            raise ValidationError(env._(
+                "The fulfillment warehouse must differ from the merchant warehouse: Amazon manages the "
+                "stock of its fulfillment centres, you manage the stock of your own warehouse."
+            ))
+        if account.journal_id and account.journal_id.type not in ("bank", "cash"):
+            raise ValidationError(env._(
+                "The account “%(journal)s” must be a bank or cash journal: it receives the payments of "
+                "Amazon sales.", journal=account.journal_id.display_name,
+            ))
+        if account.clearing_journal_id and account.clearing_journal_id == account.journal_id:
+            raise ValidationError(env._(
+                "The settlement journal of %s must not be its bank account: the deposits go to the bank, "
+                "everything else stays inside Amazon's balance.", account.name))
+        if not 0 <= account.buyer_data_retention_days <= 30:
+            raise ValidationError(env._(
+                "Amazon allows keeping a buyer's contact data up to 30 days after delivery: choose from 0 to 30."))
+        wrong = (account.marketplace_id | account.marketplace_ids).filtered_domain([("region", "!=", account.region)])
+        if wrong:
+            raise ValidationError(env._(
+                "%(marketplaces)s belong to another Amazon region than %(region)s: choose the region of "
+                "the marketplace (one authorization covers one region).",
+                marketplaces=", ".join(wrong.mapped("name")), region=region_names[account.region],
+            ))
+        check_pricelist_currency(account.pricelist_id, account.marketplace_id)
+    check_overrides(accounts)

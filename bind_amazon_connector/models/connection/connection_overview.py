@@ -1,13 +1,14 @@
 """What the connection's card on the Overview screen says, from what the other flows recorded.
 
-Plain functions (no model) behind the card's computes and smart buttons (``models/dashboard/amazon_account.py``):
-they read, never write.
+Plain functions (no model) behind the connection's counts, its overview card and its smart buttons
+(``amazon_account.py``): they read, never write.
 """
 from datetime import datetime, time, timedelta
 
 import pytz
 
 from odoo import fields
+from odoo.tools import SQL
 
 from .access import AMAZON_USER, check_group
 
@@ -73,3 +74,108 @@ def documents_action(account, kind):
         "domain": documents_domain(account, kind),
         "context": {"create": False, "default_move_type": "out_invoice" if invoices else "in_invoice"},
     }
+
+
+def counts_by_state(records, account_ids, state_field):
+    """{connection id: {state: number of ``records`` of that connection in that state}}."""
+    counts = {}
+    for account, state, count in records._read_group(
+            [("account_id", "in", account_ids)], ["account_id", state_field], ["__count"]):
+        counts.setdefault(account.id, {})[state] = count
+    return counts
+
+
+def stock_push_counts(env, account_ids):
+    """({connection id: listings waiting to be sent}, {...: listings Amazon did not take}, {...: last sending})."""
+    if not account_ids:
+        return {}, {}, {}
+    env["amazon.stock.push"].flush_model()
+    env.cr.execute(SQL("SELECT account_id, count(DISTINCT listing_id) FROM amazon_stock_push "
+                       "WHERE account_id = ANY(%s) GROUP BY account_id", account_ids))
+    pending = dict(env.cr.fetchall())
+    Listing = env["amazon.listing"].sudo()
+    failed = dict(Listing._read_group(
+        [("account_id", "in", account_ids), ("stock_push_state", "in", ("retry", "refused"))],
+        ["account_id"], ["__count"]))
+    last_sent = dict(Listing._read_group([("account_id", "in", account_ids), ("stock_sent_date", "!=", False)],
+                                         ["account_id"], ["stock_sent_date:max"]))
+    return pending, {a.id: n for a, n in failed.items()}, {a.id: d for a, d in last_sent.items()}
+
+
+def records_action(account, action, domain=(), filters=(), groups=(AMAZON_USER,)):
+    """A smart button's list: the addon's window action ``action`` narrowed to the connection and ``domain``,
+    with the search filters ``filters`` on, for the ``groups``' users who may read the connection."""
+    env = account.env
+    check_group(env, *groups)
+    account.ensure_one()
+    account.check_access("read")
+    result = env["ir.actions.act_window"]._for_xml_id(f"bind_amazon_connector.{action}")
+    result["domain"] = [("account_id", "=", account.id), *domain]
+    result["context"] = {"default_account_id": account.id, **{f"search_default_filter_{f}": 1 for f in filters}}
+    return result
+
+
+def set_order_counts(accounts):
+    counts = counts_by_state(accounts.env["amazon.order"], accounts.ids, "state")
+    for account in accounts:
+        mine = counts.get(account.id, {})
+        account.amazon_order_imported_count = mine.get("imported", 0)
+        account.amazon_order_error_count = mine.get("error", 0)
+        account.amazon_order_skipped_count = mine.get("skipped", 0)
+        account.amazon_order_cancelled_count = mine.get("cancelled", 0)
+        account.amazon_order_count = sum(mine.values())
+
+
+def set_orders_to_look_at(accounts, attention_limit, recent_limit):
+    """The Sales tab: the orders needing attention (in error, skipped, new), then the latest ones."""
+    Order = accounts.env["amazon.order"]
+    for account in accounts:
+        attention = account.id and Order.search(
+            [("account_id", "=", account.id), ("state", "in", ("error", "skipped", "new"))], limit=attention_limit)
+        account.amazon_order_tab_ids = account.id and attention | Order.search(
+            [("account_id", "=", account.id), ("id", "not in", attention.ids)], limit=recent_limit)
+
+
+def set_listing_counts(accounts):
+    counts = counts_by_state(accounts.env["amazon.listing"], accounts.ids, "mapping_state")
+    for account in accounts:
+        mine = counts.get(account.id, {})
+        account.listing_unmapped_count = mine.get("unmapped", 0)
+        account.listing_conflict_count = mine.get("conflict", 0)
+        account.listing_count = sum(mine.values())
+
+
+def set_stock_push_counts(accounts):
+    pending, failed, last_sent = stock_push_counts(accounts.env, [i for i in accounts.ids if i])
+    for account in accounts:
+        account.stock_push_pending_count = pending.get(account.id, 0)
+        account.stock_push_failed_count = failed.get(account.id, 0)
+        account.stock_last_sent_date = last_sent.get(account.id, False)
+
+
+def set_card(accounts):
+    """The overview card: orders imported today, shipments to confirm, how long ago the orders were read."""
+    env = accounts.env
+    ids = [account._origin.id for account in accounts if account._origin.id]  # _origin: also in a form edited
+    today = count_by_connection(env["amazon.order"], ids, [("state", "=", "imported"),
+                                                           ("create_date", ">=", today_start(env))])
+    shipments = shipments_to_confirm(env, ids)
+    now = fields.Datetime.now()
+    for account in accounts:
+        account.dashboard_today_count = today.get(account._origin.id, 0)
+        account.dashboard_shipment_count = shipments.get(account._origin.id, 0)
+        last = account.orders_last_sync
+        account.dashboard_sync_age = age_text(env, now - last) if last else env._("never")
+        account.dashboard_sync_late = account.state == "authorized" and (not last or now - last > SYNC_LATE_AFTER)
+        # refused by Amazon (revoked, expired) or removed after having been authorized
+        account.authorization_lost = account.state == "error" or (
+            account.state == "draft" and bool(account.authorized_date))
+
+
+def set_document_counts(accounts):
+    Move = accounts.env["account.move"]
+    can_read = Move.has_access("read")
+    for account in accounts:
+        origin = account._origin if can_read else accounts.browse()
+        account.invoice_count = origin.id and Move.search_count(documents_domain(origin, "invoices"))
+        account.fee_bill_count = origin.id and Move.search_count(documents_domain(origin, "fee_bills"))

@@ -96,3 +96,18 @@ def find_or_create_fba_warehouse(account, merchant_warehouse_id, created):
         created.append(env._("the warehouse “%(name)s” (%(code)s), standing for Amazon's fulfillment "
                              "centres", name=warehouse.name, code=warehouse.code))
     return warehouse.with_env(env)
+
+
+def propose_company_settings(account):
+    """On a new branch: offer the branch's own warehouse and bank journal instead of another company's."""
+    company = account.company_id
+    if not company:
+        return
+    if account.warehouse_id.company_id != company:
+        account.warehouse_id = account.env["stock.warehouse"].search([("company_id", "=", company.id)], limit=1)
+    if account.fba_warehouse_id and account.fba_warehouse_id.company_id != company:
+        account.fba_warehouse_id = False
+    if account.pricelist_id.company_id and account.pricelist_id.company_id != company:
+        account.pricelist_id = False
+    if account.journal_id and not account.journal_id.filtered_domain(account.journal_id._check_company_domain(company)):
+        account.journal_id = False

@@ -152,7 +152,7 @@ class AmazonListingSync(models.AbstractModel):
         """(report id, requested on) of the listings report Amazon still prepares for ``marketplace``."""
         if marketplace == account.marketplace_id:
             return account.listing_report_id, account.listing_report_date
-        line = account._marketplace_setting(marketplace)
+        line = account.env["amazon.account.marketplace"]._for(account, marketplace)
         return line.listing_report_id, line.listing_report_date
 
     @api.model
@@ -245,7 +245,7 @@ class AmazonListingSync(models.AbstractModel):
             if marketplace == account.marketplace_id:
                 vals.update(pending)
             else:
-                account._marketplace_setting(marketplace).write(pending)
+                account.env["amazon.account.marketplace"]._for(account, marketplace).write(pending)
         if all(r[1] in ("done", "warning") for r in results):
             vals["listing_import_success_date"] = now
             for fname in RESULT_COUNTS:

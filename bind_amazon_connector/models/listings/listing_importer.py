@@ -451,9 +451,10 @@ class ListingImporter:
     def _pricelist(self):
         """The price list receiving this marketplace's prices: its own on the connection, else (main
         marketplace) the connection's, even in another currency (then the prices are not copied, with a note)."""
+        Line = self.account.env["amazon.account.marketplace"]
         if self.marketplace == self.account.marketplace_id:
-            return self.account._marketplace_setting(self.marketplace).pricelist_id or self.account.pricelist_id
-        return self.account._marketplace_pricelist(self.marketplace)
+            return Line._for(self.account, self.marketplace).pricelist_id or self.account.pricelist_id
+        return Line._pricelist_for(self.account, self.marketplace)
 
     def _templates_of(self, product_ids):
         self.cr.execute("SELECT id, product_tmpl_id FROM product_product WHERE id = ANY(%s)", [product_ids])

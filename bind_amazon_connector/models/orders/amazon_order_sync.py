@@ -19,6 +19,7 @@ from odoo.exceptions import UserError
 
 from ...spapi import errors as spapi_errors
 from ..connection import amazon_sync_job as sync
+from ..connection.amazon_account import ORDERS_PROGRESS
 from ..connection.amazon_sync_job import RESTART_PAGE, SINGLE_TRANSACTION
 from .amazon_order import MalformedOrder
 
@@ -46,14 +47,6 @@ MIN_PAGE_SIZE = 5
 #: Seconds an order's import took lately, per connection, in this process.
 _order_seconds = {}
 #: The connection's fields showing where the orders sync stands, and their column in ``amazon.sync.cursor``.
-ORDERS_PROGRESS = {
-    "orders_cursor": "cursor",
-    "orders_window_start": "window_start",
-    "orders_window_end": "window_end",
-    "orders_next_token": "next_token",
-    "orders_last_sync": "last_sync",
-    "orders_sync_message": "message",
-}
 
 
 class AmazonOrderSync(models.AbstractModel):

@@ -359,7 +359,7 @@ class OrderMapping:
     def _get_fiscal_position(self, partner, shipping_partner, mkt=None):
         """The fiscal position set for the marketplace on the connection, else the one Odoo picks for the
         customer."""
-        fixed = mkt and self.account._marketplace_setting(mkt).fiscal_position_id
+        fixed = mkt and self.account.env["amazon.account.marketplace"]._for(self.account, mkt).fiscal_position_id
         if fixed:
             return fixed
         key = (partner.id, shipping_partner.id)
@@ -429,10 +429,10 @@ class OrderMapping:
         the main marketplace has none of its own (then the connection's applies, as with one marketplace).
         Raises (the order waits in error, naming what to set) when the marketplace lacks its settings."""
         account = self.account
-        missing = account._marketplace_missing_text(mkt)
+        missing = account.env["amazon.account.marketplace"]._missing_text_for(account, mkt)
         if missing:
             raise AmazonOrderError(missing)
-        pricelist = account._marketplace_setting(mkt).pricelist_id
+        pricelist = account.env["amazon.account.marketplace"]._for(account, mkt).pricelist_id
         if not pricelist:
             return None
         if pricelist.currency_id != currency:

@@ -70,6 +70,13 @@ class AmazonStockSync(models.AbstractModel):
         return self._push_stock(account, commit=commit, deadline=deadline)
 
     @api.model
+    def _push_all_now(self, account):
+        """The connection's "Push stock now" button: every mapped merchant-fulfilled listing (see _push_now)."""
+        if not account.warehouse_id:
+            raise UserError(_("Choose the connection's warehouse first: its stock is what Amazon is sent."))
+        return self._push_notification([self._push_now(account, self._listings_to_push(account))])
+
+    @api.model
     def _push_now(self, account, listings):
         """Queue ``listings`` (forced) and send up to BUTTON_LIMIT of them now; the stock job sends the rest."""
         account = account.sudo()
