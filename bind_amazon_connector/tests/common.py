@@ -127,7 +127,7 @@ class AmazonTestCommon(AccountTestInvoicingCommon):
         Job = self.env["amazon.sync.job"].with_context(amazon_pacing_speed=self.sim_speed,
                                                        amazon_single_transaction=True, **context)
         if dispatch:
-            self.env[FLOW_MODELS[flow]].with_context(Job.env.context)._cron_dispatch()
+            self.env[FLOW_MODELS[flow]].with_context(**Job.env.context)._cron_dispatch()
         jobs = self.env["amazon.sync.job"].search([("flow", "=", flow)])
         Trigger = self.env["ir.cron.trigger"].sudo()
         results = {}

@@ -249,7 +249,7 @@ class AmazonFinanceCommon(AmazonTestCommon):
     def _sync_payouts(self, account=None):
         """The connection's button: read Amazon's transactions and book them."""
         account = (account or self.amazon).with_context(amazon_pacing_speed=self.sim_speed)
-        return self.env["amazon.payout.sync"].with_context(account.env.context)._read_and_book(account)
+        return self.env["amazon.payout.sync"].with_context(**account.env.context)._read_and_book(account)
 
     def _settlement(self, group, account=None):
         return self.env["amazon.settlement"].search([

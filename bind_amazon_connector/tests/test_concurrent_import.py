@@ -41,7 +41,6 @@ class TestConcurrentImporters(TransactionCase):
         with cls.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             cls._setup_data(env)
-            cr.commit()
         cls.addClassCleanup(cls._retire)
 
     @classmethod
@@ -115,14 +114,12 @@ class TestConcurrentImporters(TransactionCase):
         with cls.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             env["amazon.account"].browse(cls.account_ids).write({"state": "draft", "active": False})
-            cr.commit()
 
     def _in_new_transaction(self, func, errors):
         try:
             with self.registry.cursor() as cr:
                 env = api.Environment(cr, SUPERUSER_ID, {"amazon_pacing_speed": SPEED})
                 func(env)
-                cr.commit()
         except Exception as exc:  # noqa: BLE001 - any failure of a thread fails the test
             errors.append(exc)
 
@@ -257,7 +254,6 @@ class TestConcurrentImporters(TransactionCase):
             env = api.Environment(cr, SUPERUSER_ID, {})
             env["amazon.sync.cursor"].search([("account_id", "=", account_id)]).unlink()
             env["amazon.account"].browse(account_id).name = f"Amazon A {self.tag}"
-            cr.commit()
 
     def test_a_scheduled_page_decides_and_maps_each_order_once(self):
         """A scheduled run prepares what a page's orders share in a transaction of its own, then imports the page
@@ -278,13 +274,11 @@ class TestConcurrentImporters(TransactionCase):
             for listing in env["amazon.listing"].search([("account_id", "=", model.id)]):
                 listing.copy({"account_id": account.id})
             account_id = account.id
-            cr.commit()
 
         def retire():
             with self.registry.cursor() as cr:
                 env = api.Environment(cr, SUPERUSER_ID, {})
                 env["amazon.account"].browse(account_id).write({"state": "draft", "active": False})
-                cr.commit()
             with self.sim.state.lock:
                 self.sim.state.orders.clear()
                 self.sim.state.order_index.clear()
@@ -312,7 +306,6 @@ class TestConcurrentImporters(TransactionCase):
                 self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {"amazon_pacing_speed": SPEED})
             result = env["amazon.order.sync"]._sync_for(env["amazon.account"].browse(account_id), commit=True)
-            cr.commit()
         self.assertFalse(result["error"])
         self.assertEqual(result["counts"], {"imported": 3})
         self.assertEqual(sorted(mapped), sorted(ids), "each order mapped once")

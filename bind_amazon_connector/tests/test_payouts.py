@@ -87,7 +87,7 @@ class TestAmazonPayouts(AmazonFinanceCommon):
             moves = [move for _index, move, _amount, _date, _memo in items]
             rounds.append(len(items))
             if invoices[2] in moves:
-                raise UserError("the bank refused it")  # one payment Odoo refuses
+                raise UserError(self.env._("the bank refused it"))  # one payment Odoo refuses
             return real_round(account, journal, items)
 
         with patch.object(clearing_payments, "pay_moves_round", pay_round):

@@ -80,7 +80,7 @@ class TestAmazonPayoutsOrders(AmazonFinanceCommon, AmazonOrderCommon):
                                    fulfilled_by="AMAZON", status="SHIPPED") for price in ("199.00", "150.00")]
 
         def broken(account, invoices):
-            raise UserError("the bank journal is archived")
+            raise UserError(self.env._("the bank journal is archived"))
 
         with patch.object(clearing_payments, "pay_invoices_in_full", broken):
             AmazonOrderCommon._sync(self)

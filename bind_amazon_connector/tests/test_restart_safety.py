@@ -229,7 +229,7 @@ class TestRestartPayouts(AmazonFinanceCommon):
     def _cron(self, commits):
         # the body of the connection's payouts job, committing like the scheduled job
         account = self.amazon.with_context(amazon_pacing_speed=self.sim_speed)
-        self.env["amazon.payout.sync"].with_context(account.env.context)._sync_for(account, commit=commits.commit)
+        self.env["amazon.payout.sync"].with_context(**account.env.context)._sync_for(account, commit=commits.commit)
 
     def test_payouts_killed_between_batches_book_each_transaction_once(self):
         group = self._group()
@@ -335,7 +335,7 @@ class TestRestartPayouts(AmazonFinanceCommon):
         invoices = self._backlog([2, 2, 2, 1, 1])
         start = self.amazon.finance_start_date
         account = self.amazon.with_context(amazon_pacing_speed=self.sim_speed)
-        sync = self.env["amazon.payout.sync"].with_context(account.env.context)
+        sync = self.env["amazon.payout.sync"].with_context(**account.env.context)
         self.addCleanup(self.sim.page_sizes.__setitem__, "listTransactions", self.sim.page_sizes["listTransactions"])
         self.sim.page_sizes["listTransactions"] = 2
         with patch.object(payout_sync, "READ_SLICE", timedelta(days=60)), \
