@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from conftest import spapi_models_dir
 
-from bind_amazon_connector.spapi import parsers
+from bind_amazon_connector.spapi.orders import parse_order
 from bind_amazon_connector.utils import order_totals
 from spapi_simulator import contract, factory
 
@@ -26,7 +26,7 @@ def test_every_model_example_invoices_amazons_total(spapi_models):
     orders = model_orders(spapi_models)
     assert len(orders) >= 8, "Amazon's model lost order examples"
     for where, raw in orders:
-        order = parsers.parse_order(raw)
+        order = parse_order(raw)
         for prices_include_tax in (True, False):  # the marketplace's habit never changes Amazon's totals
             totals = order_totals.read_order(order, prices_include_tax)
             tip = sum((b.subtotal.amount for b in order.proceeds.breakdowns if b.type == "DELIVERY_TIP"), D(0))
@@ -39,7 +39,7 @@ def test_every_model_example_invoices_amazons_total(spapi_models):
 def test_model_example_with_tax_on_top_and_a_delivery_tip(spapi_models):
     # searchOrders example: item 1 is 2 x 49.99 = ITEM 99.98 + TAX 0.02 = 100.00; the order adds a 5.00 tip.
     raw = next(raw for _w, raw in model_orders(spapi_models) if raw["orderId"] == "123-4567890-1234567")
-    totals = order_totals.read_order(parsers.parse_order(raw), prices_include_tax=False)
+    totals = order_totals.read_order(parse_order(raw), prices_include_tax=False)
     first = totals.items[0]
     assert first.reading == order_totals.TAX_ON_TOP
     assert [(p.kind, p.gross, p.tax) for p in first.parts] == [("ITEM", D("100.00"), D("0.02"))]
@@ -51,7 +51,7 @@ def test_model_example_with_tax_on_top_and_a_delivery_tip(spapi_models):
 def test_model_example_tax_detailed_by_subtype(spapi_models):
     # getOrder example (UK, prices with VAT): ITEM 89.97 + SHIPPING 10.00 + TAX 4.00 (3.00 + 1.00) = 103.97.
     raw = next(raw for _w, raw in model_orders(spapi_models) if raw["orderId"] == "202-1234567-8901234")
-    totals = order_totals.read_order(parsers.parse_order(raw), prices_include_tax=True)
+    totals = order_totals.read_order(parse_order(raw), prices_include_tax=True)
     item = totals.items[0]
     assert item.reading == order_totals.TAX_ON_TOP
     assert [(p.kind, p.gross, p.tax) for p in item.parts] == [
@@ -60,7 +60,7 @@ def test_model_example_tax_detailed_by_subtype(spapi_models):
 
 
 def _read(raw, prices_include_tax=True):
-    return order_totals.read_order(parsers.parse_order(raw), prices_include_tax)
+    return order_totals.read_order(parse_order(raw), prices_include_tax)
 
 
 @pytest.mark.parametrize("tax_reading", ["on_top", "inside"])
@@ -138,7 +138,7 @@ def test_marketplace_facilitator_tax_is_not_invoiced():
 
 
 def test_unit_price_is_amazons_when_it_gives_the_line():
-    item = parsers.parse_order(factory.make_order(items=[{"sku": "A", "quantity": 3, "unit_price": "33.33"}])).items[0]
+    item = parse_order(factory.make_order(items=[{"sku": "A", "quantity": 3, "unit_price": "33.33"}])).items[0]
     assert order_totals.unit_price(item, D("99.99")) == D("33.33")
     assert order_totals.unit_price(item, D("100.00")) == D("33.333333")
 

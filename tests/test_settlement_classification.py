@@ -3,7 +3,7 @@ transaction example of Amazon's model replayed, and the shapes real answers take
 items, at both levels, nested deeper, parents that their children explain only in part)."""
 from decimal import Decimal
 
-from bind_amazon_connector.spapi.parsers import parse_transaction
+from bind_amazon_connector.spapi.finances import parse_transaction
 from bind_amazon_connector.utils.settlement import classify_transaction
 
 MODEL = "finances-api-model/finances_2024-06-19.json"

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from bind_amazon_connector.spapi.types import Money
+from bind_amazon_connector.spapi.values import Money
 from bind_amazon_connector.utils.listing_rows import RowError, barcode_variants, parse_price, parse_quantity
 from bind_amazon_connector.utils.settlement import norm, transaction_kind
 from bind_amazon_connector.utils.text import plain_text

@@ -14,8 +14,8 @@ adapted), ``pacing`` (usage-plan token buckets), ``values`` (Money, JSON field r
 (SpApiConfig), ``errors``, ``tls``, ``marketplaces``, ``usage_plans``, ``carriers``. The local stand-in for
 Amazon lives outside the addon, in the development package ``spapi_simulator``.
 """
-from . import errors, types
+from . import errors
 from .client import SpApi
 from .config import SpApiConfig
 
-__all__ = ["SpApi", "SpApiConfig", "errors", "types"]
+__all__ = ["SpApi", "SpApiConfig", "errors"]

@@ -21,7 +21,7 @@ from ..models.connection import amazon_sync_job as sync_module
 from ..models.orders import amazon_order_sync as orders_module
 from ..models.orders.order_import import OrderImport
 from ..models.stock.stock_quant import SKIP_CHANGED_QUANTS
-from ..spapi import types
+from ..spapi.order_types import OrdersPage
 from ..utils import order_totals
 from .common import SIM_CLIENT_ID, SIM_CLIENT_SECRET, SIM_REFRESH_TOKEN
 
@@ -226,7 +226,7 @@ class TestConcurrentImporters(TransactionCase):
             page_done.set()
 
         def empty_page(sync, account, api_client, start, end, token, **kw):
-            return types.OrdersPage(orders=(), last_updated_before=end.replace(tzinfo=timezone.utc))
+            return OrdersPage(orders=(), last_updated_before=end.replace(tzinfo=timezone.utc))
 
         sim_now = self.sim.now().replace(tzinfo=None, microsecond=0)
         threads = [threading.Thread(target=self._in_new_transaction, args=(func, errors))

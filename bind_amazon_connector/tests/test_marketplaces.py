@@ -172,11 +172,11 @@ class TestMarketplaceOrders(MarketplaceMixin, AmazonOrderCommon):
 
     def test_order_of_a_marketplace_not_read_names_what_to_set(self):
         # a Canadian order reaching a connection that reads Mexico only (e.g. retried from its payload)
-        from ..spapi import parsers
+        from ..spapi.orders import parse_order
 
         raw = factory.make_order(items=[{"sku": "MUG-01", "quantity": 1, "unit_price": "25.00"}],
                                  marketplace_id=CA, status="SHIPPED", buyer=False, recipient=False)
-        self.env["amazon.order"]._import_orders(self.amazon, [parsers.parse_order(raw)])
+        self.env["amazon.order"]._import_orders(self.amazon, [parse_order(raw)])
         rec = self._amazon_order(raw["orderId"])
         self.assertEqual(rec.state, "error")
         self.assertIn("add Amazon.ca (Canada) to the marketplaces", rec.reason)

@@ -8,7 +8,7 @@ from odoo.tests import tagged
 
 from spapi_simulator import contract, factory
 
-from ..spapi import parsers
+from ..spapi.orders import parse_order
 from .common import run_migration
 from .finance_common import AmazonFinanceCommon
 from .order_common import AmazonOrderCommon
@@ -23,7 +23,7 @@ def _amazon_tax(raw):
 class TestAmazonOrderTotals(AmazonOrderCommon):
 
     def _import(self, raw):
-        self.env["amazon.order"]._import_orders(self.amazon, [parsers.parse_order(raw)], force=True)
+        self.env["amazon.order"]._import_orders(self.amazon, [parse_order(raw)], force=True)
         return self._amazon_order(raw["orderId"])
 
     def _mexican_order(self, **kw):

@@ -517,7 +517,7 @@ class TestAmazonPayouts(AmazonFinanceCommon):
     def test_classification_of_amazon_shapes(self):
         """Amazon's real answers vary: case of statuses, breakdowns on items only, totals the breakdowns do
         not explain, other marketplaces' taxes. Nothing is dropped."""
-        from ..spapi.parsers import parse_transaction
+        from ..spapi.finances import parse_transaction
         from ..utils.settlement import classify_transaction
 
         def bd(kind, amount, children=()):

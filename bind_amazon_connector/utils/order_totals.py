@@ -59,7 +59,7 @@ class Part:
 
 @dataclass
 class ItemTotals:
-    item: object  # spapi.types.OrderItem
+    item: object  # spapi.order_types.OrderItem
     reading: str
     parts: list = field(default_factory=list)
     #: What the invoice lines of this item must total (``proceedsTotal`` less tax Amazon remits itself).

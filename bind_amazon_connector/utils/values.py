@@ -13,5 +13,5 @@ def naive_utc(value):
 
 
 def money_amount(money):
-    """The Decimal amount of a ``spapi.types.Money``, zero when Amazon sent none."""
+    """The Decimal amount of a ``spapi.values.Money``, zero when Amazon sent none."""
     return money.amount if money is not None and money.amount is not None else Decimal(0)

@@ -14,7 +14,7 @@ from odoo.fields import Domain
 from odoo.tools import SQL
 
 from ...spapi import errors as spapi_errors
-from ...spapi import parsers
+from ...spapi.orders import parse_order
 from ...utils.values import naive_utc
 from ..connection.access import AMAZON_MANAGER, AMAZON_USER, check_group
 from ..connection.amazon_sync_job import is_concurrency_error
@@ -65,7 +65,7 @@ _GONE = object()
 
 def _parse_payload(payload):
     """A stored payload back into a ``types.Order`` (raises ``spapi.errors.BadData`` when malformed)."""
-    return parsers.parse_order(payload)
+    return parse_order(payload)
 
 
 class AmazonOrder(models.Model):

@@ -15,7 +15,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ...spapi import errors as spapi_errors
-from ...spapi import types as spapi_types
+from ...spapi.shipments import ShipmentPackage
 from ...utils.crashpoints import crashpoint
 from ..connection.access import AMAZON_USER, check_group
 
@@ -296,7 +296,7 @@ class AmazonShipment(models.Model):
         return False
 
     def _package(self):
-        """The ``types.ShipmentPackage`` of this delivery, read now (a fixed carrier is taken into account)."""
+        """The ``ShipmentPackage`` of this delivery, read now (a fixed carrier is taken into account)."""
         self.ensure_one()
         picking = self.picking_id
         carrier = picking.carrier_id
@@ -308,7 +308,7 @@ class AmazonShipment(models.Model):
                 carrier.name))
         items = tuple((item_id, int(qty)) for item_id, qty in self.items or [])
         try:
-            return spapi_types.ShipmentPackage(
+            return ShipmentPackage(
                 package_reference_id=self.package_reference,
                 carrier_code=carrier.amazon_carrier_code,
                 carrier_name=carrier.amazon_carrier_name or carrier.name,
