@@ -9,7 +9,7 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from ..models.orders import amazon_order_sync as amazon_order_sync
-from ..models.orders.amazon_order import AmazonOrder
+from ..models.orders.order_import import OrderImport
 from .order_common import AmazonOrderCommon
 
 
@@ -224,18 +224,18 @@ class TestAmazonOrderSync(AmazonOrderCommon):
             commits.append(processed)
             return 3600.0
 
-        real_import = AmazonOrder._import_orders
+        real_import = OrderImport.import_orders
         calls = []
 
-        def crashing_import(model, account, orders, **kw):
+        def crashing_import(order_import, orders, **kw):
             calls.append(len(orders))
-            result = real_import(model, account, orders, **kw)
+            result = real_import(order_import, orders, **kw)
             if len(calls) == 2:
                 raise KeyboardInterrupt("worker killed in the middle of page 2")
             return result
 
         crashed = False
-        with patch.object(AmazonOrder, "_import_orders", crashing_import):
+        with patch.object(OrderImport, "import_orders", crashing_import):
             try:
                 self._sync(commit=commit)
             except KeyboardInterrupt:

@@ -242,20 +242,19 @@ class TestSyncJobs(AmazonOrderCommon):
         ids = [self._make_order()["orderId"] for _i in range(40)]
         self.sim.reset_records()
         clock = FakeClock()
-        orders_class = type(self.env["amazon.order"])
-        real_import = orders_class._import_orders
+        real_import = OrderImport.import_orders
         pages = []
 
-        def slow_import(orders, account, page_orders, *args, **kwargs):
+        def slow_import(order_import, page_orders, *args, **kwargs):
             if page_orders:
                 clock.now += 2.0 * len(page_orders)  # two seconds an order
                 pages.append(len(page_orders))
-            return real_import(orders, account, page_orders, *args, **kwargs)
+            return real_import(order_import, page_orders, *args, **kwargs)
 
         orders_module._order_seconds.pop(self.amazon.id, None)  # nothing measured yet (other tests import fast)
         self.addCleanup(orders_module._order_seconds.pop, self.amazon.id, None)
         with patch.object(sync_module, "_monotonic", clock), \
-                patch.object(orders_class, "_import_orders", slow_import), \
+                patch.object(OrderImport, "import_orders", slow_import), \
                 patch.dict(config.options, {"limit_time_real_cron": 120, "workers": 0}):
             self.env["amazon.sync.job"]._trigger(self.amazon, "orders")
             for _run in range(10):

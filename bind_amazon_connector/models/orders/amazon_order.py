@@ -423,9 +423,9 @@ class AmazonOrder(models.Model):
     def _import_orders(self, account, orders, *, force=False, prepared=None):
         """Record and process Amazon orders of one connection (one searchOrders page, or retried orders).
 
-        ``orders``: ``types.Order`` or :class:`MalformedOrder` items. ``force`` processes orders even when
-        Amazon reports no change since the last time. ``prepared``: the ``OrderImport`` that prepared these
-        orders before (see :meth:`_prepare_shared_records`), gone on with. The caller holds the connection's lock.
+        ``orders``: ``Order`` or :class:`MalformedOrder` items. ``force`` processes orders even when Amazon
+        reports no change since the last time. ``prepared``: the ``OrderImport`` that prepared these orders
+        before (``order_import.prepare_shared_records``), gone on with. The caller holds the connection's lock.
         Returns ``{state: count}`` of the processed orders.
         """
         from .order_import import OrderImport  # the import reads this module's names
@@ -438,14 +438,6 @@ class AmazonOrder(models.Model):
         else:
             order_import = OrderImport(self.sudo(), account.sudo())
         return order_import.import_orders(orders, force=force)
-
-    @api.model
-    def _prepare_shared_records(self, account, orders):
-        """What a page's orders share with other imports, committed first; returns the ``OrderImport`` that
-        prepared them, for the page's import (see ``order_import.prepare_shared_records``), or None."""
-        from .order_import import prepare_shared_records
-
-        return prepare_shared_records(self, account, orders)
 
     # ------------------------------------------------------------------ the state of an order
 

@@ -22,6 +22,7 @@ from ..connection import amazon_sync_job as sync
 from ..connection.amazon_account import ORDERS_PROGRESS
 from ..connection.amazon_sync_job import RESTART_PAGE, SINGLE_TRANSACTION
 from .amazon_order import MalformedOrder
+from .order_import import OrderImport, prepare_shared_records
 
 _logger = logging.getLogger(__name__)
 
@@ -143,18 +144,21 @@ class AmazonOrderSync(models.AbstractModel):
                 fetched[(start, end, token)] = page
             if commit is True and not self.env.context.get(SINGLE_TRANSACTION) and (start, end, token) not in prepared:
                 # what the page shares with other imports (buyers, taxes) is committed first, then the page
-                # starts again in a fresh transaction that sees it (see _prepare_shared_records)
+                # starts again in a fresh transaction that sees it (see order_import.prepare_shared_records)
                 prepared.add((start, end, token))
                 fetched[(start, end, token)] = page
                 pinned[(start, token)] = end
                 # the page's import goes on with what was decided and mapped there: each order once
-                prepared_imports[(start, end, token)] = Orders._prepare_shared_records(account, page.orders)
+                prepared_imports[(start, end, token)] = prepare_shared_records(Orders, account, page.orders)
                 return RESTART_PAGE
             began = sync._monotonic()
             # used by one try only: a try that fails leaves records of its rolled-back transaction in it
             order_import = prepared_imports.pop((start, end, token), None)
-            counts = Orders.with_context(amazon_record_conflicts=last_try)._import_orders(
-                account, page.orders, prepared=order_import)
+            importing = Orders.with_context(amazon_record_conflicts=last_try).sudo()
+            order_import = (order_import.continue_in(importing, account.sudo()) if order_import
+                            else OrderImport(importing, account.sudo()))
+            page_orders = [order for order in page.orders if order is not None]
+            counts = order_import.import_orders(page_orders) if page_orders else {}
             self._measure(account, len(page.orders), sync._monotonic() - began)
             fetched.clear()
             for state, count in counts.items():
