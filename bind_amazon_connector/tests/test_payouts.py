@@ -87,7 +87,8 @@ class TestAmazonPayouts(AmazonFinanceCommon):
             moves = [move for _index, move, _amount, _date, _memo in items]
             rounds.append(len(items))
             if invoices[2] in moves:
-                raise UserError(self.env._("the bank refused it"))  # one payment Odoo refuses
+                refusal = "the bank refused it"  # what Odoo would say (a test double: not a user-visible string)
+                raise UserError(refusal)  # one payment Odoo refuses
             return real_round(account, journal, items)
 
         with patch.object(clearing_payments, "pay_moves_round", pay_round):

@@ -14,7 +14,7 @@ from .order_common import AmazonOrderCommon
 
 ADDON_MODULE = "odoo.addons.bind_amazon_connector."
 ACCESS = "odoo.addons.bind_amazon_connector.models.connection.access"
-ACCOUNT = "odoo.addons.bind_amazon_connector.models.connection.amazon_account"
+SPAPI_ACCESS = "odoo.addons.bind_amazon_connector.models.connection.connection_spapi"
 
 
 class _Capture(logging.Handler):
@@ -377,7 +377,7 @@ class TestSecurityProbes(AmazonOrderCommon):
         account = self.amazon.with_context(amazon_pacing_speed=1e9)
         self.assertEqual(account._spapi_config().pacing_speed, 1e9, "honoured in tests and the shell")
         with patch(f"{ACCESS}.request", object()), patch(f"{ACCESS}.in_test", lambda: False), \
-                patch(f"{ACCOUNT}.loopback_allowed", lambda: True):
+                patch(f"{SPAPI_ACCESS}.loopback_allowed", lambda: True):
             self.assertEqual(account._spapi_config().pacing_speed, 1.0)
             self.assertIsNone(access.internal_context(
                 self.env(context=dict(self.env.context, amazon_report_poll_interval=0.0)),
@@ -441,12 +441,12 @@ class TestSecurityHosts(AmazonOrderCommon):
                     self.amazon.write({fname: url})
         # loopback (the simulator) is fine in tests, refused outside development mode
         self.amazon.write({"endpoint_override": "http://127.0.0.1:9"})
-        with patch("odoo.addons.bind_amazon_connector.models.connection.amazon_account.loopback_allowed",
+        with patch("odoo.addons.bind_amazon_connector.models.connection.connection_spapi.loopback_allowed",
                    lambda: False), self.assertRaises(ValidationError):
             self.amazon.write({"endpoint_override": "http://127.0.0.2:9"})
 
     def test_stored_loopback_override_is_not_called_outside_development_mode(self):
-        with patch("odoo.addons.bind_amazon_connector.models.connection.amazon_account.loopback_allowed",
+        with patch("odoo.addons.bind_amazon_connector.models.connection.connection_spapi.loopback_allowed",
                    lambda: False), self.assertRaises(UserError):
             self.amazon._spapi_config()
 

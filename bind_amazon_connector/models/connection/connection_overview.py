@@ -130,9 +130,12 @@ def set_orders_to_look_at(accounts, attention_limit, recent_limit):
     """The Sales tab: the orders needing attention (in error, skipped, new), then the latest ones."""
     Order = accounts.env["amazon.order"]
     for account in accounts:
-        attention = account.id and Order.search(
+        if not account.id:
+            account.amazon_order_tab_ids = Order
+            continue
+        attention = Order.search(
             [("account_id", "=", account.id), ("state", "in", ("error", "skipped", "new"))], limit=attention_limit)
-        account.amazon_order_tab_ids = account.id and attention | Order.search(
+        account.amazon_order_tab_ids = attention | Order.search(
             [("account_id", "=", account.id), ("id", "not in", attention.ids)], limit=recent_limit)
 
 
