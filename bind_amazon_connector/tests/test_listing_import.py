@@ -369,14 +369,16 @@ class TestListingImport(ListingTestMixin, AmazonTestCommon):
         listing.product_id = False
         self.assertEqual(listing.mapping_state, "unmapped")
 
-    def test_orders_hook_called_when_model_has_it(self):
-        """The orders part's `_retry_waiting_for_skus` is called with the connection and the SKUs."""
-        calls = []
+    def test_mapping_asks_for_the_orders_job_and_calls_no_orders_code(self):
+        """Listings and orders meet through records: a mapping asks for the orders job of the connection (its
+        run imports the orders whose SKUs are all mapped now); nothing of the orders flow runs here."""
+        self.env["ir.cron.trigger"].sudo().search([]).unlink()
         target = type(self.env["amazon.order"])
-        with patch.object(target, "_retry_waiting_for_skus",
-                          new=lambda model, account, skus: calls.append((account, skus))):
+        with patch.object(target, "_retry_waiting_for_skus", side_effect=AssertionError("orders code ran")), \
+                patch.object(target, "_import_orders", side_effect=AssertionError("orders code ran")):
             self.env["amazon.listing.sync"]._retry_orders_waiting_for_skus(self.amazon, ["A", "B"])
-        self.assertEqual(calls, [(self.amazon, ["A", "B"])])
+        job = self.env["amazon.sync.job"].search([("account_id", "=", self.amazon.id), ("flow", "=", "orders")])
+        self.assertTrue(self.env["ir.cron.trigger"].sudo().search_count([("cron_id", "=", job.cron_id.id)]))
 
     def test_create_products(self):
         # an archived product holds NEW-2's barcode: no match (archived), but the barcode is not free

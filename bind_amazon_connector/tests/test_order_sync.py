@@ -109,8 +109,9 @@ class TestAmazonOrderLifecycle(AmazonOrderCommon):
         self.assertEqual(rec.state, "error")
         self.assertIn("CAP-03", rec.reason)
         self.assertFalse(rec.sale_order_id)
-        # Mapping the listing imports the waiting order at once.
+        # Mapping the listing asks for the orders job, which imports the waiting order.
         self._listing("CAP-03").product_id = cap
+        self._run_scheduled("orders", dispatch=False)
         self.assertEqual(rec.state, "imported", rec.reason)
         # Same result as an order of the same items mapped from the start.
         early = self._make_order(items, shipping="49.00", promotion={"id": "P1", "discount": "20.00"},

@@ -279,7 +279,8 @@ class AmazonListingSync(models.AbstractModel):
 
     @api.model
     def _retry_orders_waiting_for_skus(self, account, skus):
-        """Mapping unblocks the orders that wait for these SKUs."""
+        """Mapping unblocks the orders that wait for these SKUs: the mapped listings are the record the orders
+        flow reads, its job is asked for (each run retries the orders whose SKUs are all mapped now)."""
         account.ensure_one()
         if skus:
-            self.env["amazon.order"]._retry_waiting_for_skus(account, list(skus))
+            self.env["amazon.sync.job"]._trigger(account, "orders")
