@@ -4,7 +4,7 @@ PYTHON ?= python3
 DEV = $(PYTHON) tools/dev.py
 VENV_PY = $${ODOO_VENV:-/opt/odoo19/venv}/bin/python
 
-.PHONY: demo test test-strict setup lint bench soak shell pg-stop screenshots
+.PHONY: demo test test-strict setup lint bench soak shell pg-stop screenshots pot
 
 demo:            ## PostgreSQL + SP-API simulator + Odoo with the addon on http://localhost:8069
 	$(DEV) demo
@@ -33,6 +33,9 @@ lint:
 
 bench:
 	$(DEV) bench
+
+pot:             ## i18n/bind_amazon_connector.pot from a fresh install (after changing user-visible strings)
+	$(DEV) pot
 
 soak:            ## 10,000 orders (QUICK=1: 1,000) through faults, kills and two Odoo servers; see README
 	$(PYTHON) tools/soak.py $(if $(QUICK),--quick,)

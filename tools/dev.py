@@ -525,6 +525,20 @@ def cmd_demo(ns, rest):
         sim.wait(10)
 
 
+def cmd_pot(ns, rest):
+    """Export the addon's translation template (i18n/<addon>.pot) from a fresh install of the current code.
+
+    Odoo merges the template into each .po when it loads translations: a term missing from it, or a term whose
+    place in the template is old, is not loaded even when the .po translates it. Run after changing strings."""
+    conf = bench_database("bac_pot")
+    target = REPO / ADDON / "i18n" / f"{ADDON}.pot"
+    run([PY, ODOO_SRC / "odoo-bin", "i18n", "export", "-c", conf, "-d", "bac_pot", "-o", target, ADDON,
+         "-l", "pot"])
+    drop_db(conf, "bac_pot")
+    say(f"Wrote {target}")
+    return 0
+
+
 BENCHES = ["bench_listings.py", "bench_orders.py", "bench_stock.py", "bench_shipments.py", "bench_scaleout.py",
            "bench_drain.py"]
 
@@ -636,6 +650,7 @@ def main():
     p.add_argument("--sim-port", type=int, default=8070)
     sub.add_parser("pg-stop")
     sub.add_parser("bench")
+    sub.add_parser("pot")
     ns, rest = ap.parse_known_args()
     if ns.cmd == "pg-stop":
         stop_pg()
@@ -643,7 +658,8 @@ def main():
     if ns.cmd != "test":
         ensure_odoo_src()
         ensure_venv()
-    commands = {"setup": cmd_setup, "test": cmd_test, "odoo": cmd_odoo, "demo": cmd_demo, "bench": cmd_bench}
+    commands = {"setup": cmd_setup, "test": cmd_test, "odoo": cmd_odoo, "demo": cmd_demo, "bench": cmd_bench,
+                "pot": cmd_pot}
     return commands[ns.cmd](ns, rest)
 
 

@@ -74,6 +74,9 @@ class TestAccessMoney(AmazonFinanceCommon):
                 {"finance_last_error": "x"})),
             ("booking journal changed", lambda: self.amazon.with_user(self.admin).write(
                 {"clearing_journal_id": False if self.amazon.clearing_journal_id else self.bank_journal.id})),
+            ("deposits' bank changed", lambda: self.amazon.with_user(self.admin).write(
+                {"journal_id": self.env["account.journal"].search(
+                    [("type", "=", "cash"), ("company_id", "=", self.company.id)], limit=1).id})),
             ("fee type's expense account", lambda: self.amazon.fee_account_ids[:1].with_user(self.admin).write(
                 {"expense_account_id": self.amazon.clearing_account_id.id})),
             ("fee type added", lambda: self.env["amazon.fee.account"].with_user(self.admin).create({
@@ -132,13 +135,14 @@ class TestAccessMoney(AmazonFinanceCommon):
         """The defaults come from the chart of accounts, not from the person: they are set all the same."""
         vals = self._amazon_account_vals(name="Amazon nueva", seller_id="A3NEWSELLER")
         for fname in ("lwa_client_id", "lwa_client_secret", "refresh_token", "endpoint_override",
-                      "token_url_override", "state"):
+                      "token_url_override", "state", "journal_id"):
             vals.pop(fname)
         account = self.env["amazon.account"].with_user(self.admin).create(vals)
         self.assertTrue(account.sudo().fee_account_ids)
         self.assertTrue(account.sudo().clearing_journal_id)
         # but does not choose where the payouts are booked
-        for fname, value in (("clearing_journal_id", self.bank_journal.id), ("register_payment_on_post", True),
+        for fname, value in (("journal_id", self.bank_journal.id), ("clearing_journal_id", self.bank_journal.id),
+                             ("register_payment_on_post", True),
                              ("finance_sync_date", fields.Datetime.now())):
             with self.subTest(field=fname), self.assertRaises(AccessError), self.env.cr.savepoint():
                 self.env["amazon.account"].with_user(self.admin).create({**vals, "seller_id": "A3NEWSELLER2",

@@ -1,9 +1,7 @@
 """Every string of the addon a person can see has its Mexican Spanish translation."""
-import polib
-
 from odoo.tests import TransactionCase, tagged
 from odoo.tools.misc import file_path
-from odoo.tools.translate import TranslationModuleReader
+from odoo.tools.translate import PoFileReader, TranslationModuleReader
 
 ADDON = "bind_amazon_connector"
 
@@ -12,15 +10,22 @@ ADDON = "bind_amazon_connector"
 class TestTranslations(TransactionCase):
 
     def test_every_string_is_translated_to_es_mx(self):
-        # the terms Odoo's own export (the .pot) would hold, read from the current code and views
+        """Every term of the current code and views, in its place (a view, a field, a menu...), is translated as
+        Odoo loads es_MX.po: merged with the template (.pot), whose terms and places win, so that a term the
+        template lacks or places elsewhere is not loaded however the .po translates it (``make pot``)."""
+        def place(kind, name, res_id, source):
+            # a term of a record is translated for that record; a term of the code, wherever it is
+            return (kind, name, str(res_id).split(".", 1)[-1], source) if kind.startswith("model") else ("code", source)
+
         reader = TranslationModuleReader(self.env.cr, [ADDON])
-        terms = {source for module, _type, _name, _res_id, source, _value, _comments in reader
+        terms = {place(kind, name, res_id, source)
+                 for module, kind, name, res_id, source, _value, _comments in reader
                  if module == ADDON and source and source.strip()}
         self.assertGreater(len(terms), 100, "the export found the addon's strings")
-        po = polib.pofile(file_path(f"{ADDON}/i18n/es_MX.po"))
-        translated = {entry.msgid for entry in po if not entry.obsolete and entry.msgstr.strip()}
-        missing = sorted(terms - translated)
-        self.assertFalse(missing, "Strings without an es_MX translation (%s):\n%s" % (
+        loaded = {place(row["type"], row.get("name"), row.get("imd_name", ""), row["src"])
+                  for row in PoFileReader(file_path(f"{ADDON}/i18n/es_MX.po")) if row["value"].strip()}
+        missing = sorted(terms - loaded)
+        self.assertFalse(missing, "Strings without an es_MX translation where they are shown (%s):\n%s" % (
             len(missing), "\n".join(f"- {term!r}" for term in missing)))
 
     def test_es_mx_is_loaded_and_speaks_spanish(self):

@@ -39,8 +39,8 @@ ACCOUNTANT_FIELDS = {
     "amazon.account": (
         # the payouts job's progress: moved forward by hand, the job books without reading Amazon
         "finance_sync_date", "finance_last_error",
-        # where the payouts job books
-        "clearing_journal_id", "clearing_account_id", "suspense_account_id", "withholding_iva_account_id",
+        # where the payouts job books (journal_id: the article's "Cuenta", the bank the deposits reach)
+        "journal_id", "clearing_journal_id", "clearing_account_id", "suspense_account_id", "withholding_iva_account_id",
         "withholding_isr_account_id", "amazon_partner_id", "register_payment_on_post",
     ),
 }

@@ -152,7 +152,7 @@ registry.category("web_tour.tours").add("amazon_first_hour", {
             run: "click",
         },
         {
-            content: "Save the mapping: the orders waiting for this SKU are retried",
+            content: "Save the mapping: the orders job is asked to retry the orders waiting for this SKU",
             trigger: ".o_list_button_save",
             run: "click",
         },
@@ -168,11 +168,17 @@ registry.category("web_tour.tours").add("amazon_first_hour", {
             run: "click",
         },
         {
-            content: "The order was retried when its listing was mapped: imported",
             trigger: ".o_notebook_headers a[name='sales']",
             run: "click",
         },
         {
+            content: "The orders job retries the order its mapped listing unblocked (a cron worker runs it within "
+                + "seconds; here the seller does not wait: Sync orders now)",
+            trigger: ".o_notebook button[name='action_sync_orders']",
+            run: "click",
+        },
+        {
+            content: "Imported",
             trigger: ".o_notebook .o_data_row .text-bg-success",
         },
         {
