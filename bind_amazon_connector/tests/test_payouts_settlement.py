@@ -166,6 +166,7 @@ class TestAmazonSettlementBooks(AmazonFinanceCommon):
         self.assertEqual(settlement.state, "closed")
         self.assertTrue(settlement.is_reconciled, settlement.explanation)
         self.assertTrue(other_invoice.payment_state == "paid" and invoice.payment_state == "paid")
+        self.assertFalse(on_post.reconciled, "400.00 of the sale not released yet: it waits on the clearing account")
 
         self._sale(order, second, "400.00", "60.00", posted=self.sim.now() - timedelta(hours=20))
         self._publish_deposit(second, 400.0 - 60.0, self.sim.now() - timedelta(hours=2))
@@ -180,6 +181,29 @@ class TestAmazonSettlementBooks(AmazonFinanceCommon):
         self.assertAlmostEqual(sum(clearing.mapped("balance")), 0.0, msg="nothing left on the clearing account")
         self.assertEqual(clearing.filtered(lambda ln: not ln.reconciled), self.env["account.move.line"],
                          "every clearing line of the sale and its settlements is reconciled")
+
+    def test_split_shipment_settlements_deposited_in_any_order(self):
+        """The later package's settlement is deposited first: the sale's clearing lines reconcile when the
+        earlier one is."""
+        order = factory.new_order_id()
+        self.amazon.register_payment_on_post = True
+        invoice = self._order_invoice(order, 500.0)
+        self._run_scheduled("payouts")
+        first, second = self._group(), self._group()
+        self._sale(order, first, "200.00", "30.00", posted=self.sim.now() - timedelta(days=3))
+        self._sale(order, second, "300.00", "45.00", posted=self.sim.now() - timedelta(days=2))
+        self._publish_deposit(second, 300.0 - 45.0, self.sim.now() - timedelta(hours=3))
+        self._sync_payouts()
+        self.assertEqual((self._settlement(first).state, self._settlement(second).state), ("open", "closed"))
+        clearing = lambda: self.env["account.move.line"].search([  # noqa: E731
+            ("account_id", "=", self.amazon.clearing_account_id.id), ("parent_state", "=", "posted")])
+        self.assertTrue(clearing().filtered(lambda ln: not ln.reconciled), "the first settlement is not deposited")
+        self._publish_deposit(first, 200.0 - 30.0, self.sim.now() - timedelta(hours=2))
+        self._sync_payouts()
+        self.assertEqual(self._settlement(first).state, "closed")
+        self.assertEqual(invoice.payment_state, "paid")
+        self.assertAlmostEqual(sum(clearing().mapped("balance")), 0.0)
+        self.assertFalse(clearing().filtered(lambda ln: not ln.reconciled))
 
     # ------------------------------------------------------------------ fees wherever Amazon details them
 
