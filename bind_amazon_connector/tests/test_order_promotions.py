@@ -106,6 +106,28 @@ class TestAmazonOrderPromotions(AmazonOrderCommon):
         self.assertEqual(shipping.price_unit, 99.0)
         self.assertAlmostEqual(shipping.price_total, 79.0, delta=0.05)
 
+    def test_correcting_an_invoice_keeps_the_promotion_as_a_discount(self):
+        """An invoice of an earlier version, short of Amazon's total, corrected: the list price and the discount."""
+        product = self._product("PROMO-OLD", storable=False)
+        order = self._make_order([{"sku": "PROMO-OLD", "quantity": 2, "unit_price": "349.00"}],
+                                 promotion={"id": "BUENFIN", "discount": "50.00"}, fresh=True)
+        self._sync()
+        rec = self._amazon_order(order["orderId"])
+        line = rec.sale_order_id.order_line.filtered("amazon_order_item_id")
+        self.assertEqual((line.price_unit, line.discount), (349.0, 7.16))
+        line.write({"price_unit": 300.0, "discount": 0.0})  # what an earlier version left
+        old = rec.sale_order_id._create_invoices(final=True)
+        old.action_post()
+        self.assertTrue(rec.invoice_mismatch)
+        wizard = self.env["amazon.order.invoice.correction"].with_context(
+            active_model="amazon.order", active_ids=rec.ids).create({"confirm_posted": True})
+        wizard.action_apply()
+        new = rec.sale_order_id.invoice_ids.filtered(lambda m: m.move_type == "out_invoice") - old
+        self.assertAlmostEqual(new.amount_total, 648.0)
+        corrected = new.invoice_line_ids.filtered(lambda ln: ln.product_id == product)
+        self.assertEqual((corrected.price_unit, corrected.discount), (349.0, 7.16))
+        self.assertFalse(rec.invoice_mismatch)
+
     def test_model_examples_with_promotions_keep_amazons_price(self):
         """Amazon's own examples name a promotion on items whose ITEM is the unit price times the quantity: no
         discount is made up."""
