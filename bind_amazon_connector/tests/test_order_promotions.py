@@ -66,6 +66,8 @@ class TestAmazonOrderPromotions(AmazonOrderCommon):
             self.assertEqual((line.price_unit, line.discount, line.price_total), (99.0, 100.0, 0.0))
         tee = self._line(invoice, self.product_tee)
         self.assertEqual((tee.price_unit, tee.discount), (33.33, 0.0), "no promotion, no discount")
+        self.assertTrue(self.amazon_user.has_group("sale.group_discount_per_so_line"),
+                        "who works Amazon's orders sees the discount column of the sale lines")
 
     def test_promotion_lowering_the_item_without_a_discount_breakdown(self):
         """Amazon lowers ITEM (and TAX.ITEM with it) for the promotion and sends no DISCOUNT: the unit price
