@@ -155,6 +155,62 @@ class TestOrderShipments(AmazonOrderCommon):
         self.assertEqual(len(self._confirmations(order["orderId"])), 1)
         self.assertEqual(len(self._confirmations(order["orderId"], status=400)), 1)
 
+    def _refused(self):
+        """An order whose package Amazon refused (a carrier code Amazon does not know): its activity is open."""
+        carrier = self.estafeta.copy({"name": "Estafeta Express", "amazon_carrier_code": "Estafeta Express"})
+        order, rec = self._import()
+        picking = self._validate(rec.sale_order_id.picking_ids, {self.product_mug: 1}, carrier=carrier)
+        self._send()
+        self.assertEqual(rec.shipment_ids.state, "error")
+        activity = picking.activity_ids.filtered(lambda a: a.user_id == self.amazon_user)
+        self.assertEqual(len(activity), 1)
+        return order, rec, picking, carrier
+
+    def _done_activity_note(self, picking):
+        """The feedback of the picking's finished activity (Odoo posts it in the chatter)."""
+        done = self.env["mail.message"].search([
+            ("model", "=", "stock.picking"), ("res_id", "=", picking.id),
+            ("mail_activity_type_id", "!=", False)])
+        return " ".join(done.mapped("body"))
+
+    def test_refused_package_corrected_and_accepted_closes_its_activity(self):
+        _order, rec, picking, carrier = self._refused()
+        carrier.amazon_carrier_code = "Estafeta"
+        picking.with_user(self.amazon_user).action_amazon_retry_confirmation()
+        self._send()
+        self.assertEqual(rec.shipment_ids.state, "done")
+        self.assertFalse(picking.activity_ids)
+        note = self._done_activity_note(picking)
+        self.assertIn("Confirmed on Amazon", note)
+        self.assertIn("EST123456789", note, "the note says what was sent")
+
+    def test_refused_package_shipped_by_other_means_closes_its_activity(self):
+        """The seller confirms the package in Seller Central instead: the import sees the order shipped, the
+        package is not sent any more and its activity is done, saying so."""
+        order, rec, picking, _carrier = self._refused()
+        api = self.amazon.with_context(amazon_pacing_speed=self.sim_speed)._spapi()
+        by_hand = dataclasses.replace(rec.shipment_ids._package(), package_reference_id="77", carrier_code="Estafeta")
+        api.confirm_shipment(order["orderId"], by_hand)
+        self.sim.advance(300)
+        self._sync()
+        self.assertEqual(rec.amazon_status, "SHIPPED")
+        self.assertEqual(rec.shipment_ids.state, "cancelled")
+        self.assertFalse(picking.activity_ids, "nothing left to do on the delivery")
+        self.assertIn("Amazon already reports the whole order shipped", self._done_activity_note(picking))
+        self.assertFalse(rec.shipment_unconfirmed)
+
+    def test_refused_package_found_shipped_when_retried_closes_its_activity(self):
+        """Retried after Amazon shows the order shipped (not imported yet): nothing is sent, the activity is done."""
+        order, rec, picking, _carrier = self._refused()
+        self._update_order(order["orderId"], status="SHIPPED")
+        rec.sudo().amazon_status = "SHIPPED"
+        picking.with_user(self.amazon_user).action_amazon_retry_confirmation()
+        self._send()
+        self.assertEqual(rec.shipment_ids.state, "cancelled")
+        self.assertFalse(picking.activity_ids)
+        self.assertIn("Amazon already reports the whole order shipped", self._done_activity_note(picking))
+        self.assertEqual(len(self._confirmations(order["orderId"], status=None)), 1, "only the refused one")
+
     def test_validation_without_carrier_or_tracking_asks_for_them(self):
         order, rec = self._import()
         picking = rec.sale_order_id.picking_ids

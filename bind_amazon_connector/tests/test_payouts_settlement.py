@@ -142,6 +142,69 @@ class TestAmazonSettlementBooks(AmazonFinanceCommon):
         self.assertFalse(self.env["account.move"].search([("journal_id", "=", self.bank_journal.id),
                                                           ("amazon_settlement_id", "!=", False)]))
 
+    def test_split_shipment_paid_on_post_leaves_nothing_unreconciled(self):
+        """One sale shipped in two packages: Amazon's Finances report a Shipment transaction per package, each in
+        the settlement of its day. The invoice was paid on post in full; after the second transaction's
+        settlement, every clearing line of the sale and of both settlements is reconciled."""
+        order = factory.new_order_id()
+        other = factory.new_order_id()
+        self.amazon.register_payment_on_post = True
+        invoice = self._order_invoice(order, 1000.0)
+        other_invoice = self._order_invoice(other, 300.0)
+        self._run_scheduled("payouts")
+        self.assertEqual((invoice.payment_state, other_invoice.payment_state), ("paid", "paid"))
+        clearing_account = self.amazon.clearing_account_id
+        on_post = self._payments_in_journal(invoice).move_id.line_ids.filtered(
+            lambda ln: ln.account_id == clearing_account)
+        self.assertEqual(len(on_post), 1)
+        first, second = self._group(), self._group()
+        self._sale(order, first, "600.00", "90.00", posted=self.sim.now() - timedelta(days=3))
+        self._sale(other, first, "300.00", "45.00", posted=self.sim.now() - timedelta(days=3))
+        self._publish_deposit(first, 600.0 - 90.0 + 300.0 - 45.0, self.sim.now() - timedelta(days=2))
+        self._sync_payouts()
+        settlement = self._settlement(first)
+        self.assertEqual(settlement.state, "closed")
+        self.assertTrue(settlement.is_reconciled, settlement.explanation)
+        self.assertTrue(other_invoice.payment_state == "paid" and invoice.payment_state == "paid")
+        self.assertFalse(on_post.reconciled, "400.00 of the sale not released yet: it waits on the clearing account")
+
+        self._sale(order, second, "400.00", "60.00", posted=self.sim.now() - timedelta(hours=20))
+        self._publish_deposit(second, 400.0 - 60.0, self.sim.now() - timedelta(hours=2))
+        self._sync_payouts()
+        self.assertEqual(self._settlement(second).state, "closed")
+        self.assertTrue(self._settlement(second).is_reconciled, self._settlement(second).explanation)
+        self.assertEqual(invoice.payment_state, "paid")
+        self.assertEqual(sum(self._settlement(g).sales_amount for g in (first, second)), 1300.0)
+        self.assertTrue(on_post.reconciled, "the payment on post is matched by both settlements")
+        clearing = self.env["account.move.line"].search([
+            ("account_id", "=", clearing_account.id), ("parent_state", "=", "posted")])
+        self.assertAlmostEqual(sum(clearing.mapped("balance")), 0.0, msg="nothing left on the clearing account")
+        self.assertEqual(clearing.filtered(lambda ln: not ln.reconciled), self.env["account.move.line"],
+                         "every clearing line of the sale and its settlements is reconciled")
+
+    def test_split_shipment_settlements_deposited_in_any_order(self):
+        """The later package's settlement is deposited first: the sale's clearing lines reconcile when the
+        earlier one is."""
+        order = factory.new_order_id()
+        self.amazon.register_payment_on_post = True
+        invoice = self._order_invoice(order, 500.0)
+        self._run_scheduled("payouts")
+        first, second = self._group(), self._group()
+        self._sale(order, first, "200.00", "30.00", posted=self.sim.now() - timedelta(days=3))
+        self._sale(order, second, "300.00", "45.00", posted=self.sim.now() - timedelta(days=2))
+        self._publish_deposit(second, 300.0 - 45.0, self.sim.now() - timedelta(hours=3))
+        self._sync_payouts()
+        self.assertEqual((self._settlement(first).state, self._settlement(second).state), ("open", "closed"))
+        clearing = lambda: self.env["account.move.line"].search([  # noqa: E731
+            ("account_id", "=", self.amazon.clearing_account_id.id), ("parent_state", "=", "posted")])
+        self.assertTrue(clearing().filtered(lambda ln: not ln.reconciled), "the first settlement is not deposited")
+        self._publish_deposit(first, 200.0 - 30.0, self.sim.now() - timedelta(hours=2))
+        self._sync_payouts()
+        self.assertEqual(self._settlement(first).state, "closed")
+        self.assertEqual(invoice.payment_state, "paid")
+        self.assertAlmostEqual(sum(clearing().mapped("balance")), 0.0)
+        self.assertFalse(clearing().filtered(lambda ln: not ln.reconciled))
+
     # ------------------------------------------------------------------ fees wherever Amazon details them
 
     def test_fees_detailed_only_at_item_level(self):

@@ -263,6 +263,34 @@ def read_order(order, prices_include_tax):
     return result
 
 
+def discount_percent(list_amount, paid, digits=2):
+    """The discount (%) that takes a line of ``list_amount`` to ``paid``, to ``digits`` decimals (Odoo's
+    *Discount* precision): 50.00 off 2 x 349.00 is 7.16 %. The line then misses ``paid`` by at most
+    :func:`discount_rounding_bound`, which the invoice's explicit rounding line takes."""
+    if not list_amount or paid >= list_amount:
+        return Decimal(0)
+    percent = (list_amount - paid) * 100 / list_amount
+    return percent.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+
+
+def discount_rounding_bound(list_amount, digits=2):
+    """How far a line of ``list_amount`` with a discount rounded to ``digits`` decimals may be from the
+    amount the discount stands for (half a unit of the last digit of the percentage)."""
+    return abs(Decimal(str(list_amount))) * Decimal(5).scaleb(-digits - 3)
+
+
+def list_unit_price(item, amount, paid):
+    """The unit price of an item's line whose promotion is shown as a discount: Amazon's ``unitPrice`` when
+    the promotion lowered the item below it (``paid`` for all units, ``amount`` what ITEM carries), else the
+    item's own price (:func:`unit_price` of ``amount``)."""
+    qty = item.quantity_ordered
+    listed = item.unit_price.amount * qty if item.unit_price is not None else None
+    if listed is not None and amount <= listed and paid < listed \
+            and (item.promotion_ids or paid < amount):
+        return item.unit_price.amount
+    return unit_price(item, amount)
+
+
 def unit_price(item, amount, quantum=Decimal("0.000001")):
     """The unit price of a line of ``amount`` for the item's quantity: Amazon's ``unitPrice`` when it
     gives that amount (349.00 x 2 = 698.00), else the amount divided, to six decimals (what a CFDI

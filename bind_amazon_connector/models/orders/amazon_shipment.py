@@ -219,8 +219,7 @@ class AmazonShipment(models.Model):
                 return "stop"
         reason = self._not_needed_reason()
         if reason:
-            self.write({"state": "cancelled", "message": reason, "next_attempt_date": False})
-            return "cancelled"
+            return self._cancel(reason)
         try:
             package = self._package()
         except ShipmentDataError as exc:
@@ -258,10 +257,29 @@ class AmazonShipment(models.Model):
     def _done(self):
         self.write({"state": "done", "message": False, "next_attempt_date": False,
                     "sent_date": fields.Datetime.now()})
-        self.picking_id.activity_ids.filtered(
-            lambda a: a.activity_type_id == self.env.ref(ACTIVITY_TYPE) and a.summary == self._activity_summary()
-        ).action_feedback(_("Confirmed on Amazon."))
+        if self.carrier_code:
+            note = _("Confirmed on Amazon: carrier %(carrier)s, tracking number %(tracking)s.",
+                     carrier=self.carrier_code, tracking=self.tracking_number or "-")
+        else:
+            note = _("Confirmed on Amazon.")
+        self._close_activity(note)
         return "done"
+
+    def _cancel(self, reason):
+        """Nothing to send any more (Amazon shipped or cancelled the order by other means): the refusal's
+        activity, if any, is done with the reason."""
+        self.write({"state": "cancelled", "message": reason, "next_attempt_date": False})
+        self._close_activity(reason)
+        return "cancelled"
+
+    def _close_activity(self, note):
+        """Mark the "not confirmed on Amazon" activity of the delivery done, saying how it was resolved."""
+        self.ensure_one()
+        summaries = {self._activity_summary(),
+                     self.with_context(lang=self.account_id.user_id.lang or self.env.lang)._activity_summary()}
+        self.picking_id.sudo().activity_ids.filtered(
+            lambda a: a.activity_type_id == self.env.ref(ACTIVITY_TYPE) and a.summary in summaries
+        ).action_feedback(note)
 
     def _refused(self, reason):
         self.write({"state": "error", "message": reason, "next_attempt_date": False})
@@ -352,4 +370,4 @@ class AmazonShipment(models.Model):
         for shipment in open_ones:
             reason = shipment._not_needed_reason()
             if reason and shipment.state != "sending":
-                shipment.write({"state": "cancelled", "message": reason, "next_attempt_date": False})
+                shipment._cancel(reason)

@@ -99,7 +99,7 @@ class InvoiceCorrection(OrderImport):
             line_vals = command[2]
             line = by_item.pop(line_vals.get("amazon_order_item_id") or "", None)
             if line:
-                line.write({key: line_vals[key] for key in ("name", "price_unit", "tax_ids")})
+                line.write({key: line_vals.get(key, 0.0) for key in ("name", "price_unit", "discount", "tax_ids")})
             else:
                 sale_order.write({"order_line": [Command.create(line_vals)]})
         self.add_rounding_lines(sale_order, totals)

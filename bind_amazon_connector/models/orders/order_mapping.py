@@ -120,9 +120,12 @@ class OrderMapping:
                  "amounts, or a person retries it.", **amounts)
 
     def _item_lines(self, item_totals, fpos, mkt, sequence):
-        """The sale lines of one item: the product, then its charges and promotions, adding up to what
-        Amazon charged for it. Amounts carry the tax where the marketplace's prices do (Mexico: 349.00
-        with "16 % (tax included)"), or where Amazon reports the tax inside them."""
+        """The sale lines of one item: the product, then its charges, adding up to what Amazon charged for
+        it. Amounts carry the tax where the marketplace's prices do (Mexico: 349.00 with "16 % (tax
+        included)"), or where Amazon reports the tax inside them. A promotion is a discount (%) on the line it
+        lowers, at the list price (a CFDI 4.0 carries it as the concept's ``Descuento``): Amazon's DISCOUNT
+        breakdown, or an ITEM below the unit price times the quantity of an item Amazon names a promotion for;
+        only a promotion larger than what it lowers keeps a line of its own."""
         item = item_totals.item
         qty = item.quantity_ordered or 0
         if not qty:
@@ -131,36 +134,54 @@ class OrderMapping:
         product = self.products[item.seller_sku]
         title = plain_text(item.title) or product.display_name
         product_taxes = self._get_taxes(product.taxes_id, fpos, included)
-        lines = []
+        amounts = {}  # part kind: (amount on the line, its taxes), in the order of the parts
         for part in item_totals.parts:
             if part.kind in ("ITEM", order_totals.DISCOUNT):
                 taxes = product_taxes
             else:
                 charge_xmlid = self._charge_kinds()[part.kind][0] if part.kind != order_totals.SHIPPING_DISCOUNT \
                     else "bind_amazon_connector.product_amazon_shipping"
-                charge_product = self.env.ref(charge_xmlid)
-                taxes = self._get_charge_taxes(charge_product, fpos, included, part.tax)
+                taxes = self._get_charge_taxes(self.env.ref(charge_xmlid), fpos, included, part.tax)
             # A line without tax in Odoo carries what the buyer paid, Amazon's tax included: the total stays
             # Amazon's (the order says the tax is not shown, see sale_order_vals).
-            amount = part.gross if included or not taxes else part.net
-            if part.kind == "ITEM":
+            amounts[part.kind] = (part.gross if included or not taxes else part.net, taxes)
+        promotion = ", ".join(item.promotion_ids) or self.env._("Amazon promotion")
+        # Each promotion lowers its charge's line: {charge: promotion amount (negative)}.
+        folded = {}
+        for charge, kind in (("ITEM", order_totals.DISCOUNT), ("SHIPPING", order_totals.SHIPPING_DISCOUNT)):
+            if kind in amounts and charge in amounts and amounts[charge][0] + amounts[kind][0] >= 0:
+                folded[charge] = amounts.pop(kind)[0]
+        digits = self.env["decimal.precision"].precision_get("Discount")
+        lines = []
+        for kind, (amount, taxes) in amounts.items():
+            paid = amount + folded.get(kind, 0)
+            if kind == "ITEM":
+                price = order_totals.list_unit_price(item, amount, paid)
+                discount = order_totals.discount_percent(price * qty, paid, digits)
+                name = f"[{item.seller_sku}] {title}"
+                if discount:
+                    name += "\n" + self.env._("Promotion %s", promotion)
                 lines.append({
                     "product_id": product.id,
-                    "name": f"[{item.seller_sku}] {title}",
+                    "name": name,
                     "product_uom_qty": qty,
-                    "price_unit": float(order_totals.unit_price(item, amount)),
+                    "price_unit": float(price),
+                    "discount": float(discount),
                     "tax_ids": [Command.set(product_taxes.ids)],
                     "amazon_order_item_id": item.order_item_id,
                     "sequence": sequence,
                 })
                 continue
-            xmlid, label = self._charge_kinds()[part.kind]
-            if part.kind == order_totals.DISCOUNT:
-                name = self.env._("Promotion %(promotion)s: %(title)s",
-                         promotion=", ".join(item.promotion_ids) or self.env._("Amazon promotion"), title=title)
+            xmlid, label = self._charge_kinds()[kind]
+            if kind == order_totals.DISCOUNT:
+                name = self.env._("Promotion %(promotion)s: %(title)s", promotion=promotion, title=title)
             else:
                 name = self.env._("%(charge)s: %(title)s", charge=label, title=title)
-            lines.append(self._charge_line(xmlid, name, amount, taxes, sequence=sequence + len(lines)))
+            line = self._charge_line(xmlid, name, amount, taxes, sequence=sequence + len(lines))
+            if kind in folded:
+                line["discount"] = float(order_totals.discount_percent(amount, paid, digits))
+                line["name"] += "\n" + self.env._("Promotion %s", promotion)
+            lines.append(line)
         return lines
 
     def _order_charge_line(self, part, fpos, mkt, sequence):
@@ -457,6 +478,10 @@ class OrderMapping:
         # half a cent a unit, or a cent a line, is rounding; more is a wrong tax or a wrong reading.
         units = sum(sale_order.order_line.filtered("amazon_order_item_id").mapped("product_uom_qty"))
         tolerance = currency.rounding * max(2, len(sale_order.order_line), math.ceil(units / 2))
+        # A promotion's discount (%) has Odoo's Discount precision: the line may miss Amazon's amount by as much.
+        digits = self.env["decimal.precision"].precision_get("Discount")
+        tolerance += sum(float(order_totals.discount_rounding_bound(line.price_unit * line.product_uom_qty, digits))
+                         for line in sale_order.order_line if line.discount)
         added = 0.0
         included = sale_order.order_line.tax_ids.filtered(
             lambda t: t.price_include and t.amount_type == "percent" and t.amount > 0)[:1]

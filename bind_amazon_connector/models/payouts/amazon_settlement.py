@@ -304,14 +304,40 @@ class AmazonSettlement(models.Model):
         return payments.move_id.line_ids.filtered(
             lambda ln: ln.account_id == clearing and not ln.reconciled and ln.parent_state == "posted")
 
+    def _clearing_group(self):
+        """This settlement and the ones sharing a payment with it, transitively: a sale paid on post in full
+        whose packages Amazon released in several transactions, each in the settlement of its day, ties them.
+        """
+        self.ensure_one()
+        group = self
+        Txn = self.env["amazon.settlement.transaction"]
+        while True:
+            payments = group.transaction_ids.filtered(lambda t: t.state == "done" and t.kind == "sale").payment_ids
+            more = Txn.search([
+                ("account_id", "=", self.account_id.id), ("state", "=", "done"), ("kind", "=", "sale"),
+                ("payment_ids", "in", payments.ids), ("settlement_id", "not in", group.ids),
+                ("settlement_id", "!=", False),
+            ]).settlement_id if payments else self.browse()
+            if not more:
+                return group
+            group |= more
+
     def _reconcile_clearing(self):
         """Once the deposit is booked and everything of the settlement adds up to it, its clearing lines are
         reconciled together; otherwise the balance stays open on the clearing account, to be looked at (a
-        deferred sale paid before Amazon released it waits there too)."""
+        deferred sale paid before Amazon released it waits there too). A sale paid on post and released in
+        several settlements (a split shipment) is reconciled with all of them, once each one is deposited."""
+        done = self.browse()
         for settlement in self:
-            if not settlement.deposit_payment_id:
+            if not settlement.deposit_payment_id or settlement in done:
                 continue
-            lines = settlement._clearing_lines()
+            group = settlement._clearing_group()
+            done |= group
+            if not all(group.mapped("deposit_payment_id")):
+                continue  # a settlement of the same sale is not deposited yet: it reconciles them when it is
+            lines = self.env["account.move.line"]
+            for member in group:
+                lines |= member._clearing_lines()
             currency = settlement.company_id.currency_id
             if len(lines) > 1 and currency.is_zero(sum(lines.mapped("balance"))):
                 lines.reconcile()
