@@ -55,3 +55,16 @@ def test_odoo_output_goes_to_the_log_not_into_the_test_output(dev, tmp_path, mon
         assert "--logfile" in cmd, cmd
         assert kw.get("stderr") not in (None, dev.subprocess.STDOUT), f"{cmd}: Odoo's stderr reaches the terminal"
         assert kw.get("stdout") is not None or "--test-tags" in cmd, f"{cmd}: Odoo's output reaches the terminal"
+
+
+def test_the_virtualenv_keeps_the_pkg_resources_gevent_needs(dev):
+    """Odoo's multi-process mode runs its websocket process on gevent, whose Odoo 19 pin imports pkg_resources:
+    setuptools 81 removed it, and that process then restarts twice a second. The virtualenv `make setup` builds
+    keeps a setuptools that has it, both when it upgrades its tools and from the requirements."""
+    from packaging.requirements import Requirement
+
+    lines = (Path(dev.REPO) / "tools" / "requirements-dev.txt").read_text().splitlines()
+    pins = [Requirement(line) for line in lines if line.startswith("setuptools")]
+    assert pins and Requirement(dev.SETUPTOOLS) == pins[0]
+    for pin in (pins[0], Requirement(dev.SETUPTOOLS)):
+        assert not pin.specifier.contains("81.0.0") and pin.specifier.contains("80.10.2"), pin

@@ -99,6 +99,10 @@ def missing_odoo(why, required):
 
 # ---------------------------------------------------------------- virtualenv
 
+#: Odoo's gevent needs pkg_resources, gone from setuptools 81 (the same pin is in tools/requirements-dev.txt).
+SETUPTOOLS = "setuptools>=80,<81"
+
+
 def requirement_files():
     files = [ODOO_SRC / "requirements.txt", REPO / "tools" / "requirements-dev.txt"]
     return [f for f in files if f.exists()]
@@ -114,7 +118,7 @@ def ensure_venv():
     if not PY.exists():
         run([sys.executable, "-m", "venv", VENV])
     pip = [PY, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-    run(pip + ["--upgrade", "pip", "wheel", "setuptools"])
+    run(pip + ["--upgrade", "pip", "wheel", SETUPTOOLS])
     for req in requirement_files():
         try:
             run(pip + ["-r", req])
