@@ -508,6 +508,10 @@ def patch_listings_item(sim, call):
 
 # ---------------------------------------------------------------- FBA inventory
 
+#: Marketplaces whose FBA stock is one pool in North America's unified account (US, Canada, Mexico).
+NA_UNIFIED = ("ATVPDKIKX0DER", "A2EUQ1WTGCTBG2", "A1AM78C64UM0Y8")
+
+
 def get_inventory_summaries(sim, call):
     granularity_id = call.one("granularityId")
     if call.one("granularityType") != "Marketplace" or not granularity_id:
@@ -520,8 +524,11 @@ def get_inventory_summaries(sim, call):
     skus = call.many("sellerSkus") or ([call.one("sellerSku")] if call.one("sellerSku") else [])
     if start is not None:
         skus = []  # Amazon ignores the SKU filters when startDateTime is given
+    # North America's unified account: the US, Canada and Mexico each show the same pooled units
+    shown = dict(sim.state.inventory) if granularity_id in NA_UNIFIED else {}
+    shown.update(sim.state.marketplace_inventory.get(granularity_id, {}))
     selected = []
-    for summary in sim.state.inventory.values():
+    for summary in shown.values():
         if skus and summary["sellerSku"] not in skus:
             continue
         if start is not None and parse_time(summary["lastUpdatedTime"]) < start:

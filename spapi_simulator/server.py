@@ -259,12 +259,19 @@ class Simulator:
         with self.state.lock:
             return self.state.listings[sku]
 
-    def add_inventory(self, summary=None, check=True, **fields):
-        """Add an FBA InventorySummary or make_inventory_summary keyword arguments. Returns the stored summary."""
+    def add_inventory(self, summary=None, check=True, marketplace_id=None, **fields):
+        """Add an FBA InventorySummary or make_inventory_summary keyword arguments. Returns the stored summary.
+
+        By default the units are in North America's unified pool: getInventorySummaries of the US, Canada and
+        Mexico each shows them. With ``marketplace_id`` they are shown in that marketplace only (Brazil's own
+        network, for example)."""
         summary = copy.deepcopy(summary) if summary is not None else factory.make_inventory_summary(**fields)
         self._check_model("InventorySummary", summary, f"inventory {summary.get('sellerSku')}", check)
         with self.state.lock:
-            self.state.inventory[summary["sellerSku"]] = summary
+            if marketplace_id:
+                self.state.marketplace_inventory.setdefault(marketplace_id, {})[summary["sellerSku"]] = summary
+            else:
+                self.state.inventory[summary["sellerSku"]] = summary
         return summary
 
     def add_transaction(self, txn=None, check=True, **fields):

@@ -156,7 +156,8 @@ class State:
         self.order_index = []  # sorted (updated, order id)
         self.order_snapshot = 0.0  # latest searchOrders snapshot time: later changes must come after it
         self.listings = {}  # sku -> Item
-        self.inventory = {}  # sku -> InventorySummary
+        self.inventory = {}  # sku -> InventorySummary of North America's unified pool (shown in US, CA and MX)
+        self.marketplace_inventory = {}  # marketplace id -> {sku -> InventorySummary shown there only}
         self.transactions = []  # TransactionEntry, sorted by postedDate on demand
         self._transactions_sorted = True
         self.reports = {}  # report id -> ReportJob

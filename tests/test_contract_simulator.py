@@ -112,7 +112,7 @@ def test_every_answer_carries_data(demo):
     assert len(CALLS["searchOrders"](sim, http).json()["orders"]) == 15
     assert CALLS["getOrder"](sim, http).json()["order"]["packages"]
     assert CALLS["getInventorySummaries"](sim, http).json()["payload"]["inventorySummaries"]
-    assert len(CALLS["listTransactions"](sim, http).json()["payload"]["transactions"]) == 6
+    assert len(CALLS["listTransactions"](sim, http).json()["payload"]["transactions"]) == 7
     reports = CALLS["getReports"](sim, http).json()["reports"]
     assert {r["reportType"] for r in reports} == {"GET_MERCHANT_LISTINGS_ALL_DATA",
                                                   "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"}

@@ -32,3 +32,39 @@ def test_summary_adds_up_every_loading_phase_of_the_run(dev):
             "x INFO db odoo.tests.result: 1 failed, 2 error(s) of 40 tests when loading database 'db'\n")
     assert dev.odoo_summary(text) == (43, 3)
     assert dev.odoo_summary("no summary: the module did not install") == (0, 0)
+
+
+def test_odoo_output_goes_to_the_log_not_into_the_test_output(dev, tmp_path, monkeypatch):
+    """`make test` shows the summary and the failures: what Odoo prints while it builds the template (Odoo's
+    own mail module makes docutils report an "Unexpected indentation") or runs the tests lands in a log."""
+    calls = []
+
+    def fake_run(cmd, **kw):
+        calls.append(([str(c) for c in cmd], kw))
+        return type("Done", (), {"returncode": 0, "stdout": "", "stderr": ""})()
+
+    monkeypatch.setattr(dev, "run", fake_run)
+    monkeypatch.setattr(dev, "drop_db", lambda *a: None)
+    monkeypatch.setattr(dev, "copy_db", lambda *a: None)
+    db = {"db_host": "localhost", "db_user": "odoo"}
+    monkeypatch.setattr(dev, "TEMPLATE_DB", "bac_template_x")
+    dev.run_odoo_tests(tmp_path / "odoo.conf", db, tags="/bind_amazon_connector:Nothing")
+    odoo_runs = [(cmd, kw) for cmd, kw in calls if any(part.endswith("odoo-bin") for part in cmd)]
+    assert len(odoo_runs) == 3  # two steps of the template, the tests
+    for cmd, kw in odoo_runs:
+        assert "--logfile" in cmd, cmd
+        assert kw.get("stderr") not in (None, dev.subprocess.STDOUT), f"{cmd}: Odoo's stderr reaches the terminal"
+        assert kw.get("stdout") is not None or "--test-tags" in cmd, f"{cmd}: Odoo's output reaches the terminal"
+
+
+def test_the_virtualenv_keeps_the_pkg_resources_gevent_needs(dev):
+    """Odoo's multi-process mode runs its websocket process on gevent, whose Odoo 19 pin imports pkg_resources:
+    setuptools 81 removed it, and that process then restarts twice a second. The virtualenv `make setup` builds
+    keeps a setuptools that has it, both when it upgrades its tools and from the requirements."""
+    from packaging.requirements import Requirement
+
+    lines = (Path(dev.REPO) / "tools" / "requirements-dev.txt").read_text().splitlines()
+    pins = [Requirement(line) for line in lines if line.startswith("setuptools")]
+    assert pins and Requirement(dev.SETUPTOOLS) == pins[0]
+    for pin in (pins[0], Requirement(dev.SETUPTOOLS)):
+        assert not pin.specifier.contains("81.0.0") and pin.specifier.contains("80.10.2"), pin

@@ -2,6 +2,7 @@
 the sections a user needs; measurements live in docs/benchmarks.rst, one table; every document renders as
 reStructuredText without warnings (PyPI and the Apps page show them, and a broken title level makes docutils drop
 the rest of the section)."""
+import ast
 import io
 import re
 from pathlib import Path
@@ -118,3 +119,18 @@ def test_renders_without_warnings(name):
                                   settings_overrides={"warning_stream": messages, "report_level": 2,
                                                       "halt_level": 5})
     assert messages.getvalue() == ""
+
+
+def test_the_addon_description_renders_as_odoo_renders_it_without_warnings():
+    """Odoo's Apps page shows static/description/index.html, else the manifest's ``description`` rendered by
+    docutils (as ``ir.module.module._get_desc`` does); either must be clean: a docutils message is printed on
+    the installing server's output and an error drops text from the page."""
+    docutils_core = pytest.importorskip("docutils.core")
+    manifest = ast.literal_eval((REPO / "bind_amazon_connector" / "__manifest__.py").read_text(encoding="utf-8"))
+    index = REPO / "bind_amazon_connector" / "static" / "description" / "index.html"
+    assert index.is_file() and "<" in index.read_text(encoding="utf-8")
+    messages = io.StringIO()
+    docutils_core.publish_string(source=manifest.get("description") or "", writer_name="html", settings_overrides={
+        "embed_stylesheet": False, "doctitle_xform": False, "output_encoding": "unicode", "xml_declaration": False,
+        "file_insertion_enabled": False, "warning_stream": messages, "report_level": 2, "halt_level": 5})
+    assert messages.getvalue() == "", f"the manifest's description: {messages.getvalue()}"

@@ -53,7 +53,7 @@ def test_orders_listings_inventory_finances_sellers(demo_simulator, sp):
     assert {s["sellerSku"] for s in stock.payload["inventorySummaries"]} >= {"MX-MOCHILA-003", "MX-CARG-009"}
     txns = Finances(version="2024-06-19", **sp).list_transactions(
         postedAfter=factory.iso(sim.now() - timedelta(days=30)))
-    assert len(txns.payload["transactions"]) == 6
+    assert len(txns.payload["transactions"]) == 7
     participations = Sellers(**sp).get_marketplace_participation()
     assert participations.payload[0]["marketplace"]["id"] == MX
     assert participations.headers["x-amzn-RateLimit-Limit"] == "0.016"

@@ -260,3 +260,21 @@ def test_finance_breakdowns_and_contexts():
     assert txn.breakdowns[1].amount.amount == Decimal("-49.5")
     assert txn.items[0].contexts[0].sku == "CAFE-1" and txn.items[0].contexts[0].quantity_shipped == 2
     assert txn.contexts[0].maturity_date.day == 8 and txn.marketplace_id == "A1AM78C64UM0Y8"
+
+
+def test_pooled_stock_counts_each_unit_once_per_fulfilment_network():
+    """North America's unified account shows its pooled units in the US, Canada and Mexico alike: one stock,
+    not three; Brazil's network is separate stock; a unit is its FNSKU (the SKU when Amazon sends none)."""
+    def summary(sku, qty, fnsku=None):
+        return inventory.InventorySummary(seller_sku=sku, fn_sku=fnsku, fulfillable_quantity=qty)
+
+    mx, us, ca, br = "A1AM78C64UM0Y8", "ATVPDKIKX0DER", "A2EUQ1WTGCTBG2", "A2Q3Y263D00KWC"
+    units = inventory.pooled_stock([
+        (mx, summary("MUG", 7, "X001")), (us, summary("MUG", 7, "X001")), (ca, summary("MUG", 6, "X001")),
+        (br, summary("MUG", 3, "X001")),
+        (mx, summary("TEE", 4)), (us, summary("TEE", 5)),  # more fulfillable in the US: the pool's larger view
+    ])
+    assert {key: (s.fulfillable_quantity, shown) for key, (s, shown) in units.items()} == {
+        ("NA", "X001"): (7, (mx, us, ca)), ("BR", "X001"): (3, (br,)), ("NA", "TEE"): (5, (mx, us))}
+    assert sum(s.fulfillable_quantity for s, _shown in units.values() if s.seller_sku == "MUG") == 10
+    assert inventory.fulfillment_network("A1PA6795UKMFR9") == "A1PA6795UKMFR9"  # unknown: a network of its own

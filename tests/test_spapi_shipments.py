@@ -155,3 +155,52 @@ def test_refusals_that_amazon_did_not_process_are_resent(sim):
     api.confirm_shipment(order["orderId"], package(order, "1", (2, 0)))
     assert api.stats["confirmShipment"].calls == 3
     assert sim.get_order(order["orderId"])["orderItems"][0]["fulfillment"]["quantityFulfilled"] == 2
+
+
+def _listing_reports(sim):
+    with sim.state.lock:
+        return [job for job in sim.state.reports.values() if job.report_type == "GET_MERCHANT_LISTINGS_ALL_DATA"]
+
+
+def test_a_lost_report_request_is_looked_for_before_asking_again(sim):
+    """createReport is not sent twice: Amazon takes the request but answers after the client's timeout; the
+    layer says it may have it, and the next try finds the report Amazon made instead of asking for a second."""
+    sim.inject_fault("createReport", "slow", delay=0.8)
+    api = make_api(sim, timeout=0.2, max_retries=3)
+    with pytest.raises(errors.RetryLater, match="may have received createReport") as info:
+        api.create_report("GET_MERCHANT_LISTINGS_ALL_DATA", marketplace_ids=[factory.MX])
+    assert info.value.maybe_done and info.value.asked_at and api.stats["createReport"].calls == 1
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not _listing_reports(sim):
+        time.sleep(0.05)
+    made = _listing_reports(sim)
+    assert len(made) == 1  # Amazon took the first request
+    again = make_api(sim, timeout=5.0)
+    report_id = again.create_report("GET_MERCHANT_LISTINGS_ALL_DATA", marketplace_ids=[factory.MX],
+                                    asked_since=info.value.asked_at)
+    assert report_id == made[0].report_id
+    assert again.stats["createReport"].calls == 0 and len(_listing_reports(sim)) == 1
+
+
+def test_a_lost_report_request_found_at_once_is_the_answer(sim):
+    """When Amazon lists the report by the time the lost answer is noticed, that report is the answer."""
+    api = make_api(sim)
+    real_call = api._call
+
+    def answer_lost(operation, *args, **kwargs):
+        reply = real_call(operation, *args, **kwargs)
+        if operation == "createReport":  # Amazon made the report; its answer never came back
+            raise errors.RetryLater("Amazon did not answer", operation=operation, maybe_done=True)
+        return reply
+
+    api._call = answer_lost
+    report_id = api.create_report("GET_MERCHANT_LISTINGS_ALL_DATA", marketplace_ids=[factory.MX])
+    assert [job.report_id for job in _listing_reports(sim)] == [report_id]
+
+
+def test_a_report_request_amazon_did_not_take_is_asked_again(sim):
+    """A 503 means Amazon did not act: the layer resends it, and the next try without a lost request asks."""
+    sim.inject_fault("createReport", "5xx", times=1)
+    api = make_api(sim, max_retries=2)
+    report_id = api.create_report("GET_MERCHANT_LISTINGS_ALL_DATA", marketplace_ids=[factory.MX])
+    assert api.stats["createReport"].calls == 2 and [j.report_id for j in _listing_reports(sim)] == [report_id]

@@ -99,6 +99,10 @@ def missing_odoo(why, required):
 
 # ---------------------------------------------------------------- virtualenv
 
+#: Odoo's gevent needs pkg_resources, gone from setuptools 81 (the same pin is in tools/requirements-dev.txt).
+SETUPTOOLS = "setuptools>=80,<81"
+
+
 def requirement_files():
     files = [ODOO_SRC / "requirements.txt", REPO / "tools" / "requirements-dev.txt"]
     return [f for f in files if f.exists()]
@@ -114,7 +118,7 @@ def ensure_venv():
     if not PY.exists():
         run([sys.executable, "-m", "venv", VENV])
     pip = [PY, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-    run(pip + ["--upgrade", "pip", "wheel", "setuptools"])
+    run(pip + ["--upgrade", "pip", "wheel", SETUPTOOLS])
     for req in requirement_files():
         try:
             run(pip + ["-r", req])
@@ -281,17 +285,23 @@ def ensure_template(conf, db, name):
     say(f"Creating template database {name} with {BASE_MODULES} (about two minutes, once)")
     tmp = f"{name}_tmp"
     drop_db(conf, tmp)
+    # Odoo's log and what its modules print on their own go to a file, not into the test output: Odoo's own
+    # mail module, for one, has a description docutils reports as badly indented when it is installed.
+    log = run_log_path(name)
     steps = [
         # base first, so the main company can be made Mexican before the chart of accounts is chosen
-        odoo_cmd(conf) + ["-d", tmp, "-i", "base", "--stop-after-init", "--log-level=warn"],
+        odoo_cmd(conf) + ["-d", tmp, "-i", "base", "--stop-after-init", "--log-level=warn", "--logfile", log],
         psql_cmd(db) + ["-d", tmp, "-c", MEXICAN_COMPANY_SQL],
         odoo_cmd(conf) + ["-d", tmp, "-i", BASE_MODULES, "--stop-after-init", "--load-language=es_MX",
-                          "--log-level=warn"],
+                          "--log-level=warn", "--logfile", log],
     ]
     for step in steps:
-        if run(step, check=False, stdout=subprocess.DEVNULL if "psql" in str(step[0]) else None).returncode:
-            drop_db(conf, tmp)
-            fail("Odoo could not create the template database (see the log above).")
+        with open(log, "a") as out:
+            if run(step, check=False, stdout=out if "psql" not in str(step[0]) else subprocess.DEVNULL,
+                   stderr=out).returncode:
+                drop_db(conf, tmp)
+                fail(f"Odoo could not create the template database:\n{log.read_text(errors='replace')[-5000:]}"
+                     f"\n(whole log: {log})")
     run(psql_cmd(db) + ["-d", "postgres", "-c", f'ALTER DATABASE "{tmp}" RENAME TO "{name}"'])
     filestore = DEVDATA / "filestore" / "filestore"
     if (filestore / tmp).exists():
@@ -391,7 +401,8 @@ def run_odoo_tests(conf, db, keep_db=False, tags=None):
     log = run_log_path(name)
     cmd = odoo_cmd(conf) + ["-d", name, "-i", ADDON, "--test-tags", tags, "--stop-after-init",
                             "--log-level=info", "--http-port", "0", "--logfile", log]
-    res = run(cmd, check=False)
+    with open(log, "a") as out:  # what Odoo or a module prints outside the log lands in it too
+        res = run(cmd, check=False, stderr=out)
     text = log.read_text(errors="replace") if log.exists() else ""
     interesting = [ln for ln in text.splitlines()
                    if " ERROR " in ln or " CRITICAL " in ln or "FAIL:" in ln or "odoo.tests.result" in ln

@@ -1,9 +1,24 @@
-"""FBA inventory v1: the FBA stock of the marketplace, SKU by SKU."""
+"""FBA inventory v1: the FBA stock of the marketplace, SKU by SKU, and the stock of several marketplaces counted
+once (:func:`pooled_stock`)."""
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from .transport import _iso, _Pages
 from .values import _check_obj, _dt, _int, _items, _obj, _str, _strs
+
+#: Amazon's fulfilment networks: marketplaces whose FBA units are one pool. In North America's unified account
+#: the units in Amazon's warehouses are offered in the US, Canada and Mexico (Remote Fulfillment), and
+#: getInventorySummaries at the granularity of each of these marketplaces (``granularityType`` Marketplace,
+#: ``granularityId`` its id) counts the units that can be fulfilled there, the pooled ones included. Brazil has
+#: its own network. A marketplace not listed is a network of its own.
+FULFILLMENT_NETWORKS = {
+    "ATVPDKIKX0DER": "NA", "A2EUQ1WTGCTBG2": "NA", "A1AM78C64UM0Y8": "NA",
+    "A2Q3Y263D00KWC": "BR",
+}
+
+
+def fulfillment_network(marketplace_id):
+    return FULFILLMENT_NETWORKS.get(marketplace_id, marketplace_id)
 
 
 @dataclass(frozen=True)
@@ -105,3 +120,19 @@ class InventoryApi:
                 token = pages.next(next_token)
                 if token is None:
                     break
+
+
+def pooled_stock(summaries):
+    """The FBA units of several marketplaces, each counted once: ``summaries`` are (marketplace id,
+    InventorySummary) pairs. Within a fulfilment network, the same unit (its FNSKU, else its SKU) is one stock
+    whatever the marketplaces that show it: the summary with the most fulfillable units stands for it (a unit of
+    the pool is fulfillable in each marketplace; one held for a marketplace only adds to that one's count).
+    Networks are separate stock. Returns ``{(network, unit): (summary, marketplace ids showing it)}``."""
+    units = {}
+    for marketplace_id, summary in summaries:
+        key = (fulfillment_network(marketplace_id), summary.fn_sku or summary.seller_sku)
+        best, shown_in = units.get(key, (None, ()))
+        if best is None or (summary.fulfillable_quantity or 0) > (best.fulfillable_quantity or 0):
+            best = summary
+        units[key] = (best, (*shown_in, marketplace_id))
+    return units

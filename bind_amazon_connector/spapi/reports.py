@@ -1,6 +1,6 @@
 """Reports 2021-06-30: ask for a report, wait for it, download its document and read its rows."""
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 import httpx
 
@@ -16,6 +16,9 @@ MAX_REPORT_MARKETPLACES = 25
 
 
 REPORT_FINAL_STATUSES = ("DONE", "CANCELLED", "FATAL")
+#: A report Amazon lists as created this long before a createReport whose answer was lost is still taken for it
+#: (Amazon's clock and ours differ by a few seconds; a report this recent serves as well).
+LOST_REQUEST_MARGIN = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -99,9 +102,15 @@ class ReportsApi:
     """The Reports calls of :class:`.client.SpApi`."""
 
     def create_report(self, report_type, data_start_time=None, data_end_time=None, report_options=None,
-                      marketplace_ids=None):
+                      marketplace_ids=None, asked_since=None):
         """Ask Amazon for a report of the connection's marketplace (or of ``marketplace_ids``); returns its
-        report id."""
+        report id.
+
+        createReport is not safe to send twice (a second request is a second report against the seller's
+        quota). When its answer is lost after it was sent (a timeout), Amazon's reports are listed: a report of
+        this request created since then is the answer; else RetryLater with ``maybe_done`` and ``asked_at``.
+        The caller passes that time back as ``asked_since`` on its next try, which lists the reports again
+        before asking anew."""
         if not report_type:
             raise ValueError("report_type is required")
         marketplaces = _marketplace_list(marketplace_ids, self.config.marketplace_id, MAX_REPORT_MARKETPLACES)
@@ -112,8 +121,43 @@ class ReportsApi:
             body["dataEndTime"] = _iso(data_end_time, "data_end_time")
         if report_options:
             body["reportOptions"] = dict(report_options)
-        reply = self._call("createReport", "reports", "create_report", **body)
+        if asked_since is not None:
+            found = self.find_report(body, asked_since)
+            if found:
+                return found.report_id
+        sent = datetime.now(timezone.utc)
+        try:
+            reply = self._call("createReport", "reports", "create_report", **body)
+        except RetryLater as exc:
+            if not exc.maybe_done:
+                raise
+            found = self.find_report(body, sent)
+            if found:
+                return found.report_id
+            lost = RetryLater(f"{exc.message} No {report_type} report is listed yet: the next try looks again "
+                              "before asking for a new one.", operation="createReport", status=exc.status,
+                              maybe_done=True)
+            lost.asked_at = sent
+            raise lost from None
         return parse_create_report(reply.body)
+
+    def find_report(self, request, asked_at):
+        """The newest report Amazon lists for a createReport ``request`` (its body) sent at ``asked_at``, or
+        None: same type, marketplaces and period, created since then (less :data:`LOST_REQUEST_MARGIN`)."""
+        if asked_at.tzinfo is None:
+            asked_at = asked_at.replace(tzinfo=timezone.utc)
+        since = asked_at - LOST_REQUEST_MARGIN
+        wanted = set(request["marketplaceIds"])
+        for report in self.iter_reports([request["reportType"]], created_since=since,
+                                        marketplace_ids=request["marketplaceIds"]):
+            if report.report_schedule_id or not wanted <= set(report.marketplace_ids or wanted):
+                continue
+            if any(request.get(key) is not None and request[key] != _iso(value, key)
+                   for key, value in (("dataStartTime", report.data_start_time),
+                                      ("dataEndTime", report.data_end_time))):
+                continue
+            return report  # newest first
+        return None
 
     def get_report(self, report_id):
         if not report_id:
@@ -121,13 +165,13 @@ class ReportsApi:
         reply = self._call("getReport", "reports", "get_report", report_id)
         return parse_report(reply.body)
 
-    def iter_reports(self, report_types, processing_statuses=None, created_since=None):
+    def iter_reports(self, report_types, processing_statuses=None, created_since=None, marketplace_ids=None):
         """Reports of these types (e.g. settlement reports Amazon generates on its own), newest first."""
         params = {
             "reportTypes": _csv(report_types, "report_types"),
             "processingStatuses": _csv(processing_statuses, "processing_statuses"),
             "createdSince": _iso(created_since, "created_since"),
-            "marketplaceIds": self.config.marketplace_id,
+            "marketplaceIds": _csv(marketplace_ids, "marketplace_ids") or self.config.marketplace_id,
             "pageSize": 100,
         }
         params = {k: v for k, v in params.items() if v is not None}

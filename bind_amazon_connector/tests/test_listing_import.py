@@ -3,6 +3,8 @@ from unittest.mock import patch
 
 from odoo.tests import tagged
 
+from ..spapi import errors as spapi_errors
+from ..spapi.transport import Transport
 from ..utils.listing_rows import RowError, barcode_variants, parse_price, parse_quantity, parse_row
 from .common import AmazonTestCommon
 from .listing_common import REPORT_TYPE, report_row, report_text
@@ -227,6 +229,34 @@ class TestListingImport(ListingTestMixin, AmazonTestCommon):
         self.assertEqual(state, "waiting")
         # the next run waits for the same report instead of asking Amazon for another one
         self.assertTrue(self.amazon.listing_report_id)
+
+    def test_lost_report_request_is_looked_for_not_asked_again(self):
+        """Amazon takes the listings report request but its answer is lost (a timeout after sending): the run
+        waits, remembering when it asked, and the next run finds Amazon's report instead of asking again."""
+        self._set_report([report_row("FIRST", price="199.00")])
+        with self.sim.state.lock:
+            self.sim.state.reports.clear()  # the reports of the class's earlier tests are as recent
+        real_call = Transport._call
+
+        def answer_lost(api, operation, *args, **kwargs):
+            if operation == "createReport":
+                raise spapi_errors.RetryLater("Amazon did not answer within 0.2 seconds", operation=operation,
+                                              maybe_done=True)
+            return real_call(api, operation, *args, **kwargs)
+
+        with patch.object(Transport, "_call", answer_lost):
+            self.assertEqual(self._import(), "waiting")
+        self.assertFalse(self.amazon.listing_report_id)
+        self.assertTrue(self.amazon.listing_report_date)
+        # Amazon did make that report, later than the lost answer
+        late = self.amazon.with_context(amazon_pacing_speed=self.sim_speed)._spapi().create_report(
+            REPORT_TYPE, marketplace_ids=[self.amazon.marketplace_id.marketplace_id])
+        asked = self.sim.count("createReport")
+        self.assertEqual(self._import(), "done")
+        self.assertEqual(self.sim.count("createReport"), asked, "a second report was asked for")
+        self.assertEqual(self._listing("FIRST").price, 199.0)
+        self.assertTrue(any(r.operation == "getReport" and late in r.path for r in self.sim.requests))
+        self.assertFalse(self.amazon.listing_report_date)
 
     def test_failure_while_reading_rolls_back(self):
         """An error after some chunks were written undoes them all."""

@@ -128,6 +128,34 @@ class TestListingStock(ListingTestMixin, AmazonTestCommon):
         with self.assertRaises(UserError):
             again.action_apply()
 
+    def test_fba_stock_of_every_confirmed_marketplace_counted_once(self):
+        """The FBA mirror reads each confirmed marketplace of the connection. North America's unified account
+        shows its pooled units in Mexico and in the US alike: counted once; Brazil's own network adds its units;
+        a marketplace whose settings are not confirmed yet is not read."""
+        ref = self.env.ref
+        mx, us, ca, br = (ref(f"bind_amazon_connector.marketplace_{c}") for c in ("mx", "us", "ca", "br"))
+        self.amazon.marketplace_ids = mx | us | ca | br
+        lines = self.amazon.marketplace_setting_ids
+        lines.filtered(lambda line: line.marketplace_id in us | br).confirmed = True
+        self.assertFalse(lines.filtered(lambda line: line.marketplace_id == ca).confirmed)
+        self.sim.add_inventory(make_inventory_summary("FBA-P", fulfillable=3), marketplace_id=br.marketplace_id)
+        self.sim.add_inventory(make_inventory_summary("BOTH-FBA", fulfillable=50), marketplace_id=ca.marketplace_id)
+        self.sim.reset_records()
+        try:
+            wizard = self._wizard()
+        finally:
+            with self.sim.state.lock:
+                self.sim.state.marketplace_inventory.clear()
+        asked = {r.query.get("granularityId", [None])[0] for r in self.sim.requests
+                 if r.operation == "getInventorySummaries"}
+        self.assertTrue({mx.marketplace_id, us.marketplace_id, br.marketplace_id} <= asked)
+        self.assertNotIn(ca.marketplace_id, asked)
+        fba = self._line(wizard, self.fba, "amazon")
+        self.assertEqual(fba.amazon_qty, 7 + 3, fba.skus)  # the pool once (not 7 per marketplace), and Brazil's
+        self.assertIn("FBA-P NA (7)", fba.skus)
+        self.assertIn("FBA-P BR (3)", fba.skus)
+        self.assertEqual(self._line(wizard, self.both, "amazon").amazon_qty, 5)
+
     def test_fba_mirror_without_fulfillment_warehouse(self):
         self.amazon.fba_warehouse_id = False
         wizard = self._wizard()

@@ -2,13 +2,15 @@
 Odoo's inventory adjustment (stock.quant inventory mode), so every change is a traceable stock move.
 
 Merchant-fulfilled listings set the connection's warehouse; Amazon's FBA inventory summaries (fulfillable
-units) set the fulfillment warehouse, a read-only mirror of what Amazon holds. Nothing is sent to Amazon.
+units) of every confirmed marketplace, each unit counted once per fulfilment network, set the fulfillment
+warehouse, a read-only mirror of what Amazon holds. Nothing is sent to Amazon.
 """
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from ..models.connection.access import AMAZON_MANAGER, check_group
 from ..spapi import errors as spapi_errors
+from ..spapi.inventory import pooled_stock
 
 
 class AmazonListingStockWizard(models.TransientModel):
@@ -97,23 +99,40 @@ class AmazonListingStockWizard(models.TransientModel):
         totals = {product: [0, []] for product in fba_products}
         ignored = 0
         try:
-            for summary in account._spapi().iter_inventory_summaries():
-                product = product_by_sku.get(summary.seller_sku)
-                qty = summary.fulfillable_quantity or 0
-                if not product:
-                    ignored += 1
-                    continue
-                entry = totals.setdefault(product, [0, []])
-                entry[0] += qty
-                entry[1].append(f"{summary.seller_sku} ({qty})")
+            api = account._spapi()
+            summaries = [(marketplace_id, summary) for marketplace_id in self._fba_marketplace_ids()
+                         for summary in api.for_marketplace(marketplace_id).iter_inventory_summaries()]
         except spapi_errors.SpApiError as exc:
             notes.append(_("Amazon's FBA inventory could not be read (%s): the fulfillment warehouse is not "
                            "changed.", exc))
             return []
+        # North America's unified account shows the same pooled units in each of its marketplaces: counted once
+        units = pooled_stock(summaries)
+        networks = {network for network, _unit in units}
+        for (network, _unit), (summary, _shown_in) in sorted(units.items()):
+            product = product_by_sku.get(summary.seller_sku)
+            qty = summary.fulfillable_quantity or 0
+            if not product:
+                ignored += 1
+                continue
+            entry = totals.setdefault(product, [0, []])
+            entry[0] += qty
+            where = f" {network}" if len(networks) > 1 else ""
+            entry[1].append(f"{summary.seller_sku}{where} ({qty})")
         if ignored:
             notes.append(_("%s FBA SKUs have no mapped listing in Odoo and were left out.", ignored))
         quantities = {product: (qty, ", ".join(skus), False) for product, (qty, skus) in totals.items()}
         return self._lines_for(account.fba_warehouse_id, "amazon", quantities)
+
+    def _fba_marketplace_ids(self):
+        """Amazon ids of the marketplaces whose FBA stock is read: every confirmed marketplace the connection
+        reads, the main one first."""
+        account = self.account_id
+        read = account._get_marketplaces()
+        lines = account.marketplace_setting_ids.filtered(
+            lambda line: line.marketplace_id in read and (line.confirmed or line.is_main))
+        marketplaces = (account.marketplace_id & lines.marketplace_id) | lines.marketplace_id
+        return marketplaces.mapped("marketplace_id") or [account.marketplace_id.marketplace_id]
 
     def _lines_for(self, warehouse, channel, quantities):
         """quantities: {product: (amazon quantity, SKUs text, doubt: False or why the line is not ticked)}."""

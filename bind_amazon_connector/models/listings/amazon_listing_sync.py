@@ -161,11 +161,21 @@ class AmazonListingSync(models.AbstractModel):
         ``listing_report_date``): the one Amazon still prepares (asked for less than ``REPORT_REUSE_HOURS``
         ago), else a new one; or, when Amazon refuses, the marketplace's result."""
         report_id, requested = self._pending_report(account, marketplace)
-        if not (report_id and requested and requested >= now - timedelta(hours=REPORT_REUSE_HOURS)):
+        recent = bool(requested and requested >= now - timedelta(hours=REPORT_REUSE_HOURS))
+        if not (report_id and recent):
+            # A request whose answer was lost (a date, no id) is looked for among Amazon's reports first:
+            # createReport is not sent twice when Amazon may have taken it.
+            lost_since = requested if recent else None
             try:
-                report_id = api.create_report(REPORT_TYPE, marketplace_ids=[marketplace.marketplace_id])
+                report_id = api.create_report(REPORT_TYPE, marketplace_ids=[marketplace.marketplace_id],
+                                              asked_since=lost_since)
             except (spapi_errors.SpApiError, UserError) as exc:
-                return self._report_failed(account, exc, None)
+                asked_at = getattr(exc, "asked_at", None)
+                pending = None
+                if asked_at:  # Amazon may have it: remember when it was asked, without an id
+                    pending = {"listing_report_id": False,
+                               "listing_report_date": lost_since or asked_at.replace(tzinfo=None, microsecond=0)}
+                return self._report_failed(account, exc, pending)
             requested = now
         return {"listing_report_id": report_id, "listing_report_date": requested}
 
