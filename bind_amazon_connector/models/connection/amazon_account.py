@@ -10,7 +10,7 @@ from odoo.exceptions import AccessError
 from odoo.tools import SQL
 from odoo.tools.sql import column_exists
 
-from . import connection_check, connection_setup, connection_spapi
+from . import connection_check, connection_journals, connection_setup, connection_spapi
 from . import connection_overview as overview
 from .access import ACCOUNTANT, AMAZON_MANAGER, AMAZON_USER, SYSTEM, check_group, is_trusted_writer
 from .connection_spapi import PARAM_CLIENT_ID, PARAM_CLIENT_SECRET
@@ -135,6 +135,10 @@ class AmazonConnection(models.Model):
     journal_id = fields.Many2one(
         "account.journal", string="Account", check_company=True, domain="[('type', 'in', ('bank', 'cash'))]",
         help="Bank or petty-cash account receiving the payments of Amazon sales (they show in receivables).")
+    sales_journal_id = fields.Many2one(
+        "account.journal", string="Sales journal", check_company=True, domain="[('type', '=', 'sale')]",
+        help="The invoices and credit notes of the Amazon orders number in it (their series). A new connection "
+        "gets its own; choose a shared one to number with other channels. Empty: the company's Sales journal.")
     user_id = fields.Many2one(
         "res.users", string="User", default=lambda self: self.env.user, check_company=True,
         domain="[('share', '=', False)]",
@@ -376,15 +380,8 @@ class AmazonConnection(models.Model):
                 account._fields[fname]._description_string(self.env) for fname in missing)
 
     def _settings_missing(self):
-        """Names of the settings fields this connection still needs: the fulfillment warehouse too once the
-        seller has FBA listings (FBA orders go there), not when the first FBA order fails."""
-        self.ensure_one()
-        missing = [fname for fname in ("pricelist_id", "warehouse_id", "journal_id", "user_id") if not self[fname]]
-        account_id = self._origin.id  # also in the form being edited (a new id there)
-        if not self.fba_warehouse_id and account_id and self.env["amazon.listing"].search_count(
-                [("account_id", "=", account_id), ("fulfillment_channel", "=", "amazon")], limit=1):
-            missing.append("fba_warehouse_id")
-        return missing
+        """Names of the settings fields this connection still needs (connection_check.py)."""
+        return connection_check.settings_missing(self)
 
     @api.onchange("region")
     def _onchange_region(self):
@@ -399,8 +396,8 @@ class AmazonConnection(models.Model):
     # ------------------------------------------------------------------ validation
 
     @api.constrains("company_id", "pricelist_id", "warehouse_id", "fba_warehouse_id", "journal_id", "user_id",
-                    "clearing_journal_id", "buyer_data_retention_days", "region", "marketplace_id", "marketplace_ids",
-                    "endpoint_override", "token_url_override", "seller_central_override")
+                    "clearing_journal_id", "sales_journal_id", "buyer_data_retention_days", "region", "marketplace_id",
+                    "marketplace_ids", "endpoint_override", "token_url_override", "seller_central_override")
     def _check_settings(self):
         """What the settings must satisfy; each message names the setting to change (connection_check.py)."""
         connection_check.check_settings(self)
@@ -417,6 +414,7 @@ class AmazonConnection(models.Model):
 
         accounts = super().create(vals_list)
         self.env["amazon.account.marketplace"]._ensure_for(accounts)
+        connection_journals.apply_sales_journal(accounts)  # its own series, unless a shared journal was chosen
         payout_settings.apply_defaults(accounts)
         return accounts
 
