@@ -19,7 +19,7 @@ profiled sets (and the connector's settlement its deposit); a second shell reads
 (not timed); a third books them, timed, then the floor's set with bare ORM code, then the profiled set under
 cProfile (benchmarks/odoo_payouts.py). Same run, same database.
 
-Usage: python3 tools/bench_payouts.py [--transactions 1000] [--profiled 200] [--wizard 0] [--keep-db]
+Usage: python3 tools/bench_payouts.py [--transactions 1000] [--profiled 200] [--wizard 0] [--grouped 0] [--keep-db]
 """
 import sys
 import uuid
@@ -34,7 +34,7 @@ DB = "bac_bench_payouts"
 SETTLEMENT_REPORT = "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"
 # as benchmarks/odoo_payouts.py (which imports Odoo, not importable here)
 AMOUNT = 116.00
-PREFIXES = {"connector": "702", "floor": "703", "profiled": "704", "wizard": "705"}
+PREFIXES = {"connector": "702", "floor": "703", "profiled": "704", "wizard": "705", "grouped": "706"}
 
 
 def order_id(kind, n):
@@ -61,6 +61,8 @@ def main():
                     help="transactions booked under cProfile for the shares (default: a fifth, 20 to 200)")
     ap.add_argument("--wizard", type=int, default=0,
                     help="also pay this many invoices with Odoo's payment wizard, 50 at a time (informative)")
+    ap.add_argument("--grouped", type=int, default=0,
+                    help="also pay this many invoices one payment per buyer and batch of 50 (informative)")
     ns = dev.bench_parse(ap, __file__)
     from spapi_simulator import factory
 
@@ -70,7 +72,8 @@ def main():
         dev.say(f"Posting 2 x {n} + {profiled} + {ns.wizard} invoices of Amazon orders")
         setup = odoo_shell({"BENCH_ACTION": "setup", "BENCH_SIM_URL": sim.url, "BENCH_SIM_TOKEN_URL": sim.token_url,
                             "BENCH_SELLER_ID": sim.seller_id, "BENCH_TRANSACTIONS": str(n),
-                            "BENCH_PROFILED": str(profiled), "BENCH_WIZARD": str(ns.wizard)})
+                            "BENCH_PROFILED": str(profiled), "BENCH_WIZARD": str(ns.wizard),
+                            "BENCH_GROUPED": str(ns.grouped)})
         posted = sim.now() - timedelta(days=1)
         for kind, count in (("connector", n), ("profiled", profiled)):
             group = f"FEG-BENCH-{kind}-{uuid.uuid4().hex[:8]}"
@@ -88,7 +91,7 @@ def main():
         result = odoo_shell({"BENCH_ACTION": "measure", "BENCH_ACCOUNT_ID": str(setup["account_id"])})
 
     connector, floor = result["connector"], result["floor"]
-    for name in ("connector", "floor", "wizard"):
+    for name in ("connector", "floor", "wizard", "grouped"):
         if name in result:
             dev.say(f"  books of the {name}: {result[name]}")
     for seconds, where in result.get("top", [])[:15]:
@@ -98,6 +101,8 @@ def main():
     print(f"payouts_floor_seconds_per_transaction: {result['floor_seconds'] / max(n, 1):.4f}")
     if "wizard_seconds" in result:
         print(f"payouts_wizard_seconds_per_transaction: {result['wizard_seconds'] / max(ns.wizard, 1):.4f}")
+    if "grouped_seconds" in result:
+        print(f"payouts_grouped_seconds_per_transaction: {result['grouped_seconds'] / max(ns.grouped, 1):.4f}")
     shares = result.get("shares", {})
     print(f"payouts_profiled_seconds_per_transaction: "
           f"{result.get('profiled_seconds', 0) / max(result.get('profiled_transactions', 1), 1):.4f}")

@@ -40,3 +40,4 @@ else:
     from . import test_access_money, test_access_company
     from . import test_access_matrix
     from . import test_connection_journals
+    from . import test_payout_grouping

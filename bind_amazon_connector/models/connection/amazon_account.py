@@ -13,7 +13,6 @@ from odoo.tools.sql import column_exists
 from . import connection_check, connection_journals, connection_setup, connection_spapi
 from . import connection_overview as overview
 from .access import ACCOUNTANT, AMAZON_MANAGER, AMAZON_USER, SYSTEM, check_group, is_trusted_writer
-from .connection_spapi import PARAM_CLIENT_ID, PARAM_CLIENT_SECRET
 from .spapi_messages import spapi_error_message
 
 PARAM_APPLICATION_ID = "bind_amazon_connector.application_id"
@@ -251,6 +250,12 @@ class AmazonConnection(models.Model):
         string="Register payment when invoiced",
         help="Pay Amazon invoices into the account as soon as they are posted, without waiting for Amazon to "
         "release the money (simpler, but the receivables no longer show what Amazon still owes).")
+    payout_payments = fields.Selection(
+        [("sale", "One per sale"), ("batch", "One per buyer and batch")], string="Payments of released sales",
+        default="sale", required=True,
+        help="One per sale: each sale Amazon releases is a payment of its invoice. One per buyer and batch: the "
+        "sales of one buyer booked together are one payment reconciling their invoices: fewer entries, the same "
+        "balances, open items and cash-basis IVA.")
     amazon_partner_id = fields.Many2one(
         "res.partner", string="Amazon Partner",
         default=lambda self: self.env.ref("bind_amazon_connector.partner_amazon_mx", raise_if_not_found=False),
@@ -317,11 +322,7 @@ class AmazonConnection(models.Model):
 
     @api.depends("refresh_token", "lwa_client_id", "lwa_client_secret")
     def _compute_has_secrets(self):
-        params = self.env["ir.config_parameter"].sudo()
-        param_credentials = bool(params.get_param(PARAM_CLIENT_ID) and params.get_param(PARAM_CLIENT_SECRET))
-        for account in self:
-            account.has_refresh_token = bool(account.refresh_token)
-            account.has_app_credentials = param_credentials or bool(account.lwa_client_id and account.lwa_client_secret)
+        connection_spapi.set_has_secrets(self)
 
     @api.depends("sync_cursor_ids.flow", "sync_cursor_ids.cursor", "sync_cursor_ids.window_start",
                  "sync_cursor_ids.window_end", "sync_cursor_ids.next_token", "sync_cursor_ids.last_sync",
@@ -358,10 +359,7 @@ class AmazonConnection(models.Model):
 
     @api.depends("settlement_ids.is_reconciled", "settlement_ids.deposit_date")
     def _compute_settlement_count(self):
-        for account in self:
-            account.settlement_count = len(account.settlement_ids)
-            account.unreconciled_count = len(account.settlement_ids.filtered(
-                lambda s: s.deposit_date and not s.is_reconciled))
+        overview.set_settlement_counts(self)
 
     @api.depends("state", "authorized_date", "orders_last_sync")
     @api.depends_context("uid", "tz")

@@ -42,8 +42,8 @@ ACCOUNTANT_FIELDS = {
         # where the payouts job books
         "clearing_journal_id", "clearing_account_id", "suspense_account_id", "withholding_iva_account_id",
         "withholding_isr_account_id", "amazon_partner_id", "register_payment_on_post",
-        # where the orders' invoices number
-        "sales_journal_id",
+        # where the orders' invoices number, how the released sales are paid
+        "sales_journal_id", "payout_payments",
     ),
 }
 
