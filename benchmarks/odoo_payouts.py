@@ -78,6 +78,7 @@ def setup(env, sim_url, token_url, seller_id, n, n_profiled, n_wizard, n_grouped
         "state": "authorized", "journal_id": journal.id, "user_id": env.user.id,
         "finance_start_date": fields.Datetime.now() - timedelta(days=10),
     })
+    account.sudo().payout_payments = os.environ.get("BENCH_PAYMENTS") or "sale"
     env.cr.commit()
     counts = {}
     for kind, count in (("connector", n), ("floor", n), ("profiled", n_profiled), ("wizard", n_wizard),
