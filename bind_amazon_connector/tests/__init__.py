@@ -40,3 +40,5 @@ else:
     from . import test_buyer_retention
     from . import test_access_money, test_access_company
     from . import test_access_matrix
+    from . import test_connection_journals
+    from . import test_payout_grouping

@@ -200,6 +200,17 @@ class TestConcurrentImporters(TransactionCase):
             invoices = orders.sale_order_id.invoice_ids
             self.assertEqual(len(invoices), 48)
             self.assertEqual(set(invoices.mapped("state")), {"posted"})
+            # each connection numbered its invoices in its own series: neither waited for the other's next number
+            connections = env["amazon.account"].browse(self.account_ids)
+            self.assertEqual(len(connections.sales_journal_id), 2)
+            for connection in connections:
+                own = invoices.filtered(lambda m, c=connection: m.line_ids.sale_line_ids.order_id.amazon_order_id
+                                        .account_id == c)
+                self.assertEqual(len(own), 24)
+                self.assertEqual(own.journal_id, connection.sales_journal_id)
+                prefix = connection.sales_journal_id.code + "/"
+                self.assertTrue(all(name.startswith(prefix) for name in own.mapped("name")), own.mapped("name"))
+                self.assertEqual(len(set(own.mapped("name"))), 24)
             self.assertEqual(env["stock.picking"].browse(self.picking_id).state, "done")
 
     def test_a_person_editing_the_connection_while_an_orders_page_commits(self):

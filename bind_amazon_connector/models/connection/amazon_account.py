@@ -10,10 +10,9 @@ from odoo.exceptions import AccessError
 from odoo.tools import SQL
 from odoo.tools.sql import column_exists
 
-from . import connection_check, connection_setup, connection_spapi
+from . import connection_check, connection_journals, connection_setup, connection_spapi
 from . import connection_overview as overview
 from .access import ACCOUNTANT, AMAZON_MANAGER, AMAZON_USER, SYSTEM, check_group, is_trusted_writer
-from .connection_spapi import PARAM_CLIENT_ID, PARAM_CLIENT_SECRET
 from .spapi_messages import spapi_error_message
 
 PARAM_APPLICATION_ID = "bind_amazon_connector.application_id"
@@ -135,6 +134,10 @@ class AmazonConnection(models.Model):
     journal_id = fields.Many2one(
         "account.journal", string="Account", check_company=True, domain="[('type', 'in', ('bank', 'cash'))]",
         help="Bank or petty-cash account receiving the payments of Amazon sales (they show in receivables).")
+    sales_journal_id = fields.Many2one(
+        "account.journal", string="Sales journal", check_company=True, domain="[('type', '=', 'sale')]",
+        help="The invoices and credit notes of the Amazon orders number in it (their series). A new connection "
+        "gets its own; choose a shared one to number with other channels. Empty: the company's Sales journal.")
     user_id = fields.Many2one(
         "res.users", string="User", default=lambda self: self.env.user, check_company=True,
         domain="[('share', '=', False)]",
@@ -247,6 +250,12 @@ class AmazonConnection(models.Model):
         string="Register payment when invoiced",
         help="Pay Amazon invoices into the account as soon as they are posted, without waiting for Amazon to "
         "release the money (simpler, but the receivables no longer show what Amazon still owes).")
+    payout_payments = fields.Selection(
+        [("sale", "One per sale"), ("batch", "One per buyer and batch")], string="Payments of released sales",
+        default="sale", required=True,
+        help="One per sale: each sale Amazon releases is a payment of its invoice. One per buyer and batch: the "
+        "sales of one buyer booked together are one payment reconciling their invoices: fewer entries, the same "
+        "balances, open items and cash-basis IVA.")
     amazon_partner_id = fields.Many2one(
         "res.partner", string="Amazon Partner",
         default=lambda self: self.env.ref("bind_amazon_connector.partner_amazon_mx", raise_if_not_found=False),
@@ -313,11 +322,7 @@ class AmazonConnection(models.Model):
 
     @api.depends("refresh_token", "lwa_client_id", "lwa_client_secret")
     def _compute_has_secrets(self):
-        params = self.env["ir.config_parameter"].sudo()
-        param_credentials = bool(params.get_param(PARAM_CLIENT_ID) and params.get_param(PARAM_CLIENT_SECRET))
-        for account in self:
-            account.has_refresh_token = bool(account.refresh_token)
-            account.has_app_credentials = param_credentials or bool(account.lwa_client_id and account.lwa_client_secret)
+        connection_spapi.set_has_secrets(self)
 
     @api.depends("sync_cursor_ids.flow", "sync_cursor_ids.cursor", "sync_cursor_ids.window_start",
                  "sync_cursor_ids.window_end", "sync_cursor_ids.next_token", "sync_cursor_ids.last_sync",
@@ -354,10 +359,7 @@ class AmazonConnection(models.Model):
 
     @api.depends("settlement_ids.is_reconciled", "settlement_ids.deposit_date")
     def _compute_settlement_count(self):
-        for account in self:
-            account.settlement_count = len(account.settlement_ids)
-            account.unreconciled_count = len(account.settlement_ids.filtered(
-                lambda s: s.deposit_date and not s.is_reconciled))
+        overview.set_settlement_counts(self)
 
     @api.depends("state", "authorized_date", "orders_last_sync")
     @api.depends_context("uid", "tz")
@@ -376,15 +378,8 @@ class AmazonConnection(models.Model):
                 account._fields[fname]._description_string(self.env) for fname in missing)
 
     def _settings_missing(self):
-        """Names of the settings fields this connection still needs: the fulfillment warehouse too once the
-        seller has FBA listings (FBA orders go there), not when the first FBA order fails."""
-        self.ensure_one()
-        missing = [fname for fname in ("pricelist_id", "warehouse_id", "journal_id", "user_id") if not self[fname]]
-        account_id = self._origin.id  # also in the form being edited (a new id there)
-        if not self.fba_warehouse_id and account_id and self.env["amazon.listing"].search_count(
-                [("account_id", "=", account_id), ("fulfillment_channel", "=", "amazon")], limit=1):
-            missing.append("fba_warehouse_id")
-        return missing
+        """Names of the settings fields this connection still needs (connection_check.py)."""
+        return connection_check.settings_missing(self)
 
     @api.onchange("region")
     def _onchange_region(self):
@@ -399,8 +394,8 @@ class AmazonConnection(models.Model):
     # ------------------------------------------------------------------ validation
 
     @api.constrains("company_id", "pricelist_id", "warehouse_id", "fba_warehouse_id", "journal_id", "user_id",
-                    "clearing_journal_id", "buyer_data_retention_days", "region", "marketplace_id", "marketplace_ids",
-                    "endpoint_override", "token_url_override", "seller_central_override")
+                    "clearing_journal_id", "sales_journal_id", "buyer_data_retention_days", "region", "marketplace_id",
+                    "marketplace_ids", "endpoint_override", "token_url_override", "seller_central_override")
     def _check_settings(self):
         """What the settings must satisfy; each message names the setting to change (connection_check.py)."""
         connection_check.check_settings(self)
@@ -417,6 +412,7 @@ class AmazonConnection(models.Model):
 
         accounts = super().create(vals_list)
         self.env["amazon.account.marketplace"]._ensure_for(accounts)
+        connection_journals.apply_sales_journal(accounts)  # its own series, unless a shared journal was chosen
         payout_settings.apply_defaults(accounts)
         return accounts
 

@@ -57,7 +57,8 @@ def check_settings_company(accounts):
     env = accounts.env
     for account in accounts:
         company = account.company_id
-        for fname in ("pricelist_id", "warehouse_id", "fba_warehouse_id", "journal_id", "user_id"):
+        for fname in ("pricelist_id", "warehouse_id", "fba_warehouse_id", "journal_id", "sales_journal_id",
+                      "clearing_journal_id", "user_id"):
             value = account.sudo()[fname]
             if value and not value.filtered_domain(value._check_company_domain(company)):
                 raise ValidationError(env._(
@@ -72,6 +73,7 @@ def check_settings(accounts):
     """What a connection's settings must satisfy, each refusal naming the setting to change."""
     # imported here: the marketplace lines' module imports the connection's
     from .amazon_account_marketplace import check_pricelist_currency
+    from .connection_journals import check_sales_journal
     from .connection_spapi import check_overrides
 
     env = accounts.env
@@ -103,4 +105,17 @@ def check_settings(accounts):
                 marketplaces=", ".join(wrong.mapped("name")), region=region_names[account.region],
             ))
         check_pricelist_currency(account.pricelist_id, account.marketplace_id)
+    check_sales_journal(accounts)
     check_overrides(accounts)
+
+
+def settings_missing(account):
+    """Names of the settings fields the connection still needs: the fulfillment warehouse too once the seller has
+    FBA listings (FBA orders go there), not when the first FBA order fails."""
+    account.ensure_one()
+    missing = [fname for fname in ("pricelist_id", "warehouse_id", "journal_id", "user_id") if not account[fname]]
+    account_id = account._origin.id  # also in the form being edited (a new id there)
+    if not account.fba_warehouse_id and account_id and account.env["amazon.listing"].search_count(
+            [("account_id", "=", account_id), ("fulfillment_channel", "=", "amazon")], limit=1):
+        missing.append("fba_warehouse_id")
+    return missing

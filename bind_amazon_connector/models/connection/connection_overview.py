@@ -182,3 +182,11 @@ def set_document_counts(accounts):
         origin = account._origin if can_read else accounts.browse()
         account.invoice_count = origin.id and Move.search_count(documents_domain(origin, "invoices"))
         account.fee_bill_count = origin.id and Move.search_count(documents_domain(origin, "fee_bills"))
+
+
+def set_settlement_counts(accounts):
+    """The Settlements button: how many, and how many have their deposit but are not reconciled."""
+    for account in accounts:
+        account.settlement_count = len(account.settlement_ids)
+        account.unreconciled_count = len(account.settlement_ids.filtered(
+            lambda s: s.deposit_date and not s.is_reconciled))

@@ -99,7 +99,7 @@ def find_or_create_fba_warehouse(account, merchant_warehouse_id, created):
 
 
 def propose_company_settings(account):
-    """On a new branch: offer the branch's own warehouse and bank journal instead of another company's."""
+    """On a new branch: offer the branch's own warehouse and journals instead of another company's."""
     company = account.company_id
     if not company:
         return
@@ -109,5 +109,6 @@ def propose_company_settings(account):
         account.fba_warehouse_id = False
     if account.pricelist_id.company_id and account.pricelist_id.company_id != company:
         account.pricelist_id = False
-    if account.journal_id and not account.journal_id.filtered_domain(account.journal_id._check_company_domain(company)):
-        account.journal_id = False
+    for fname in ("journal_id", "sales_journal_id", "clearing_journal_id"):
+        if account[fname] and not account[fname].filtered_domain(account[fname]._check_company_domain(company)):
+            account[fname] = False

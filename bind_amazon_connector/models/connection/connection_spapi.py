@@ -91,3 +91,12 @@ def check_overrides(accounts):
                     field=account._fields[fname]._description_string(env), connection=account.name,
                     reason=str(exc),
                 )) from None
+
+
+def set_has_secrets(accounts):
+    """Whether each connection has Amazon's authorization, and app credentials (its own or the system's)."""
+    params = accounts.env["ir.config_parameter"].sudo()
+    param_credentials = bool(params.get_param(PARAM_CLIENT_ID) and params.get_param(PARAM_CLIENT_SECRET))
+    for account in accounts:
+        account.has_refresh_token = bool(account.refresh_token)
+        account.has_app_credentials = param_credentials or bool(account.lwa_client_id and account.lwa_client_secret)

@@ -102,6 +102,8 @@ class OrderMapping:
             "amazon_order_id": record.id,
             "order_line": [Command.create(line) for line in lines],
         }
+        if account.sales_journal_id:  # the connection's series (empty: Odoo's default, the company's)
+            vals["journal_id"] = account.sales_journal_id.id
         return vals, totals
 
     def _unreconciled_message(self, exc, currency):

@@ -85,26 +85,49 @@ def pay_moves_batch(account, plans):
     return [tuple(result) for result in results]
 
 
+def payment_groups(account, items):
+    """The payments of a round: lists of items, one item each, or (the connection paying "one per buyer and batch")
+    the customer invoices of one buyer paid in full on one date together."""
+    groups = {}
+    for item in items:
+        _index, move, to_pay, date, _memo = item
+        key = ("item", len(groups))
+        if account.payout_payments == "batch" and move.move_type == "out_invoice" \
+                and move.currency_id.compare_amounts(to_pay, abs(move.amount_residual)) == 0:
+            key = ("buyer", move.commercial_partner_id.id, move.currency_id.id, date)
+        groups.setdefault(key, []).append(item)
+    return list(groups.values())
+
+
 def pay_moves_round(account, journal, items):
-    """One payment per (plan index, move, amount, date, memo), each move once: created, posted and
-    reconciled in one go. Returns (plan index, payment) pairs."""
+    """One payment per (plan index, move, amount, date, memo), each move once (or one per group of
+    :func:`payment_groups`): created, posted and reconciled in one go. Returns (plan index, payment) pairs."""
     env = account.env
     to_process = []
-    for index, move, to_pay, date, memo in items:
+    groups = payment_groups(account, items)
+    while groups:
+        group = groups.pop(0)
+        moves = env["account.move"].union(*(move for _index, move, _to_pay, _date, _memo in group))
+        _index, move, _to_pay, date, memo = group[0]
         wizard = env["account.payment.register"].with_context(
-            active_model="account.move", active_ids=move.ids,
+            active_model="account.move", active_ids=moves.ids,
         ).create({
             "journal_id": journal.id,
             "payment_date": date or fields.Date.context_today(account),
-            "amount": to_pay,
+            "amount": sum(to_pay for _index, _move, to_pay, _date, _memo in group),
             "currency_id": move.currency_id.id,
-            "communication": memo or move.ref or move.name,
+            "communication": memo or move.ref or move.name if len(group) == 1 else
+            env._("Amazon sales %s", ", ".join(filter(None, (m for _i, _m, _p, _d, m in group)))),
             "payment_difference_handling": "open",
             "group_payment": True,
         })
+        if len(wizard.batches) > 1:  # the wizard would make several payments (accounts, bank accounts): one each
+            groups[:0] = [[item] for item in group]
+            continue
         batch = wizard.batches[0]
-        to_process.append((index, wizard._create_payment_vals_from_wizard(batch), batch["lines"]))
-    for _index, vals, lines in to_process:
+        to_process.append(([index for index, *_rest in group], wizard._create_payment_vals_from_wizard(batch),
+                           batch["lines"]))
+    for _indexes, vals, lines in to_process:
         # Without a write-off Odoo makes the journal entries of all the payments in one go when they are posted;
         # an empty list would make it create them one at a time.
         if not vals.get("write_off_line_vals") and vals.get("force_balance") is None:
@@ -113,7 +136,7 @@ def pay_moves_round(account, journal, items):
         # also recomputes its payment state); linked at creation, as Odoo's online payments do, it is one insert.
         vals["invoice_ids"] = [Command.set(lines.move_id.ids)]
     payments = env["account.payment"].with_context(skip_invoice_sync=True).create(
-        [vals for _index, vals, _lines in to_process])
+        [vals for _indexes, vals, _lines in to_process])
     payments.with_context(skip_sale_auto_invoice_send=True).action_post()
     # as the wizard's reconciliation, for every payment in one plan
     open_domain = [
@@ -122,13 +145,14 @@ def pay_moves_round(account, journal, items):
         ("reconciled", "=", False),
     ]
     plan = []
-    for payment, (_index, _vals, lines) in zip(payments, to_process, strict=True):
+    for payment, (_indexes, _vals, lines) in zip(payments, to_process, strict=True):
         payment_lines = payment.move_id.line_ids.filtered_domain(open_domain)
         for gl_account in payment_lines.account_id:
             plan.append((payment_lines + lines).filtered_domain(
                 [("account_id", "=", gl_account.id), ("reconciled", "=", False)]))
     reconcile_with_cash_basis(account, plan, payments.move_id.line_ids)
-    return [(index, payment) for payment, (index, _vals, _lines) in zip(payments, to_process, strict=True)]
+    return [(index, payment) for payment, (indexes, _vals, _lines) in zip(payments, to_process, strict=True)
+            for index in indexes]
 
 
 def reconcile_with_cash_basis(account, plan, payment_lines):

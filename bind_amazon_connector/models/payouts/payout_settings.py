@@ -9,6 +9,7 @@ from odoo.exceptions import UserError
 from odoo.tools.translate import LazyTranslate
 
 from ...utils.settlement import norm
+from ..connection.connection_journals import new_payouts_journal
 
 _lt = LazyTranslate(__name__)
 
@@ -124,22 +125,8 @@ def default_clearing_account(account):
 
 
 def default_clearing_journal(account, clearing):
-    """A journal for the payments inside Amazon's balance, whose payment methods post on the clearing
-    account (never on its own bank account)."""
-    account.ensure_one()
-    company = account.company_id
-    Journal = account.env["account.journal"].sudo().with_company(company)
-    journal = Journal.search([*Journal._check_company_domain(company), ("type", "=", "bank"),
-                              ("code", "like", "AMZ%"), ("name", "=", "Amazon"),
-                              ("id", "!=", account.journal_id.id)], limit=1)
-    if not journal:
-        codes = set(Journal.search(Journal._check_company_domain(company)).mapped("code"))
-        code = next(c for c in ("AMZ", *(f"AMZ{n}" for n in range(1, 100))) if c not in codes)
-        journal = Journal.create({"name": "Amazon", "code": code, "type": "bank", "company_id": company.id,
-                                  "show_on_dashboard": False})
-    lines = journal.inbound_payment_method_line_ids | journal.outbound_payment_method_line_ids
-    lines.filtered(lambda ln: ln.payment_account_id != clearing).payment_account_id = clearing
-    return journal
+    """A payouts journal of the connection's own, posting on the clearing account (connection_journals.py)."""
+    return new_payouts_journal(account, clearing)
 
 
 def apply_clearing_defaults(accounts):
