@@ -157,6 +157,7 @@ class State:
         self.order_snapshot = 0.0  # latest searchOrders snapshot time: later changes must come after it
         self.listings = {}  # sku -> Item
         self.inventory = {}  # sku -> InventorySummary
+        self.returns = {}  # return id -> customer return (see returns.py)
         self.transactions = []  # TransactionEntry, sorted by postedDate on demand
         self._transactions_sorted = True
         self.reports = {}  # report id -> ReportJob
