@@ -132,6 +132,12 @@ class AmazonConnection(models.Model):
         "stock.warehouse", string="Fulfillment Warehouse", check_company=True,
         help="Stands for Amazon's fulfillment centres: its stock is Amazon's to manage and is not sent to "
         "Amazon.")
+    return_location_id = fields.Many2one(
+        "stock.location", string="Returns Location", check_company=True, domain="[('usage', '=', 'internal')]",
+        help="Merchant-fulfilled returns delivered back to you are received here (empty: the warehouse's stock).")
+    validate_returns = fields.Boolean(
+        string="Receive returns automatically", help="On: the return of goods Amazon reports delivered to you is "
+        "validated at once. Off: it waits, ready, for the warehouse to check the goods and validate it.")
     journal_id = fields.Many2one(
         "account.journal", string="Account", check_company=True, domain="[('type', 'in', ('bank', 'cash'))]",
         help="Bank or petty-cash account receiving the payments of Amazon sales (they show in receivables).")
@@ -376,15 +382,8 @@ class AmazonConnection(models.Model):
                 account._fields[fname]._description_string(self.env) for fname in missing)
 
     def _settings_missing(self):
-        """Names of the settings fields this connection still needs: the fulfillment warehouse too once the
-        seller has FBA listings (FBA orders go there), not when the first FBA order fails."""
-        self.ensure_one()
-        missing = [fname for fname in ("pricelist_id", "warehouse_id", "journal_id", "user_id") if not self[fname]]
-        account_id = self._origin.id  # also in the form being edited (a new id there)
-        if not self.fba_warehouse_id and account_id and self.env["amazon.listing"].search_count(
-                [("account_id", "=", account_id), ("fulfillment_channel", "=", "amazon")], limit=1):
-            missing.append("fba_warehouse_id")
-        return missing
+        """Names of the settings fields this connection still needs (connection_check.py)."""
+        return connection_check.settings_missing(self)
 
     @api.onchange("region")
     def _onchange_region(self):
@@ -399,6 +398,7 @@ class AmazonConnection(models.Model):
     # ------------------------------------------------------------------ validation
 
     @api.constrains("company_id", "pricelist_id", "warehouse_id", "fba_warehouse_id", "journal_id", "user_id",
+                    "return_location_id",
                     "clearing_journal_id", "buyer_data_retention_days", "region", "marketplace_id", "marketplace_ids",
                     "endpoint_override", "token_url_override", "seller_central_override")
     def _check_settings(self):
