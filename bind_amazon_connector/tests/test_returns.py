@@ -145,6 +145,22 @@ class TestReturns(AmazonOrderCommon):
         ret = self._returns()
         self.assertEqual((ret.name, ret.state, ret.reason), ("LPNCP1252", "received", "NO_LONGER_NEEDED"))
 
+    # ------------------------------------------------------------------ money
+
+    def test_refund_without_the_goods_back_is_said_on_the_return(self):
+        rec = self._shipped(qty=1)
+        self._return(rec.name, channel="fbm", refunded_amount="150.00")
+        self._read()
+        ret = self._returns()
+        self.assertEqual((ret.state, ret.refunded_amount), ("requested", 150.0))
+        self.assertEqual(ret.refund_note, "No refund recorded yet")
+        refund = self.env["amazon.settlement.transaction"].sudo().create({
+            "name": "TXN-REFUND-1", "account_id": self.amazon.id, "currency_id": self.env.ref("base.MXN").id,
+            "kind": "refund", "amazon_order_id": rec.name})
+        ret.invalidate_recordset()
+        self.assertEqual(ret.refund_transaction_ids, refund)
+        self.assertEqual(ret.refund_note, "Refunded without the goods back")
+
     # ------------------------------------------------------------------ waiting, bad files
 
     def test_return_of_an_order_not_in_odoo_waits_then_is_retried(self):
