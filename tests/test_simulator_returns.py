@@ -61,3 +61,15 @@ def test_returns_in_a_scenario():
         assert len(server.state.returns) == 2
     with pytest.raises(ValueError):
         make_return("702-1", "S", channel="afn")
+
+
+def test_demo_seller_has_one_return_of_each_kind(spapi_clean):
+    with Simulator("demo", speed=SPEED) as server:
+        api = make_api(server)
+        now = datetime.now(timezone.utc)
+        fbm = fetch(api, FBM_REPORT, now - timedelta(days=45), now)
+        fba = fetch(api, FBA_REPORT, now - timedelta(days=45), now)
+    assert [(r.order_id, r.return_id, r.delivered_date is not None) for r in fbm] == [
+        ("701-4000012-7001644", "DEMORMA0000001", True)]
+    assert sorted((r.return_id, r.disposition) for r in fba) == [
+        ("LPNRRDEMO00001", "CUSTOMER_DAMAGED"), ("LPNRRDEMO00002", "SELLABLE")]
