@@ -241,6 +241,16 @@ class TestReturns(AmazonOrderCommon):
             ret.with_user(user).write({"quantity": 5})
         with self.assertRaises(AccessError):
             ret.with_user(user).unlink()
+        warehouse = self.env["res.users"].create({
+            "name": "Almacén", "login": "returns_stock", "company_id": self.company.id,
+            "company_ids": [Command.set(self.company.ids)],
+            "group_ids": [Command.set([self.env.ref("stock.group_stock_user").id])]})
+        seen = ret.with_user(warehouse).read(["state", "picking_id", "sale_order_id", "refund_note"])
+        self.assertEqual(seen[0]["state"], "received", "the warehouse checks the returns")
+        with self.assertRaises(AccessError):  # the money is not the warehouse's
+            ret.with_user(warehouse).read(["credit_note_ids"])
+        with self.assertRaises(AccessError):
+            ret.with_user(warehouse).write({"state": "error"})
         outsider = self.env["res.users"].create({
             "name": "Sin Amazon", "login": "returns_outsider", "company_id": self.company.id,
             "company_ids": [Command.set(self.company.ids)],

@@ -14,7 +14,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ...utils.values import naive_utc
-from ..connection.access import AMAZON_USER, check_group
+from ..connection.access import ACCOUNTANT, AMAZON_USER, check_group
 from ..connection.amazon_sync_job import is_concurrency_error
 from . import return_stock
 
@@ -25,6 +25,7 @@ _logger = logging.getLogger(__name__)
 AUTO_RETRY_ATTEMPTS = 8
 AUTO_RETRY_DELAY = timedelta(minutes=30)
 AUTO_RETRY_BATCH = 50
+MONEY_READERS = f"{AMAZON_USER},{ACCOUNTANT}"
 #: What Amazon may change on a return read again (the report's values), and nothing else.
 AMAZON_FIELDS = ("amazon_status", "disposition", "delivered_date", "refunded_amount", "resolution")
 STATES = [
@@ -84,10 +85,12 @@ class AmazonReturn(models.Model):
     message = fields.Text(readonly=True, help="Why the return waits, or what to check.")
     attempt_count = fields.Integer(string="Failed Attempts", readonly=True, copy=False)
     retry_date = fields.Datetime(string="Next Automatic Try", readonly=True, copy=False)
-    credit_note_ids = fields.Many2many("account.move", string="Credit Notes", compute="_compute_money")
+    # the money of the return: its order's credit notes and Amazon's refunds, read by the roles that see money
+    credit_note_ids = fields.Many2many("account.move", string="Credit Notes", compute="_compute_money",
+                                       compute_sudo=True, groups=MONEY_READERS)
     refund_transaction_ids = fields.Many2many("amazon.settlement.transaction", string="Amazon Refunds",
-                                              compute="_compute_money")
-    refund_note = fields.Char(string="Refund", compute="_compute_money")
+                                              compute="_compute_money", compute_sudo=True, groups=MONEY_READERS)
+    refund_note = fields.Char(string="Refund", compute="_compute_money", compute_sudo=True)
 
     _key_unique = models.Constraint("UNIQUE(account_id, key)", "Amazon reported this returned item once.")
     _quantity_positive = models.Constraint("CHECK(quantity > 0)", "A return brings at least one unit back.")
@@ -105,7 +108,7 @@ class AmazonReturn(models.Model):
         for ret in self:
             notes = ret.sale_order_id.invoice_ids.filtered(lambda m: m.move_type == "out_refund")
             refunds = Txn.search([("account_id", "=", ret.account_id.id), ("amazon_order_id", "=", ret.order_ref),
-                                  ("kind", "=", "refund")]) if Txn.has_access("read") else Txn
+                                  ("kind", "=", "refund")])
             ret.credit_note_ids = notes
             ret.refund_transaction_ids = refunds
             if not (notes or refunds):
