@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from urllib.parse import unquote
 
-from . import reports
+from . import reports, returns
 from .addon import carriers
 from .factory import CHANNEL_MFN, MX, amount, dec, iso, parse_time
 from .state import Document, ReportJob
@@ -39,7 +39,8 @@ ORDER_SECTIONS = {
 }
 LISTING_SECTIONS = ("summaries", "attributes", "issues", "offers", "fulfillmentAvailability", "procurement",
                     "relationships", "productTypes")
-REQUESTABLE_REPORTS = {"GET_MERCHANT_LISTINGS_ALL_DATA", "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL"}
+REQUESTABLE_REPORTS = {"GET_MERCHANT_LISTINGS_ALL_DATA", "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL",
+                       *returns.RETURNS_REPORTS}
 SETTLEMENT_REPORTS = {"GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2", "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE",
                       "GET_V2_SETTLEMENT_REPORT_DATA_XML"}
 TWO_MINUTES = timedelta(minutes=2)
@@ -654,6 +655,8 @@ def report_content(sim, job):
         return state.report_documents[job.report_type]
     if job.report_type == "GET_MERCHANT_LISTINGS_ALL_DATA":
         text = reports.merchant_listings(list(state.listings.values()), job.marketplace_ids[0])
+    elif job.report_type in returns.RETURNS_REPORTS:
+        text = returns.returns_report(job.report_type, list(state.returns.values()), job.data_start, job.data_end)
     else:
         start = parse_time(job.data_start).timestamp() if job.data_start else None
         end = parse_time(job.data_end).timestamp() if job.data_end else None

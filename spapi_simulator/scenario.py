@@ -6,7 +6,7 @@ A scenario is a dict (or a JSON file holding one)::
       "seller_id": "A3SIMSELLER0001", "marketplace_id": "A1AM78C64UM0Y8", "store_name": "...",
       "time_base": "2026-03-01T12:00:00Z",   # optional: every timestamp is moved so this instant is now
       "report_encoding": "cp1252",           # encoding of generated flat-file reports
-      "listings": [...], "orders": [...], "inventory": [...], "transactions": [...],
+      "listings": [...], "orders": [...], "inventory": [...], "transactions": [...], "returns": [...],
       "participations": [...],               # Sellers API MarketplaceParticipation (default: the marketplace)
       "reports": {"outcomes": {"REPORT_TYPE": "DONE"}, "documents": {"REPORT_TYPE": {"text": "...",
                   "encoding": "utf-8", "gzip": false}}},
@@ -27,6 +27,7 @@ from functools import partial
 from pathlib import Path
 
 from . import factory
+from .returns import make_return
 from .state import LazyOrder, LazyTransaction
 
 SCENARIOS_DIR = Path(__file__).resolve().parent / "scenarios"
@@ -68,6 +69,7 @@ BUILDERS = {
     "orders": (lambda e: "orderId" in e, factory.make_order),
     "inventory": (lambda e: "sellerSku" in e, factory.make_inventory_summary),
     "transactions": (lambda e: "transactionId" in e, factory.make_transaction),
+    "returns": (lambda e: "returnId" in e, make_return),
 }
 
 

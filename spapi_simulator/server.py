@@ -19,6 +19,7 @@ from . import factory, handlers, reports
 from .addon import usage_plans
 from .contract import OPERATIONS, find_models_dir, load_contract
 from .handlers import ApiError, Call
+from .returns import make_return
 from .scenario import load_scenario, prepare
 from .state import LazyOrder, LazyTransaction, ReportJob, State
 
@@ -180,6 +181,8 @@ class Simulator:
                 self.add_inventory(summary=summary, check=check and complete)
             for txn, complete in data["transactions"]:
                 self.add_transaction(txn=txn, check=check and complete)
+            for ret, _complete in data["returns"]:
+                self.add_return(ret)
             reports = data.get("reports") or {}
             for report_type, outcome in (reports.get("outcomes") or {}).items():
                 self.set_report_outcome(report_type, outcome)
@@ -289,6 +292,20 @@ class Simulator:
         with self.state.lock:
             self.state.put_transaction(txn)
         return txn
+
+    def add_return(self, ret=None, **fields):
+        """Add a customer return (``returns.make_return`` keyword arguments, or its dict); returns it. Served by
+        the FBM or FBA returns report of its channel, by its return date."""
+        ret = copy.deepcopy(ret) if ret is not None else make_return(**fields)
+        with self.state.lock:
+            self.state.returns[ret["returnId"]] = ret
+        return ret
+
+    def update_return(self, return_id, **changes):
+        """Change a return as Amazon does later (``status``, ``disposition``, ``deliveredDate``...)."""
+        with self.state.lock:
+            self.state.returns[return_id].update(changes)
+            return self.state.returns[return_id]
 
     def set_report_document(self, report_type, content, encoding="utf-8", gzip=False, content_type=None):
         """Serve ``content`` (str, encoded with ``encoding``, or bytes) as the document of ``report_type``.

@@ -158,6 +158,7 @@ class State:
         self.listings = {}  # sku -> Item
         self.inventory = {}  # sku -> InventorySummary of North America's unified pool (shown in US, CA and MX)
         self.marketplace_inventory = {}  # marketplace id -> {sku -> InventorySummary shown there only}
+        self.returns = {}  # return id -> customer return (see returns.py)
         self.transactions = []  # TransactionEntry, sorted by postedDate on demand
         self._transactions_sorted = True
         self.reports = {}  # report id -> ReportJob

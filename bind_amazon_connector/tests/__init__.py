@@ -42,3 +42,4 @@ else:
     from . import test_access_matrix
     from . import test_connection_journals
     from . import test_payout_grouping
+    from . import test_returns

@@ -131,6 +131,12 @@ class AmazonConnection(models.Model):
         "stock.warehouse", string="Fulfillment Warehouse", check_company=True,
         help="Stands for Amazon's fulfillment centres: its stock is Amazon's to manage and is not sent to "
         "Amazon.")
+    return_location_id = fields.Many2one(
+        "stock.location", string="Returns Location", check_company=True, domain="[('usage', '=', 'internal')]",
+        help="Merchant-fulfilled returns delivered back to you are received here (empty: the warehouse's stock).")
+    validate_returns = fields.Boolean(
+        string="Receive returns automatically", help="On: the return of goods Amazon reports delivered to you is "
+        "validated at once. Off: it waits, ready, for the warehouse to check the goods and validate it.")
     journal_id = fields.Many2one(
         "account.journal", string="Account", check_company=True, domain="[('type', 'in', ('bank', 'cash'))]",
         help="Bank or petty-cash account receiving the payments of Amazon sales (they show in receivables).")
@@ -159,8 +165,7 @@ class AmazonConnection(models.Model):
         "erased, as Amazon's Data Protection Policy asks (30 days at most). A business buyer keeps its RFC, legal "
         "name and postal code, which its CFDI needs.")
 
-    # Orders ("Sales" tab). Where the orders sync stands lives in its own row (amazon.sync.cursor, flow "orders"):
-    # every page commits it, and on the connection's row it collided with anyone else writing the connection.
+    # Orders ("Sales" tab); where the sync stands is on its own amazon.sync.cursor row (pages commit it often)
     orders_cursor = fields.Datetime(
         string="Orders synchronized until", copy=False, tracking=True,
         compute="_compute_progress", inverse="_inverse_orders_progress", compute_sudo=True,
@@ -394,13 +399,13 @@ class AmazonConnection(models.Model):
     # ------------------------------------------------------------------ validation
 
     @api.constrains("company_id", "pricelist_id", "warehouse_id", "fba_warehouse_id", "journal_id", "user_id",
-                    "clearing_journal_id", "sales_journal_id", "buyer_data_retention_days", "region", "marketplace_id",
-                    "marketplace_ids", "endpoint_override", "token_url_override", "seller_central_override")
+                    "return_location_id", "clearing_journal_id", "sales_journal_id", "buyer_data_retention_days",
+                    "region", "marketplace_id", "marketplace_ids", "endpoint_override", "token_url_override",
+                    "seller_central_override")
     def _check_settings(self):
         """What the settings must satisfy; each message names the setting to change (connection_check.py)."""
         connection_check.check_settings(self)
 
-    # ------------------------------------------------------------------ marketplaces
 
     def _get_marketplaces(self):
         self.ensure_one()
@@ -417,8 +422,7 @@ class AmazonConnection(models.Model):
         return accounts
 
     def _auto_init(self):
-        # Connections that existed before Odoo could confirm shipments keep working as they did (Amazon tells
-        # Odoo); only new ones default to Odoo confirming on Amazon.
+        # connections older than shipment confirmation keep "Amazon tells Odoo"; new ones default to Odoo confirming
         new_column = not column_exists(self.env.cr, self._table, "fbm_shipment_mode")
         res = super()._auto_init()
         if new_column:

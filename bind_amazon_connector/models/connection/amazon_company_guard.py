@@ -24,6 +24,7 @@ LOCKED_FIELDS = {
     "amazon.shipment": ("amazon_order_id", "picking_id"),
     "amazon.listing": ("account_id", "marketplace_id"),
     "amazon.stock.push": ("account_id", "listing_id"),
+    "amazon.return": ("account_id",),
 }
 
 #: the records of a connection that keep it in its company (model, field naming the connection)
@@ -32,6 +33,7 @@ CONNECTION_RECORDS = (
     ("amazon.listing", "account_id"),
     ("amazon.settlement", "account_id"),
     ("amazon.stock.push", "account_id"),
+    ("amazon.return", "account_id"),
 )
 
 #: model: fields only an accountant (or the synchronisation) writes.

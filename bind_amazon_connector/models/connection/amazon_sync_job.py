@@ -1,5 +1,5 @@
 """The job runner: one synchronisation mechanism for every flow of a connection (listings, orders, stock and
-payouts), and the scheduled job (``amazon.sync.job``) of each connection and flow.
+payouts, returns), and the scheduled job (``amazon.sync.job``) of each connection and flow.
 
 Each flow is owned by one model (``FLOW_MODELS``) with one entry point, ``_sync_for(account, *, commit,
 deadline)``, returning :meth:`AmazonSyncJob._result`. Flows never call each other: a flow that needs another
@@ -38,13 +38,15 @@ from .ir_cron import batch_started
 
 _logger = logging.getLogger(__name__)
 
-SYNC_FLOWS = [("listings", "Listings"), ("orders", "Orders"), ("stock", "Stock"), ("payouts", "Payouts")]
+SYNC_FLOWS = [("listings", "Listings"), ("orders", "Orders"), ("stock", "Stock"), ("payouts", "Payouts"),
+              ("returns", "Returns")]
 #: The model that owns each flow: its ``_sync_for(account, *, commit, deadline)`` runs one job of the flow.
 FLOW_MODELS = {
     "listings": "amazon.listing.sync",
     "orders": "amazon.order.sync",
     "stock": "amazon.stock.sync",
     "payouts": "amazon.payout.sync",
+    "returns": "amazon.return.sync",
 }
 #: First key of each flow's advisory lock (the second is the connection id).
 SYNC_LOCK_KEYS = {
@@ -52,6 +54,7 @@ SYNC_LOCK_KEYS = {
     "orders": zlib.crc32(b"bind_amazon_connector.orders") & 0x7FFFFFFF,
     "stock": zlib.crc32(b"bind_amazon_connector.stock_push") & 0x7FFFFFFF,
     "payouts": 0x616D7A66,
+    "returns": zlib.crc32(b"bind_amazon_connector.returns") & 0x7FFFFFFF,
 }
 #: The dispatching scheduled action of each flow (its interval is the flow's schedule).
 SYNC_DISPATCHERS = {
@@ -59,6 +62,7 @@ SYNC_DISPATCHERS = {
     "orders": "bind_amazon_connector.ir_cron_amazon_sync_orders",
     "stock": "bind_amazon_connector.ir_cron_amazon_push_stock",
     "payouts": "bind_amazon_connector.ir_cron_amazon_sync_finances",
+    "returns": "bind_amazon_connector.ir_cron_amazon_sync_returns",
 }
 #: Share of Odoo's real-time limit for scheduled jobs a run may use: it starts no page that would end after
 #: it, and the SP-API layer waits for Amazon's quota no longer than it; the rest is margin for the page in

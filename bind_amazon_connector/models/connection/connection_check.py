@@ -47,6 +47,18 @@ def check_connection(account):
                              sticky=False)
 
 
+def settings_missing(account):
+    """Names of the settings fields a connection still needs: the fulfillment warehouse too once the seller has
+    FBA listings (FBA orders go there), not when the first FBA order fails."""
+    account.ensure_one()
+    missing = [fname for fname in ("pricelist_id", "warehouse_id", "journal_id", "user_id") if not account[fname]]
+    account_id = account._origin.id  # also in the form being edited (a new id there)
+    if not account.fba_warehouse_id and account_id and account.env["amazon.listing"].search_count(
+            [("account_id", "=", account_id), ("fulfillment_channel", "=", "amazon")], limit=1):
+        missing.append("fba_warehouse_id")
+    return missing
+
+
 def check_settings_company(accounts):
     """Same rule as Odoo's company check (`check_company=True`), with a message naming the setting.
 
@@ -58,7 +70,7 @@ def check_settings_company(accounts):
     for account in accounts:
         company = account.company_id
         for fname in ("pricelist_id", "warehouse_id", "fba_warehouse_id", "journal_id", "sales_journal_id",
-                      "clearing_journal_id", "user_id"):
+                      "clearing_journal_id", "user_id", "return_location_id"):
             value = account.sudo()[fname]
             if value and not value.filtered_domain(value._check_company_domain(company)):
                 raise ValidationError(env._(
@@ -108,14 +120,3 @@ def check_settings(accounts):
     check_sales_journal(accounts)
     check_overrides(accounts)
 
-
-def settings_missing(account):
-    """Names of the settings fields the connection still needs: the fulfillment warehouse too once the seller has
-    FBA listings (FBA orders go there), not when the first FBA order fails."""
-    account.ensure_one()
-    missing = [fname for fname in ("pricelist_id", "warehouse_id", "journal_id", "user_id") if not account[fname]]
-    account_id = account._origin.id  # also in the form being edited (a new id there)
-    if not account.fba_warehouse_id and account_id and account.env["amazon.listing"].search_count(
-            [("account_id", "=", account_id), ("fulfillment_channel", "=", "amazon")], limit=1):
-        missing.append("fba_warehouse_id")
-    return missing
