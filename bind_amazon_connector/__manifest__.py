@@ -46,6 +46,8 @@ See README.rst (Spanish and English).
         "data/orders_carriers_data.xml",
         "views/orders_shipment_views.xml",
         "views/dashboard_views.xml",
+        "security/reporting_rules.xml",
+        "views/reporting_views.xml",
     ],
     "assets": {
         "web.assets_tests": ["bind_amazon_connector/static/tests/tours/*.js"],

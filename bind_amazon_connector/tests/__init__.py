@@ -39,3 +39,4 @@ else:
     from . import test_buyer_retention
     from . import test_access_money, test_access_company
     from . import test_access_matrix
+    from . import test_profit_report
