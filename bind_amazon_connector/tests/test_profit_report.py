@@ -1,15 +1,20 @@
 """The profitability report (``amazon.profit.report``) on orders imported from the simulator and paid in a payout
 built like Amazon's Finances transactions: every figure to the cent, reconciled to the books (fee bills,
 invoices, credit notes), pending fees out of margin %, and who may read it."""
+import os
+import unittest
 from datetime import timedelta
+from pathlib import Path
 
 from odoo import Command
 from odoo.exceptions import AccessError
-from odoo.tests import tagged
+from odoo.tests import HttpCase, tagged
+from odoo.tests import common as odoo_test_common
 from odoo.tools import mute_logger
 
 from spapi_simulator import factory
 
+from . import test_tour
 from .finance_common import AmazonFinanceCommon
 from .order_common import AmazonOrderCommon
 
@@ -18,8 +23,8 @@ MEASURES = ["units:sum", "net_sales:sum", "promotion_amount:sum", "refund_amount
             "fee_total:sum", "fee_iva:sum", "cogs:sum", "margin:sum", "margin_percent:avg"]
 
 
-@tagged("post_install", "-at_install")
-class TestAmazonProfitReport(AmazonFinanceCommon, AmazonOrderCommon):
+class ProfitScenario:
+    """Orders imported from the simulator and paid in one payout (mixed into the Amazon test classes)."""
 
     @classmethod
     def setUpClass(cls):
@@ -65,6 +70,10 @@ class TestAmazonProfitReport(AmazonFinanceCommon, AmazonOrderCommon):
         settlement = self._settlement(group)
         self.assertEqual(settlement.state, "closed", settlement.explanation)
         return order_a, order_b, order_c, settlement
+
+
+@tagged("post_install", "-at_install")
+class TestAmazonProfitReport(ProfitScenario, AmazonFinanceCommon, AmazonOrderCommon):
 
     def test_every_figure_to_the_cent_and_reconciled_to_the_books(self):
         order_a, order_b, order_c, settlement = self._scenario()
@@ -206,3 +215,27 @@ class TestAmazonProfitReport(AmazonFinanceCommon, AmazonOrderCommon):
         for user in (self.amazon_user, other):
             self.assertFalse(Report.with_user(user).has_access("write"))
             self.assertFalse(Report.with_user(user).has_access("create"))
+
+
+@tagged("post_install", "-at_install")
+class TestAmazonProfitReportTour(ProfitScenario, AmazonFinanceCommon, AmazonOrderCommon, HttpCase):
+    """The report in a browser: the pivot by product and month shows the margin of the scenario's mugs (with
+    BAC_SCREENSHOTS=<folder>, a screenshot of it)."""
+
+    browser_size = "1280x800"
+
+    def test_pivot_shows_the_margin_of_a_product(self):
+        try:
+            odoo_test_common._find_executable()
+        except unittest.SkipTest as exc:
+            self.skipTest(f"Browser test skipped: {exc}")
+        self._scenario()
+        if self.env["res.lang"]._lang_get("es_MX"):
+            self.env.user.lang = "es_MX"
+        shots = os.environ.get("BAC_SCREENSHOTS")
+        shots_dir = Path(shots) if shots else None
+        if shots_dir:
+            shots_dir.mkdir(parents=True, exist_ok=True)
+        with test_tour.TestFirstHourTour._screenshot_console(self, shots_dir):
+            self.start_tour("/odoo/action-bind_amazon_connector.amazon_profit_report_action",
+                            "amazon_profit_report", login=self.env.user.login, timeout=300)
