@@ -73,14 +73,15 @@ WITH lines AS (
                PARTITION BY l.order_id ORDER BY l.sequence, l.id ROWS UNBOUNDED PRECEDING), 1) AS block
       FROM lines l
 ), folded AS (
-    SELECT b.*, FIRST_VALUE(b.id) OVER (
+    -- is_row: a column of its own, so that the planner does not estimate "id = row_id" as a few rows
+    SELECT c.*, (c.id = c.row_id) AS is_row FROM (SELECT b.*, FIRST_VALUE(b.id) OVER (
                PARTITION BY b.order_id, b.block ORDER BY b.is_item DESC, b.sequence, b.id) AS row_id
-      FROM blocks b
+      FROM blocks b) c
 ), rows_ AS (
     SELECT f.id, f.order_id, f.product_id, f.sequence, f.company_id, f.is_item, f.is_storable,
            f.product_uom_qty, f.name
       FROM folded f
-     WHERE f.id = f.row_id
+     WHERE f.is_row
 ), firsts AS (
     SELECT DISTINCT ON (r.order_id) r.order_id, r.id AS row_id
       FROM rows_ r
