@@ -49,6 +49,8 @@ See README.rst (Spanish and English).
         "security/returns_rules.xml",
         "data/returns_cron.xml",
         "views/returns_views.xml",
+        "security/reporting_rules.xml",
+        "views/reporting_views.xml",
     ],
     "assets": {
         "web.assets_tests": ["bind_amazon_connector/static/tests/tours/*.js"],

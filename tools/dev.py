@@ -551,7 +551,7 @@ def cmd_pot(ns, rest):
 
 
 BENCHES = ["bench_listings.py", "bench_orders.py", "bench_stock.py", "bench_shipments.py", "bench_scaleout.py",
-           "bench_drain.py", "bench_payouts.py"]
+           "bench_drain.py", "bench_payouts.py", "bench_profit.py"]
 
 
 def reexec_in_venv(script):

@@ -43,3 +43,4 @@ else:
     from . import test_connection_journals
     from . import test_payout_grouping
     from . import test_returns
+    from . import test_profit_report

@@ -42,6 +42,7 @@ MATRIX = {
     "amazon.settlement.line": ("", "r", "r", "", "r", "rwcu", "", "rwcu"),
     "amazon.fee.account": ("", "r", "r", "", "r", "rwcu", "", "rwcu"),
     "amazon.commission.invoice.wizard": ("", "", "", "", "rwc", "rwc", "", "rwc"),
+    "amazon.profit.report": ("", "r", "r", "", "r", "r", "", "r"),
 }
 
 #: (model, button): the roles refused (AccessError before anything happens). Synchronize payouts needs both an

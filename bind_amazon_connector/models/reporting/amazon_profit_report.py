@@ -1,0 +1,84 @@
+"""Profitability of the Amazon sales: one row per product line of the orders the import created, with its net
+sales, Amazon's fees by kind, refunds, cost of goods and margin (a PostgreSQL view; where each figure comes
+from: ``profit_query.py``)."""
+from odoo import api, fields, models, tools
+from odoo.tools import SQL
+
+from .profit_query import profit_report_query
+
+
+class AmazonProfitReport(models.Model):
+    _name = "amazon.profit.report"
+    _description = "Amazon Profitability"
+    _auto = False
+    _rec_name = "product_id"
+    _order = "date desc, id desc"
+
+    line_id = fields.Many2one("sale.order.line", string="Order Line", readonly=True)
+    order_id = fields.Many2one("sale.order", string="Sale Order", readonly=True)
+    amazon_order_id = fields.Many2one("amazon.order", string="Amazon Order", readonly=True)
+    account_id = fields.Many2one("amazon.account", string="Connection", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    marketplace_id = fields.Many2one("amazon.marketplace", string="Marketplace", readonly=True)
+    product_id = fields.Many2one("product.product", string="Product", readonly=True)
+    product_tmpl_id = fields.Many2one("product.template", string="Product Template", readonly=True)
+    sku = fields.Char(string="SKU", readonly=True)
+    date = fields.Datetime(string="Order Date", readonly=True)
+    fulfillment_channel = fields.Selection([("fba", "FBA"), ("fbm", "FBM")], string="Fulfillment", readonly=True)
+    customer_type = fields.Selection([("b2b", "B2B"), ("b2c", "B2C")], string="Customer Type", readonly=True,
+                                     help="B2B: the customer has an RFC (Amazon Business).")
+    currency_id = fields.Many2one("res.currency", string="Currency", readonly=True)
+    order_currency_id = fields.Many2one("res.currency", string="Marketplace Currency", readonly=True)
+    units = fields.Float(readonly=True, digits="Product Unit")
+    net_sales = fields.Monetary(
+        readonly=True, help="Invoiced without IVA, after promotions, in the company's currency (the order's "
+        "untaxed amount while it is not invoiced).")
+    net_sales_currency = fields.Monetary(string="Net Sales (Marketplace Currency)", readonly=True,
+                                         currency_field="order_currency_id")
+    promotion_amount = fields.Monetary(string="Promotions", readonly=True,
+                                       help="Amazon promotions given on the line, without IVA (already "
+                                       "subtracted from the net sales).")
+    invoiced = fields.Boolean(readonly=True)
+    refund_amount = fields.Monetary(string="Refunds", readonly=True,
+                                    help="Credit notes of the order, without IVA.")
+    fees_returned = fields.Monetary(string="Fees Given Back", readonly=True,
+                                    help="Amazon fees given back with the refunds, without IVA (included in the "
+                                    "fees).")
+    refund_net = fields.Monetary(string="Refunds Net of Fees", readonly=True,
+                                 help="Refunds less the fees Amazon gave back.")
+    fee_referral = fields.Monetary(string="Referral Fees", readonly=True)
+    fee_fulfillment = fields.Monetary(string="Fulfillment Fees", readonly=True)
+    fee_shipping = fields.Monetary(string="Shipping Fees", readonly=True)
+    fee_other = fields.Monetary(string="Other Fees", readonly=True)
+    fee_total = fields.Monetary(string="Amazon Fees", readonly=True,
+                                help="Amazon's fees of the order's payouts, without IVA, less what Amazon gave "
+                                "back with refunds: what the fee bills book.")
+    fee_iva = fields.Monetary(string="IVA on Fees", readonly=True,
+                              help="The IVA Amazon charges on its fees: creditable, not a cost.")
+    cogs = fields.Monetary(string="Cost of Goods", readonly=True,
+                           help="Value of the delivered goods (stock valuation) less returns; units not "
+                           "delivered yet and products not valued at the product's cost.")
+    margin = fields.Monetary(readonly=True, help="Net sales - refunds - Amazon fees - cost of goods. Withholdings "
+                             "(ISR, IVA) are taxes, not costs: not subtracted.")
+    margin_percent = fields.Float(string="Margin (%)", readonly=True, aggregator="avg", digits=(16, 2),
+                                  help="Margin / net sales, of the lines whose fees are known.")
+    fees_pending = fields.Boolean(string="Fees Pending", readonly=True,
+                                  help="Amazon has not paid the order yet: its fees are not known.")
+
+    def init(self):
+        tools.drop_view_if_exists(self.env.cr, self._table)
+        self.env.cr.execute(SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table),
+                                SQL(profit_report_query())))
+
+    @api.model
+    def _read_group_select(self, aggregate_spec, query):
+        """Margin % of a group: its margin over its net sales, of the lines whose fees are known (never the
+        average of the lines' percentages)."""
+        if aggregate_spec != "margin_percent:avg":
+            return super()._read_group_select(aggregate_spec, query)
+        margin = self._field_to_sql(self._table, "margin", query)
+        sales = self._field_to_sql(self._table, "net_sales", query)
+        pending = self._field_to_sql(self._table, "fees_pending", query)
+        return SQL("100.0 * SUM(%(margin)s) FILTER (WHERE NOT %(pending)s) "
+                   "/ NULLIF(SUM(%(sales)s) FILTER (WHERE NOT %(pending)s), 0)",
+                   margin=margin, sales=sales, pending=pending)
