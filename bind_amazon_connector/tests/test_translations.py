@@ -14,8 +14,11 @@ class TestTranslations(TransactionCase):
         Odoo loads es_MX.po: merged with the template (.pot), whose terms and places win, so that a term the
         template lacks or places elsewhere is not loaded however the .po translates it (``make pot``)."""
         def place(kind, name, res_id, source):
-            # a term of a record is translated for that record; a term of the code, wherever it is
-            return (kind, name, str(res_id).split(".", 1)[-1], source) if kind.startswith("model") else ("code", source)
+            # a term of a view is translated for that view; of a record's field, for that field (records made at
+            # run time, as a company's accounts, have ids of their database); a term of the code, wherever it is
+            if kind == "model_terms":
+                return (kind, name, str(res_id).split(".", 1)[-1], source)
+            return (kind, name, source) if kind == "model" else ("code", source)
 
         reader = TranslationModuleReader(self.env.cr, [ADDON])
         terms = {place(kind, name, res_id, source)

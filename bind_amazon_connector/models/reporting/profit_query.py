@@ -10,7 +10,8 @@ Plain Python: the query text and the fee kinds. Where each figure comes from:
   when there is none): each amount of the order is in exactly one row.
 - **Net sales** (without IVA): the posted customer invoices' lines of the row's sale lines (company currency,
   and the invoice's currency beside it); a line not invoiced yet counts its sale line's untaxed amount.
-  **Promotions**: the part of it on the addon's promotion lines (a discount, shown positive).
+  **Promotions**: what the lines' discounts took off (Amazon's promotions are a line's discount %), and the
+  addon's promotion lines of earlier imports (shown positive), without IVA.
 - **Refunds**: the posted credit notes of the order, untaxed: a line linked to a sale line counts in that
   line's row, another one in the row of its product in the order (else the order's first row).
 - **Amazon fees**: the fee amounts of the order's payout transactions (``amazon.settlement.line``, category
@@ -58,6 +59,10 @@ def profit_report_query():
 WITH lines AS (
     SELECT sol.id, sol.order_id, sol.product_id, sol.sequence, sol.name, sol.product_uom_qty,
            sol.price_subtotal, so.company_id, so.currency_rate,
+           -- a promotion on the line itself (its discount, in percent): what it took off, without IVA
+           CASE WHEN COALESCE(sol.discount, 0) <= 0 THEN 0
+                WHEN sol.discount < 100 THEN sol.price_subtotal * sol.discount / (100 - sol.discount)
+                ELSE sol.price_unit * sol.product_uom_qty END AS line_discount,
            (sol.amazon_order_item_id IS NOT NULL OR pt.type <> 'service') AS is_item,
            pt.is_storable,
            (imd.res_id IS NOT NULL) AS is_promotion
@@ -99,7 +104,7 @@ WITH lines AS (
            SUM(CASE WHEN inv.line_id IS NULL THEN f.price_subtotal / COALESCE(NULLIF(f.currency_rate, 0), 1)
                     ELSE inv.amount END) AS net_sales,
            SUM(COALESCE(inv.amount_currency, f.price_subtotal)) AS net_sales_currency,
-           SUM(CASE WHEN NOT f.is_promotion THEN 0
+           SUM(CASE WHEN NOT f.is_promotion THEN f.line_discount / COALESCE(NULLIF(f.currency_rate, 0), 1)
                     WHEN inv.line_id IS NULL THEN -f.price_subtotal / COALESCE(NULLIF(f.currency_rate, 0), 1)
                     ELSE -inv.amount END) AS promotion_amount,
            BOOL_AND(inv.line_id IS NOT NULL) AS invoiced
