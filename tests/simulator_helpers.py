@@ -2,6 +2,7 @@
 import requests
 from jsonschema import Draft4Validator
 
+from bind_amazon_connector.spapi import SpApi, SpApiConfig
 from spapi_simulator import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN
 from spapi_simulator.contract import OPERATIONS
 
@@ -13,6 +14,14 @@ def lwa_token(sim, refresh_token=REFRESH_TOKEN):
                                                 "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}, timeout=5)
     answer.raise_for_status()
     return answer.json()["access_token"]
+
+
+def simulator_api(sim, speed):
+    """The addon's SP-API client on the simulator ``sim``, paced at its ``speed``, retrying fast."""
+    return SpApi(SpApiConfig(
+        lwa_client_id=CLIENT_ID, lwa_client_secret=CLIENT_SECRET, refresh_token=REFRESH_TOKEN,
+        seller_id=sim.seller_id, endpoint=sim.url, token_url=sim.token_url,
+        pacing_speed=speed, backoff_base=0.01, timeout=5.0))
 
 
 def authorized_session(sim):

@@ -2,9 +2,8 @@
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from simulator_helpers import simulator_api
 
-import spapi_simulator as sim_pkg
-from bind_amazon_connector.spapi import SpApi, SpApiConfig
 from bind_amazon_connector.spapi.returns import FBA_REPORT, FBM_REPORT, ReturnRow, read_returns
 from spapi_simulator import Simulator
 from spapi_simulator.returns import make_return
@@ -20,10 +19,7 @@ def sim(spapi_clean):
 
 
 def make_api(sim):
-    return SpApi(SpApiConfig(
-        lwa_client_id=sim_pkg.CLIENT_ID, lwa_client_secret=sim_pkg.CLIENT_SECRET,
-        refresh_token=sim_pkg.REFRESH_TOKEN, seller_id=sim.seller_id, endpoint=sim.url, token_url=sim.token_url,
-        pacing_speed=SPEED, backoff_base=0.01, timeout=5.0))
+    return simulator_api(sim, SPEED)
 
 
 def fetch(api, report_type, start, end):

@@ -3,10 +3,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bind_amazon_connector.spapi import SpApi, SpApiConfig
-
 sim_pkg = pytest.importorskip("spapi_simulator", reason="the SP-API simulator is absent")
 Simulator, factory = sim_pkg.Simulator, sim_pkg.factory
+from simulator_helpers import simulator_api  # noqa: E402 - needs the simulator, checked above
 
 SPEED = 1000.0
 MX, US, CA = "A1AM78C64UM0Y8", "ATVPDKIKX0DER", "A2EUQ1WTGCTBG2"
@@ -20,10 +19,7 @@ def sim(spapi_clean):
 
 
 def make_api(sim):
-    return SpApi(SpApiConfig(
-        lwa_client_id=sim_pkg.CLIENT_ID, lwa_client_secret=sim_pkg.CLIENT_SECRET,
-        refresh_token=sim_pkg.REFRESH_TOKEN, seller_id=sim.seller_id, endpoint=sim.url, token_url=sim.token_url,
-        pacing_speed=SPEED, backoff_base=0.01, timeout=5.0))
+    return simulator_api(sim, SPEED)
 
 
 def ago(**kw):
