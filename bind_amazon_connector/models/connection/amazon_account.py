@@ -10,7 +10,7 @@ from odoo.exceptions import AccessError
 from odoo.tools import SQL
 from odoo.tools.sql import column_exists
 
-from . import connection_check, connection_journals, connection_setup, connection_spapi
+from . import connection_check, connection_journals, connection_progress, connection_setup, connection_spapi
 from . import connection_overview as overview
 from .access import ACCOUNTANT, AMAZON_MANAGER, AMAZON_USER, SYSTEM, check_group, is_trusted_writer
 from .spapi_messages import spapi_error_message
@@ -27,13 +27,6 @@ HISTORY_DAYS = 30
 TAB_ATTENTION_LIMIT = 200
 TAB_RECENT_LIMIT = 80
 MAPPINGS = ("unmapped", "conflict")  # the listings' filters a smart button may open
-#: The orders flow's progress, on its own row (``amazon.sync.cursor``): connection field -> row column.
-ORDERS_PROGRESS = {"orders_cursor": "cursor", "orders_window_start": "window_start", "orders_window_end": "window_end",
-                   "orders_next_token": "next_token", "orders_last_sync": "last_sync", "orders_sync_message": "message"}
-#: Every flow's progress the connection shows: field -> (flow, column of its amazon.sync.cursor row).
-PROGRESS_FIELDS = {**{field: ("orders", column) for field, column in ORDERS_PROGRESS.items()},
-                   "stock_push_message": ("stock", "message"), "finance_sync_date": ("payouts", "cursor"),
-                   "finance_last_error": ("payouts", "message")}
 
 
 def default_history_start(_records=None):
@@ -333,21 +326,13 @@ class AmazonConnection(models.Model):
                  "sync_cursor_ids.window_end", "sync_cursor_ids.next_token", "sync_cursor_ids.last_sync",
                  "sync_cursor_ids.message")
     def _compute_progress(self):
-        for account in self:
-            rows = {row.flow: row for row in account.sync_cursor_ids}
-            for field, (flow, column) in PROGRESS_FIELDS.items():
-                account[field] = rows[flow][column] if flow in rows else False
+        connection_progress.set_progress(self)
 
     def _inverse_orders_progress(self):
-        for account in self.filtered("id"):
-            self.env["amazon.sync.job"]._cursor(account, "orders").write(
-                {column: account[field] for field, column in ORDERS_PROGRESS.items()})
+        connection_progress.write_orders_progress(self)
 
     def _inverse_payouts_progress(self):
-        for account in self:  # a cursor set by hand counts as read at that moment
-            self.env["amazon.payout.sync"]._progress(account, cursor=account.finance_sync_date,
-                                                     last_sync=account.finance_sync_date,
-                                                     message=account.finance_last_error)
+        connection_progress.write_payouts_progress(self)
 
     # counts and the overview card: what the flows recorded (connection_overview.py says how it is read)
     def _compute_amazon_order_counts(self):
@@ -376,11 +361,7 @@ class AmazonConnection(models.Model):
 
     @api.depends("pricelist_id", "warehouse_id", "fba_warehouse_id", "journal_id", "user_id")
     def _compute_is_configured(self):
-        for account in self:
-            missing = account._settings_missing()
-            account.is_configured = not missing
-            account.missing_settings = ", ".join(
-                account._fields[fname]._description_string(self.env) for fname in missing)
+        connection_check.set_is_configured(self)
 
     def _settings_missing(self):
         """Names of the settings fields this connection still needs (connection_check.py)."""
@@ -405,7 +386,6 @@ class AmazonConnection(models.Model):
     def _check_settings(self):
         """What the settings must satisfy; each message names the setting to change (connection_check.py)."""
         connection_check.check_settings(self)
-
 
     def _get_marketplaces(self):
         self.ensure_one()

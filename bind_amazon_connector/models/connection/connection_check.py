@@ -59,6 +59,15 @@ def settings_missing(account):
     return missing
 
 
+def set_is_configured(accounts):
+    """Compute ``is_configured`` and ``missing_settings`` (the settings' labels, in the user's language)."""
+    for account in accounts:
+        missing = account._settings_missing()
+        account.is_configured = not missing
+        account.missing_settings = ", ".join(
+            account._fields[fname]._description_string(account.env) for fname in missing)
+
+
 def check_settings_company(accounts):
     """Same rule as Odoo's company check (`check_company=True`), with a message naming the setting.
 
