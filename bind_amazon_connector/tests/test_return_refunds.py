@@ -241,7 +241,8 @@ class TestReturnRefunds(AmazonFinanceCommon, AmazonOrderCommon):
         AmazonOrderCommon._sync(self)
         self._read()
         self.assertEqual(self._returns(), ret)
-        self.assertEqual((ret.state, ret.sale_order_id), ("no_return", self._amazon_order(order["orderId"]).sale_order_id))
+        sale = self._amazon_order(order["orderId"]).sale_order_id
+        self.assertEqual((ret.state, ret.sale_order_id), ("no_return", sale))
 
     def test_wait_days_setting(self):
         self.assertEqual(self.env["amazon.account"].default_get(["return_wait_days"])["return_wait_days"], 30)

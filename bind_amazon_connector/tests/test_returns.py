@@ -161,7 +161,8 @@ class TestReturns(AmazonOrderCommon):
         self.sim.update_return(data["returnId"], disposition="SELLABLE")
         self._read()
         self._read()
-        self.assertEqual((ret.state, in_fba(), self._on_hand(self.product_mug, unsellable)), ("received", before + 1, 0))
+        self.assertEqual((ret.state, in_fba(), self._on_hand(self.product_mug, unsellable)),
+                         ("received", before + 1, 0))
         self.assertEqual(len(ret.adjustment_move_ids), 2)
         self.assertEqual(len(self.env["stock.picking"].search([("return_id", "=", ret.delivery_id.id)])), 1,
                          "the delivery was returned once")

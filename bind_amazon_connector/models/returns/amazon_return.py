@@ -227,8 +227,11 @@ class AmazonReturn(models.Model):
             # made from a refund: nothing came back, the links only when the order is in Odoo
             if order.sale_order_id and not self.sale_order_id:
                 sale = order.sale_order_id
-                self.write({"amazon_order_id": order.id, "sale_order_id": sale.id, "product_id": (
-                    self.product_id or return_stock.product_of_sku(self.account_id, sale, self.sku)).id})
+                try:
+                    product = self.product_id or return_stock.product_of_sku(self.account_id, sale, self.sku)
+                except UserError:
+                    product = self.product_id  # a SKU the order lacks: the refund still shows here
+                self.write({"amazon_order_id": order.id, "sale_order_id": sale.id, "product_id": product.id})
             self._set_state("no_return")
             return
         if not order or not order.sale_order_id:

@@ -17,8 +17,10 @@ Plain functions taking ``amazon.return`` records or the connection (``amazon.acc
 from collections import defaultdict
 from datetime import timedelta
 
-#: How far back the returns job looks for refunds.
-REFUND_LOOKBACK = timedelta(days=90)
+#: How far back the returns job looks for refunds: as far as it reads the returns reports
+#: (``amazon_return_sync.LOOKBACK``), so that a refund is not taken for one without return only because its return
+#: is older than what the reports showed.
+REFUND_LOOKBACK = timedelta(days=45)
 #: The key of a return made from a refund (no row of Amazon's returns reports yet).
 REFUND_KEY = "refund:"
 #: States whose goods are back (received, or at the seller's waiting for the warehouse to check them).
