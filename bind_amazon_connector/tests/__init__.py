@@ -42,5 +42,5 @@ else:
     from . import test_access_matrix
     from . import test_connection_journals
     from . import test_payout_grouping
-    from . import test_returns
+    from . import test_returns, test_return_refunds
     from . import test_profit_report

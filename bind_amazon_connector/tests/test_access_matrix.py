@@ -36,7 +36,7 @@ MATRIX = {
     "amazon.order": ("", "r", "ru", "", "", "", "", "ru"),
     "amazon.shipment": ("", "r", "rwu", "", "", "", "", "rwu"),
     "amazon.order.invoice.correction": ("", "", "rwcu", "", "", "", "", "rwcu"),
-    "amazon.return": ("", "r", "r", "", "", "", "", "r"),
+    "amazon.return": ("", "r", "r", "", "r", "r", "", "r"),
     "amazon.settlement": ("", "r", "r", "", "rw", "rwcu", "", "rwcu"),
     "amazon.settlement.transaction": ("", "r", "r", "", "r", "rwcu", "", "rwcu"),
     "amazon.settlement.line": ("", "r", "r", "", "r", "rwcu", "", "rwcu"),

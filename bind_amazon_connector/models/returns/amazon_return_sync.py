@@ -7,6 +7,11 @@ Each page asks Amazon for its report, waits for it, and records its rows, each i
 (``amazon_return.py``); it is committed with where the reading stands (its ``amazon.sync.cursor`` row: the
 window, and in ``next_token`` the report to read next and the one Amazon still prepares). A run killed before
 a commit reads that report again: the returns' unique keys make a row read twice change nothing.
+
+Every run then does what needs no call to Amazon: the returns waiting in error tried again, the refunds the
+payouts flow recorded noted on their returns (or a return made for a refund without one), and the connection's
+user reminded of the goods refunded more than ``return_wait_days`` ago that did not come back
+(``return_refunds.py``).
 """
 import logging
 from datetime import timedelta
@@ -17,6 +22,7 @@ from odoo.exceptions import UserError
 from ...spapi import errors as spapi_errors
 from ...spapi.returns import FBA_REPORT, FBM_REPORT, RejectedReturn, read_returns
 from ..connection.access import internal_context
+from . import return_refunds
 
 _logger = logging.getLogger(__name__)
 
@@ -55,7 +61,8 @@ class AmazonReturnSync(models.AbstractModel):
     @api.model
     def _sync_for(self, account, *, commit=False, deadline=None):
         """Read both returns reports over the window and record their rows, one report per page; then try the
-        returns waiting in error again. Returns ``amazon.sync.job._result`` (counts per outcome)."""
+        returns waiting in error again, note the refunds and remind of the goods that did not come back.
+        Returns ``amazon.sync.job._result`` (counts per outcome)."""
         account.ensure_one()
         account = account.with_context(lang=account.user_id.lang or account.env.lang).sudo()
         self = self.with_env(account.env)
@@ -103,7 +110,7 @@ class AmazonReturnSync(models.AbstractModel):
             return max(len(rows), 1), more
 
         Job._pages(account, FLOW, step, result, commit=commit, deadline=deadline)
-        if result["busy"] or result["error"] or result["out_of_time"]:
+        if result["busy"] or result["out_of_time"]:
             return result
 
         def retry_step(last_try):
@@ -112,7 +119,10 @@ class AmazonReturnSync(models.AbstractModel):
             ready = Returns.search([("account_id", "=", account.id), ("state", "=", "ready"),
                                     ("picking_id.state", "in", ("done", "cancel"))])
             ready._process()
-            return len(retried) + len(ready), False
+            now = self._now()
+            noted = return_refunds.note_refunds(account, now)
+            reminded = return_refunds.remind(account, now)
+            return len(retried) + len(ready) + len(noted) + len(reminded), False
 
         Job._page(account, FLOW, retry_step, {**result, "counts": {}}, commit=commit is True)
         return result
