@@ -6,7 +6,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .order_common import AmazonOrderCommon
+from .common import AmazonOrderCommon
 
 
 @tagged("post_install", "-at_install")

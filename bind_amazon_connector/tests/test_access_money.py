@@ -10,7 +10,7 @@ from odoo.tools import mute_logger
 
 from spapi_simulator import factory
 
-from .finance_common import AmazonFinanceCommon, build_cfdi
+from .common import AmazonFinanceCommon, build_cfdi
 
 
 @tagged("post_install", "-at_install")

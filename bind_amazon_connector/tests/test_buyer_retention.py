@@ -7,7 +7,7 @@ from odoo.tests import tagged
 
 from spapi_simulator import factory
 
-from .order_common import AmazonOrderCommon
+from .common import AmazonOrderCommon
 
 SECRETS = ("ana.buyer@example.com", "Av. Reforma 10", "Depto 2", "5512345678", "Dejar en portería",
            "beto.buyer@example.com", "Calle Sol 5", "compras@tiendasol.example.com", "Calle Luna 7")

@@ -11,9 +11,7 @@ from odoo.tests import tagged
 from spapi_simulator import factory
 
 from ..models.connection.connection_journals import company_sales_journal
-from .common import run_migration
-from .finance_common import AmazonFinanceCommon
-from .order_common import AmazonOrderCommon
+from .common import AmazonFinanceCommon, AmazonOrderCommon, run_migration
 
 
 @tagged("post_install", "-at_install")

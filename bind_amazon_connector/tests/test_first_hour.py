@@ -6,11 +6,7 @@ from odoo import Command, fields
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
-from .common import AmazonTestCommon
-from .finance_common import AmazonFinanceCommon
-from .listing_common import report_row
-from .order_common import AmazonOrderCommon
-from .test_listing_import import ListingTestMixin
+from .common import AmazonFinanceCommon, AmazonOrderCommon, AmazonTestCommon, ListingTestMixin, report_row
 
 
 @tagged("post_install", "-at_install")

@@ -6,53 +6,7 @@ from odoo.tests import tagged
 from ..spapi import errors as spapi_errors
 from ..spapi.transport import Transport
 from ..utils.listing_rows import RowError, barcode_variants, parse_price, parse_quantity, parse_row
-from .common import AmazonTestCommon
-from .listing_common import REPORT_TYPE, report_row, report_text
-
-
-class ListingTestMixin:
-    """Imports from the simulator with fast polling, and counts what the database really wrote."""
-
-    def setUp(self):
-        super().setUp()
-        self.sim.set_report_outcome(REPORT_TYPE, "DONE")  # the simulator lives as long as the class
-
-    def _set_report(self, rows, encoding="utf-8", bom=False, gzip=False):
-        data = report_text(rows).encode(encoding)
-        if bom:
-            data = b"\xef\xbb\xbf" + data
-        # Amazon often omits the charset: the encoding has to be detected from the bytes
-        self.sim.set_report_document(REPORT_TYPE, data, gzip=gzip, content_type="text/plain")
-
-    def _import(self, account=None, wait=5):
-        account = account or self.amazon
-        return self.env["amazon.listing.sync"]._import_listings(account.with_context(
-            amazon_pacing_speed=self.sim_speed, amazon_report_poll_interval=0.01, amazon_report_wait=wait,
-        ))
-
-    def _db_writes(self):
-        """Rows inserted, updated or deleted so far in this transaction in listings and price list rules."""
-        self.env.flush_all()
-        self.env.cr.execute(
-            """SELECT COALESCE(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_xact_user_tables
-                WHERE relname IN ('amazon_listing', 'product_pricelist_item', 'amazon_listing_conflict_product_rel')"""
-        )
-        return self.env.cr.fetchone()[0]
-
-    def _listings(self, account=None, **kw):
-        account = account or self.amazon
-        return self.env["amazon.listing"].with_context(active_test=False).search(
-            [("account_id", "=", account.id)], order="seller_sku")
-
-    def _listing(self, sku, account=None):
-        return self._listings(account).filtered(lambda lst: lst.seller_sku == sku)
-
-    def _product(self, code, barcode=None, **kw):
-        vals = {"name": f"Product {code}", "default_code": code, "type": "consu", "is_storable": True}
-        if barcode:
-            vals["barcode"] = barcode
-        vals.update(kw)
-        return self.env["product.product"].create(vals)
+from .common import REPORT_TYPE, AmazonTestCommon, ListingTestMixin, report_row
 
 
 @tagged("post_install", "-at_install")

@@ -3,9 +3,7 @@ from odoo.tests import tagged
 
 from spapi_simulator.factory import make_inventory_summary
 
-from .common import AmazonTestCommon
-from .listing_common import report_row
-from .test_listing_import import ListingTestMixin
+from .common import AmazonTestCommon, ListingTestMixin, report_row
 
 
 @tagged("post_install", "-at_install")

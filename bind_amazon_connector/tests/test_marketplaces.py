@@ -11,9 +11,7 @@ from odoo.tests import tagged
 from spapi_simulator import factory
 
 from ..spapi import SpApi
-from .common import AmazonTestCommon
-from .listing_common import REPORT_TYPE
-from .order_common import AmazonOrderCommon
+from .common import REPORT_TYPE, AmazonOrderCommon, AmazonTestCommon
 
 MX, US, CA = "A1AM78C64UM0Y8", "ATVPDKIKX0DER", "A2EUQ1WTGCTBG2"
 

@@ -1,7 +1,7 @@
 from odoo import fields
 from odoo.tests import tagged
 
-from .order_common import AmazonOrderCommon
+from .common import AmazonOrderCommon
 
 
 @tagged("post_install", "-at_install")

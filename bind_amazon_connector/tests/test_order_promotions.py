@@ -8,7 +8,7 @@ from odoo.tests import tagged
 from spapi_simulator import contract, factory
 
 from ..spapi.orders import parse_order
-from .order_common import AmazonOrderCommon
+from .common import AmazonOrderCommon
 
 
 def _breakdown(item, kind):

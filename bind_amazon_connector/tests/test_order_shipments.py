@@ -9,8 +9,7 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from ..spapi import SpApi
-from .order_common import AmazonOrderCommon
-from .test_restart_safety import Commits
+from .common import AmazonOrderCommon, Commits
 
 CONFIRM = "confirmShipment"
 

@@ -10,7 +10,7 @@ from odoo.tools import mute_logger
 
 from ..models.orders import amazon_order_sync as amazon_order_sync
 from ..models.orders.order_import import OrderImport
-from .order_common import AmazonOrderCommon
+from .common import AmazonOrderCommon
 
 
 @tagged("post_install", "-at_install")

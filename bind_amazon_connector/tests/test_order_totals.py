@@ -9,9 +9,7 @@ from odoo.tests import tagged
 from spapi_simulator import contract, factory
 
 from ..spapi.orders import parse_order
-from .common import run_migration
-from .finance_common import AmazonFinanceCommon
-from .order_common import AmazonOrderCommon
+from .common import AmazonFinanceCommon, AmazonOrderCommon, run_migration
 
 
 def _amazon_tax(raw):

@@ -7,7 +7,7 @@ from odoo.tests import tagged
 
 from spapi_simulator import factory
 
-from .finance_common import AmazonFinanceCommon
+from .common import AmazonFinanceCommon
 
 
 @tagged("post_install", "-at_install")

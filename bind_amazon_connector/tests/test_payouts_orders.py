@@ -6,8 +6,7 @@ from odoo.tests import tagged
 
 from ..models.payouts import clearing_payments, order_invoices
 from ..spapi import SpApi
-from .finance_common import AmazonFinanceCommon
-from .order_common import AmazonOrderCommon
+from .common import AmazonFinanceCommon, AmazonOrderCommon
 
 
 @tagged("post_install", "-at_install")

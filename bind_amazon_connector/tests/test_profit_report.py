@@ -15,8 +15,7 @@ from odoo.tools import mute_logger
 from spapi_simulator import factory
 
 from . import test_tour
-from .finance_common import AmazonFinanceCommon
-from .order_common import AmazonOrderCommon
+from .common import AmazonFinanceCommon, AmazonOrderCommon
 
 MEASURES = ["units:sum", "net_sales:sum", "promotion_amount:sum", "refund_amount:sum", "fees_returned:sum",
             "refund_net:sum", "fee_referral:sum", "fee_fulfillment:sum", "fee_shipping:sum", "fee_other:sum",

@@ -21,49 +21,16 @@ from ..models.orders import amazon_order_sync as orders_account
 from ..models.payouts import amazon_payout_sync as payout_sync
 from ..models.stock import amazon_stock_sync as stock_sync
 from ..spapi import SpApi
-from ..utils.crashpoints import SimulatedCrash, crash_at
-from .common import AmazonTestCommon, run_migration
-from .finance_common import AmazonFinanceCommon
-from .listing_common import REPORT_TYPE, report_row, report_text
-from .order_common import AmazonOrderCommon
-
-
-class Commits:
-    """The commits of a scheduled job, inside the test's transaction: each commit keeps the work done since
-    the previous one; a crash loses it."""
-
-    def __init__(self, env):
-        self.env = env
-        self.done = []
-        self._savepoint = env.cr.savepoint()
-
-    def commit(self, processed=0, remaining=None, deactivate=False):
-        self._savepoint.close(rollback=False)
-        self._savepoint = self.env.cr.savepoint()
-        self.done.append(processed)
-        return 3600.0
-
-    def crashed(self):
-        """The process died: what was not committed is gone; the next run starts a fresh transaction."""
-        self._savepoint.close(rollback=True)
-        self.env.invalidate_all()
-        self._savepoint = self.env.cr.savepoint()
-
-    def rollback(self):
-        """Stands for ``cr.rollback()`` of the scheduled action: back to the last commit."""
-        self.crashed()
-
-    def run_until_crash(self, test, point, nth, func):
-        """Run ``func()`` with a crash at the ``nth`` passage through ``point``; assert it died there."""
-        # not assertRaises: its own savepoint would be released by the commits played here
-        crashed = False
-        with crash_at(point, nth) as reached:
-            try:
-                func()
-            except SimulatedCrash:
-                crashed = True
-        test.assertTrue(crashed, f"the flow did not reach {point} {nth} times: {reached}")
-        self.crashed()
+from .common import (
+    REPORT_TYPE,
+    AmazonFinanceCommon,
+    AmazonOrderCommon,
+    AmazonTestCommon,
+    Commits,
+    report_row,
+    report_text,
+    run_migration,
+)
 
 
 @tagged("post_install", "-at_install")

@@ -10,7 +10,7 @@ from odoo.tools import mute_logger
 from spapi_simulator import factory
 
 from ..models.connection import access
-from .order_common import AmazonOrderCommon
+from .common import AmazonOrderCommon
 
 ADDON_MODULE = "odoo.addons.bind_amazon_connector."
 ACCESS = "odoo.addons.bind_amazon_connector.models.connection.access"

@@ -13,8 +13,7 @@ from odoo.tools.sql import column_exists
 from spapi_simulator import handlers
 
 from ..spapi import SpApi
-from .common import run_migration
-from .order_common import AmazonOrderCommon
+from .common import AmazonOrderCommon, run_migration
 
 PATCH = "patchListingsItem"
 

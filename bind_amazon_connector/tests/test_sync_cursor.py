@@ -5,7 +5,7 @@ from pathlib import Path
 from odoo import Command
 from odoo.tools import SQL
 
-from .order_common import AmazonOrderCommon
+from .common import AmazonOrderCommon
 
 MIGRATION = Path(__file__).resolve().parent.parent / "migrations" / "19.0.1.2.0" / "post-migrate.py"
 

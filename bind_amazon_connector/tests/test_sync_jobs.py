@@ -16,7 +16,7 @@ from ..models.orders import amazon_order_sync as orders_module
 from ..models.orders.amazon_order import AmazonOrderError
 from ..models.orders.order_import import OrderImport
 from ..spapi.pacing import shared_pacer
-from .order_common import AmazonOrderCommon
+from .common import AmazonOrderCommon
 
 
 class FakeClock:

@@ -20,8 +20,7 @@ from spapi_simulator import factory
 
 from ..models.connection import amazon_account as connection_module
 from ..models.listings import amazon_listing_sync as listings_module
-from .common import SIM_CLIENT_ID, SIM_CLIENT_SECRET, AmazonTestCommon
-from .listing_common import REPORT_TYPE, report_row, report_text
+from .common import REPORT_TYPE, SIM_CLIENT_ID, SIM_CLIENT_SECRET, AmazonTestCommon, report_row, report_text
 
 _logger = logging.getLogger(__name__)
 SHOT_PREFIX = "bac-screenshot:"

@@ -1,30 +1,68 @@
-"""Shared set-up of the addon's Odoo tests: a Mexican company (l10n_mx chart, MXN), its warehouses and
-journal, and an Amazon connection pointing at a fresh SP-API simulator on loopback."""
+"""The connection every test starts from: a Mexican company (l10n_mx chart, MXN), its warehouses and journal,
+and an Amazon connection pointing at a fresh SP-API simulator on loopback; the scheduler and its commits as the
+tests play them."""
 import importlib.util
 from pathlib import Path
 from unittest.mock import patch
 
 from odoo import Command, fields
-from odoo.tests import tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
-from ..models.connection.amazon_sync_job import FLOW_MODELS
-from ..spapi import SpApi
+from ...models.connection.amazon_sync_job import FLOW_MODELS
+from ...spapi import SpApi
+from ...utils.crashpoints import SimulatedCrash, crash_at
 
 SIM_CLIENT_ID = "sim-client-id"
 SIM_CLIENT_SECRET = "sim-client-secret"
 SIM_REFRESH_TOKEN = "Atzr|sim-refresh-token"
 
 
-@tagged("post_install", "-at_install")
 def run_migration(cr, version, previous):
     """Run the addon's ``migrations/<version>/post-migrate.py`` on ``cr``, as an upgrade from ``previous``."""
-    path = Path(__file__).resolve().parents[1] / "migrations" / version / "post-migrate.py"
+    path = Path(__file__).resolve().parents[2] / "migrations" / version / "post-migrate.py"
     spec = importlib.util.spec_from_file_location(f"bac_post_migrate_{version.replace('.', '_')}", path)
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)
     migration.migrate(cr, previous)
+
+
+class Commits:
+    """The commits of a scheduled job, inside the test's transaction: each commit keeps the work done since
+    the previous one; a crash loses it."""
+
+    def __init__(self, env):
+        self.env = env
+        self.done = []
+        self._savepoint = env.cr.savepoint()
+
+    def commit(self, processed=0, remaining=None, deactivate=False):
+        self._savepoint.close(rollback=False)
+        self._savepoint = self.env.cr.savepoint()
+        self.done.append(processed)
+        return 3600.0
+
+    def crashed(self):
+        """The process died: what was not committed is gone; the next run starts a fresh transaction."""
+        self._savepoint.close(rollback=True)
+        self.env.invalidate_all()
+        self._savepoint = self.env.cr.savepoint()
+
+    def rollback(self):
+        """Stands for ``cr.rollback()`` of the scheduled action: back to the last commit."""
+        self.crashed()
+
+    def run_until_crash(self, test, point, nth, func):
+        """Run ``func()`` with a crash at the ``nth`` passage through ``point``; assert it died there."""
+        # not assertRaises: its own savepoint would be released by the commits played here
+        crashed = False
+        with crash_at(point, nth) as reached:
+            try:
+                func()
+            except SimulatedCrash:
+                crashed = True
+        test.assertTrue(crashed, f"the flow did not reach {point} {nth} times: {reached}")
+        self.crashed()
 
 
 class AmazonTestCommon(AccountTestInvoicingCommon):

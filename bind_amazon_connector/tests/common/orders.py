@@ -7,7 +7,7 @@ from odoo.tests import tagged
 
 from spapi_simulator import factory
 
-from .common import AmazonTestCommon
+from .connection import AmazonTestCommon
 
 
 @tagged("post_install", "-at_install")
