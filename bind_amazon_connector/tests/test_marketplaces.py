@@ -170,12 +170,9 @@ class TestMarketplaceOrders(MarketplaceMixin, AmazonOrderCommon):
 
     def test_order_of_a_marketplace_not_read_names_what_to_set(self):
         # a Canadian order reaching a connection that reads Mexico only (e.g. retried from its payload)
-        from ..spapi.orders import parse_order
-
         raw = factory.make_order(items=[{"sku": "MUG-01", "quantity": 1, "unit_price": "25.00"}],
                                  marketplace_id=CA, status="SHIPPED", buyer=False, recipient=False)
-        self.env["amazon.order"]._import_orders(self.amazon, [parse_order(raw)])
-        rec = self._amazon_order(raw["orderId"])
+        rec = self._import_order(raw, force=False)
         self.assertEqual(rec.state, "error")
         self.assertIn("add Amazon.ca (Canada) to the marketplaces", rec.reason)
 
@@ -207,10 +204,6 @@ class TestMarketplaceListings(MarketplaceMixin, AmazonTestCommon):
             self.sim.state.report_outcomes.pop(REPORT_TYPE, None)
         self.sim.reset_records()
 
-    def _import(self, wait=5):
-        return self.env["amazon.listing.sync"]._import_listings(self.amazon.with_context(
-            amazon_pacing_speed=self.sim_speed, amazon_report_poll_interval=0.01, amazon_report_wait=wait))
-
     def test_listings_of_two_marketplaces(self):
         mug = self.env["product.product"].create({"name": "Mug", "default_code": "MUG-01", "is_storable": True})
         self.sim.add_listing(factory.list_in_marketplace(factory.make_listing("MUG-01", price="199.00"), US,
@@ -218,7 +211,7 @@ class TestMarketplaceListings(MarketplaceMixin, AmazonTestCommon):
         self.sim.add_listing(sku="TEE-MX", price="150.00")
         self.sim.add_listing(sku="CAP-US", price="9.99", marketplace_id=US)
         self._read_us()
-        self.assertEqual(self._import(), "done")
+        self.assertEqual(self._import_listings(), "done")
 
         reports = [r for r in self.sim.requests if r.operation == "createReport"]
         self.assertEqual(sorted(r.body["marketplaceIds"][0] for r in reports), sorted([MX, US]))
@@ -242,14 +235,14 @@ class TestMarketplaceListings(MarketplaceMixin, AmazonTestCommon):
         self.sim.add_listing(sku="TEE-MX", price="150.00")
         self._read_us()
         self.sim.set_report_outcome(REPORT_TYPE, "IN_PROGRESS_FOREVER")
-        self.assertEqual(self._import(wait=0.3), "waiting")
+        self.assertEqual(self._import_listings(wait=0.3), "waiting")
         us_line = self.amazon.env["amazon.account.marketplace"]._for(self.amazon, self.mkt_us)
         self.assertTrue(self.amazon.listing_report_id and us_line.listing_report_id, "each keeps its report")
         self.assertNotEqual(self.amazon.listing_report_id, us_line.listing_report_id)
         # the next import waits for the same reports instead of asking again
         self.sim.reset_records()
         self.sim.set_report_outcome(REPORT_TYPE, "DONE")
-        self.assertEqual(self._import(wait=0.3), "waiting", "the reports asked for still never finish")
+        self.assertEqual(self._import_listings(wait=0.3), "waiting", "the reports asked for still never finish")
         self.assertFalse([r for r in self.sim.requests if r.operation == "createReport"])
         self.assertFalse(self.env["amazon.listing"].search([("account_id", "=", self.amazon.id)]))
 

@@ -36,11 +36,6 @@ class TestOrderShipments(AmazonOrderCommon):
 
     # ------------------------------------------------------------------ helpers
 
-    def _import(self, items=None, **kw):
-        order = self._make_order(items, **kw)
-        self._sync()
-        return order, self._amazon_order(order["orderId"])
-
     def _validate(self, picking, quantities, carrier=None, tracking="EST123456789"):
         """Validate ``quantities`` ({product: units}) of the delivery; the rest goes to a backorder."""
         picking.write({"carrier_id": (carrier or self.estafeta).id, "carrier_tracking_ref": tracking})
@@ -71,7 +66,7 @@ class TestOrderShipments(AmazonOrderCommon):
     # ------------------------------------------------------------------ tests
 
     def test_two_packages_confirm_two_packages_each_once(self):
-        order, rec = self._import([{"sku": "MUG-01", "quantity": 3, "unit_price": "199.00"},
+        order, rec = self._synced_order([{"sku": "MUG-01", "quantity": 3, "unit_price": "199.00"},
                                    {"sku": "TEE-02", "quantity": 1, "unit_price": "150.00"}])
         first = rec.sale_order_id.picking_ids
         self._validate(first, {self.product_mug: 2}, tracking="EST-1")
@@ -109,7 +104,7 @@ class TestOrderShipments(AmazonOrderCommon):
         self.assertEqual(len(self._confirmations(status=None)), 2)
 
     def test_import_completes_only_what_amazon_shipped_beyond_odoo(self):
-        order, rec = self._import([{"sku": "MUG-01", "quantity": 3, "unit_price": "199.00"}])
+        order, rec = self._synced_order([{"sku": "MUG-01", "quantity": 3, "unit_price": "199.00"}])
         first = self._validate(rec.sale_order_id.picking_ids, {self.product_mug: 2})
         self._send()
         self.assertEqual(rec.shipment_ids.state, "done")
@@ -126,7 +121,7 @@ class TestOrderShipments(AmazonOrderCommon):
 
     def test_refused_confirmation_stays_visible_and_is_retried_after_fixing_the_carrier(self):
         carrier = self.estafeta.copy({"name": "Estafeta Express", "amazon_carrier_code": "Estafeta Express"})
-        order, rec = self._import()
+        order, rec = self._synced_order()
         picking = self._validate(rec.sale_order_id.picking_ids, {self.product_mug: 1}, carrier=carrier)
         result = self._send()
         self.assertEqual(result["error"], 1)
@@ -157,7 +152,7 @@ class TestOrderShipments(AmazonOrderCommon):
     def _refused(self):
         """An order whose package Amazon refused (a carrier code Amazon does not know): its activity is open."""
         carrier = self.estafeta.copy({"name": "Estafeta Express", "amazon_carrier_code": "Estafeta Express"})
-        order, rec = self._import()
+        order, rec = self._synced_order()
         picking = self._validate(rec.sale_order_id.picking_ids, {self.product_mug: 1}, carrier=carrier)
         self._send()
         self.assertEqual(rec.shipment_ids.state, "error")
@@ -211,7 +206,7 @@ class TestOrderShipments(AmazonOrderCommon):
         self.assertEqual(len(self._confirmations(order["orderId"], status=None)), 1, "only the refused one")
 
     def test_validation_without_carrier_or_tracking_asks_for_them(self):
-        order, rec = self._import()
+        order, rec = self._synced_order()
         picking = rec.sale_order_id.picking_ids
         picking.move_ids.quantity = 1
         picking.move_ids.picked = True
@@ -270,7 +265,7 @@ class TestOrderShipments(AmazonOrderCommon):
         self.assertEqual(self._amazon_order(shipped["orderId"]).sale_order_id.picking_ids.state, "done")
         # A connection where Amazon tells Odoo: validating in Odoo asks for nothing and sends nothing.
         self.amazon.fbm_shipment_mode = "amazon"
-        _order, own = self._import(fresh=True)
+        _order, own = self._synced_order(fresh=True)
         picking = own.sale_order_id.picking_ids
         picking.move_ids.quantity = 1
         picking.move_ids.picked = True
@@ -281,7 +276,7 @@ class TestOrderShipments(AmazonOrderCommon):
         self.assertFalse(self._confirmations(status=None))
 
     def test_cancelled_on_amazon_before_sending_sends_nothing(self):
-        order, rec = self._import()
+        order, rec = self._synced_order()
         self._validate(rec.sale_order_id.picking_ids, {self.product_mug: 1})
         self._update_order(order["orderId"], status="CANCELLED")
         self._sync()
@@ -291,7 +286,7 @@ class TestOrderShipments(AmazonOrderCommon):
 
     def test_interrupted_send_is_not_sent_twice(self):
         """A run stopped after Amazon took the package but before its commit: the next run asks Amazon."""
-        order, rec = self._import()
+        order, rec = self._synced_order()
         self._validate(rec.sale_order_id.picking_ids, {self.product_mug: 1})
         shipment = rec.shipment_ids
         api = self.amazon.with_context(amazon_pacing_speed=self.sim_speed)._spapi()
@@ -325,7 +320,7 @@ class TestOrderShipments(AmazonOrderCommon):
     def test_units_confirmed_in_seller_central_meanwhile_are_not_an_error(self):
         """The seller confirmed the units in Seller Central before the run: Amazon refuses ours, the order shows
         them shipped, so the package is done and nobody gets an activity."""
-        order, rec = self._import()
+        order, rec = self._synced_order()
         self._validate(rec.sale_order_id.picking_ids, {self.product_mug: 1})
         shipment = rec.shipment_ids
         api = self.amazon.with_context(amazon_pacing_speed=self.sim_speed)._spapi()
@@ -362,7 +357,7 @@ class TestOrderShipments(AmazonOrderCommon):
             "name": "Six steps", "product_selectable": True, "company_id": self.company.id, "rule_ids": rules})
         product = self._product("LAMP-06", "Lámpara", route_ids=[Command.set(route.ids)])
         self._put_stock(product, 5)
-        order, rec = self._import([{"sku": "LAMP-06", "quantity": 2, "unit_price": "300.00"}])
+        order, rec = self._synced_order([{"sku": "LAMP-06", "quantity": 2, "unit_price": "300.00"}])
         pickings = rec.sale_order_id.picking_ids
         self.assertEqual(len(pickings), 6)
         self._update_order(order["orderId"], status="SHIPPED")
@@ -385,7 +380,7 @@ class TestOrderShipments(AmazonOrderCommon):
 
     def test_amazon_failing_leaves_the_package_to_be_checked_before_resending(self):
         """5xx answers until the layer gives up: Amazon may have taken it, so the next run asks Amazon first."""
-        order, rec = self._import()
+        order, rec = self._synced_order()
         self._validate(rec.sale_order_id.picking_ids, {self.product_mug: 1})
         shipment = rec.shipment_ids
         self.sim.inject_fault(CONFIRM, "5xx", times=6)

@@ -8,7 +8,6 @@ from odoo.tests import tagged
 
 from spapi_simulator import contract, factory
 
-from ..spapi.orders import parse_order
 from .common import AmazonFinanceCommon, AmazonOrderCommon, run_migration
 
 
@@ -19,10 +18,6 @@ def _amazon_tax(raw):
 
 @tagged("post_install", "-at_install")
 class TestAmazonOrderTotals(AmazonOrderCommon):
-
-    def _import(self, raw):
-        self.env["amazon.order"]._import_orders(self.amazon, [parse_order(raw)], force=True)
-        return self._amazon_order(raw["orderId"])
 
     def _mexican_order(self, **kw):
         return factory.make_order(
@@ -61,7 +56,7 @@ class TestAmazonOrderTotals(AmazonOrderCommon):
     def test_mexican_order_with_promotion_shipping_and_gift_wrap_equals_grand_total(self):
         raw = self._mexican_order()
         self.assertEqual(raw["proceeds"]["grandTotal"]["amount"], "777.99")
-        rec = self._import(raw)
+        rec = self._import_order(raw)
         so, invoice = self._assert_equals_amazon(rec, raw)
         mug = so.order_line.filtered(lambda ln: ln.product_id == self.product_mug)
         self.assertEqual(mug.price_unit, 349.0, "the buyer sees the price with IVA")
@@ -85,13 +80,13 @@ class TestAmazonOrderTotals(AmazonOrderCommon):
     def test_same_order_with_tax_inside_item(self):
         raw = self._mexican_order(tax_reading="inside")
         self.assertEqual(raw["proceeds"]["grandTotal"]["amount"], "777.99")
-        rec = self._import(raw)
+        rec = self._import_order(raw)
         so, _invoice = self._assert_equals_amazon(rec, raw)
         self.assertEqual(so.order_line.filtered(lambda ln: ln.product_id == self.product_mug).price_unit, 349.0)
 
     def test_three_times_33_33(self):
         raw = factory.make_order(items=[{"sku": "MUG-01", "quantity": 3, "unit_price": "33.33"}], status="SHIPPED")
-        rec = self._import(raw)
+        rec = self._import_order(raw)
         _so, invoice = self._assert_equals_amazon(rec, raw)
         self.assertAlmostEqual(invoice.amount_total, 99.99)
         self.assertAlmostEqual(invoice.amount_tax, 13.80)
@@ -119,7 +114,7 @@ class TestAmazonOrderTotals(AmazonOrderCommon):
         raw = factory.make_order(items=[{"sku": "MUG-01", "quantity": 2, "unit_price": "349.00"}], status="SHIPPED")
         raw["orderItems"][0]["proceeds"]["proceedsTotal"]["amount"] = "650.00"
         raw["proceeds"]["grandTotal"]["amount"] = "650.00"
-        rec = self._import(raw)
+        rec = self._import_order(raw)
         self.assertEqual(rec.state, "error")
         self.assertIn(raw["orderItems"][0]["orderItemId"], rec.reason)
         self.assertIn("650.00", rec.reason)
@@ -128,7 +123,7 @@ class TestAmazonOrderTotals(AmazonOrderCommon):
     def test_delivery_tip_is_named_not_invoiced(self):
         raw = factory.make_order(items=[{"sku": "MUG-01", "quantity": 1, "unit_price": "349.00"}],
                                  status="SHIPPED", delivery_tip="20.00")
-        rec = self._import(raw)
+        rec = self._import_order(raw)
         self.assertEqual(rec.state, "imported", rec.reason)
         self.assertEqual(rec.amount_total, 369.0)
         self.assertEqual(rec.amount_not_invoiced, 20.0)
@@ -140,7 +135,7 @@ class TestAmazonOrderTotals(AmazonOrderCommon):
         raw = factory.make_order(items=[{"sku": "MUG-01", "quantity": 1, "unit_price": "349.00"}], status="SHIPPED")
         raw["proceeds"]["breakdowns"].append({"type": "OTHER", "subtotal": {"amount": "20.00", "currencyCode": "MXN"}})
         raw["proceeds"]["grandTotal"]["amount"] = "369.00"
-        rec = self._import(raw)
+        rec = self._import_order(raw)
         self.assertEqual(rec.state, "imported", rec.reason)
         charge = rec.sale_order_id.order_line.filtered(lambda ln: ln.sequence >= 5000 and ln.sequence < 10000)
         self.assertEqual(charge.price_total, 20.0)
@@ -148,7 +143,7 @@ class TestAmazonOrderTotals(AmazonOrderCommon):
 
     def test_invoice_differing_from_amazon_is_found_by_the_filter(self):
         raw = factory.make_order(items=[{"sku": "MUG-01", "quantity": 1, "unit_price": "199.00"}], status="SHIPPED")
-        rec = self._import(raw)
+        rec = self._import_order(raw)
         Order = self.env["amazon.order"]
         self.assertFalse(Order.search([("invoice_mismatch", "=", True)]))
         self.assertIn(rec, Order.search([("invoice_mismatch", "=", False)]))
@@ -176,7 +171,7 @@ class TestAmazonOrderTotals(AmazonOrderCommon):
             raw.setdefault("fulfillment", {})["fulfillmentStatus"] = "SHIPPED"
             _into_connection_marketplace(raw, self.amazon.marketplace_id)
         for raw in examples:
-            rec = self._import(raw)
+            rec = self._import_order(raw)
             self.assertEqual(rec.state, "imported", f"{raw['orderId']}: {rec.reason}")
             tip = sum(float(b["subtotal"]["amount"]) for b in raw["proceeds"].get("breakdowns", [])
                       if b["type"] == "DELIVERY_TIP")

@@ -228,9 +228,7 @@ class TestSecurityProbes(AmazonOrderCommon):
         })
 
     def _imported(self, **kw):
-        order = self._make_order(**kw)
-        self._sync()
-        rec = self._amazon_order(order["orderId"])
+        order, rec = self._synced_order(**kw)
         self.assertEqual(rec.state, "imported")
         return order, rec
 

@@ -156,6 +156,15 @@ class AmazonTestCommon(AccountTestInvoicingCommon):
         account = account or cls.amazon
         return SpApi(account.with_context(amazon_pacing_speed=cls.sim_speed)._spapi_config())
 
+    # ------------------------------------------------------------------ listings
+
+    def _import_listings(self, account=None, wait=5):
+        """The listings import of the connection, polling Amazon's reports fast: its state (done, waiting...)."""
+        account = (account or self.amazon).with_context(
+            amazon_pacing_speed=self.sim_speed, amazon_report_poll_interval=0.01, amazon_report_wait=wait)
+        return self.env["amazon.listing.sync"]._import_listings(account)
+
+    # ------------------------------------------------------------------ the scheduler
 
     def _run_scheduled(self, flow, commit=None, dispatch=True, **context):
         """What the scheduler does for ``flow``, in the test's transaction: the flow's scheduled action triggers

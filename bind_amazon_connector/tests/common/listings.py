@@ -67,12 +67,6 @@ class ListingTestMixin:
         # Amazon often omits the charset: the encoding has to be detected from the bytes
         self.sim.set_report_document(REPORT_TYPE, data, gzip=gzip, content_type="text/plain")
 
-    def _import(self, account=None, wait=5):
-        account = account or self.amazon
-        return self.env["amazon.listing.sync"]._import_listings(account.with_context(
-            amazon_pacing_speed=self.sim_speed, amazon_report_poll_interval=0.01, amazon_report_wait=wait,
-        ))
-
     def _db_writes(self):
         """Rows inserted, updated or deleted so far in this transaction in listings and price list rules."""
         self.env.flush_all()

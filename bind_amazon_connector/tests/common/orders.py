@@ -7,6 +7,7 @@ from odoo.tests import tagged
 
 from spapi_simulator import factory
 
+from ...spapi.orders import parse_order
 from .connection import AmazonTestCommon
 
 
@@ -97,6 +98,17 @@ class AmazonOrderCommon(AmazonTestCommon):
                                        quantityUnfulfilled=item["quantityOrdered"] - qty)
             items.append(item)
         return self._update_order(order_id, status=status, orderItems=items)
+
+    def _import_order(self, raw, force=True):
+        """``raw`` (an order as Amazon's API gives it) imported directly, without a sync; its record."""
+        self.env["amazon.order"]._import_orders(self.amazon, [parse_order(raw)], force=force)
+        return self._amazon_order(raw["orderId"])
+
+    def _synced_order(self, items=None, **kw):
+        """An order placed at Amazon (:meth:`_make_order`), then an orders sync: (Amazon's order, its record)."""
+        order = self._make_order(items, **kw)
+        self._sync()
+        return order, self._amazon_order(order["orderId"])
 
     def _sync(self, account=None, **kw):
         account = (account or self.amazon).with_context(amazon_pacing_speed=self.sim_speed)
