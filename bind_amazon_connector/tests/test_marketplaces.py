@@ -264,20 +264,14 @@ class TestMarketplaceStock(MarketplaceMixin, AmazonOrderCommon):
         patcher.start()
         self.addCleanup(patcher.stop)
 
-    def _listing(self, marketplace, sku="MUG-01"):
-        return self.env["amazon.listing"].create({
-            "account_id": self.amazon.id, "marketplace_id": marketplace.id, "seller_sku": sku, "name": sku,
-            "currency_id": marketplace.currency_id.id, "fulfillment_channel": "merchant",
-            "product_id": self.product_mug.id,
-        })
-
     def test_stock_pushed_per_marketplace(self):
         self._read_us()
         self.sim.add_listing(factory.list_in_marketplace(factory.make_listing("MUG-01", quantity=0), US,
                                                          price="12.50"))
         self.sim.add_listing(sku="TEE-02", quantity=0)
-        us_listing = self._listing(self.mkt_us)
-        ca_listing = self._listing(self.mkt_ca)  # Canada is not read by the connection
+        us_listing = self._make_listing("MUG-01", self.product_mug, marketplace=self.mkt_us)
+        # Canada is not read by the connection
+        ca_listing = self._make_listing("MUG-01", self.product_mug, marketplace=self.mkt_ca)
         mx_listing = self.env["amazon.listing"].search([
             ("account_id", "=", self.amazon.id), ("seller_sku", "=", "MUG-01"),
             ("marketplace_id", "=", self.mkt_mx.id)])

@@ -143,10 +143,6 @@ class _ListingImportMixin:
             amazon_pacing_speed=self.sim_speed, amazon_report_poll_interval=0.01, amazon_report_wait=5,
         ), commit=commits.commit)
 
-    def _listings(self):
-        return self.env["amazon.listing"].with_context(active_test=False).search(
-            [("account_id", "=", self.amazon.id)])
-
 
 @tagged("post_install", "-at_install")
 class TestRestartListings(_ListingImportMixin, AmazonTestCommon):

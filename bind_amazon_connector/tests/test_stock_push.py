@@ -97,13 +97,6 @@ class TestStockPush(AmazonOrderCommon):
         self.assertEqual(picking.state, "done")
         return picking
 
-    def _fba_listing(self, sku, product):
-        return self.env["amazon.listing"].create({
-            "account_id": self.amazon.id, "marketplace_id": self.amazon.marketplace_id.id, "seller_sku": sku,
-            "name": sku, "currency_id": self.amazon.marketplace_id.currency_id.id, "fulfillment_channel": "amazon",
-            "product_id": product.id,
-        })
-
     # ------------------------------------------------------------------ after a sale
 
     def test_sale_with_toggle_on_sends_available_quantity(self):
@@ -187,7 +180,7 @@ class TestStockPush(AmazonOrderCommon):
         self.amazon.write({"update_stock_on_amazon": True, "push_stock_on_any_change": True})
         cup = self._product("CUP-00", "Vaso", mapped=True)
         self._listing("CUP-00").unlink()
-        fba = self._fba_listing("CUP-FBA", cup)
+        fba = self._make_listing("CUP-FBA", cup, channel="amazon")
         self.sim.add_listing(sku="CUP-FBA", quantity=30, fulfillment="AFN")
         self._change_stock(cup, 5)
         self._change_stock(cup, 7, self.fba_location)
@@ -212,7 +205,7 @@ class TestStockPush(AmazonOrderCommon):
 
     def test_sold_both_ways_is_marked_and_not_sent(self):
         self.amazon.update_stock_on_amazon = True
-        self._fba_listing("MUG-01-FBA", self.product_mug)
+        self._make_listing("MUG-01-FBA", self.product_mug, channel="amazon")
         self._put_stock(self.product_mug, 10)
         self._put_stock(self.product_tee, 6)
         self._make_order([{"sku": "MUG-01", "quantity": 1, "unit_price": "199.00"},
@@ -514,11 +507,7 @@ class TestStockPush(AmazonOrderCommon):
             name="Amazon MX 2", seller_id="A3SIMSELLER0002", endpoint_override=other_sim.url,
             token_url_override=other_sim.token_url, update_stock_on_amazon=True))
         other_sim.add_listing(sku="MUG-B", quantity=10)
-        self.env["amazon.listing"].create({
-            "account_id": other.id, "marketplace_id": other.marketplace_id.id, "seller_sku": "MUG-B",
-            "name": "Taza", "currency_id": other.marketplace_id.currency_id.id, "fulfillment_channel": "merchant",
-            "product_id": self.product_mug.id,
-        })
+        self._make_listing("MUG-B", self.product_mug, account=other, name="Taza")
         self.amazon.update_stock_on_amazon = True
         self._put_stock(self.product_mug, 10)
         self._make_order([{"sku": "MUG-01", "quantity": 2, "unit_price": "199.00"}])

@@ -158,6 +158,28 @@ class AmazonTestCommon(AccountTestInvoicingCommon):
 
     # ------------------------------------------------------------------ listings
 
+    @classmethod
+    def _make_listing(cls, sku, product=None, *, account=None, marketplace=None, name=None, channel="merchant"):
+        """A listing of the connection, in its main marketplace unless ``marketplace``, of ``product`` if given."""
+        account = account or cls.amazon
+        marketplace = marketplace or account.marketplace_id
+        return cls.env["amazon.listing"].create({
+            "account_id": account.id, "marketplace_id": marketplace.id, "seller_sku": sku, "name": name or sku,
+            "currency_id": marketplace.currency_id.id, "fulfillment_channel": channel,
+            "product_id": product.id if product else False,
+        })
+
+    @classmethod
+    def _listings(cls, account=None):
+        """The connection's listings in Odoo, archived ones included, by SKU."""
+        return cls.env["amazon.listing"].with_context(active_test=False).search(
+            [("account_id", "=", (account or cls.amazon).id)], order="seller_sku")
+
+    @classmethod
+    def _listing(cls, sku, account=None):
+        """The connection's listing of ``sku`` (archived included)."""
+        return cls._listings(account).filtered(lambda lst: lst.seller_sku == sku)
+
     def _import_listings(self, account=None, wait=5):
         """The listings import of the connection, polling Amazon's reports fast: its state (done, waiting...)."""
         account = (account or self.amazon).with_context(

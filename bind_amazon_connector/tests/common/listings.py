@@ -54,7 +54,7 @@ def iter_report_lines(count, *, prefix="BENCH", columns=None):
 
 
 class ListingTestMixin:
-    """Imports from the simulator with fast polling, and counts what the database really wrote."""
+    """Listings reports served by the simulator, products to map, and what the database really wrote."""
 
     def setUp(self):
         super().setUp()
@@ -75,14 +75,6 @@ class ListingTestMixin:
                 WHERE relname IN ('amazon_listing', 'product_pricelist_item', 'amazon_listing_conflict_product_rel')"""
         )
         return self.env.cr.fetchone()[0]
-
-    def _listings(self, account=None, **kw):
-        account = account or self.amazon
-        return self.env["amazon.listing"].with_context(active_test=False).search(
-            [("account_id", "=", account.id)], order="seller_sku")
-
-    def _listing(self, sku, account=None):
-        return self._listings(account).filtered(lambda lst: lst.seller_sku == sku)
 
     def _product(self, code, barcode=None, **kw):
         vals = {"name": f"Product {code}", "default_code": code, "type": "consu", "is_storable": True}

@@ -52,20 +52,8 @@ class AmazonOrderCommon(AmazonTestCommon):
             "taxes_id": [Command.set(cls.iva16.ids)],
             **vals,
         })
-        cls.env["amazon.listing"].create({
-            "account_id": cls.amazon.id,
-            "marketplace_id": cls.amazon.marketplace_id.id,
-            "seller_sku": sku,
-            "name": name or sku,
-            "currency_id": cls.amazon.marketplace_id.currency_id.id,
-            "fulfillment_channel": "merchant",
-            "product_id": product.id if mapped else False,
-        })
+        cls._make_listing(sku, product if mapped else None, name=name)
         return product
-
-    @classmethod
-    def _listing(cls, sku):
-        return cls.env["amazon.listing"].search([("account_id", "=", cls.amazon.id), ("seller_sku", "=", sku)])
 
     def _put_stock(self, product, qty, location=None):
         self.env["stock.quant"]._update_available_quantity(product, location or self.stock_location, qty)
