@@ -49,12 +49,6 @@ class TestOrderShipments(AmazonOrderCommon):
     def _send(self):
         return self.env["amazon.shipment"]._send_due(self.amazon.with_context(amazon_pacing_speed=self.sim_speed))
 
-    def _cron(self):
-        """The scheduled action, without its commits (the test's transaction is rolled back at the end)."""
-        cron_class = type(self.env["ir.cron"])
-        with patch.object(cron_class, "_commit_progress", lambda cron, processed=0, **kw: float("inf")):
-            self.env["amazon.shipment"].with_context(amazon_pacing_speed=self.sim_speed)._cron_send()
-
     def _confirmations(self, order_id=None, status=204):
         return [r for r in self.sim.requests if r.operation == CONFIRM and (status is None or r.status == status)
                 and (order_id is None or f"/orders/{order_id}/" in r.path)]
@@ -75,7 +69,7 @@ class TestOrderShipments(AmazonOrderCommon):
         second = rec.sale_order_id.picking_ids - first
         self.assertEqual(len(second), 1)
         self._validate(second, {self.product_mug: 1, self.product_tee: 1}, tracking="EST-2")
-        self._cron()
+        self._run_scheduled("shipments")
         sent = self._confirmations(order["orderId"])
         self.assertEqual(len(sent), 2)
         self.assertEqual([self._items(order, r) for r in sent], [{"MUG-01": 2}, {"MUG-01": 1, "TEE-02": 1}])
@@ -88,7 +82,7 @@ class TestOrderShipments(AmazonOrderCommon):
         first.carrier_tracking_ref = "EST-1-BIS"
         first.action_amazon_retry_confirmation()
         rec.action_retry_shipments()
-        self._cron()
+        self._run_scheduled("shipments")
         self._send()
         self.assertEqual(len(self._confirmations(status=None)), 2)
         self.assertEqual(len(rec.shipment_ids), 2)
@@ -238,17 +232,17 @@ class TestOrderShipments(AmazonOrderCommon):
         self.assertEqual(len(shipments), 6)
         # More 429s than the SP-API layer retries: the run stops, everything waits for a later one.
         self.sim.inject_fault(CONFIRM, "throttle", times=9)
-        self._cron()
+        self._run_scheduled("shipments")
         self.assertFalse(self._confirmations())
         self.assertEqual(set(shipments.mapped("state")), {"pending"})
         self.assertTrue(all(s.next_attempt_date > fields.Datetime.now() + timedelta(seconds=30) for s in shipments))
         self.assertIn("throttled", shipments.sorted("id")[0].message)
         # Not due yet: nothing is sent before then.
-        self._cron()
+        self._run_scheduled("shipments")
         self.assertFalse(self._confirmations())
         # Later: the rest of the storm, then every package goes, each once.
         shipments.write({"next_attempt_date": fields.Datetime.now() - timedelta(seconds=1)})
-        self._cron()
+        self._run_scheduled("shipments")
         self.assertEqual(set(shipments.mapped("state")), {"done"})
         for order in orders:
             self.assertEqual(len(self._confirmations(order["orderId"])), 1)
@@ -271,7 +265,7 @@ class TestOrderShipments(AmazonOrderCommon):
         picking.move_ids.picked = True
         picking.button_validate()
         self.assertEqual(picking.state, "done")
-        self._cron()
+        self._run_scheduled("shipments")
         self.assertFalse(self.env["amazon.shipment"].search([("account_id", "=", self.amazon.id)]))
         self.assertFalse(self._confirmations(status=None))
 

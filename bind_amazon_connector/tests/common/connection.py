@@ -189,9 +189,15 @@ class AmazonTestCommon(AccountTestInvoicingCommon):
     # ------------------------------------------------------------------ the scheduler
 
     def _run_scheduled(self, flow, commit=None, dispatch=True, **context):
-        """What the scheduler does for ``flow``, in the test's transaction: the flow's scheduled action triggers
-        the connections' jobs (unless not ``dispatch``), then each triggered job runs (its commits replaced by
-        ``commit``, default none). Returns {connection: the job's result}."""
+        """What the scheduler does for ``flow``, in the test's transaction, its commits replaced by ``commit``
+        (default none): the flow's scheduled action triggers the connections' jobs (unless not ``dispatch``), then
+        each triggered job runs. Returns {connection: the job's result}. The ``"shipments"`` scheduled action
+        sends every connection's packages itself (no job per connection; returns {})."""
+        commit = commit or (lambda cron, processed=0, **kw: float("inf"))
+        if flow == "shipments":
+            with patch.object(type(self.env["ir.cron"]), "_commit_progress", commit):
+                self.env["amazon.shipment"].with_context(amazon_pacing_speed=self.sim_speed, **context)._cron_send()
+            return {}
         # the job stays in the test's transaction (no transaction of its own, see SINGLE_TRANSACTION)
         Job = self.env["amazon.sync.job"].with_context(amazon_pacing_speed=self.sim_speed,
                                                        amazon_single_transaction=True, **context)
@@ -200,7 +206,6 @@ class AmazonTestCommon(AccountTestInvoicingCommon):
         jobs = self.env["amazon.sync.job"].search([("flow", "=", flow)])
         Trigger = self.env["ir.cron.trigger"].sudo()
         results = {}
-        commit = commit or (lambda cron, processed=0, **kw: float("inf"))
         with patch.object(type(self.env["ir.cron"]), "_commit_progress", commit):
             for job in jobs.sorted(lambda j: j.account_id.id):
                 triggers = Trigger.search([("cron_id", "=", job.cron_id.id),
@@ -211,3 +216,10 @@ class AmazonTestCommon(AccountTestInvoicingCommon):
                 # run as the scheduler runs it: with the job in the context (its time budget applies)
                 results[job.account_id] = Job.with_context(cron_id=job.cron_id.id)._run(job.account_id.id, flow)
         return results
+
+    def _run_job(self, flow, commit, account=None):
+        """The body of the connection's ``flow`` job (its ``_sync_for``), committing with ``commit`` (see
+        :class:`Commits`), paced at the simulator's speed and polling Amazon's reports fast."""
+        account = (account or self.amazon).with_context(
+            amazon_pacing_speed=self.sim_speed, amazon_report_poll_interval=0.01, amazon_report_wait=5)
+        return self.env[FLOW_MODELS[flow]].with_context(**account.env.context)._sync_for(account, commit=commit)
