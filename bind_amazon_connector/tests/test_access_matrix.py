@@ -1,6 +1,5 @@
 """The access matrix of ``docs/security.rst``, walked role by role: access rights per model, and the money
 buttons each role may not run."""
-from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -68,11 +67,7 @@ class TestAccessMatrix(AmazonTestCommon):
         cls.people = {}
         for role, xmlids in ROLES.items():
             company = other_company if role == "other_admin" else cls.company
-            cls.people[role] = cls.env["res.users"].create({
-                "name": f"matrix {role}", "login": f"matrix_{role}", "company_id": company.id,
-                "company_ids": [Command.set(company.ids)],
-                "group_ids": [Command.set([cls.env.ref(xmlid).id for xmlid in xmlids])],
-            })
+            cls.people[role] = cls._user(f"matrix_{role}", *xmlids, name=f"matrix {role}", company=company)
         cls.settlement = cls.env["amazon.settlement"].sudo().create({
             "name": "MATRIX-1", "account_id": cls.amazon.id, "currency_id": cls.env.ref("base.MXN").id})
 

@@ -1,5 +1,4 @@
 """Who may read the connection and its secrets, multi-company isolation, chatter hygiene, neutralize."""
-from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.modules.neutralize import get_installed_modules, get_neutralization_queries
 from odoo.tests import tagged
@@ -14,11 +13,8 @@ class TestAccountSecurity(AmazonTestCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.amazon_manager = cls.env["res.users"].create({
-            "name": "Amazon Admin", "login": "amazon_admin", "company_id": cls.company.id,
-            "company_ids": [Command.set(cls.company.ids)],
-            "group_ids": [Command.set([cls.env.ref("bind_amazon_connector.group_amazon_manager").id])],
-        })
+        cls.amazon_manager = cls._user("amazon_admin", "bind_amazon_connector.group_amazon_manager",
+                                       name="Amazon Admin")
 
     def test_user_reads_connection_but_not_secrets(self):
         account = self.amazon.with_user(self.amazon_user)
@@ -62,11 +58,8 @@ class TestAccountSecurity(AmazonTestCommon):
 
     def test_user_of_another_company_cannot_see_the_connection(self):
         other = self.env["res.company"].create({"name": "Otra Empresa"})
-        outsider = self.env["res.users"].create({
-            "name": "Gerente de otra empresa", "login": "other_amazon_admin", "company_id": other.id,
-            "company_ids": [Command.set(other.ids)],
-            "group_ids": [Command.set([self.env.ref("bind_amazon_connector.group_amazon_manager").id])],
-        })
+        outsider = self._user("other_amazon_admin", "bind_amazon_connector.group_amazon_manager",
+                              name="Gerente de otra empresa", company=other)
         Account = self.env["amazon.account"].with_user(outsider)
         self.assertFalse(Account.search([("id", "=", self.amazon.id)]))
         with self.assertRaises(AccessError):

@@ -1,7 +1,6 @@
 """Buyer contact data kept only as long as Amazon allows, what a CFDI needs kept; who may change the window."""
 from datetime import timedelta
 
-from odoo import Command
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
 
@@ -19,17 +18,11 @@ class TestBuyerRetention(AmazonOrderCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.amazon_user = cls.env["res.users"].create({
-            "name": "Amazon User", "login": "retention_amazon_user", "company_id": cls.company.id,
-            "company_ids": [Command.set(cls.company.ids)],
-            "group_ids": [Command.set(cls.env.ref("bind_amazon_connector.group_amazon_user").ids)],
-        })
+        cls.amazon_user = cls._user("retention_amazon_user", "bind_amazon_connector.group_amazon_user",
+                                    name="Amazon User")
         cls.other_company = cls.env["res.company"].create({"name": "Otra Empresa Retención SA"})
-        cls.other_admin = cls.env["res.users"].create({
-            "name": "Admin de otra empresa", "login": "retention_other_admin", "company_id": cls.other_company.id,
-            "company_ids": [Command.set(cls.other_company.ids)],
-            "group_ids": [Command.set(cls.env.ref("bind_amazon_connector.group_amazon_manager").ids)],
-        })
+        cls.other_admin = cls._user("retention_other_admin", "bind_amazon_connector.group_amazon_manager",
+                                    name="Admin de otra empresa", company=cls.other_company)
 
     def _shipped(self, buyer, address, status="SHIPPED", preference=None, **kw):
         order = factory.make_order(items=[{"sku": "MUG-01", "quantity": 1, "unit_price": "199.00"}], status=status,

@@ -4,7 +4,6 @@ before keep the company's Sales journal; only accountants choose them, and only 
 company."""
 from datetime import timedelta
 
-from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
@@ -20,17 +19,10 @@ class TestConnectionJournals(AmazonOrderCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.admin = cls.env["res.users"].create({
-            "name": "Amazon Admin (no accounting)", "login": "journals_amazon_admin", "company_id": cls.company.id,
-            "company_ids": [Command.set(cls.company.ids)],
-            "group_ids": [Command.set([cls.env.ref("bind_amazon_connector.group_amazon_manager").id])],
-        })
-        cls.accountant = cls.env["res.users"].create({
-            "name": "Contadora", "login": "journals_accountant", "company_id": cls.company.id,
-            "company_ids": [Command.set(cls.company.ids)],
-            "group_ids": [Command.set([cls.env.ref("bind_amazon_connector.group_amazon_manager").id,
-                                       cls.env.ref("account.group_account_manager").id])],
-        })
+        cls.admin = cls._user("journals_amazon_admin", "bind_amazon_connector.group_amazon_manager",
+                              name="Amazon Admin (no accounting)")
+        cls.accountant = cls._user("journals_accountant", "bind_amazon_connector.group_amazon_manager",
+                                   "account.group_account_manager", name="Contadora")
 
     def _new_connection(self, user=None, **vals):
         vals = self._amazon_account_vals(**{"name": "Amazon Tienda 2", "seller_id": "A3SECONDSELLER", **vals})

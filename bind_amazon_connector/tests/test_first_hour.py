@@ -206,10 +206,6 @@ class TestDashboard(AmazonOrderCommon):
         self.assertTrue(account.authorization_lost)
 
     def test_dashboard_buttons_need_an_amazon_user(self):
-        outsider = self.env["res.users"].create({
-            "name": "Contadora", "login": "contadora_dash", "company_id": self.company.id,
-            "company_ids": [Command.set(self.company.ids)],
-            "group_ids": [Command.set([self.env.ref("account.group_account_invoice").id])],
-        })
+        outsider = self._user("contadora_dash", "account.group_account_invoice", name="Contadora")
         with self.assertRaises(AccessError):
             self.amazon.with_user(outsider).action_view_invoices()

@@ -3,7 +3,7 @@ import logging
 from datetime import timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from odoo import Command, fields
+from odoo import fields
 from odoo.tests import HttpCase, tagged
 
 from .common import SIM_REFRESH_TOKEN, AmazonTestCommon
@@ -161,12 +161,8 @@ class TestOAuthFlow(AmazonTestCommon, HttpCase):
 
     def test_state_of_another_user_refused(self):
         _url, params = self._authorize()
-        other = self.env["res.users"].create({
-            "name": "Otro administrador", "login": "other_admin", "password": "other_admin_pw",
-            "company_id": self.company.id, "company_ids": [Command.set(self.company.ids)],
-            "group_ids": [Command.set([self.env.ref("bind_amazon_connector.group_amazon_manager").id,
-                                       self.env.ref("base.group_user").id])],
-        })
+        other = self._user("other_admin", "bind_amazon_connector.group_amazon_manager", "base.group_user",
+                           name="Otro administrador", password="other_admin_pw")
         self.authenticate("other_admin", "other_admin_pw")
         response = self._callback(state=params["state"], spapi_oauth_code=self.sim.issue_auth_code(),
                                   selling_partner_id="A3SIMSELLER0001")

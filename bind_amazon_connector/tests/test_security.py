@@ -2,7 +2,6 @@
 import logging
 from unittest.mock import patch
 
-from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -38,30 +37,19 @@ class TestSecurityMatrix(AmazonOrderCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        ref = cls.env.ref
         cls.other_company = cls.env["res.company"].create({"name": "Otra Empresa SA"})
         cls.people = {
-            "user": cls._person("sec_amazon_user", [ref("bind_amazon_connector.group_amazon_user")]),
-            "admin": cls._person("sec_amazon_admin", [ref("bind_amazon_connector.group_amazon_manager")]),
-            "accountant": cls._person("sec_accountant", [ref("account.group_account_invoice")]),
-            "internal": cls._person("sec_internal", [ref("base.group_user")]),
-            "other_admin": cls._person(
-                "sec_other_admin",
-                [ref("bind_amazon_connector.group_amazon_manager"), ref("account.group_account_invoice")],
-                company=cls.other_company),
+            "user": cls._user("sec_amazon_user", "bind_amazon_connector.group_amazon_user"),
+            "admin": cls._user("sec_amazon_admin", "bind_amazon_connector.group_amazon_manager"),
+            "accountant": cls._user("sec_accountant", "account.group_account_invoice"),
+            "internal": cls._user("sec_internal", "base.group_user"),
+            "other_admin": cls._user("sec_other_admin", "bind_amazon_connector.group_amazon_manager",
+                                     "account.group_account_invoice", company=cls.other_company),
         }
         cls.listing = cls._listing("MUG-01")
         cls.settlement = cls.env["amazon.settlement"].sudo().create({
             "name": "SEC-1", "account_id": cls.amazon.id, "currency_id": cls.env.ref("base.MXN").id,
         }) if "amazon.settlement" in cls.env else None
-
-    @classmethod
-    def _person(cls, login, groups, company=None):
-        company = company or cls.company
-        return cls.env["res.users"].create({
-            "name": login, "login": login, "company_id": company.id, "company_ids": [Command.set(company.ids)],
-            "group_ids": [Command.set([g.id for g in groups])],
-        })
 
     # ---------------------------------------------------------------- access rights per model
 
@@ -209,23 +197,13 @@ class TestSecurityProbes(AmazonOrderCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.admin = cls.env["res.users"].create({
-            "name": "Amazon Admin (not system)", "login": "probe_amazon_admin", "company_id": cls.company.id,
-            "company_ids": [Command.set(cls.company.ids)],
-            "group_ids": [Command.set([cls.env.ref("bind_amazon_connector.group_amazon_manager").id])],
-        })
-        cls.user = cls.env["res.users"].create({
-            "name": "Amazon User", "login": "probe_amazon_user", "company_id": cls.company.id,
-            "company_ids": [Command.set(cls.company.ids)],
-            "group_ids": [Command.set([cls.env.ref("bind_amazon_connector.group_amazon_user").id,
-                                       cls.env.ref("base.group_allow_export").id])],
-        })
+        cls.admin = cls._user("probe_amazon_admin", "bind_amazon_connector.group_amazon_manager",
+                              name="Amazon Admin (not system)")
+        cls.user = cls._user("probe_amazon_user", "bind_amazon_connector.group_amazon_user",
+                             "base.group_allow_export", name="Amazon User")
         cls.other_company = cls.env["res.company"].create({"name": "Competidor SA"})
-        cls.other_admin = cls.env["res.users"].create({
-            "name": "Admin de otra empresa", "login": "probe_other_admin", "company_id": cls.other_company.id,
-            "company_ids": [Command.set(cls.other_company.ids)],
-            "group_ids": [Command.set([cls.env.ref("bind_amazon_connector.group_amazon_manager").id])],
-        })
+        cls.other_admin = cls._user("probe_other_admin", "bind_amazon_connector.group_amazon_manager",
+                                    name="Admin de otra empresa", company=cls.other_company)
 
     def _imported(self, **kw):
         order, rec = self._synced_order(**kw)
@@ -401,17 +379,11 @@ class TestSecurityHosts(AmazonOrderCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.admin = cls.env["res.users"].create({
-            "name": "Amazon Admin (not system)", "login": "host_amazon_admin", "company_id": cls.company.id,
-            "company_ids": [Command.set(cls.company.ids)],
-            "group_ids": [Command.set([cls.env.ref("bind_amazon_connector.group_amazon_manager").id])],
-        })
+        cls.admin = cls._user("host_amazon_admin", "bind_amazon_connector.group_amazon_manager",
+                              name="Amazon Admin (not system)")
         cls.other_company = cls.env["res.company"].create({"name": "Competidor Hosts SA"})
-        cls.other_admin = cls.env["res.users"].create({
-            "name": "Admin de otra empresa", "login": "host_other_admin", "company_id": cls.other_company.id,
-            "company_ids": [Command.set(cls.other_company.ids)],
-            "group_ids": [Command.set([cls.env.ref("bind_amazon_connector.group_amazon_manager").id])],
-        })
+        cls.other_admin = cls._user("host_other_admin", "bind_amazon_connector.group_amazon_manager",
+                                    name="Admin de otra empresa", company=cls.other_company)
 
     def test_only_system_administrators_set_overrides(self):
         account = self.amazon.with_user(self.admin)

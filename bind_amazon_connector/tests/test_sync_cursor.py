@@ -2,7 +2,6 @@
 import importlib.util
 from pathlib import Path
 
-from odoo import Command
 from odoo.tools import SQL
 
 from .common import AmazonOrderCommon
@@ -66,11 +65,8 @@ class TestSyncCursor(AmazonOrderCommon):
         self._make_order(status="SHIPPED")
         self._sync()
         other = self.env["res.company"].create({"name": "Otra empresa"})
-        manager = self.env["res.users"].create({
-            "name": "Other manager", "login": "other_amazon_manager", "company_id": other.id,
-            "company_ids": [Command.set(other.ids)],
-            "group_ids": [Command.set([self.env.ref("bind_amazon_connector.group_amazon_manager").id])],
-        })
+        manager = self._user("other_amazon_manager", "bind_amazon_connector.group_amazon_manager",
+                             name="Other manager", company=other)
         Cursor = self.env["amazon.sync.cursor"]
         self.assertTrue(Cursor.search([("account_id", "=", self.amazon.id)]))
         self.assertFalse(Cursor.with_user(manager).search([("account_id", "=", self.amazon.id)]))

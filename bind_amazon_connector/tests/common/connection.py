@@ -118,14 +118,20 @@ class AmazonTestCommon(AccountTestInvoicingCommon):
         cls.pricelist = cls.env["product.pricelist"].create({
             "name": "Amazon MX", "currency_id": cls.env.ref("base.MXN").id, "company_id": cls.company.id,
         })
-        cls.amazon_user = cls.env["res.users"].create({
-            "name": "Amazon Bot", "login": "amazon_bot", "company_id": cls.company.id,
-            "company_ids": [Command.set(cls.company.ids)],
-            "group_ids": [Command.set([cls.env.ref("bind_amazon_connector.group_amazon_user").id,
-                                       cls.env.ref("stock.group_stock_user").id,
-                                       cls.env.ref("account.group_account_invoice").id])],
-        })
+        cls.amazon_user = cls._user("amazon_bot", "bind_amazon_connector.group_amazon_user", "stock.group_stock_user",
+                                    "account.group_account_invoice", name="Amazon Bot")
         cls.amazon = cls.env["amazon.account"].create(cls._amazon_account_vals())
+
+    @classmethod
+    def _user(cls, login, *groups, name=None, company=None, companies=None, **vals):
+        """A user of ``company`` (the test company by default) allowed in ``companies`` (its company by default),
+        in the groups of the xml ids ``groups`` (Odoo's default groups when none)."""
+        company = company or cls.company
+        vals = {"name": name or login, "login": login, "company_id": company.id,
+                "company_ids": [Command.set((companies or company).ids)], **vals}
+        if groups:
+            vals["group_ids"] = [Command.set([cls.env.ref(xmlid).id for xmlid in groups])]
+        return cls.env["res.users"].create(vals)
 
     @classmethod
     def _amazon_account_vals(cls, **overrides):
