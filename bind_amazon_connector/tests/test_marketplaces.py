@@ -2,7 +2,6 @@
 America unified account): orders in each marketplace's currency with its own price list and fiscal position,
 listings and stock per marketplace. Against the SP-API simulator."""
 import json
-from unittest.mock import patch
 from urllib.parse import unquote
 
 from odoo.exceptions import AccessError, ValidationError
@@ -10,15 +9,17 @@ from odoo.tests import tagged
 
 from spapi_simulator import factory
 
-from ..spapi import SpApi
 from .common import REPORT_TYPE, AmazonOrderCommon, AmazonTestCommon
 
 MX, US, CA = "A1AM78C64UM0Y8", "ATVPDKIKX0DER", "A2EUQ1WTGCTBG2"
 
 
 class MarketplaceMixin:
+    """Mexico, the United States and Canada; US dollars and a price list in them; the foreign fiscal position."""
+
     @classmethod
-    def _setup_marketplaces(cls):
+    def setUpClass(cls):
+        super().setUpClass()
         cls.mkt_mx = cls.env.ref("bind_amazon_connector.marketplace_mx")
         cls.mkt_us = cls.env.ref("bind_amazon_connector.marketplace_us")
         cls.mkt_ca = cls.env.ref("bind_amazon_connector.marketplace_ca")
@@ -42,11 +43,6 @@ class MarketplaceMixin:
 
 @tagged("post_install", "-at_install")
 class TestMarketplaceSettings(MarketplaceMixin, AmazonTestCommon):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._setup_marketplaces()
-
     def test_mexico_only_connection_needs_nothing_more(self):
         line = self.amazon.marketplace_setting_ids
         self.assertEqual(line.marketplace_id, self.mkt_mx)
@@ -96,11 +92,6 @@ class TestMarketplaceSettings(MarketplaceMixin, AmazonTestCommon):
 
 @tagged("post_install", "-at_install")
 class TestMarketplaceOrders(MarketplaceMixin, AmazonOrderCommon):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._setup_marketplaces()
-
     def _us_order(self, price="20.00", **kw):
         return self._make_order([{"sku": "MUG-01", "quantity": 1, "unit_price": price}], marketplace_id=US,
                                 buyer=False, recipient=False, **kw)
@@ -191,11 +182,6 @@ class TestMarketplaceOrders(MarketplaceMixin, AmazonOrderCommon):
 
 @tagged("post_install", "-at_install")
 class TestMarketplaceListings(MarketplaceMixin, AmazonTestCommon):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._setup_marketplaces()
-
     def setUp(self):
         super().setUp()
         with self.sim.state.lock:
@@ -249,20 +235,9 @@ class TestMarketplaceListings(MarketplaceMixin, AmazonTestCommon):
 
 @tagged("post_install", "-at_install")
 class TestMarketplaceStock(MarketplaceMixin, AmazonOrderCommon):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._setup_marketplaces()
-
     def setUp(self):
         super().setUp()
-        with self.sim.state.lock:
-            self.sim.state.listings.clear()
-        self.sim.reset_records()
-        self.sim.reset_quotas()
-        patcher = patch.object(SpApi, "_backoff", lambda api, attempt: 0.001)
-        patcher.start()
-        self.addCleanup(patcher.stop)
+        self._reset_amazon()
 
     def test_stock_pushed_per_marketplace(self):
         self._read_us()

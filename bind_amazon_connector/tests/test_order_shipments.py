@@ -8,7 +8,6 @@ from odoo import Command, fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from ..spapi import SpApi
 from .common import AmazonOrderCommon, Commits
 
 CONFIRM = "confirmShipment"
@@ -24,13 +23,7 @@ class TestOrderShipments(AmazonOrderCommon):
 
     def setUp(self):
         super().setUp()
-        self.sim.clear_faults()
-        self.sim.reset_records()
-        self.sim.reset_quotas()
-        # Amazon failures are retried by the SP-API layer after 1, 2, 4... seconds: not in tests
-        patcher = patch.object(SpApi, "_backoff", lambda api, attempt: 0.001)
-        patcher.start()
-        self.addCleanup(patcher.stop)
+        self._reset_amazon()
         self._put_stock(self.product_mug, 50)
         self._put_stock(self.product_tee, 50)
 

@@ -25,6 +25,7 @@ from .common import (
     REPORT_TYPE,
     AmazonFinanceCommon,
     AmazonOrderCommon,
+    AmazonStockCommon,
     AmazonTestCommon,
     Commits,
     report_row,
@@ -74,24 +75,14 @@ class TestRestartOrders(AmazonOrderCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestRestartStock(AmazonOrderCommon):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.product_cap = cls._product("CAP-03", "Gorra")
+class TestRestartStock(AmazonStockCommon):
+    amazon_quantity = 0
 
     def setUp(self):
         super().setUp()
-        with self.sim.state.lock:
-            self.sim.state.listings.clear()
-        self.sim.reset_records()
-        self.sim.reset_quotas()
-        for sku in ("MUG-01", "TEE-02", "CAP-03"):
-            self.sim.add_listing(sku=sku, quantity=0)
-        for patcher in (patch.object(SpApi, "_backoff", lambda api, attempt: 0.001),
-                        patch.object(stock_sync, "BATCH_SIZE", 2)):
-            patcher.start()
-            self.addCleanup(patcher.stop)
+        patcher = patch.object(stock_sync, "BATCH_SIZE", 2)
+        patcher.start()
+        self.addCleanup(patcher.stop)
 
     def _patched_skus(self, since=0):
         return sorted(r.path.rsplit("/", 1)[1] for r in self.sim.requests[since:]

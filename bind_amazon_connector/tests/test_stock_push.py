@@ -12,32 +12,13 @@ from odoo.tools.sql import column_exists
 
 from spapi_simulator import handlers
 
-from ..spapi import SpApi
-from .common import AmazonOrderCommon, run_migration
+from .common import AmazonOrderCommon, AmazonStockCommon, run_migration
 
 PATCH = "patchListingsItem"
 
 
 @tagged("post_install", "-at_install")
-class TestStockPush(AmazonOrderCommon):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.product_cap = cls._product("CAP-03", "Gorra")
-
-    def setUp(self):
-        super().setUp()
-        with self.sim.state.lock:
-            self.sim.state.listings.clear()
-        self.sim.clear_faults()
-        self.sim.reset_records()
-        self.sim.reset_quotas()
-        for sku in ("MUG-01", "TEE-02", "CAP-03"):
-            self.sim.add_listing(sku=sku, quantity=10)
-        # Amazon failures are retried by the SP-API layer after 1, 2, 4... seconds: not in tests
-        patcher = patch.object(SpApi, "_backoff", lambda api, attempt: 0.001)
-        patcher.start()
-        self.addCleanup(patcher.stop)
+class TestStockPush(AmazonStockCommon):
 
     # ------------------------------------------------------------------ helpers
 

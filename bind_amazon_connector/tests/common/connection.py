@@ -156,6 +156,21 @@ class AmazonTestCommon(AccountTestInvoicingCommon):
         vals.update(overrides)
         return vals
 
+    def _reset_amazon(self, skus=(), quantity=0):
+        """Amazon as new for the test (the simulator lives as long as the class): no listings but those of
+        ``skus`` (``quantity`` units each), no fault, no request recorded, full quotas; and the SP-API layer's
+        retries without their waits (1, 2, 4... seconds at Amazon)."""
+        with self.sim.state.lock:
+            self.sim.state.listings.clear()
+        self.sim.clear_faults()
+        self.sim.reset_records()
+        self.sim.reset_quotas()
+        for sku in skus:
+            self.sim.add_listing(sku=sku, quantity=quantity)
+        patcher = patch.object(SpApi, "_backoff", lambda api, attempt: 0.001)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
     @classmethod
     def _api(cls, account=None):
         """An SP-API client on the test connection, paced at the simulator's speed."""

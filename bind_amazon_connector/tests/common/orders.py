@@ -117,3 +117,19 @@ class AmazonOrderCommon(AmazonTestCommon):
     def _on_hand(self, product, location):
         quants = self.env["stock.quant"].search([("product_id", "=", product.id), ("location_id", "=", location.id)])
         return sum(quants.mapped("quantity"))
+
+
+@tagged("post_install", "-at_install")
+class AmazonStockCommon(AmazonOrderCommon):
+    """The stock tests: a third mapped product (a cap), the three listed at Amazon with ``amazon_quantity`` units."""
+
+    amazon_quantity = 10
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.product_cap = cls._product("CAP-03", "Gorra")
+
+    def setUp(self):
+        super().setUp()
+        self._reset_amazon(("MUG-01", "TEE-02", "CAP-03"), quantity=self.amazon_quantity)
