@@ -14,7 +14,7 @@ from odoo.tools import mute_logger
 
 from spapi_simulator import factory
 
-from . import test_tour
+from . import test_first_hour_tour
 from .common import AmazonFinanceCommon, AmazonOrderCommon
 
 MEASURES = ["units:sum", "net_sales:sum", "promotion_amount:sum", "refund_amount:sum", "fees_returned:sum",
@@ -235,6 +235,6 @@ class TestAmazonProfitReportTour(ProfitScenario, AmazonFinanceCommon, AmazonOrde
         shots_dir = Path(shots) if shots else None
         if shots_dir:
             shots_dir.mkdir(parents=True, exist_ok=True)
-        with test_tour.TestFirstHourTour._screenshot_console(self, shots_dir):
+        with test_first_hour_tour.TestFirstHourTour._screenshot_console(self, shots_dir):
             self.start_tour("/odoo/action-bind_amazon_connector.amazon_profit_report_action",
                             "amazon_profit_report", login=self.env.user.login, timeout=300)
