@@ -28,7 +28,7 @@ else:
     from . import test_stock_push
     from . import test_sync_jobs
     from . import test_order_concurrent_import
-    from . import test_access_probes, test_access_hosts, test_security_oauth
+    from . import test_access_probes, test_access_hosts
     from . import test_order_shipments
     from . import test_connection_marketplaces
     from . import test_first_hour
