@@ -22,6 +22,7 @@ else:
     from . import test_payouts_cfdi
     from . import test_payouts_settlement
     from . import test_order_totals
+    from . import test_order_business_buyer
     from . import test_order_promotions
     from . import test_order_sync
     from . import test_payouts_order_invoices

@@ -1,6 +1,5 @@
 """Invoices equal what Amazon charged, to the cent, by Amazon's own totals (grandTotal, proceedsTotal)."""
 import copy
-from datetime import timedelta
 from decimal import Decimal
 
 from odoo.exceptions import AccessError, UserError
@@ -8,7 +7,7 @@ from odoo.tests import tagged
 
 from spapi_simulator import contract, factory
 
-from .common import AmazonFinanceCommon, AmazonOrderCommon, run_migration
+from .common import AmazonOrderCommon, run_migration
 
 
 def _amazon_tax(raw):
@@ -182,60 +181,6 @@ class TestAmazonOrderTotals(AmazonOrderCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestAmazonOrderBusinessBuyer(AmazonOrderCommon):
-
-    def _business(self, rfc="CSO010101AB1", legal_name="Comercializadora Sol SA de CV", address=None, buyer=None):
-        order = self._make_order(
-            fresh=True,
-            buyer=buyer or {"name": "Luis Pérez", "email": "luis@marketplace.amazon.com.mx", "company": "Tienda Sol"},
-            business={"company": "Tienda Sol", "po_number": "OC-1", "rfc": rfc, "legal_name": legal_name,
-                      "address": address})
-        self._sync()
-        return self._amazon_order(order["orderId"])
-
-    def test_invoicing_partner_gets_legal_name_rfc_and_fiscal_address(self):
-        rec = self._business(address={"name": "Comercializadora Sol", "street": "Av. Constitución 100",
-                                      "city": "Monterrey", "state": "NL", "zip": "64000", "country": "MX"})
-        self.assertEqual(rec.state, "imported", rec.reason)
-        so = rec.sale_order_id
-        partner = so.partner_invoice_id
-        self.assertEqual(partner.name, "Comercializadora Sol SA de CV")
-        self.assertEqual(partner.vat, "CSO010101AB1")
-        self.assertTrue(partner.is_company)
-        self.assertEqual((partner.zip, partner.city, partner.street), ("64000", "Monterrey", "Av. Constitución 100"))
-        self.assertEqual(partner.state_id.code, "NLE")
-        # The goods go to the buyer's delivery address, a contact of the company.
-        self.assertEqual(so.partner_shipping_id.parent_id, partner)
-        self.assertEqual(so.partner_shipping_id.zip, "03940")
-        self.assertFalse(rec.warning)
-
-    def test_later_order_brings_the_rfc_of_an_existing_customer(self):
-        buyer = {"name": "Luis Pérez", "email": "luis@marketplace.amazon.com.mx"}
-        first = self._make_order(buyer=buyer, fresh=True)
-        self._sync()
-        partner = self._amazon_order(first["orderId"]).partner_id
-        self.assertTrue(partner)
-        self.assertFalse(partner.vat)
-        rec = self._business(rfc="PEGL800101AB1", legal_name="Luis Pérez García", buyer=buyer)
-        self.assertEqual(rec.state, "imported", rec.reason)
-        self.assertEqual(rec.partner_id, partner)
-        self.assertEqual(partner.vat, "PEGL800101AB1")
-        self.assertEqual(partner.name, "Luis Pérez García")
-        # A different RFC later is never written over the known one: the order says so.
-        other = self._business(rfc="XYZ010101AB1", legal_name="Otra SA de CV", buyer=buyer)
-        self.assertEqual(other.state, "imported", other.reason)
-        self.assertEqual(partner.vat, "PEGL800101AB1")
-        self.assertIn("XYZ010101AB1", other.warning)
-        self.assertIn("PEGL800101AB1", other.warning)
-
-    def test_malformed_rfc_is_kept_as_a_warning(self):
-        rec = self._business(rfc="RFC-INVALIDO")
-        self.assertEqual(rec.state, "imported", rec.reason)
-        self.assertFalse(rec.partner_id.vat)
-        self.assertIn("RFC-INVALIDO", rec.warning)
-
-
-@tagged("post_install", "-at_install")
 class TestAmazonOrderInvoiceCorrection(AmazonOrderCommon):
     """A database that ran an earlier version holds invoices short of Amazon's total: listed, then corrected."""
 
@@ -296,49 +241,6 @@ class TestAmazonOrderInvoiceCorrection(AmazonOrderCommon):
         Wizard = self.env["amazon.order.invoice.correction"]
         with self.assertRaises(AccessError):
             Wizard.with_user(self.amazon_user).create({})
-
-
-@tagged("post_install", "-at_install")
-class TestAmazonDemoSettlement(AmazonFinanceCommon, AmazonOrderCommon):
-    """With invoices equal to what Amazon charged, the demo scenario's settlement reconciles to zero."""
-
-    def test_demo_settlement_reconciles_to_zero(self):
-        with self.sim.state.lock:
-            self.sim.state.listings.clear()
-        self.sim.load("demo")
-        for sku in ("MX-TAZA-001", "MX-TERMO-002", "MX-MOCHILA-003", "MX-AUDIF-004", "MX-CAFE-005",
-                    "MX-REBOZO-008", "MX-CARG-009", "MX-LIBRO-010"):
-            product = self._product(sku)
-            self._put_stock(product, 50)
-            self._put_stock(product, 50, self.fba_location)
-        self.amazon.import_start_date = self._sim_now() - timedelta(days=30)
-        self.amazon.finance_start_date = self._sim_now() - timedelta(days=30)
-        self._sync()
-        for name in ("701-4000002-7000274", "701-4000003-7000411", "701-4000008-7001096", "701-4000010-7001370",
-                     "701-4000012-7001644"):
-            record = self._amazon_order(name)
-            self.assertEqual(record.state, "imported", f"{name}: {record.reason}")
-        invoiced = self.env["amazon.order"].search([
-            ("account_id", "=", self.amazon.id), ("sale_order_id.invoice_ids", "!=", False)])
-        self.assertTrue(invoiced)
-        self.assertFalse(invoiced.filtered("invoice_mismatch"))
-        self._sync_payouts()
-        settlement = self._settlement("DEMO-GROUP-2026-02")
-        self.assertTrue(settlement)
-        self.assertFalse(settlement.waiting_count, settlement.explanation)
-        self.assertFalse(settlement.unknown_count, settlement.explanation)
-        self.assertAlmostEqual(settlement.difference, 0.0, msg=settlement.explanation)
-        self.assertTrue(settlement.is_reconciled, settlement.explanation)
-        self.assertAlmostEqual(
-            settlement.sales_amount - settlement.refund_amount - settlement.fee_amount
-            - settlement.withholding_amount + settlement.other_amount, settlement.deposited_amount, places=2)
-        # Every order Amazon paid in full is paid in Odoo: the invoice was what Amazon charged (the demo leaves
-        # no sale partly paid without a reason: 701-4000008 has a transaction for each of its two products).
-        for record in invoiced:
-            paid = record.invoice_ids.filtered(lambda m: m.move_type == "out_invoice")
-            if record.name in ("701-4000002-7000274", "701-4000003-7000411", "701-4000008-7001096",
-                               "701-4000010-7001370"):
-                self.assertEqual(paid.payment_state, "paid", record.name)
 
 
 def _into_connection_marketplace(raw, marketplace):
