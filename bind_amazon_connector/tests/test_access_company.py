@@ -5,7 +5,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .common import AmazonOrderCommon
+from .common import AMAZON_ADMIN, AMAZON_USER, AmazonOrderCommon
 
 
 @tagged("post_install", "-at_install")
@@ -17,13 +17,12 @@ class TestAccessCompany(AmazonOrderCommon):
         super().setUpClass()
         cls.company_b = cls.env["res.company"].create({"name": "Competidor B SA"})
         cls.warehouse_b = cls.env["stock.warehouse"].search([("company_id", "=", cls.company_b.id)], limit=1)
-        amazon_admin = "bind_amazon_connector.group_amazon_manager"
+        amazon_admin = AMAZON_ADMIN
         cls.admin_a = cls._user("cmp_admin_a", amazon_admin)
         # an administrator of both companies: may work in B, still cannot take A's records there
         cls.admin_ab = cls._user("cmp_admin_ab", amazon_admin, "account.group_account_manager",
                                  companies=cls.company | cls.company_b)
-        cls.accountant_a = cls._user("cmp_accountant_a", "account.group_account_manager",
-                                     "bind_amazon_connector.group_amazon_user")
+        cls.accountant_a = cls._user("cmp_accountant_a", "account.group_account_manager", AMAZON_USER)
         cls.admin_b = cls._user("cmp_admin_b", amazon_admin, "account.group_account_manager",
                                 "stock.group_stock_manager", company=cls.company_b)
         cls.listing = cls._listing("MUG-01")
@@ -177,7 +176,7 @@ class TestAccessCompany(AmazonOrderCommon):
             buyer[:1].with_user(internal).read(["email", "phone", "street"])
         # the company's own contacts stay readable
         self.assertTrue(self.company.partner_id.with_user(internal).read(["name"]))
-        for role in ("bind_amazon_connector.group_amazon_user", "stock.group_stock_user",
+        for role in (AMAZON_USER, "stock.group_stock_user",
                      "sales_team.group_sale_salesman", "account.group_account_invoice"):
             person = self._user(f"cmp_{role.split('.')[1]}", role)
             with self.subTest(role=role):

@@ -5,7 +5,7 @@ from unittest.mock import patch
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 
-from .common import AmazonOrderCommon
+from .common import AMAZON_ADMIN, AmazonOrderCommon
 
 
 @tagged("post_install", "-at_install")
@@ -18,11 +18,8 @@ class TestSecurityHosts(AmazonOrderCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.admin = cls._user("host_amazon_admin", "bind_amazon_connector.group_amazon_manager",
-                              name="Amazon Admin (not system)")
-        cls.other_company = cls.env["res.company"].create({"name": "Competidor Hosts SA"})
-        cls.other_admin = cls._user("host_other_admin", "bind_amazon_connector.group_amazon_manager",
-                                    name="Admin de otra empresa", company=cls.other_company)
+        cls.admin = cls._user("host_amazon_admin", AMAZON_ADMIN, name="Amazon Admin (not system)")
+        cls.other_company, cls.other_admin = cls._other_company_admin("Competidor Hosts SA", "host_other_admin")
 
     def test_only_system_administrators_set_overrides(self):
         account = self.amazon.with_user(self.admin)

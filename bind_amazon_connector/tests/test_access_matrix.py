@@ -5,20 +5,20 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .common import AmazonOrderCommon, AmazonTestCommon
+from .common import AMAZON_ADMIN, AMAZON_USER, AmazonOrderCommon, AmazonTestCommon
 
 ADDON_MODULE = "odoo.addons.bind_amazon_connector."
 
 #: role: the groups of a user of that role (all in the test company, except ``other_admin``)
 ROLES = {
     "internal": ("base.group_user",),
-    "amazon_user": ("bind_amazon_connector.group_amazon_user",),
-    "amazon_admin": ("bind_amazon_connector.group_amazon_manager",),
+    "amazon_user": (AMAZON_USER,),
+    "amazon_admin": (AMAZON_ADMIN,),
     "sales_manager": ("sales_team.group_sale_manager",),
     "invoicing": ("account.group_account_invoice",),
     "accountant": ("account.group_account_manager",),
     "system": ("base.group_system",),
-    "other_admin": ("bind_amazon_connector.group_amazon_manager", "account.group_account_manager"),
+    "other_admin": (AMAZON_ADMIN, "account.group_account_manager"),
 }
 
 #: model: (internal, amazon_user, amazon_admin, sales_manager, invoicing, accountant, system, other_admin),
@@ -110,11 +110,11 @@ class TestSecurityMatrix(AmazonOrderCommon):
         super().setUpClass()
         cls.other_company = cls.env["res.company"].create({"name": "Otra Empresa SA"})
         cls.people = {
-            "user": cls._user("sec_amazon_user", "bind_amazon_connector.group_amazon_user"),
-            "admin": cls._user("sec_amazon_admin", "bind_amazon_connector.group_amazon_manager"),
+            "user": cls._user("sec_amazon_user", AMAZON_USER),
+            "admin": cls._user("sec_amazon_admin", AMAZON_ADMIN),
             "accountant": cls._user("sec_accountant", "account.group_account_invoice"),
             "internal": cls._user("sec_internal", "base.group_user"),
-            "other_admin": cls._user("sec_other_admin", "bind_amazon_connector.group_amazon_manager",
+            "other_admin": cls._user("sec_other_admin", AMAZON_ADMIN,
                                      "account.group_account_invoice", company=cls.other_company),
         }
         cls.listing = cls._listing("MUG-01")

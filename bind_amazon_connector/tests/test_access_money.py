@@ -10,7 +10,7 @@ from odoo.tools import mute_logger
 
 from spapi_simulator import factory
 
-from .common import AmazonFinanceCommon, build_cfdi
+from .common import AMAZON_ADMIN, AMAZON_USER, AmazonFinanceCommon, build_cfdi
 
 
 @tagged("post_install", "-at_install")
@@ -20,10 +20,8 @@ class TestAccessMoney(AmazonFinanceCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.admin = cls._user("money_amazon_admin", "bind_amazon_connector.group_amazon_manager",
-                              name="Amazon Admin (no accounting)")
-        cls.accountant = cls._user("money_accountant", "bind_amazon_connector.group_amazon_manager",
-                                   "account.group_account_manager", name="Contadora")
+        cls.admin = cls._user("money_amazon_admin", AMAZON_ADMIN, name="Amazon Admin (no accounting)")
+        cls.accountant = cls._user("money_accountant", AMAZON_ADMIN, "account.group_account_manager", name="Contadora")
         cls.settlement = cls.env["amazon.settlement"].create({
             "name": "FEG-PROBE", "account_id": cls.amazon.id, "currency_id": cls.env.ref("base.MXN").id,
         })
@@ -154,8 +152,7 @@ class TestAccessMoney(AmazonFinanceCommon):
             "amazon_cfdi_uuid": uuid_, "invoice_date": fields.Date.today(),
             "invoice_line_ids": [Command.create({"name": "x", "quantity": 1, "price_unit": 1.0})],
         })
-        user = self._user("money_cfdi_accountant", "bind_amazon_connector.group_amazon_user",
-                          "account.group_account_invoice", name="Contadora A")
+        user = self._user("money_cfdi_accountant", AMAZON_USER, "account.group_account_invoice", name="Contadora A")
         xml = build_cfdi([{"description": "Tarifas por referencia", "quantity": 1, "unit_price": 45.00,
                            "iva": 0.16}], uuid_=uuid_)
         wizard = self.env["amazon.commission.invoice.wizard"].with_user(user).create({

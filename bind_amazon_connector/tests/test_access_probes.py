@@ -10,7 +10,7 @@ from odoo.tools import mute_logger
 from spapi_simulator import factory
 
 from ..models.connection import access
-from .common import AmazonOrderCommon
+from .common import AMAZON_ADMIN, AMAZON_USER, AmazonOrderCommon
 
 ACCESS = "odoo.addons.bind_amazon_connector.models.connection.access"
 SPAPI_ACCESS = "odoo.addons.bind_amazon_connector.models.connection.connection_spapi"
@@ -36,13 +36,9 @@ class TestSecurityProbes(AmazonOrderCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.admin = cls._user("probe_amazon_admin", "bind_amazon_connector.group_amazon_manager",
-                              name="Amazon Admin (not system)")
-        cls.user = cls._user("probe_amazon_user", "bind_amazon_connector.group_amazon_user",
-                             "base.group_allow_export", name="Amazon User")
-        cls.other_company = cls.env["res.company"].create({"name": "Competidor SA"})
-        cls.other_admin = cls._user("probe_other_admin", "bind_amazon_connector.group_amazon_manager",
-                                    name="Admin de otra empresa", company=cls.other_company)
+        cls.admin = cls._user("probe_amazon_admin", AMAZON_ADMIN, name="Amazon Admin (not system)")
+        cls.user = cls._user("probe_amazon_user", AMAZON_USER, "base.group_allow_export", name="Amazon User")
+        cls.other_company, cls.other_admin = cls._other_company_admin("Competidor SA", "probe_other_admin")
 
     def _imported(self, **kw):
         order, rec = self._synced_order(**kw)

@@ -10,7 +10,7 @@ from odoo.tests import tagged
 from spapi_simulator import factory
 
 from ..models.connection.connection_journals import company_sales_journal
-from .common import AmazonFinanceCommon, AmazonOrderCommon, run_migration
+from .common import AMAZON_ADMIN, AmazonFinanceCommon, AmazonOrderCommon, run_migration
 
 
 @tagged("post_install", "-at_install")
@@ -19,9 +19,8 @@ class TestConnectionJournals(AmazonOrderCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.admin = cls._user("journals_amazon_admin", "bind_amazon_connector.group_amazon_manager",
-                              name="Amazon Admin (no accounting)")
-        cls.accountant = cls._user("journals_accountant", "bind_amazon_connector.group_amazon_manager",
+        cls.admin = cls._user("journals_amazon_admin", AMAZON_ADMIN, name="Amazon Admin (no accounting)")
+        cls.accountant = cls._user("journals_accountant", AMAZON_ADMIN,
                                    "account.group_account_manager", name="Contadora")
 
     def _new_connection(self, user=None, **vals):

@@ -10,7 +10,7 @@ from odoo import fields
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
-from .common import SIM_REFRESH_TOKEN, AmazonTestCommon
+from .common import AMAZON_ADMIN, SIM_REFRESH_TOKEN, AmazonTestCommon
 
 APP_ID = "amzn1.sp.solution.sim-app"
 CALLBACK = "/amazon/oauth/callback"
@@ -170,7 +170,7 @@ class TestOAuthFlow(OAuthCase):
 
     def test_state_of_another_user_refused(self):
         _url, params = self._authorize()
-        other = self._user("other_admin", "bind_amazon_connector.group_amazon_manager", "base.group_user",
+        other = self._user("other_admin", AMAZON_ADMIN, "base.group_user",
                            name="Otro administrador", password="other_admin_pw")
         self.authenticate("other_admin", "other_admin_pw")
         response = self._callback(state=params["state"], spapi_oauth_code=self.sim.issue_auth_code(),

@@ -6,7 +6,7 @@ from odoo.tests import tagged
 
 from spapi_simulator import factory
 
-from .common import AmazonOrderCommon
+from .common import AMAZON_USER, AmazonOrderCommon
 
 SECRETS = ("ana.buyer@example.com", "Av. Reforma 10", "Depto 2", "5512345678", "Dejar en portería",
            "beto.buyer@example.com", "Calle Sol 5", "compras@tiendasol.example.com", "Calle Luna 7")
@@ -18,11 +18,9 @@ class TestBuyerRetention(AmazonOrderCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.amazon_user = cls._user("retention_amazon_user", "bind_amazon_connector.group_amazon_user",
-                                    name="Amazon User")
-        cls.other_company = cls.env["res.company"].create({"name": "Otra Empresa Retención SA"})
-        cls.other_admin = cls._user("retention_other_admin", "bind_amazon_connector.group_amazon_manager",
-                                    name="Admin de otra empresa", company=cls.other_company)
+        cls.amazon_user = cls._user("retention_amazon_user", AMAZON_USER, name="Amazon User")
+        cls.other_company, cls.other_admin = cls._other_company_admin("Otra Empresa Retención SA",
+                                                                      "retention_other_admin")
 
     def _shipped(self, buyer, address, status="SHIPPED", preference=None, **kw):
         order = factory.make_order(items=[{"sku": "MUG-01", "quantity": 1, "unit_price": "199.00"}], status=status,

@@ -172,9 +172,7 @@ class TestAmazonOrderSync(AmazonOrderCommon):
 
     def setUp(self):
         super().setUp()
-        patcher = patch.object(amazon_order_sync, "PAGE_SIZE", 10)
-        patcher.start()
-        self.addCleanup(patcher.stop)
+        self.patch(amazon_order_sync, "PAGE_SIZE", 10)
 
     def _counts(self, order_ids):
         sale_orders = self.env["sale.order"].search([("client_order_ref", "in", order_ids)])

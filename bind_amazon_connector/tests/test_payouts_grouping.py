@@ -6,7 +6,7 @@ from odoo.tests import tagged
 
 from spapi_simulator import factory
 
-from .common import AmazonFinanceCommon
+from .common import AMAZON_ADMIN, AmazonFinanceCommon
 
 
 @tagged("post_install", "-at_install")
@@ -67,8 +67,7 @@ class TestPayoutGrouping(AmazonFinanceCommon):
         self.assertEqual(settlement.state, "closed")
 
     def test_only_accountants_choose_how_sales_are_paid(self):
-        admin = self._user("grouping_admin", "bind_amazon_connector.group_amazon_manager",
-                           name="Amazon Admin (no accounting)")
+        admin = self._user("grouping_admin", AMAZON_ADMIN, name="Amazon Admin (no accounting)")
         with self.assertRaises(AccessError):
             self.amazon.with_user(admin).write({"payout_payments": "batch"})
         self.assertEqual(self.amazon.payout_payments, "sale")

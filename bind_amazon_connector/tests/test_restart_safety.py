@@ -38,9 +38,7 @@ from .common import (
 class TestRestartOrders(AmazonOrderCommon):
     def setUp(self):
         super().setUp()
-        patcher = patch.object(orders_account, "PAGE_SIZE", 10)
-        patcher.start()
-        self.addCleanup(patcher.stop)
+        self.patch(orders_account, "PAGE_SIZE", 10)
 
     def _documents(self, ids):
         sale_orders = self.env["sale.order"].search([("client_order_ref", "in", ids)])
@@ -80,9 +78,7 @@ class TestRestartStock(AmazonStockCommon):
 
     def setUp(self):
         super().setUp()
-        patcher = patch.object(stock_sync, "BATCH_SIZE", 2)
-        patcher.start()
-        self.addCleanup(patcher.stop)
+        self.patch(stock_sync, "BATCH_SIZE", 2)
 
     def _patched_skus(self, since=0):
         return sorted(r.path.rsplit("/", 1)[1] for r in self.sim.requests[since:]

@@ -64,9 +64,7 @@ class TestSyncCursor(AmazonOrderCommon):
     def test_a_manager_of_another_company_does_not_see_the_progress(self):
         self._make_order(status="SHIPPED")
         self._sync()
-        other = self.env["res.company"].create({"name": "Otra empresa"})
-        manager = self._user("other_amazon_manager", "bind_amazon_connector.group_amazon_manager",
-                             name="Other manager", company=other)
+        _other, manager = self._other_company_admin("Otra empresa", "other_amazon_manager", name="Other manager")
         Cursor = self.env["amazon.sync.cursor"]
         self.assertTrue(Cursor.search([("account_id", "=", self.amazon.id)]))
         self.assertFalse(Cursor.with_user(manager).search([("account_id", "=", self.amazon.id)]))

@@ -34,9 +34,7 @@ class TestSyncJobs(AmazonOrderCommon):
 
     def setUp(self):
         super().setUp()
-        patcher = patch.object(sync_module, "CONCURRENCY_BACKOFF", 0.0)
-        patcher.start()
-        self.addCleanup(patcher.stop)
+        self.patch(sync_module, "CONCURRENCY_BACKOFF", 0.0)
 
     def _job_triggers(self, flow="orders"):
         job = self.env["amazon.sync.job"]._for(self.amazon, flow)

@@ -10,15 +10,18 @@
 - ``tours``: the browser tests' screenshots (``screenshot_console``, ``screenshots_dir``).
 
 Test modules import from here: ``from .common import AmazonOrderCommon``."""
-from .connection import SIM_CLIENT_ID, SIM_CLIENT_SECRET, SIM_REFRESH_TOKEN, AmazonTestCommon, Commits, run_migration
+from .connection import (
+    AMAZON_ADMIN, AMAZON_USER, SIM_CLIENT_ID, SIM_CLIENT_SECRET, SIM_REFRESH_TOKEN, AmazonTestCommon, Commits,
+    run_migration,
+)
 from .listings import REPORT_TYPE, ListingTestMixin, iter_report_lines, report_row, report_text
 from .orders import AmazonOrderCommon, AmazonStockCommon
 from .payouts import AMAZON_RFC, CFDI_NS, COMPANY_RFC, SETTLEMENT_REPORT, AmazonFinanceCommon, build_cfdi
 from .tours import screenshot_console, screenshots_dir
 
 __all__ = [
-    "AMAZON_RFC", "CFDI_NS", "COMPANY_RFC", "REPORT_TYPE", "SETTLEMENT_REPORT", "SIM_CLIENT_ID", "SIM_CLIENT_SECRET",
-    "SIM_REFRESH_TOKEN", "AmazonFinanceCommon", "AmazonOrderCommon", "AmazonStockCommon", "AmazonTestCommon", "Commits",
-    "ListingTestMixin", "build_cfdi", "iter_report_lines", "report_row", "report_text", "run_migration",
-    "screenshot_console", "screenshots_dir",
+    "AMAZON_ADMIN", "AMAZON_USER", "AMAZON_RFC", "CFDI_NS", "COMPANY_RFC", "REPORT_TYPE", "SETTLEMENT_REPORT",
+    "SIM_CLIENT_ID", "SIM_CLIENT_SECRET", "SIM_REFRESH_TOKEN", "AmazonFinanceCommon", "AmazonOrderCommon",
+    "AmazonStockCommon", "AmazonTestCommon", "Commits", "ListingTestMixin", "build_cfdi", "iter_report_lines",
+    "report_row", "report_text", "run_migration", "screenshot_console", "screenshots_dir",
 ]

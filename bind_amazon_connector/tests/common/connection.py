@@ -16,6 +16,9 @@ from ...utils.crashpoints import SimulatedCrash, crash_at
 SIM_CLIENT_ID = "sim-client-id"
 SIM_CLIENT_SECRET = "sim-client-secret"
 SIM_REFRESH_TOKEN = "Atzr|sim-refresh-token"
+#: the addon's two roles (xml ids of their groups)
+AMAZON_ADMIN = "bind_amazon_connector.group_amazon_manager"
+AMAZON_USER = "bind_amazon_connector.group_amazon_user"
 
 
 def run_migration(cr, version, previous):
@@ -134,6 +137,12 @@ class AmazonTestCommon(AccountTestInvoicingCommon):
         return cls.env["res.users"].create(vals)
 
     @classmethod
+    def _other_company_admin(cls, company_name, login, name="Admin de otra empresa"):
+        """Another company, and an Amazon administrator of that company only: (company, user)."""
+        company = cls.env["res.company"].create({"name": company_name})
+        return company, cls._user(login, AMAZON_ADMIN, name=name, company=company)
+
+    @classmethod
     def _amazon_account_vals(cls, **overrides):
         vals = {
             "name": "Amazon MX",
@@ -167,9 +176,7 @@ class AmazonTestCommon(AccountTestInvoicingCommon):
         self.sim.reset_quotas()
         for sku in skus:
             self.sim.add_listing(sku=sku, quantity=quantity)
-        patcher = patch.object(SpApi, "_backoff", lambda api, attempt: 0.001)
-        patcher.start()
-        self.addCleanup(patcher.stop)
+        self.patch(SpApi, "_backoff", lambda api, attempt: 0.001)
 
     @classmethod
     def _api(cls, account=None):

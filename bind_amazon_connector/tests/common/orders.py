@@ -1,6 +1,5 @@
 """Shared set-up of the order tests: mapped products, simulator orders, and a sync on the simulator's clock."""
 from datetime import timedelta
-from unittest.mock import patch
 
 from odoo import Command
 from odoo.tests import tagged
@@ -25,9 +24,7 @@ class AmazonOrderCommon(AmazonTestCommon):
 
     def setUp(self):
         super().setUp()
-        patcher = patch.object(type(self.env["amazon.order.sync"]), "_now", lambda sync: self._sim_now())
-        patcher.start()
-        self.addCleanup(patcher.stop)
+        self.patch(type(self.env["amazon.order.sync"]), "_now", lambda sync: self._sim_now())
         # The simulator lives as long as the class, the database changes of a test do not: each test
         # starts with a seller without orders.
         with self.sim.state.lock:
