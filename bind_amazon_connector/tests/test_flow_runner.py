@@ -2,12 +2,11 @@
 actions to it; who may see and change the jobs."""
 from unittest.mock import patch
 
-from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from ..models.connection.amazon_sync_job import FLOW_MODELS, SYNC_DISPATCHERS, SYNC_FLOWS
-from .common import AmazonTestCommon, run_migration
+from .common import AMAZON_ADMIN, AmazonTestCommon, run_migration
 
 
 @tagged("post_install", "-at_install")
@@ -16,16 +15,9 @@ class TestFlowRunner(AmazonTestCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        manager = cls.env.ref("bind_amazon_connector.group_amazon_manager")
-        cls.admin = cls.env["res.users"].create({
-            "name": "Amazon Admin", "login": "runner_amazon_admin", "company_id": cls.company.id,
-            "company_ids": [Command.set(cls.company.ids)], "group_ids": [Command.set(manager.ids)],
-        })
-        cls.other_company = cls.env["res.company"].create({"name": "Otra Empresa Runner SA"})
-        cls.other_admin = cls.env["res.users"].create({
-            "name": "Admin de otra empresa", "login": "runner_other_admin", "company_id": cls.other_company.id,
-            "company_ids": [Command.set(cls.other_company.ids)], "group_ids": [Command.set(manager.ids)],
-        })
+        manager = AMAZON_ADMIN
+        cls.admin = cls._user("runner_amazon_admin", manager, name="Amazon Admin")
+        cls.other_company, cls.other_admin = cls._other_company_admin("Otra Empresa Runner SA", "runner_other_admin")
 
     def test_every_flow_has_one_owner_with_one_entry_point(self):
         self.assertEqual(set(FLOW_MODELS), {flow for flow, _label in SYNC_FLOWS})

@@ -3,12 +3,10 @@ do not come back is said on the return, and the connection's user gets one To-Do
 from datetime import timedelta
 from unittest.mock import patch
 
-from odoo import Command
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
 
-from .finance_common import AmazonFinanceCommon
-from .order_common import AmazonOrderCommon
+from .common import AmazonFinanceCommon, AmazonOrderCommon
 
 
 @tagged("post_install", "-at_install")
@@ -57,12 +55,6 @@ class TestReturnRefunds(AmazonFinanceCommon, AmazonOrderCommon):
     def _reminders(self, ret):
         return self.env["mail.activity"].with_context(active_test=False).search(
             [("res_model", "=", "amazon.return"), ("res_id", "=", ret.id)])
-
-    def _user(self, login, *xmlids, company=None):
-        company = company or self.company
-        return self.env["res.users"].create({
-            "name": login, "login": login, "company_id": company.id, "company_ids": [Command.set(company.ids)],
-            "group_ids": [Command.set([self.env.ref(x).id for x in xmlids])]})
 
     # ------------------------------------------------------------------ links both ways
 

@@ -9,7 +9,7 @@ from odoo.tests import tagged
 from spapi_simulator.returns import FBA_RETURNS_COLUMNS
 
 from ..spapi.returns import FBA_REPORT
-from .order_common import AmazonOrderCommon
+from .common import AmazonOrderCommon
 
 
 @tagged("post_install", "-at_install")
@@ -186,7 +186,7 @@ class TestReturns(AmazonOrderCommon):
         self.assertEqual(len(ret.adjustment_move_ids), 2)
 
     def test_disposition_change_killed_before_its_commit_moves_once(self):
-        from .test_restart_safety import Commits
+        from .common import Commits
 
         rec = self._shipped(qty=1, fba=True)
         data = self._return(rec.name, channel="fba", disposition="SELLABLE")
@@ -274,7 +274,7 @@ class TestReturns(AmazonOrderCommon):
     # ------------------------------------------------------------------ a kill between two commits
 
     def test_killed_between_the_two_reports_resumes_without_duplicates(self):
-        from .test_restart_safety import Commits
+        from .common import Commits
 
         fbm = self._shipped(qty=1)
         fba = self._shipped(qty=1, fba=True)
