@@ -77,7 +77,9 @@ class AmazonListingSync(models.AbstractModel):
             result["error"] = state == "failed" and account.listing_import_summary
             return account.listing_import_rows if state in ("done", "warning") else 0, False
 
-        Job._pages(account, "listings", step, result, commit=commit, deadline=deadline)
+        for attempt in Job._pages(account, "listings", result, commit=commit, deadline=deadline):
+            with attempt:
+                attempt.answer = step(attempt.last_try)
         return result
 
     @api.model

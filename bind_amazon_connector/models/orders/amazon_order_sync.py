@@ -19,8 +19,8 @@ from odoo.exceptions import UserError
 
 from ...spapi import errors as spapi_errors
 from ..connection import amazon_sync_job as sync
-from ..connection.connection_progress import ORDERS_PROGRESS
 from ..connection.amazon_sync_job import RESTART_PAGE, SINGLE_TRANSACTION
+from ..connection.connection_progress import ORDERS_PROGRESS
 from .amazon_order import MalformedOrder
 from .order_import import OrderImport, prepare_shared_records
 
@@ -179,7 +179,9 @@ class AmazonOrderSync(models.AbstractModel):
             up_to_date = not page.next_token and end >= self._now() - SAFETY_LAG - timedelta(minutes=1)
             return len(page.orders), not up_to_date
 
-        Job._pages(account, "orders", step, result, commit=commit, max_pages=max_pages, deadline=deadline)
+        for attempt in Job._pages(account, "orders", result, commit=commit, max_pages=max_pages, deadline=deadline):
+            with attempt:
+                attempt.answer = step(attempt.last_try)
         if result["busy"]:
             return result
         if not result["error"] and not result["out_of_time"]:

@@ -102,7 +102,9 @@ class AmazonReturnSync(models.AbstractModel):
             Job._cursor(account, FLOW).write(vals)
             return max(len(rows), 1), more
 
-        Job._pages(account, FLOW, step, result, commit=commit, deadline=deadline)
+        for attempt in Job._pages(account, FLOW, result, commit=commit, deadline=deadline):
+            with attempt:
+                attempt.answer = step(attempt.last_try)
         if result["busy"] or result["error"] or result["out_of_time"]:
             return result
 

@@ -226,7 +226,9 @@ class AmazonStockSync(models.AbstractModel):
             self._wake_at_next_attempt(account)
             return 0, False
 
-        Job._pages(account, "stock", step, result, commit=commit, deadline=deadline)
+        for attempt in Job._pages(account, "stock", result, commit=commit, deadline=deadline):
+            with attempt:
+                attempt.answer = step(attempt.last_try)
         # on the flow's progress row and the job's triggers: a conflict is retried like a page
         Job._page(account, "stock", finish, {**result, "counts": {}}, commit=commit is True)
         _logger.info("Amazon connection %s: stock sync %s", account.id, result["counts"])
