@@ -428,8 +428,15 @@ class AmazonSyncJob(models.Model):
             job.cron_id._trigger(at)
 
     @api.model
+    def _dispatch_flow(self, flow):
+        """Scheduled action of a flow: trigger the job of each connection its owner runs for (the owner's
+        ``_sync_domain``)."""
+        accounts = self.env["amazon.account"].sudo().search(self.env[FLOW_MODELS[flow]]._sync_domain)
+        return self._dispatch(flow, accounts)
+
+    @api.model
     def _dispatch(self, flow, accounts):
-        """Scheduled action of a flow: trigger the job of each connection (they run in parallel)."""
+        """Trigger the job of each of ``accounts`` for ``flow`` (they run in parallel)."""
         self._trigger(accounts, flow)
         return accounts
 

@@ -51,18 +51,14 @@ _order_seconds = {}
 
 
 class AmazonOrderSync(models.AbstractModel):
-    """The orders flow's owner: its scheduled action, its run per connection and its button."""
+    """The orders flow's owner: the connections it runs for, its run per connection and its button."""
 
     _name = "amazon.order.sync"
     _description = "Amazon Orders Synchronization"
+    #: The connections the flow's scheduled action triggers a job for (``amazon.sync.job._dispatch_flow``).
+    _sync_domain = [("state", "=", "authorized")]
 
     # ------------------------------------------------------------------ entry points
-
-    @api.model
-    def _cron_dispatch(self):
-        """Scheduled action: trigger the orders job of every authorized connection (they run in parallel)."""
-        accounts = self.env["amazon.account"].sudo().search([("state", "=", "authorized")])
-        return self.env["amazon.sync.job"]._dispatch("orders", accounts)
 
     @api.model
     def _sync_now(self, account):

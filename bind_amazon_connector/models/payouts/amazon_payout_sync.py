@@ -57,14 +57,11 @@ class AmazonPayoutSync(models.AbstractModel):
 
     _name = "amazon.payout.sync"
     _description = "Amazon Payouts Synchronization"
+    #: The connections the flow's scheduled action triggers a job for (``amazon.sync.job._dispatch_flow``):
+    #: daily, every authorized connection with an account.
+    _sync_domain = [("state", "=", "authorized"), ("journal_id", "!=", False)]
 
     # ------------------------------------------------------------------ entry points
-
-    @api.model
-    def _cron_dispatch(self):
-        """Daily: trigger the payouts job of every authorized connection with an account."""
-        accounts = self.env["amazon.account"].search([("state", "=", "authorized"), ("journal_id", "!=", False)])
-        return self.env["amazon.sync.job"]._dispatch("payouts", accounts)
 
     @api.model
     def _sync_for(self, account, *, commit=False, deadline=None):

@@ -37,16 +37,12 @@ MAX_REJECTED_SHOWN = 5
 
 
 class AmazonReturnSync(models.AbstractModel):
-    """The returns flow's owner: its scheduled action and its run per connection."""
+    """The returns flow's owner: the connections it runs for and its run per connection."""
 
     _name = "amazon.return.sync"
     _description = "Amazon Returns Synchronization"
-
-    @api.model
-    def _cron_dispatch(self):
-        """Scheduled action: trigger the returns job of every authorized connection."""
-        accounts = self.env["amazon.account"].sudo().search([("state", "=", "authorized")])
-        return self.env["amazon.sync.job"]._dispatch(FLOW, accounts)
+    #: The connections the flow's scheduled action triggers a job for (``amazon.sync.job._dispatch_flow``).
+    _sync_domain = [("state", "=", "authorized")]
 
     @api.model
     def _now(self):
