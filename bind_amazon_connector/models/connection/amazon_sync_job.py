@@ -318,17 +318,17 @@ class AmazonSyncJob(models.Model):
         ``outcome`` is the page's. With a ``deadline``, a page waits for a row another transaction holds no
         longer than the run's time left (at least LOCK_WAIT_MIN): a longer wait would outlast Odoo's time limit,
         which kills the whole job; the page is tried again instead."""
-        attempt = 0
-        while attempt <= CONCURRENCY_RETRIES:
+        conflicts = 0
+        while conflicts <= CONCURRENCY_RETRIES:
             saved = {**result, "counts": dict(result["counts"])}
             if commit and deadline is not None:
                 wait = max(self._time_left(deadline), LOCK_WAIT_MIN)
                 self.env.cr.execute(SQL("SELECT set_config('lock_timeout', %s, true)", f"{int(wait * 1000)}ms"))
-            page = PageTry(self.env.cr, attempt == CONCURRENCY_RETRIES, commit=commit)
-            yield page
-            exc = page.conflict
+            attempt = PageTry(self.env.cr, conflicts == CONCURRENCY_RETRIES, commit=commit)
+            yield attempt
+            exc = attempt.conflict
             if exc is not None:
-                if page.last_try:
+                if attempt.last_try:
                     # The other work keeps the same rows: nothing of this page is kept, the job runs again
                     # shortly (a flow that can set single records aside does so in its step's last try).
                     self.env.cr.rollback()
@@ -341,14 +341,14 @@ class AmazonSyncJob(models.Model):
                 # the database's first line names the conflict (never the row's values: they may be buyer data)
                 why = (str(exc).strip().splitlines() or ["-"])[0]
                 _logger.info("Amazon connection %s: %s page conflicted with another transaction (%s: %s), try %d "
-                             "of %d; trying again", account.id, flow, type(exc).__name__, why, attempt + 1,
+                             "of %d; trying again", account.id, flow, type(exc).__name__, why, conflicts + 1,
                              CONCURRENCY_RETRIES + 1)
                 if not self._page_reset(account, flow, result, saved, commit):
                     return
-                time.sleep(CONCURRENCY_BACKOFF * (attempt + 1) * random.uniform(0.5, 1.5))  # noqa: S311
-                attempt += 1
+                time.sleep(CONCURRENCY_BACKOFF * (conflicts + 1) * random.uniform(0.5, 1.5))  # noqa: S311
+                conflicts += 1
                 continue
-            if page.answer is RESTART_PAGE:
+            if attempt.answer is RESTART_PAGE:
                 if not self._page_reset(account, flow, result, saved, commit):
                     return
                 continue
