@@ -25,7 +25,8 @@ class TestFlowRunner(AmazonTestCommon):
             owner = self.env[model]
             self.assertTrue(callable(getattr(owner, "_sync_for", None)), model)
             cron = self.env.ref(SYNC_DISPATCHERS[flow])
-            self.assertEqual((cron.model_id.model, cron.code), (model, "model._cron_dispatch()"), flow)
+            self.assertEqual((cron.model_id.model, cron.code), ("amazon.sync.job", f"model._dispatch_flow({flow!r})"))
+            self.assertIsInstance(owner._sync_domain, list, model)
 
     def test_a_job_runs_its_flow_through_the_owner(self):
         calls = []
@@ -62,6 +63,16 @@ class TestFlowRunner(AmazonTestCommon):
         self.assertEqual(self.amazon.sync_cursor_ids.mapped("flow"), ["payouts"])
         self.assertEqual((orders_cron.model_id.model, orders_cron.code),
                          ("amazon.order.sync", "model._cron_dispatch()"))
+
+    def test_upgrade_has_the_scheduled_actions_call_the_runner(self):
+        for flow, xmlid in SYNC_DISPATCHERS.items():
+            # as 19.0.2.1.0 left them: the flow's owner picked the connections
+            self.env.ref(xmlid).write({"model_id": self.env["ir.model"]._get_id(FLOW_MODELS[flow]),
+                                       "code": "model._cron_dispatch()"})
+        run_migration(self.env.cr, "19.0.2.2.0", "19.0.2.1.0")
+        for flow, xmlid in SYNC_DISPATCHERS.items():
+            cron = self.env.ref(xmlid)
+            self.assertEqual((cron.model_id.model, cron.code), ("amazon.sync.job", f"model._dispatch_flow({flow!r})"))
 
     def test_jobs_are_read_only_and_stay_in_their_company(self):
         job = self.env["amazon.sync.job"]._for(self.amazon, "orders")

@@ -244,6 +244,7 @@ class AmazonConnection(models.Model):
     stock_push_failed_count = fields.Integer(
         string="Not Taken by Amazon", compute="_compute_stock_push_counts",
         help="Listings whose last quantity Amazon refused or could not receive: tried again with backoff.")
+    stock_push_ids = fields.One2many("amazon.stock.push", "account_id", string="Quantities to Send", readonly=True)
 
     # Payouts (the article's "Cuenta" is journal_id above); the accounts they are booked on are an accountant's
     register_payment_on_post = fields.Boolean(

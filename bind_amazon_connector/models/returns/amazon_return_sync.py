@@ -43,16 +43,12 @@ MAX_REJECTED_SHOWN = 5
 
 
 class AmazonReturnSync(models.AbstractModel):
-    """The returns flow's owner: its scheduled action and its run per connection."""
+    """The returns flow's owner: the connections it runs for and its run per connection."""
 
     _name = "amazon.return.sync"
     _description = "Amazon Returns Synchronization"
-
-    @api.model
-    def _cron_dispatch(self):
-        """Scheduled action: trigger the returns job of every authorized connection."""
-        accounts = self.env["amazon.account"].sudo().search([("state", "=", "authorized")])
-        return self.env["amazon.sync.job"]._dispatch(FLOW, accounts)
+    #: The connections the flow's scheduled action triggers a job for (``amazon.sync.job._dispatch_flow``).
+    _sync_domain = [("state", "=", "authorized")]
 
     @api.model
     def _now(self):
@@ -109,8 +105,10 @@ class AmazonReturnSync(models.AbstractModel):
             Job._cursor(account, FLOW).write(vals)
             return max(len(rows), 1), more
 
-        Job._pages(account, FLOW, step, result, commit=commit, deadline=deadline)
-        if result["busy"] or result["out_of_time"]:
+        for attempt in Job._pages(account, FLOW, result, commit=commit, deadline=deadline):
+            with attempt:
+                attempt.answer = step(attempt.last_try)
+        if result["busy"] or result["error"] or result["out_of_time"]:
             return result
 
         def retry_step(last_try):
