@@ -196,6 +196,21 @@ class TestReturnRefunds(AmazonFinanceCommon, AmazonOrderCommon):
         self.assertFalse(self._reminders(ret).filtered("active"), "the reminder is done")
         self.assertEqual(ret.refund_note, "Refunded, goods returned")
 
+    def test_a_new_refund_wakes_the_returns_job_and_a_refund_read_again_does_not(self):
+        rec = self._shipped()
+        job = self.env["amazon.sync.job"].sudo()._for(self.amazon, "returns")
+        Trigger = self.env["ir.cron.trigger"].sudo()
+        Trigger.search([("cron_id", "=", job.cron_id.id)]).unlink()
+        txn = self._refund(rec.name, "150.00")
+        self.assertEqual(txn.kind, "refund")
+        self.assertEqual(Trigger.search_count([("cron_id", "=", job.cron_id.id)]), 1,
+                         "the payouts flow leaves the refund and wakes the returns job")
+        Trigger.search([("cron_id", "=", job.cron_id.id)]).unlink()
+        self._sync_payouts()  # the same transaction read again (each read overlaps the last days)
+        self.assertFalse(Trigger.search_count([("cron_id", "=", job.cron_id.id)]))
+        self._read()
+        self.assertEqual(self._returns().state, "no_return")
+
     def test_return_that_never_came_back_reminds_once_after_the_chosen_days(self):
         self.amazon.return_wait_days = 3
         rec = self._shipped(fba=False)

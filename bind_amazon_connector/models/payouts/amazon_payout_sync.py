@@ -363,6 +363,7 @@ class AmazonPayoutSync(models.AbstractModel):
         existing = {r.name: r for r in Txn.search([("account_id", "=", account.id), ("name", "in", keys)])}
         settlements, currencies = {}, {}
         touched = Txn
+        refunds_new = False
         for key, txn in zip(keys, transactions, strict=True):
             vals = Txn._values_from_api(account, txn, currencies)
             group = txn.settlement_id or txn.financial_event_group_id
@@ -402,7 +403,10 @@ class AmazonPayoutSync(models.AbstractModel):
                     record = Txn.create({**vals, "account_id": account.id, "name": key})
                     existing[key] = record
                 record._rebuild_lines(txn)
+                refunds_new = refunds_new or record.kind == "refund"
             touched |= record
+        if refunds_new:  # the returns flow notes refunds whose goods are not back: its job, not a call
+            self.env["amazon.sync.job"]._trigger(account, "returns")
         return touched
 
     # ------------------------------------------------------------------ booking
