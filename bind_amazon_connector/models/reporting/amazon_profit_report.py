@@ -1,10 +1,10 @@
 """Profitability of the Amazon sales: one row per product line of the orders the import created, with its net
-sales, Amazon's fees by kind, refunds, cost of goods and margin (a PostgreSQL view; where each figure comes
-from: ``profit_query.py``)."""
+sales, Amazon's fees by kind, refunds, cost of goods and margin (a query read at each search, never stored:
+right after any change; where each figure comes from: ``profit_query.py``)."""
 from odoo import api, fields, models, tools
 from odoo.tools import SQL
 
-from .profit_query import profit_report_query
+from .profit_query import DEPENDS, ProfitScope, profit_report_query
 
 
 class AmazonProfitReport(models.Model):
@@ -13,6 +13,8 @@ class AmazonProfitReport(models.Model):
     _auto = False
     _rec_name = "product_id"
     _order = "date desc, id desc"
+    #: what the query reads: pending changes of these fields are written to the database before it runs
+    _depends = DEPENDS
 
     line_id = fields.Many2one("sale.order.line", string="Order Line", readonly=True)
     order_id = fields.Many2one("sale.order", string="Sale Order", readonly=True)
@@ -65,10 +67,15 @@ class AmazonProfitReport(models.Model):
     fees_pending = fields.Boolean(string="Fees Pending", readonly=True,
                                   help="Amazon has not paid the order yet: its fees are not known.")
 
+    @property
+    def _table_query(self):
+        """The report's query; the overview's card runs it on some connections' recent orders only."""
+        scope = self.env.context.get("amazon_profit_scope")
+        return profit_report_query(scope if isinstance(scope, ProfitScope) else None)
+
     def init(self):
+        # the report was a database view before: its query is now run at each search
         tools.drop_view_if_exists(self.env.cr, self._table)
-        self.env.cr.execute(SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table),
-                                SQL(profit_report_query())))
 
     @api.model
     def _read_group_select(self, aggregate_spec, query):
