@@ -89,3 +89,31 @@ class AmazonProfitReport(models.Model):
         return SQL("100.0 * SUM(%(margin)s) FILTER (WHERE NOT %(pending)s) "
                    "/ NULLIF(SUM(%(sales)s) FILTER (WHERE NOT %(pending)s), 0)",
                    margin=margin, sales=sales, pending=pending)
+
+    @api.model
+    def _overview_figures(self, accounts, date_from, limit=5):
+        """What the connections' overview cards show: {connection id: {"net_sales", "fees", "margin" (of the
+        rows whose fees are known, as the report opens), "pending_sales" (net sales whose fees are pending),
+        "products": the ``limit`` products with the lowest margin %, lowest first, as (product, net sales,
+        margin, margin %)}} of the orders since ``date_from``. Read with the user's rights: nothing for a user
+        who may not read the report, never another company's rows."""
+        if not accounts or not self.has_access("read"):
+            return {}
+        report = self.with_context(amazon_profit_scope=ProfitScope(tuple(accounts.ids), date_from))
+        figures = {}
+        for account, product, pending, net_sales, fees, margin in report._read_group(
+                [("account_id", "in", accounts.ids), ("date", ">=", date_from)],
+                ["account_id", "product_id", "fees_pending"], ["net_sales:sum", "fee_total:sum", "margin:sum"]):
+            mine = figures.setdefault(account.id, {"net_sales": 0.0, "fees": 0.0, "margin": 0.0,
+                                                   "pending_sales": 0.0, "products": []})
+            if pending:
+                mine["pending_sales"] += net_sales
+                continue
+            mine["net_sales"] += net_sales
+            mine["fees"] += fees
+            mine["margin"] += margin
+            mine["products"].append((product, net_sales, margin, 100.0 * margin / net_sales if net_sales else None))
+        for mine in figures.values():
+            mine["products"] = sorted(mine["products"], key=lambda p: (p[3] is None, p[3] or 0.0, p[2], p[0].id))
+            mine["products"] = mine["products"][:limit]
+        return figures

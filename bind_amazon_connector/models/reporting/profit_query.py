@@ -109,9 +109,17 @@ def profit_report_query(scope=None):
     ) + " ELSE 'other' END"
     # the constants of this module only (Amazon's fee types, the SAT's generic RFCs): nothing from a user
     query = f"""
-WITH order_lines AS (
+WITH orders AS MATERIALIZED (
+    SELECT so.id AS order_id, so.company_id, c.currency_id AS company_currency_id, so.currency_id,
+           COALESCE(NULLIF(so.currency_rate, 0), 1) AS rate, so.date_order, so.partner_id,
+           ao.id AS amazon_order_id, ao.account_id, ao.name AS order_ref, ao.marketplace_id, ao.fulfillment_channel
+      FROM sale_order so
+      JOIN amazon_order ao ON ao.id = so.amazon_order_id
+      JOIN res_company c ON c.id = so.company_id
+     WHERE so.state = 'sale' {{scope}}
+), order_lines AS (
     SELECT sol.id, sol.order_id, sol.product_id, sol.sequence, sol.product_uom_qty, sol.price_subtotal,
-           COALESCE(NULLIF(so.currency_rate, 0), 1) AS rate, so.company_id,
+           o.rate, o.company_id,
            -- a promotion on the line itself (its discount, in percent): what it took off, without IVA
            CASE WHEN COALESCE(sol.discount, 0) <= 0 THEN 0
                 WHEN sol.discount < 100 THEN sol.price_subtotal * sol.discount / (100 - sol.discount)
@@ -121,8 +129,7 @@ WITH order_lines AS (
            pt.is_storable,
            (imd.res_id IS NOT NULL) AS is_promotion
       FROM sale_order_line sol
-      JOIN sale_order so ON so.id = sol.order_id AND so.amazon_order_id IS NOT NULL AND so.state = 'sale'
-           {{scope}}
+      JOIN orders o ON o.order_id = sol.order_id
       JOIN product_product pp ON pp.id = sol.product_id
       JOIN product_template pt ON pt.id = pp.product_tmpl_id
       LEFT JOIN ir_model_data imd ON imd.module = 'bind_amazon_connector'
@@ -136,6 +143,7 @@ WITH order_lines AS (
            COALESCE(w.last_item[2], w.first_item[2], w.first_line) AS row_id,
            (w.id = COALESCE(w.last_item[2], w.first_item[2], w.first_line)) AS is_row,
            COALESCE(w.first_item[2], w.first_line) AS first_row,
+           (w.id = COALESCE(w.first_item[2], w.first_line)) AS is_first_row,
            (w.items > 1) AS several_rows
       FROM (SELECT ol.*,
                    -- (sequence, id): the lines' order in the sale order
@@ -146,16 +154,6 @@ WITH order_lines AS (
               FROM order_lines ol
             WINDOW so_far AS (PARTITION BY ol.order_id ORDER BY ol.sequence, ol.id ROWS UNBOUNDED PRECEDING),
                    whole AS (PARTITION BY ol.order_id)) w
-), orders AS MATERIALIZED (
-    -- the orders with lines, with their first row
-    SELECT l.order_id, l.id AS first_row, so.company_id, c.currency_id AS company_currency_id, so.currency_id,
-           l.rate, so.date_order, so.partner_id, ao.id AS amazon_order_id, ao.account_id, ao.name AS order_ref,
-           ao.marketplace_id, ao.fulfillment_channel
-      FROM lines l
-      JOIN sale_order so ON so.id = l.order_id
-      JOIN amazon_order ao ON ao.id = so.amazon_order_id
-      JOIN res_company c ON c.id = so.company_id
-     WHERE l.id = l.first_row
 ), discounts AS (
     SELECT l.row_id, SUM(l.line_discount / l.rate) AS amount
       FROM lines l
@@ -212,7 +210,7 @@ WITH order_lines AS (
      GROUP BY 1
 ), transactions AS MATERIALIZED (
     -- the payout transactions of the orders (a transaction released by another one is not counted twice)
-    SELECT t.id, t.kind, o.order_id, o.first_row, t.currency_id,
+    SELECT t.id, t.kind, o.order_id, t.currency_id,
            CASE WHEN t.currency_id = o.company_currency_id THEN 1.0 ELSE o.rate END AS rate
       FROM amazon_settlement_transaction t
       JOIN orders o ON o.account_id = t.account_id AND o.order_ref = t.amazon_order_id
@@ -237,7 +235,7 @@ WITH order_lines AS (
 ), fee_lines AS (
     -- without the IVA Amazon charges: its own split when it gives one, else the fee type's included rate
     -- (OFFSET 0: each line's amount is worked out once, not once per sum below)
-    SELECT tx.order_id, tx.first_row, COALESCE(fl.sku, '') AS sku, tx.currency_id, tx.rate, tx.kind AS txn_kind,
+    SELECT tx.order_id, COALESCE(fl.sku, '') AS sku, tx.currency_id, tx.rate, tx.kind AS txn_kind,
            fk.fee_kind,
            -fl.amount AS amount,
            CASE WHEN fr.rate IS NULL THEN -fl.amount
@@ -250,7 +248,7 @@ WITH order_lines AS (
      WHERE fl.category = 'fee'
     OFFSET 0
 ), fee_groups AS (
-    SELECT f.order_id, f.sku, f.currency_id, MIN(f.first_row) AS first_row, MIN(f.rate) AS currency_rate,
+    SELECT f.order_id, f.sku, f.currency_id, MIN(f.rate) AS currency_rate,
            SUM(f.base) FILTER (WHERE f.fee_kind = 'referral') AS fee_referral,
            SUM(f.base) FILTER (WHERE f.fee_kind = 'fulfillment') AS fee_fulfillment,
            SUM(f.base) FILTER (WHERE f.fee_kind = 'shipping') AS fee_shipping,
@@ -259,6 +257,8 @@ WITH order_lines AS (
            -SUM(f.base) FILTER (WHERE f.txn_kind = 'refund') AS fees_returned
       FROM fee_lines f
      GROUP BY f.order_id, f.sku, f.currency_id
+), firsts AS (
+    SELECT l.order_id, l.id AS row_id FROM lines l WHERE l.is_first_row
 ), sku_rows AS (
     -- in an order with several rows, the row of each SKU (its first one); an order's only row takes every fee
     SELECT DISTINCT ON (l.order_id, sk.sku) l.order_id, sk.sku, l.id AS row_id
@@ -268,7 +268,7 @@ WITH order_lines AS (
      WHERE l.several_rows AND l.is_row
      ORDER BY l.order_id, sk.sku, l.sequence, l.id
 ), fees AS (
-    SELECT COALESCE(rs.row_id, fg.first_row) AS row_id,
+    SELECT COALESCE(rs.row_id, fi.row_id) AS row_id,
            SUM(fg.fee_referral / fg.currency_rate) AS fee_referral,
            SUM(fg.fee_fulfillment / fg.currency_rate) AS fee_fulfillment,
            SUM(fg.fee_shipping / fg.currency_rate) AS fee_shipping,
@@ -276,6 +276,7 @@ WITH order_lines AS (
            SUM(fg.fee_iva / fg.currency_rate) AS fee_iva,
            SUM(fg.fees_returned / fg.currency_rate) AS fees_returned
       FROM fee_groups fg
+      JOIN firsts fi ON fi.order_id = fg.order_id
       LEFT JOIN sku_rows rs ON rs.order_id = fg.order_id AND rs.sku = fg.sku
      GROUP BY 1
 ), moves AS (
@@ -341,16 +342,16 @@ SELECT me.id,
        me.invoiced,
        me.refund_amount,
        me.fees_returned,
-       me.refund_amount - me.fees_returned AS refund_net,
+       (me.refund_amount - me.fees_returned) AS refund_net,
        me.fee_referral,
        me.fee_fulfillment,
        me.fee_shipping,
        me.fee_other,
-       me.fee_referral + me.fee_fulfillment + me.fee_shipping + me.fee_other AS fee_total,
+       (me.fee_referral + me.fee_fulfillment + me.fee_shipping + me.fee_other) AS fee_total,
        me.fee_iva,
        me.cogs,
-       me.net_sales - me.refund_amount - me.fee_referral - me.fee_fulfillment - me.fee_shipping - me.fee_other
-           - me.cogs AS margin,
+       (me.net_sales - me.refund_amount - me.fee_referral - me.fee_fulfillment - me.fee_shipping - me.fee_other
+           - me.cogs) AS margin,
        CASE WHEN me.net_sales = 0 THEN NULL
             ELSE 100.0 * (me.net_sales - me.refund_amount - me.fee_referral - me.fee_fulfillment
                           - me.fee_shipping - me.fee_other - me.cogs) / me.net_sales END AS margin_percent,
@@ -365,8 +366,7 @@ SELECT me.id,
         return SQL(query.format(scope="", scope_fees="", scope_moves=""))
     # on a few orders, each table is read from the orders' lines through its keys
     return SQL(query.format(
-        scope="AND so.date_order >= %(date_from)s AND so.amazon_order_id IN ("
-              "SELECT ao.id FROM amazon_order ao WHERE ao.account_id = ANY(%(account_ids)s))",
+        scope="AND so.date_order >= %(date_from)s AND ao.account_id = ANY(%(account_ids)s)",
         scope_fees="AND fl.transaction_id IN (SELECT tx.id FROM transactions tx)",
         scope_moves="AND sm.sale_line_id IN (SELECT l.id FROM lines l WHERE l.is_row)",
     ), date_from=scope.date_from, account_ids=list(scope.account_ids))
