@@ -308,8 +308,9 @@ class TestAmazonProfitOverview(AmazonFinanceCommon, AmazonOrderCommon):
 
 @tagged("post_install", "-at_install")
 class TestAmazonProfitReportTour(ProfitScenario, AmazonFinanceCommon, AmazonOrderCommon, HttpCase):
-    """The report in a browser: the pivot by product and month shows the margin of the scenario's mugs (with
-    BAC_SCREENSHOTS=<folder>, a screenshot of it)."""
+    """The report in a browser: the pivot by product and month shows the margin of the scenario's mugs; the
+    overview's card shows the last 30 days and opens the report on the mugs (with BAC_SCREENSHOTS=<folder>,
+    screenshots of them)."""
 
     browser_size = "1280x800"
 
@@ -328,3 +329,18 @@ class TestAmazonProfitReportTour(ProfitScenario, AmazonFinanceCommon, AmazonOrde
         with test_tour.TestFirstHourTour._screenshot_console(self, shots_dir):
             self.start_tour("/odoo/action-bind_amazon_connector.amazon_profit_report_action",
                             "amazon_profit_report", login=self.env.user.login, timeout=300)
+
+    def test_overview_card_opens_the_report_on_a_product(self):
+        try:
+            odoo_test_common._find_executable()
+        except unittest.SkipTest as exc:
+            self.skipTest(f"Browser test skipped: {exc}")
+        self._scenario()
+        if self.env["res.lang"]._lang_get("es_MX"):
+            self.env.user.lang = "es_MX"
+        shots = os.environ.get("BAC_SCREENSHOTS")
+        shots_dir = Path(shots) if shots else None
+        if shots_dir:
+            shots_dir.mkdir(parents=True, exist_ok=True)
+        with test_tour.TestFirstHourTour._screenshot_console(self, shots_dir):
+            self.start_tour("/odoo/amazon", "amazon_profit_overview", login=self.env.user.login, timeout=300)
