@@ -72,6 +72,16 @@ DEPENDS = {
 GENERIC_RFCS = ("XAXX010101000", "XEXX010101000")
 
 
+def _spelled_kinds():
+    """{fee type as Amazon spells it in the default fee types: its kind}, the same kind its normalised name has."""
+    kinds = {}
+    for types, _label, _xmlid in DEFAULT_FEE_TYPES:
+        for raw in (t.strip() for t in types.split(",")):
+            if raw:
+                kinds[raw] = next((name for name, keys in FEE_KINDS.items() if norm(raw) in keys), "other")
+    return kinds
+
+
 def _in_list(values):
     return ", ".join("'%s'" % v.replace("'", "''") for v in values)
 
@@ -103,10 +113,13 @@ def profit_report_query(scope=None):
     keys and aggregated per sale line, order or row before meeting the rows (no correlated lookup per row);
     the lines are sorted once per order to find their rows; what only some orders need (the SKU of the rows
     of orders with several products, the lines of refunded orders) is looked up for those orders only."""
-    kind = "regexp_replace(lower(ft.amazon_type), '[^a-z0-9]', '', 'g')"
+    kind = "regexp_replace(lower(COALESCE(fl.amazon_type, '')), '[^a-z0-9]', '', 'g')"
     kind_sql = "CASE " + " ".join(
         f"WHEN {kind} IN ({_in_list(keys)}) THEN '{name}'" for name, keys in FEE_KINDS.items()
     ) + " ELSE 'other' END"
+    # Amazon's own spellings of the known fee types are read as they come (no normalising of each line)
+    spelled = " ".join(f"WHEN {_in_list([raw])} THEN '{kind}'" for raw, kind in _spelled_kinds().items())
+    kind_sql = f"CASE fl.amazon_type {spelled} ELSE {kind_sql} END"
     # the constants of this module only (Amazon's fee types, the SAT's generic RFCs): nothing from a user
     query = f"""
 WITH orders AS MATERIALIZED (
@@ -208,12 +221,15 @@ WITH orders AS MATERIALIZED (
       LEFT JOIN product_rows pr ON pr.order_id = co.order_id AND pr.product_id = cl.product_id
      WHERE COALESCE(ck.row_id, pr.row_id, co.first_row) IS NOT NULL
      GROUP BY 1
+), firsts AS (
+    SELECT l.order_id, l.id AS row_id FROM lines l WHERE l.is_first_row
 ), transactions AS MATERIALIZED (
     -- the payout transactions of the orders (a transaction released by another one is not counted twice)
-    SELECT t.id, t.kind, o.order_id, t.currency_id,
+    SELECT t.id, t.kind, o.order_id, fi.row_id AS first_row,
            CASE WHEN t.currency_id = o.company_currency_id THEN 1.0 ELSE o.rate END AS rate
       FROM amazon_settlement_transaction t
       JOIN orders o ON o.account_id = t.account_id AND o.order_ref = t.amazon_order_id
+      JOIN firsts fi ON fi.order_id = o.order_id
      WHERE t.state <> 'superseded' AND t.amazon_order_id IS NOT NULL
 ), known AS (
     SELECT DISTINCT tx.order_id FROM transactions tx WHERE tx.kind = 'sale'
@@ -226,39 +242,6 @@ WITH orders AS MATERIALIZED (
       JOIN account_tax t ON t.id = rel.account_tax_id
       JOIN res_company c ON c.id = t.company_id
      GROUP BY rel.amazon_fee_account_id
-), fee_kinds AS (
-    -- the kind of each of Amazon's fee types (the few distinct ones), from its name as utils.settlement.norm reads it
-    SELECT ft.amazon_type, {kind_sql} AS fee_kind
-      FROM (SELECT DISTINCT COALESCE(fl.amazon_type, '') AS amazon_type
-              FROM amazon_settlement_line fl
-             WHERE fl.category = 'fee' {{scope_fees}}) ft
-), fee_lines AS (
-    -- without the IVA Amazon charges: its own split when it gives one, else the fee type's included rate
-    -- (OFFSET 0: each line's amount is worked out once, not once per sum below)
-    SELECT tx.order_id, COALESCE(fl.sku, '') AS sku, tx.currency_id, tx.rate, tx.kind AS txn_kind,
-           fk.fee_kind,
-           -fl.amount AS amount,
-           CASE WHEN fr.rate IS NULL THEN -fl.amount
-                WHEN fl.has_tax THEN -fl.amount + fl.tax_amount
-                ELSE ROUND((-fl.amount / (1 + fr.rate / 100.0))::numeric, 2) END AS base
-      FROM amazon_settlement_line fl
-      JOIN transactions tx ON tx.id = fl.transaction_id
-      JOIN fee_kinds fk ON fk.amazon_type = COALESCE(fl.amazon_type, '')
-      LEFT JOIN fee_rates fr ON fr.fee_id = fl.fee_account_id
-     WHERE fl.category = 'fee'
-    OFFSET 0
-), fee_groups AS (
-    SELECT f.order_id, f.sku, f.currency_id, MIN(f.rate) AS currency_rate,
-           SUM(f.base) FILTER (WHERE f.fee_kind = 'referral') AS fee_referral,
-           SUM(f.base) FILTER (WHERE f.fee_kind = 'fulfillment') AS fee_fulfillment,
-           SUM(f.base) FILTER (WHERE f.fee_kind = 'shipping') AS fee_shipping,
-           SUM(f.base) FILTER (WHERE f.fee_kind = 'other') AS fee_other,
-           SUM(f.amount - f.base) AS fee_iva,
-           -SUM(f.base) FILTER (WHERE f.txn_kind = 'refund') AS fees_returned
-      FROM fee_lines f
-     GROUP BY f.order_id, f.sku, f.currency_id
-), firsts AS (
-    SELECT l.order_id, l.id AS row_id FROM lines l WHERE l.is_first_row
 ), sku_rows AS (
     -- in an order with several rows, the row of each SKU (its first one); an order's only row takes every fee
     SELECT DISTINCT ON (l.order_id, sk.sku) l.order_id, sk.sku, l.id AS row_id
@@ -267,18 +250,36 @@ WITH orders AS MATERIALIZED (
       CROSS JOIN LATERAL (SELECT {_sku("l", "o")} AS sku) sk
      WHERE l.several_rows AND l.is_row
      ORDER BY l.order_id, sk.sku, l.sequence, l.id
+), fee_amounts AS (
+    -- a fee without the IVA Amazon charges: its own split when it gives one, else the fee type's included rate
+    -- (OFFSET 0 here and below: each line is worked out once, not once per use)
+    SELECT fl.transaction_id, COALESCE(fl.sku, '') AS sku, {kind_sql} AS fee_kind, -fl.amount AS amount,
+           CASE WHEN fr.rate IS NULL THEN -fl.amount
+                WHEN fl.has_tax THEN -fl.amount + fl.tax_amount
+                ELSE ROUND((-fl.amount / (1 + fr.rate / 100.0))::numeric, 2) END AS base
+      FROM amazon_settlement_line fl
+      LEFT JOIN fee_rates fr ON fr.fee_id = fl.fee_account_id
+     WHERE fl.category = 'fee'
+    OFFSET 0
+), fee_lines AS (
+    -- each fee's row (by SKU, else the order's first row), in the company's currency
+    SELECT COALESCE(rs.row_id, tx.first_row) AS row_id, tx.kind AS txn_kind, fa.fee_kind,
+           CASE WHEN tx.rate = 1 THEN fa.base ELSE fa.base / tx.rate END AS base,
+           CASE WHEN tx.rate = 1 THEN fa.amount - fa.base ELSE (fa.amount - fa.base) / tx.rate END AS iva
+      FROM fee_amounts fa
+      JOIN transactions tx ON tx.id = fa.transaction_id
+      LEFT JOIN sku_rows rs ON rs.order_id = tx.order_id AND rs.sku = fa.sku
+    OFFSET 0
 ), fees AS (
-    SELECT COALESCE(rs.row_id, fi.row_id) AS row_id,
-           SUM(fg.fee_referral / fg.currency_rate) AS fee_referral,
-           SUM(fg.fee_fulfillment / fg.currency_rate) AS fee_fulfillment,
-           SUM(fg.fee_shipping / fg.currency_rate) AS fee_shipping,
-           SUM(fg.fee_other / fg.currency_rate) AS fee_other,
-           SUM(fg.fee_iva / fg.currency_rate) AS fee_iva,
-           SUM(fg.fees_returned / fg.currency_rate) AS fees_returned
-      FROM fee_groups fg
-      JOIN firsts fi ON fi.order_id = fg.order_id
-      LEFT JOIN sku_rows rs ON rs.order_id = fg.order_id AND rs.sku = fg.sku
-     GROUP BY 1
+    SELECT f.row_id,
+           SUM(f.base) FILTER (WHERE f.fee_kind = 'referral') AS fee_referral,
+           SUM(f.base) FILTER (WHERE f.fee_kind = 'fulfillment') AS fee_fulfillment,
+           SUM(f.base) FILTER (WHERE f.fee_kind = 'shipping') AS fee_shipping,
+           SUM(f.base) FILTER (WHERE f.fee_kind = 'other') AS fee_other,
+           SUM(f.iva) AS fee_iva,
+           -SUM(f.base) FILTER (WHERE f.txn_kind = 'refund') AS fees_returned
+      FROM fee_lines f
+     GROUP BY f.row_id
 ), moves AS (
     SELECT sm.sale_line_id AS line_id,
            SUM(CASE WHEN sm.is_out THEN sm.value
@@ -363,10 +364,9 @@ SELECT me.id,
 """  # noqa: S608
     # no "%" in the text: its only parameters are the scope's
     if scope is None:
-        return SQL(query.format(scope="", scope_fees="", scope_moves=""))
+        return SQL(query.format(scope="", scope_moves=""))
     # on a few orders, each table is read from the orders' lines through its keys
     return SQL(query.format(
         scope="AND so.date_order >= %(date_from)s AND ao.account_id = ANY(%(account_ids)s)",
-        scope_fees="AND fl.transaction_id IN (SELECT tx.id FROM transactions tx)",
         scope_moves="AND sm.sale_line_id IN (SELECT l.id FROM lines l WHERE l.is_row)",
     ), date_from=scope.date_from, account_ids=list(scope.account_ids))
