@@ -125,10 +125,15 @@ def profit_report_query(scope=None):
 WITH orders AS MATERIALIZED (
     SELECT so.id AS order_id, so.company_id, c.currency_id AS company_currency_id, so.currency_id,
            COALESCE(NULLIF(so.currency_rate, 0), 1) AS rate, so.date_order, so.partner_id,
-           ao.id AS amazon_order_id, ao.account_id, ao.name AS order_ref, ao.marketplace_id, ao.fulfillment_channel
+           ao.id AS amazon_order_id, ao.account_id, ao.name AS order_ref, ao.marketplace_id, ao.fulfillment_channel,
+           (k.account_id IS NULL) AS fees_pending
       FROM sale_order so
       JOIN amazon_order ao ON ao.id = so.amazon_order_id
       JOIN res_company c ON c.id = so.company_id
+      -- the order's fees are known once a sale transaction of it is in the payouts
+      LEFT JOIN (SELECT DISTINCT t.account_id, t.amazon_order_id FROM amazon_settlement_transaction t
+                  WHERE t.kind = 'sale' AND t.state <> 'superseded' AND t.amazon_order_id IS NOT NULL) k
+           ON k.account_id = ao.account_id AND k.amazon_order_id = ao.name
      WHERE so.state = 'sale' {{scope}}
 ), order_lines AS (
     SELECT sol.id, sol.order_id, sol.product_id, sol.sequence, sol.product_uom_qty, sol.price_subtotal,
@@ -173,7 +178,12 @@ WITH orders AS MATERIALIZED (
      WHERE NOT l.is_promotion AND l.line_discount <> 0
      GROUP BY l.row_id
 ), sales AS (
-    SELECT l.row_id,
+    -- per row; the row's own line gives the row its order, product and quantity
+    SELECT l.row_id, MAX(l.order_id) AS order_id, MAX(l.product_id) FILTER (WHERE l.is_row) AS product_id,
+           MAX(l.product_uom_qty) FILTER (WHERE l.is_row) AS product_uom_qty,
+           BOOL_OR(l.is_item) FILTER (WHERE l.is_row) AS is_item,
+           BOOL_OR(l.is_service) FILTER (WHERE l.is_row) AS is_service,
+           BOOL_OR(l.is_storable) FILTER (WHERE l.is_row) AS is_storable,
            SUM(CASE WHEN aml.id IS NULL THEN l.price_subtotal / l.rate ELSE -aml.balance END) AS net_sales,
            SUM(CASE WHEN aml.id IS NULL THEN l.price_subtotal ELSE aml.price_subtotal END) AS net_sales_currency,
            SUM(CASE WHEN NOT l.is_promotion THEN 0
@@ -231,8 +241,6 @@ WITH orders AS MATERIALIZED (
       JOIN orders o ON o.account_id = t.account_id AND o.order_ref = t.amazon_order_id
       JOIN firsts fi ON fi.order_id = o.order_id
      WHERE t.state <> 'superseded' AND t.amazon_order_id IS NOT NULL
-), known AS (
-    SELECT DISTINCT tx.order_id FROM transactions tx WHERE tx.kind = 'sale'
 ), fee_rates AS (
     SELECT rel.amazon_fee_account_id AS fee_id,
            CASE WHEN COUNT(*) = 1 AND BOOL_AND(t.amount_type = 'percent' AND t.amount > -100
@@ -289,14 +297,13 @@ WITH orders AS MATERIALIZED (
      WHERE sm.state = 'done' AND sm.sale_line_id IS NOT NULL {{scope_moves}}
      GROUP BY sm.sale_line_id
 ), measures AS (
-    SELECT r.id, r.order_id, r.product_id, pp.product_tmpl_id, o.amazon_order_id, o.account_id, o.company_id,
+    SELECT r.row_id AS id, r.order_id, r.product_id, pp.product_tmpl_id, o.amazon_order_id, o.account_id, o.company_id,
            o.marketplace_id, o.date_order, o.fulfillment_channel, o.partner_id, o.company_currency_id,
-           o.currency_id AS order_currency_id,
+           o.currency_id AS order_currency_id, o.fees_pending,
            CASE WHEN r.is_item THEN r.product_uom_qty ELSE 0 END AS units,
-           COALESCE(s.net_sales, 0) AS net_sales,
-           COALESCE(s.net_sales_currency, 0) AS net_sales_currency,
-           COALESCE(s.promotion_lines, 0) + COALESCE(d.amount, 0) AS promotion_amount,
-           COALESCE(s.invoiced, FALSE) AS invoiced,
+           COALESCE(r.net_sales, 0) AS net_sales, COALESCE(r.net_sales_currency, 0) AS net_sales_currency,
+           COALESCE(r.promotion_lines, 0) + COALESCE(d.amount, 0) AS promotion_amount,
+           COALESCE(r.invoiced, FALSE) AS invoiced,
            COALESCE(rf.refund_amount, 0) AS refund_amount,
            COALESCE(fe.fee_referral, 0) AS fee_referral,
            COALESCE(fe.fee_fulfillment, 0) AS fee_fulfillment,
@@ -308,16 +315,14 @@ WITH orders AS MATERIALIZED (
                 WHEN r.is_storable THEN COALESCE(m.value, 0)
                      + GREATEST(r.product_uom_qty - COALESCE(m.out_qty, 0), 0) * COALESCE(std.cost, 0)
                 ELSE r.product_uom_qty * COALESCE(std.cost, 0) END AS cogs
-      FROM lines r
+      FROM sales r
       JOIN orders o ON o.order_id = r.order_id
       JOIN product_product pp ON pp.id = r.product_id
       CROSS JOIN LATERAL (SELECT (pp.standard_price ->> o.company_id::text)::numeric AS cost) std
-      LEFT JOIN sales s ON s.row_id = r.id
-      LEFT JOIN discounts d ON d.row_id = r.id
-      LEFT JOIN refunds rf ON rf.row_id = r.id
-      LEFT JOIN fees fe ON fe.row_id = r.id
-      LEFT JOIN moves m ON m.line_id = r.id
-     WHERE r.is_row
+      LEFT JOIN discounts d ON d.row_id = r.row_id
+      LEFT JOIN refunds rf ON rf.row_id = r.row_id
+      LEFT JOIN fees fe ON fe.row_id = r.row_id
+      LEFT JOIN moves m ON m.line_id = r.row_id
     OFFSET 0
 )
 SELECT me.id,
@@ -356,11 +361,10 @@ SELECT me.id,
        CASE WHEN me.net_sales = 0 THEN NULL
             ELSE 100.0 * (me.net_sales - me.refund_amount - me.fee_referral - me.fee_fulfillment
                           - me.fee_shipping - me.fee_other - me.cogs) / me.net_sales END AS margin_percent,
-       (kn.order_id IS NULL) AS fees_pending
+       me.fees_pending
   FROM measures me
   LEFT JOIN res_partner p ON p.id = me.partner_id
   LEFT JOIN res_partner cp ON cp.id = COALESCE(p.commercial_partner_id, p.id)
-  LEFT JOIN known kn ON kn.order_id = me.order_id
 """  # noqa: S608
     # no "%" in the text: its only parameters are the scope's
     if scope is None:
