@@ -135,38 +135,40 @@ WITH orders AS MATERIALIZED (
                   WHERE t.kind = 'sale' AND t.state <> 'superseded' AND t.amazon_order_id IS NOT NULL) k
            ON k.account_id = ao.account_id AND k.amazon_order_id = ao.name
      WHERE so.state = 'sale' {{scope}}
+), products AS (
+    -- the products, once (the addon's promotion product: its lines are promotions)
+    SELECT pp.id, pp.product_tmpl_id, pp.standard_price, pt.type = 'service' AS is_service, pt.is_storable,
+           (imd.res_id IS NOT NULL) AS is_promotion
+      FROM product_product pp
+      JOIN product_template pt ON pt.id = pp.product_tmpl_id
+      LEFT JOIN ir_model_data imd ON imd.module = 'bind_amazon_connector'
+           AND imd.name = 'product_amazon_promotion' AND imd.model = 'product.product' AND imd.res_id = pp.id
 ), order_lines AS (
     SELECT sol.id, sol.order_id, sol.product_id, sol.sequence, sol.product_uom_qty, sol.price_subtotal,
-           o.rate, o.company_id,
+           o.rate,
            -- a promotion on the line itself (its discount, in percent): what it took off, without IVA
            CASE WHEN COALESCE(sol.discount, 0) <= 0 THEN 0
                 WHEN sol.discount < 100 THEN sol.price_subtotal * sol.discount / (100 - sol.discount)
                 ELSE sol.price_unit * sol.product_uom_qty END AS line_discount,
-           (sol.amazon_order_item_id IS NOT NULL OR pt.type <> 'service') AS is_item,
-           (pt.type = 'service') AS is_service,
-           pt.is_storable,
-           (imd.res_id IS NOT NULL) AS is_promotion
+           (sol.amazon_order_item_id IS NOT NULL OR NOT p.is_service) AS is_item, p.is_service, p.is_storable,
+           p.is_promotion, ARRAY[sol.sequence, sol.id] AS place
       FROM sale_order_line sol
       JOIN orders o ON o.order_id = sol.order_id
-      JOIN product_product pp ON pp.id = sol.product_id
-      JOIN product_template pt ON pt.id = pp.product_tmpl_id
-      LEFT JOIN ir_model_data imd ON imd.module = 'bind_amazon_connector'
-           AND imd.name = 'product_amazon_promotion' AND imd.model = 'product.product' AND imd.res_id = pp.id
+      JOIN products p ON p.id = sol.product_id
      WHERE sol.display_type IS NULL AND NOT COALESCE(sol.is_downpayment, FALSE)
 ), lines AS MATERIALIZED (
     -- each line's row: the last product line up to it, else the order's first product line, else its first line
     SELECT w.id, w.order_id, w.product_id, w.sequence, w.product_uom_qty, w.price_subtotal, w.rate,
            w.line_discount, w.is_item, w.is_service, w.is_storable, w.is_promotion,
-           w.company_id,
            COALESCE(w.last_item[2], w.first_item[2], w.first_line) AS row_id,
            (w.id = COALESCE(w.last_item[2], w.first_item[2], w.first_line)) AS is_row,
            COALESCE(w.first_item[2], w.first_line) AS first_row,
            (w.id = COALESCE(w.first_item[2], w.first_line)) AS is_first_row,
            (w.items > 1) AS several_rows
       FROM (SELECT ol.*,
-                   -- (sequence, id): the lines' order in the sale order
-                   MAX(ARRAY[ol.sequence, ol.id]) FILTER (WHERE ol.is_item) OVER so_far AS last_item,
-                   MIN(ARRAY[ol.sequence, ol.id]) FILTER (WHERE ol.is_item) OVER whole AS first_item,
+                   -- place (sequence, id): the lines' order in the sale order
+                   MAX(ol.place) FILTER (WHERE ol.is_item) OVER so_far AS last_item,
+                   MIN(ol.place) FILTER (WHERE ol.is_item) OVER whole AS first_item,
                    COUNT(*) FILTER (WHERE ol.is_item) OVER whole AS items,
                    FIRST_VALUE(ol.id) OVER so_far AS first_line
               FROM order_lines ol
@@ -317,7 +319,7 @@ WITH orders AS MATERIALIZED (
                 ELSE r.product_uom_qty * COALESCE(std.cost, 0) END AS cogs
       FROM sales r
       JOIN orders o ON o.order_id = r.order_id
-      JOIN product_product pp ON pp.id = r.product_id
+      JOIN products pp ON pp.id = r.product_id
       CROSS JOIN LATERAL (SELECT (pp.standard_price ->> o.company_id::text)::numeric AS cost) std
       LEFT JOIN discounts d ON d.row_id = r.row_id
       LEFT JOIN refunds rf ON rf.row_id = r.row_id
