@@ -235,7 +235,7 @@ WITH orders AS MATERIALIZED (
      GROUP BY 1
 ), firsts AS (
     SELECT l.order_id, l.id AS row_id FROM lines l WHERE l.is_first_row
-), transactions AS MATERIALIZED (
+), transactions AS (
     -- the payout transactions of the orders (a transaction released by another one is not counted twice)
     SELECT t.id, t.kind, o.order_id, fi.row_id AS first_row,
            CASE WHEN t.currency_id = o.company_currency_id THEN 1.0 ELSE o.rate END AS rate
@@ -325,7 +325,6 @@ WITH orders AS MATERIALIZED (
       LEFT JOIN refunds rf ON rf.row_id = r.row_id
       LEFT JOIN fees fe ON fe.row_id = r.row_id
       LEFT JOIN moves m ON m.line_id = r.row_id
-    OFFSET 0
 )
 SELECT me.id,
        me.id AS line_id,
