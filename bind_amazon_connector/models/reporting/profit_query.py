@@ -137,12 +137,17 @@ WITH orders AS MATERIALIZED (
      WHERE so.state = 'sale' {{scope}}
 ), products AS (
     -- the products, once (the addon's promotion product: its lines are promotions)
-    SELECT pp.id, pp.product_tmpl_id, pp.standard_price, pt.type = 'service' AS is_service, pt.is_storable,
+    SELECT pp.id, pp.product_tmpl_id, pt.type = 'service' AS is_service, pt.is_storable,
            (imd.res_id IS NOT NULL) AS is_promotion
       FROM product_product pp
       JOIN product_template pt ON pt.id = pp.product_tmpl_id
       LEFT JOIN ir_model_data imd ON imd.module = 'bind_amazon_connector'
            AND imd.name = 'product_amazon_promotion' AND imd.model = 'product.product' AND imd.res_id = pp.id
+), costs AS (
+    -- each product's cost in each company (read once, not once per row)
+    SELECT pp.id AS product_id, c.id AS company_id, (pp.standard_price ->> c.id::text)::numeric AS cost
+      FROM product_product pp
+     CROSS JOIN res_company c
 ), order_lines AS (
     SELECT sol.id, sol.order_id, sol.product_id, sol.sequence, sol.product_uom_qty, sol.price_subtotal,
            o.rate,
@@ -320,7 +325,7 @@ WITH orders AS MATERIALIZED (
       FROM sales r
       JOIN orders o ON o.order_id = r.order_id
       JOIN products pp ON pp.id = r.product_id
-      CROSS JOIN LATERAL (SELECT (pp.standard_price ->> o.company_id::text)::numeric AS cost) std
+      JOIN costs std ON std.product_id = r.product_id AND std.company_id = o.company_id
       LEFT JOIN discounts d ON d.row_id = r.row_id
       LEFT JOIN refunds rf ON rf.row_id = r.row_id
       LEFT JOIN fees fe ON fe.row_id = r.row_id
