@@ -19,8 +19,8 @@ from odoo.exceptions import UserError
 
 from ...spapi import errors as spapi_errors
 from ..connection import amazon_sync_job as sync
-from ..connection.connection_progress import ORDERS_PROGRESS
 from ..connection.amazon_sync_job import RESTART_PAGE, SINGLE_TRANSACTION
+from ..connection.connection_progress import ORDERS_PROGRESS
 from .amazon_order import MalformedOrder
 from .order_import import OrderImport, prepare_shared_records
 
