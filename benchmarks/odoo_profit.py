@@ -14,6 +14,7 @@ import statistics
 import time
 
 from odoo import Command, fields
+from odoo.tools import SQL
 
 MEASURES = ["units:sum", "net_sales:sum", "promotion_amount:sum", "refund_amount:sum", "fee_referral:sum",
             "fee_fulfillment:sum", "fee_shipping:sum", "fee_other:sum", "fee_total:sum", "cogs:sum",
@@ -183,10 +184,10 @@ def measure(env, repeat):
 
 def measure_materialized(env, repeat):
     """The alternative: the same rows in a materialized view (what building it and refreshing it cost, and
-    the pivot's aggregate over it). Dropped afterwards: the addon's report stays the plain view."""
+    the pivot's aggregate over it). Dropped afterwards: the addon's report stays a query read at each search."""
     cr = env.cr
     started = time.perf_counter()
-    cr.execute("CREATE MATERIALIZED VIEW bench_profit_stored AS SELECT * FROM amazon_profit_report")
+    cr.execute(SQL("CREATE MATERIALIZED VIEW bench_profit_stored AS %s", env["amazon.profit.report"]._table_query))
     build = time.perf_counter() - started
     cr.execute("CREATE UNIQUE INDEX ON bench_profit_stored (id)")
     cr.execute("ANALYZE bench_profit_stored")

@@ -4,7 +4,7 @@ invoices, credit notes), pending fees out of margin %, and who may read it."""
 import unittest
 from datetime import timedelta
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, tagged
 from odoo.tests import common as odoo_test_common
@@ -12,6 +12,7 @@ from odoo.tools import mute_logger
 
 from spapi_simulator import factory
 
+from ..models.connection import connection_overview as overview
 from .common import AmazonFinanceCommon, AmazonOrderCommon, screenshot_console, screenshots_dir
 
 MEASURES = ["units:sum", "net_sales:sum", "promotion_amount:sum", "refund_amount:sum", "fees_returned:sum",
@@ -214,9 +215,98 @@ class TestAmazonProfitReport(ProfitScenario, AmazonFinanceCommon, AmazonOrderCom
 
 
 @tagged("post_install", "-at_install")
+class TestAmazonProfitOverview(AmazonFinanceCommon, AmazonOrderCommon):
+    """The connection's overview card: the last 30 days of the profitability report (fees known), its five
+    products with the lowest margin, each opening the report filtered on it; for those who may read it."""
+
+    def _orders(self):
+        """One order of six products (net 100.00 each, costs 10.00 to 110.00) paid with a commission of 11.60
+        (10.00 without IVA); another one not paid yet (net sales with fees pending)."""
+        products = [self._product(f"OV-{n}", f"Producto {n}", storable=False, standard_price=10.0 + 20 * (n - 1))
+                    for n in range(1, 7)]
+        order_id = self._make_order([{"sku": f"OV-{n}", "quantity": 1, "unit_price": "116.00"} for n in range(1, 7)],
+                                    fulfilled_by="MERCHANT", status="SHIPPED")["orderId"]
+        self._make_order([{"sku": "OV-1", "quantity": 1, "unit_price": "116.00"}], fulfilled_by="MERCHANT",
+                         status="SHIPPED")
+        AmazonOrderCommon._sync(self)
+        self.sim.add_transaction(factory.make_transaction(
+            order_id, group_id=self._group(), principal="696.00", commission="11.60", sku="OV-1",
+            posted=self.sim.now() - timedelta(hours=1), seller_id=self.sim.seller_id))
+        self._sync_payouts()
+        return products
+
+    def test_card_is_the_report_of_the_last_30_days(self):
+        products = self._orders()
+        card = self.amazon.profit_card
+        Report = self.env["amazon.profit.report"]
+        since = overview.profit_since(self.env)
+        in_card = [("account_id", "=", self.amazon.id), ("date", ">=", since)]
+        [[net_sales, fees, margin]] = Report._read_group(in_card + [("fees_pending", "=", False)], [],
+                                                         ["net_sales:sum", "fee_total:sum", "margin:sum"])
+        self.assertEqual([round(v, 2) for v in (net_sales, fees, margin)], [600.00, 10.00, 230.00])
+        self.assertEqual([round(card[k], 2) for k in ("net_sales", "fees", "margin", "pending_sales")],
+                         [600.00, 10.00, 230.00, 100.00])
+        self.assertIn("600.00", card["net_sales_text"])
+        # the five products with the lowest margin %, lowest first (the 80 % one is left out)
+        by_product = {product: (sales, result) for product, sales, result in Report._read_group(
+            in_card + [("fees_pending", "=", False)], ["product_id"], ["net_sales:sum", "margin:sum"])}
+        expected = [products[n] for n in (5, 4, 3, 2, 1)]
+        self.assertEqual([line["id"] for line in card["products"]], [p.id for p in expected])
+        for line, product in zip(card["products"], expected, strict=True):
+            self.assertAlmostEqual(line["margin"], by_product[product][1], places=2)
+            self.assertAlmostEqual(line["margin_percent"], 100 * by_product[product][1] / by_product[product][0],
+                                   places=2)
+            self.assertEqual(line["context"], {"profit_product_id": product.id})
+        self.assertEqual([round(line["margin_percent"]) for line in card["products"]], [-10, 10, 30, 50, 70])
+        # the totals open the report on the connection and the 30 days, a product on that product too
+        action = self.amazon.action_view_profit()
+        self.assertEqual((action["res_model"], action["context"]),
+                         ("amazon.profit.report", {"search_default_fees_known": 1}))
+        self.assertEqual(action["domain"], [("account_id", "=", self.amazon.id),
+                                            ("date", ">=", fields.Datetime.to_string(since))])
+        rows = Report.search(action["domain"] + [("fees_pending", "=", False)])
+        self.assertAlmostEqual(sum(rows.mapped("net_sales")), card["net_sales"], places=2)
+        action = self.amazon.with_context(**card["products"][0]["context"]).action_view_profit()
+        self.assertEqual(action["domain"][2:], [("product_id", "=", products[5].id)])
+        rows = Report.search(action["domain"] + [("fees_pending", "=", False)])
+        self.assertEqual(rows.product_id, products[5])
+        self.assertAlmostEqual(sum(rows.mapped("margin")), card["products"][0]["margin"], places=2)
+        # an Amazon user sees the same card
+        self.assertEqual(self.amazon.with_user(self.amazon_user).profit_card["margin"], card["margin"])
+
+    def test_wrong_role_and_other_company_see_no_figures(self):
+        self._orders()
+        since = overview.profit_since(self.env)
+        Report = self.env["amazon.profit.report"]
+        self.assertTrue(Report._overview_figures(self.amazon, since))
+        internal = self.env["res.users"].create({
+            "name": "Interno", "login": "profit_card_internal", "company_id": self.company.id,
+            "company_ids": [Command.set(self.company.ids)],
+            "group_ids": [Command.set([self.env.ref("base.group_user").id])]})
+        self.assertEqual(Report.with_user(internal)._overview_figures(self.amazon, since), {})
+        with mute_logger("odoo.models"), self.assertRaises(AccessError):
+            self.amazon.with_user(internal).action_view_profit()
+        with mute_logger("odoo.models"), self.assertRaises(AccessError):
+            self.amazon.with_user(internal).read(["profit_card"])
+        other_company = self.env["res.company"].create({"name": "Otra Empresa del Tablero SA"})
+        other = self.env["res.users"].create({
+            "name": "Otro", "login": "profit_card_other", "company_id": other_company.id,
+            "company_ids": [Command.set(other_company.ids)],
+            "group_ids": [Command.set([self.env.ref("bind_amazon_connector.group_amazon_manager").id,
+                                       self.env.ref("account.group_account_manager").id])]})
+        self.assertEqual(Report.with_user(other)._overview_figures(self.amazon, since), {},
+                         "another company's rows never count")
+        with mute_logger("odoo.models"), self.assertRaises(AccessError):
+            self.amazon.with_user(other).action_view_profit()
+        with mute_logger("odoo.models"), self.assertRaises(AccessError):
+            self.amazon.with_user(other).read(["profit_card"])
+
+
+@tagged("post_install", "-at_install")
 class TestAmazonProfitReportTour(ProfitScenario, AmazonFinanceCommon, AmazonOrderCommon, HttpCase):
-    """The report in a browser: the pivot by product and month shows the margin of the scenario's mugs (with
-    BAC_SCREENSHOTS=<folder>, a screenshot of it)."""
+    """The report in a browser: the pivot by product and month shows the margin of the scenario's mugs; the
+    overview's card shows the last 30 days and opens the report on the mugs (with BAC_SCREENSHOTS=<folder>,
+    screenshots of them)."""
 
     browser_size = "1280x800"
 
@@ -231,3 +321,14 @@ class TestAmazonProfitReportTour(ProfitScenario, AmazonFinanceCommon, AmazonOrde
         with screenshot_console(screenshots_dir()):
             self.start_tour("/odoo/action-bind_amazon_connector.amazon_profit_report_action",
                             "amazon_profit_report", login=self.env.user.login, timeout=300)
+
+    def test_overview_card_opens_the_report_on_a_product(self):
+        try:
+            odoo_test_common._find_executable()
+        except unittest.SkipTest as exc:
+            self.skipTest(f"Browser test skipped: {exc}")
+        self._scenario()
+        if self.env["res.lang"]._lang_get("es_MX"):
+            self.env.user.lang = "es_MX"
+        with screenshot_console(screenshots_dir()):
+            self.start_tour("/odoo/amazon", "amazon_profit_overview", login=self.env.user.login, timeout=300)

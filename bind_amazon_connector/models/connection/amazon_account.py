@@ -303,6 +303,7 @@ class AmazonConnection(models.Model):
         string="Authorization lost", compute="_compute_dashboard",
         help="Amazon no longer accepts this connection's authorization: authorize it again.")
     invoice_count = fields.Integer(string="Invoices", compute="_compute_dashboard_documents")
+    profit_card = fields.Json(string="Last 30 days' profitability", compute="_compute_profit_card")
     fee_bill_count = fields.Integer(string="Fee Bills", compute="_compute_dashboard_documents")
 
     # where each flow stands, in its own rows (amazon_sync_cursor.py): the flows' pages never write this row
@@ -361,6 +362,10 @@ class AmazonConnection(models.Model):
 
     def _compute_dashboard_documents(self):
         overview.set_document_counts(self)
+
+    @api.depends_context("uid", "tz", "lang", "allowed_company_ids")
+    def _compute_profit_card(self):
+        overview.set_profit_card(self)
 
     @api.depends("pricelist_id", "warehouse_id", "fba_warehouse_id", "journal_id", "user_id")
     def _compute_is_configured(self):
@@ -572,6 +577,9 @@ class AmazonConnection(models.Model):
 
     def action_view_fee_bills(self):
         return overview.documents_action(self, "fee_bills")
+
+    def action_view_profit(self):
+        return overview.profit_action(self, self.env.context.get("profit_product_id"))
 
     def _get_form_url(self):
         self.ensure_one()

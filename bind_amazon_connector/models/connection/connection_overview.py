@@ -8,12 +8,16 @@ from datetime import datetime, time, timedelta
 import pytz
 
 from odoo import fields
-from odoo.tools import SQL
+from odoo.tools import SQL, format_amount, formatLang
 
-from .access import AMAZON_USER, check_group
+from .access import ACCOUNTANT, AMAZON_USER, check_group
 
 #: A connection whose orders were last read longer ago than this is shown as late.
 SYNC_LATE_AFTER = timedelta(hours=6)
+#: The card's profitability: the orders of today and of the days before, this many days in all.
+PROFIT_DAYS = 30
+#: ...and this many products with the lowest margin.
+PROFIT_PRODUCTS = 5
 
 
 def today_start(env):
@@ -190,3 +194,62 @@ def set_settlement_counts(accounts):
         account.settlement_count = len(account.settlement_ids)
         account.unreconciled_count = len(account.settlement_ids.filtered(
             lambda s: s.deposit_date and not s.is_reconciled))
+
+
+def profit_since(env):
+    """The first moment of the card's profitability: midnight of the user's day, ``PROFIT_DAYS`` - 1 days ago."""
+    return today_start(env) - timedelta(days=PROFIT_DAYS - 1)
+
+
+def set_profit_card(accounts):
+    """The card's profitability of the last 30 days, as the profitability report shows it (fees known): net
+    sales, Amazon fees, margin and the products with the lowest margin. Nothing for whoever may not read the
+    report."""
+    env = accounts.env
+    origins = accounts.browse([account._origin.id for account in accounts if account._origin.id])
+    figures = env["amazon.profit.report"]._overview_figures(origins, profit_since(env), limit=PROFIT_PRODUCTS)
+    for account in accounts:
+        mine = figures.get(account._origin.id)
+        account.profit_card = mine and profit_card_values(env, account.company_id.currency_id, mine)
+
+
+def profit_card_values(env, currency, figures):
+    """The card's figures (numbers, and as the user reads them) and its products (with the context that opens
+    the report on each)."""
+    def money(amount):
+        return format_amount(env, amount, currency)
+
+    def percent(value):
+        return "" if value is None else formatLang(env, value, digits=1) + " %"
+
+    return {
+        **{key: figures[key] for key in ("net_sales", "fees", "margin", "pending_sales")},
+        **{f"{key}_text": money(figures[key]) for key in ("net_sales", "fees", "margin", "pending_sales")},
+        "products": [{
+            "id": product.id, "name": product.display_name, "net_sales": net_sales, "margin": margin,
+            "margin_percent": margin_percent, "margin_text": money(margin), "percent_text": percent(margin_percent),
+            "context": {"profit_product_id": product.id},
+        } for product, net_sales, margin, margin_percent in figures["products"]],
+    }
+
+
+def profit_action(account, product_id=None):
+    """The profitability report of the connection's last 30 days (of one product when ``product_id``), with the
+    report's own filter (fees known): what the card sums."""
+    env = account.env
+    check_group(env, AMAZON_USER, ACCOUNTANT)
+    account.ensure_one()
+    account.check_access("read")
+    env["amazon.profit.report"].check_access("read")
+    since = profit_since(env)
+    result = env["ir.actions.act_window"]._for_xml_id("bind_amazon_connector.amazon_profit_report_action")
+    result["domain"] = [("account_id", "=", account.id), ("date", ">=", fields.Datetime.to_string(since))]
+    result["context"] = {"search_default_fees_known": 1}
+    result["name"] = env._("Profitability of %(connection)s, last %(days)s days", connection=account.name,
+                           days=PROFIT_DAYS)
+    product = env["product.product"].browse(product_id if isinstance(product_id, int) else []).exists()
+    if product:
+        result["domain"].append(("product_id", "=", product.id))
+        result["name"] = env._("Profitability of %(product)s on %(connection)s, last %(days)s days",
+                               product=product.display_name, connection=account.name, days=PROFIT_DAYS)
+    return result

@@ -1,10 +1,10 @@
 """Profitability of the Amazon sales: one row per product line of the orders the import created, with its net
-sales, Amazon's fees by kind, refunds, cost of goods and margin (a PostgreSQL view; where each figure comes
-from: ``profit_query.py``)."""
+sales, Amazon's fees by kind, refunds, cost of goods and margin (a query read at each search, never stored:
+right after any change; where each figure comes from: ``profit_query.py``)."""
 from odoo import api, fields, models, tools
 from odoo.tools import SQL
 
-from .profit_query import profit_report_query
+from .profit_query import DEPENDS, ProfitScope, profit_report_query
 
 
 class AmazonProfitReport(models.Model):
@@ -13,6 +13,8 @@ class AmazonProfitReport(models.Model):
     _auto = False
     _rec_name = "product_id"
     _order = "date desc, id desc"
+    #: what the query reads: pending changes of these fields are written to the database before it runs
+    _depends = DEPENDS
 
     line_id = fields.Many2one("sale.order.line", string="Order Line", readonly=True)
     order_id = fields.Many2one("sale.order", string="Sale Order", readonly=True)
@@ -65,10 +67,15 @@ class AmazonProfitReport(models.Model):
     fees_pending = fields.Boolean(string="Fees Pending", readonly=True,
                                   help="Amazon has not paid the order yet: its fees are not known.")
 
+    @property
+    def _table_query(self):
+        """The report's query; the overview's card runs it on some connections' recent orders only."""
+        scope = self.env.context.get("amazon_profit_scope")
+        return profit_report_query(scope if isinstance(scope, ProfitScope) else None)
+
     def init(self):
+        # the report was a database view before: its query is now run at each search
         tools.drop_view_if_exists(self.env.cr, self._table)
-        self.env.cr.execute(SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table),
-                                SQL(profit_report_query())))
 
     @api.model
     def _read_group_select(self, aggregate_spec, query):
@@ -82,3 +89,31 @@ class AmazonProfitReport(models.Model):
         return SQL("100.0 * SUM(%(margin)s) FILTER (WHERE NOT %(pending)s) "
                    "/ NULLIF(SUM(%(sales)s) FILTER (WHERE NOT %(pending)s), 0)",
                    margin=margin, sales=sales, pending=pending)
+
+    @api.model
+    def _overview_figures(self, accounts, date_from, limit=5):
+        """What the connections' overview cards show: {connection id: {"net_sales", "fees", "margin" (of the
+        rows whose fees are known, as the report opens), "pending_sales" (net sales whose fees are pending),
+        "products": the ``limit`` products with the lowest margin %, lowest first, as (product, net sales,
+        margin, margin %)}} of the orders since ``date_from``. Read with the user's rights: nothing for a user
+        who may not read the report, never another company's rows."""
+        if not accounts or not self.has_access("read"):
+            return {}
+        report = self.with_context(amazon_profit_scope=ProfitScope(tuple(accounts.ids), date_from))
+        figures = {}
+        for account, product, pending, net_sales, fees, margin in report._read_group(
+                [("account_id", "in", accounts.ids), ("date", ">=", date_from)],
+                ["account_id", "product_id", "fees_pending"], ["net_sales:sum", "fee_total:sum", "margin:sum"]):
+            mine = figures.setdefault(account.id, {"net_sales": 0.0, "fees": 0.0, "margin": 0.0,
+                                                   "pending_sales": 0.0, "products": []})
+            if pending:
+                mine["pending_sales"] += net_sales
+                continue
+            mine["net_sales"] += net_sales
+            mine["fees"] += fees
+            mine["margin"] += margin
+            mine["products"].append((product, net_sales, margin, 100.0 * margin / net_sales if net_sales else None))
+        for mine in figures.values():
+            mine["products"] = sorted(mine["products"], key=lambda p: (p[3] is None, p[3] or 0.0, p[2], p[0].id))
+            mine["products"] = mine["products"][:limit]
+        return figures

@@ -39,3 +39,29 @@ registry.category("web_tour.tours").add("amazon_profit_report", {
         shot("profit_pivot", ".o_pivot td:contains('158.28')"),
     ],
 });
+
+/*
+ * The overview's card (test_profit_report.py's scenario): the last 30 days with the fees known (margin 72.28:
+ * the mugs' 158.28 and the T-shirt's -86.00), its products with the lowest margin, the mugs' line opening the
+ * report on the mugs only.
+ */
+registry.category("web_tour.tours").add("amazon_profit_overview", {
+    steps: () => [
+        {
+            content: "The card: the margin of the last 30 days",
+            trigger: ".o_amazon_profit_card:contains('72.28'):contains('Playera algodón')",
+            timeout: 60000,
+        },
+        shot("overview_profit", ".o_amazon_profit_card:contains('72.28')"),
+        {
+            content: "The mugs' line of the lowest margins opens the report on them",
+            trigger: ".o_amazon_profit_card a:contains('Taza de cerámica')",
+            run: "click",
+        },
+        {
+            content: "The report: the mugs only",
+            trigger: ".o_pivot:has(td:contains('158.28')):not(:has(.o_pivot_header_cell_closed:contains('Playera')))",
+            timeout: 60000,
+        },
+    ],
+});
