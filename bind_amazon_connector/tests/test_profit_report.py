@@ -310,7 +310,8 @@ class TestAmazonProfitReportTour(ProfitScenario, AmazonFinanceCommon, AmazonOrde
 
     browser_size = "1280x800"
 
-    def test_pivot_shows_the_margin_of_a_product(self):
+    def _run_tour(self, url, tour):
+        """The scenario, then ``tour`` from ``url`` in Spanish (when installed)."""
         try:
             odoo_test_common._find_executable()
         except unittest.SkipTest as exc:
@@ -319,16 +320,10 @@ class TestAmazonProfitReportTour(ProfitScenario, AmazonFinanceCommon, AmazonOrde
         if self.env["res.lang"]._lang_get("es_MX"):
             self.env.user.lang = "es_MX"
         with screenshot_console(screenshots_dir()):
-            self.start_tour("/odoo/action-bind_amazon_connector.amazon_profit_report_action",
-                            "amazon_profit_report", login=self.env.user.login, timeout=300)
+            self.start_tour(url, tour, login=self.env.user.login, timeout=300)
+
+    def test_pivot_shows_the_margin_of_a_product(self):
+        self._run_tour("/odoo/action-bind_amazon_connector.amazon_profit_report_action", "amazon_profit_report")
 
     def test_overview_card_opens_the_report_on_a_product(self):
-        try:
-            odoo_test_common._find_executable()
-        except unittest.SkipTest as exc:
-            self.skipTest(f"Browser test skipped: {exc}")
-        self._scenario()
-        if self.env["res.lang"]._lang_get("es_MX"):
-            self.env.user.lang = "es_MX"
-        with screenshot_console(screenshots_dir()):
-            self.start_tour("/odoo/amazon", "amazon_profit_overview", login=self.env.user.login, timeout=300)
+        self._run_tour("/odoo/amazon", "amazon_profit_overview")

@@ -1,24 +1,17 @@
 """Issue 30: a return, its refund's credit note and Amazon's fee refund point at each other; a refund whose goods
 do not come back is said on the return, and the connection's user gets one To-Do after the days it chose."""
 from datetime import timedelta
-from unittest.mock import patch
 
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
 
-from .common import AmazonFinanceCommon, AmazonOrderCommon
+from .common import AmazonFinanceCommon, AmazonOrderCommon, AmazonReturnsCommon
 
 
 @tagged("post_install", "-at_install")
-class TestReturnRefunds(AmazonFinanceCommon, AmazonOrderCommon):
+class TestReturnRefunds(AmazonFinanceCommon, AmazonReturnsCommon):
     def setUp(self):
         super().setUp()
-        patcher = patch.object(type(self.env["amazon.return.sync"]), "_now", lambda sync: self._sim_now())
-        patcher.start()
-        self.addCleanup(patcher.stop)
-        with self.sim.state.lock:
-            self.sim.state.returns.clear()
-            self.sim.state.report_documents.clear()
         self.todo = self.env.ref("mail.mail_activity_data_todo")
 
     # ------------------------------------------------------------------ helpers

@@ -1,6 +1,5 @@
 """Issue 30: customer returns read from Amazon's returns reports, recorded once each, goods back into stock."""
 from datetime import timedelta
-from unittest.mock import patch
 
 from odoo import Command
 from odoo.exceptions import AccessError
@@ -9,26 +8,17 @@ from odoo.tests import tagged
 from spapi_simulator.returns import FBA_RETURNS_COLUMNS
 
 from ..spapi.returns import FBA_REPORT
-from .common import AmazonOrderCommon
+from .common import AmazonReturnsCommon
 
 
 @tagged("post_install", "-at_install")
-class TestReturns(AmazonOrderCommon):
+class TestReturns(AmazonReturnsCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.returns_location = cls.env["stock.location"].create({
             "name": "Devoluciones", "usage": "internal", "location_id": cls.warehouse.view_location_id.id})
         cls.amazon.write({"return_location_id": cls.returns_location.id, "validate_returns": True})
-
-    def setUp(self):
-        super().setUp()
-        patcher = patch.object(type(self.env["amazon.return.sync"]), "_now", lambda sync: self._sim_now())
-        patcher.start()
-        self.addCleanup(patcher.stop)
-        with self.sim.state.lock:
-            self.sim.state.returns.clear()
-            self.sim.state.report_documents.clear()
 
     # ------------------------------------------------------------------ helpers
 

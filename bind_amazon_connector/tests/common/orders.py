@@ -1,5 +1,6 @@
 """Shared set-up of the order tests: mapped products, simulator orders, and a sync on the simulator's clock."""
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import Command
 from odoo.tests import tagged
@@ -117,6 +118,19 @@ class AmazonOrderCommon(AmazonTestCommon):
 
 
 @tagged("post_install", "-at_install")
+class AmazonReturnsCommon(AmazonOrderCommon):
+    """The returns flow on the simulator's clock, with no return nor report left by another test."""
+
+    def setUp(self):
+        super().setUp()
+        patcher = patch.object(type(self.env["amazon.return.sync"]), "_now", lambda sync: self._sim_now())
+        patcher.start()
+        self.addCleanup(patcher.stop)
+        with self.sim.state.lock:
+            self.sim.state.returns.clear()
+            self.sim.state.report_documents.clear()
+
+
 class AmazonStockCommon(AmazonOrderCommon):
     """The stock tests: a third mapped product (a cap), the three listed at Amazon with ``amazon_quantity`` units."""
 
