@@ -32,6 +32,6 @@ def setup(env, *, sims):
 
 
 def start(env):
-    env["amazon.order.sync"]._cron_dispatch()
+    env["amazon.sync.job"]._dispatch_flow("orders")
     env.cr.commit()
     print("BENCH_RESULT " + json.dumps({"started": True, "at": time.time()}), flush=True)

@@ -7,7 +7,7 @@ their deliveries and posted customer invoices, listings are mapped to products a
 merchant-fulfilled stock goes back to Amazon, and Amazon's payouts and commissions land in the books.
 See README.rst (Spanish and English).
 """,
-    "version": "19.0.2.1.0",
+    "version": "19.0.2.2.0",
     "category": "Sales/Sales",
     "author": "bind_amazon_connector developers",
     "website": "https://github.com/bind-amazon-connector/bind_amazon_connector",

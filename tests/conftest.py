@@ -71,6 +71,17 @@ def simulator():
 
 
 @pytest.fixture
+def sim(spapi_clean, request):
+    """A started SP-API simulator for an empty seller, its usage plans ``SPEED`` times faster (the test module's
+    ``SPEED``, else 1000); no request of ours may break Amazon's models (checked when the test ends)."""
+    from spapi_simulator import Simulator
+
+    with Simulator(speed=getattr(request.module, "SPEED", 1000.0)) as server:
+        yield server
+        assert server.contract_violations == []
+
+
+@pytest.fixture
 def demo_simulator():
     """A started SP-API simulator serving the bundled demo seller (scenarios/demo.json)."""
     from spapi_simulator import Simulator

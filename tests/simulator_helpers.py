@@ -1,4 +1,6 @@
 """Helpers for the simulator's tests: an authorized HTTP session and validators of Amazon's models."""
+from datetime import datetime, timedelta, timezone
+
 import requests
 from jsonschema import Draft4Validator
 
@@ -16,12 +18,18 @@ def lwa_token(sim, refresh_token=REFRESH_TOKEN):
     return answer.json()["access_token"]
 
 
-def simulator_api(sim, speed):
-    """The addon's SP-API client on the simulator ``sim``, paced at its ``speed``, retrying fast."""
-    return SpApi(SpApiConfig(
-        lwa_client_id=CLIENT_ID, lwa_client_secret=CLIENT_SECRET, refresh_token=REFRESH_TOKEN,
-        seller_id=sim.seller_id, endpoint=sim.url, token_url=sim.token_url,
-        pacing_speed=speed, backoff_base=0.01, timeout=5.0))
+def simulator_api(sim, speed, *, pacer=None, **config):
+    """The addon's SP-API client on the simulator ``sim``, paced at its ``speed``, retrying fast; ``config``
+    overrides the other settings of its ``SpApiConfig``."""
+    values = {"lwa_client_id": CLIENT_ID, "lwa_client_secret": CLIENT_SECRET, "refresh_token": REFRESH_TOKEN,
+              "seller_id": sim.seller_id, "endpoint": sim.url, "token_url": sim.token_url, "pacing_speed": speed,
+              "backoff_base": 0.01, "timeout": 5.0, **config}
+    return SpApi(SpApiConfig(**values), pacer=pacer)
+
+
+def ago(**kw):
+    """That long before now, in UTC."""
+    return datetime.now(timezone.utc) - timedelta(**kw)
 
 
 def authorized_session(sim):

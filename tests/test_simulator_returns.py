@@ -11,17 +11,6 @@ from spapi_simulator.returns import make_return
 SPEED = 200.0
 
 
-@pytest.fixture
-def sim(spapi_clean):
-    with Simulator(speed=SPEED) as server:
-        yield server
-        assert server.contract_violations == []
-
-
-def make_api(sim):
-    return simulator_api(sim, SPEED)
-
-
 def fetch(api, report_type, start, end):
     report_id = api.create_report(report_type, data_start_time=start, data_end_time=end)
     report = api.wait_for_report(report_id, poll_interval=0.01, timeout=30)
@@ -36,7 +25,7 @@ def test_both_returns_reports_by_return_date(sim):
     sim.add_return(order_id="702-0000002-0000002", sku="TERMO", channel="fba", disposition="CARRIER_DAMAGED",
                    return_date=now - timedelta(days=40))
     sim.add_return(order_id="702-0000003-0000003", sku="TERMO", channel="fba", return_date=now - timedelta(days=60))
-    api = make_api(sim)
+    api = simulator_api(sim, SPEED)
     start, end = now - timedelta(days=45), now
     [fbm] = fetch(api, FBM_REPORT, start, end)
     assert isinstance(fbm, ReturnRow)
@@ -61,7 +50,7 @@ def test_returns_in_a_scenario():
 
 def test_demo_seller_has_one_return_of_each_kind(spapi_clean):
     with Simulator("demo", speed=SPEED) as server:
-        api = make_api(server)
+        api = simulator_api(server, SPEED)
         now = datetime.now(timezone.utc)
         fbm = fetch(api, FBM_REPORT, now - timedelta(days=45), now)
         fba = fetch(api, FBA_REPORT, now - timedelta(days=45), now)

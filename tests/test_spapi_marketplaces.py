@@ -1,36 +1,20 @@
 """One connection, several marketplaces of its region: the SP-API layer against the simulator."""
-from datetime import datetime, timedelta, timezone
 
 import pytest
 
 sim_pkg = pytest.importorskip("spapi_simulator", reason="the SP-API simulator is absent")
 Simulator, factory = sim_pkg.Simulator, sim_pkg.factory
-from simulator_helpers import simulator_api  # noqa: E402 - needs the simulator, checked above
+from simulator_helpers import ago, simulator_api  # noqa: E402 - needs the simulator, checked above
 
 SPEED = 1000.0
 MX, US, CA = "A1AM78C64UM0Y8", "ATVPDKIKX0DER", "A2EUQ1WTGCTBG2"
-
-
-@pytest.fixture
-def sim(spapi_clean):
-    with Simulator(speed=SPEED) as server:
-        yield server
-        assert server.contract_violations == []
-
-
-def make_api(sim):
-    return simulator_api(sim, SPEED)
-
-
-def ago(**kw):
-    return datetime.now(timezone.utc) - timedelta(**kw)
 
 
 def test_orders_of_several_marketplaces_in_one_call(sim):
     for marketplace in (MX, US, CA):
         sim.add_order(factory.make_order(items=[{"sku": "S", "unit_price": "10.00"}], marketplace_id=marketplace,
                                          created=ago(hours=1)))
-    api = make_api(sim)
+    api = simulator_api(sim, SPEED)
     page = api.search_orders_page(last_updated_after=ago(hours=2), last_updated_before=ago(minutes=3),
                                   marketplace_ids=[MX, US])
     assert sorted((o.marketplace_id, o.currency) for o in page.orders) == [(MX, "MXN"), (US, "USD")]
@@ -56,7 +40,7 @@ def test_listings_report_and_patch_per_marketplace(sim):
     sim.add_listing(factory.list_in_marketplace(factory.make_listing("BOTH", price="199.00"), US, price="12.50"))
     sim.add_listing(sku="MX-ONLY", price="150.00")
     sim.add_listing(sku="US-ONLY", price="9.99", marketplace_id=US)
-    api = make_api(sim)
+    api = simulator_api(sim, SPEED)
     us_api = api.for_marketplace(US)
     assert us_api.pacer is api.pacer, "one seller, one set of quotas"
     assert api.for_marketplace(MX) is api

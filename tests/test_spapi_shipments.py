@@ -5,29 +5,20 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bind_amazon_connector.spapi import SpApi, SpApiConfig, errors
+from bind_amazon_connector.spapi import errors
 from bind_amazon_connector.spapi.shipments import ShipmentPackage
 from bind_amazon_connector.spapi.usage_plans import USAGE_PLANS
 
 sim_pkg = pytest.importorskip("spapi_simulator", reason="the SP-API simulator is absent")
 Simulator, factory = sim_pkg.Simulator, sim_pkg.factory
+from simulator_helpers import simulator_api  # noqa: E402 - needs the simulator, checked above
 
 SPEED = 1000.0
 
 
-@pytest.fixture
-def sim(spapi_clean):
-    with Simulator(speed=SPEED) as server:
-        yield server
-        assert server.contract_violations == []
-
-
 def make_api(sim, **kw):
-    values = {"lwa_client_id": sim_pkg.CLIENT_ID, "lwa_client_secret": sim_pkg.CLIENT_SECRET,
-              "refresh_token": sim_pkg.REFRESH_TOKEN, "seller_id": sim.seller_id, "endpoint": sim.url,
-              "token_url": sim.token_url, "pacing_speed": SPEED, "backoff_base": 0.001, "timeout": 5.0}
-    values.update(kw)
-    return SpApi(SpApiConfig(**values))
+    """The client of these tests: its retries wait a tenth of the other tests' (``backoff_base``)."""
+    return simulator_api(sim, SPEED, backoff_base=0.001, **kw)
 
 
 def add_order(sim, **kw):

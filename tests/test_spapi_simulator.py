@@ -5,7 +5,7 @@ Each test also checks that no request of ours broke Amazon's model (``sim.contra
 import random
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,29 +20,11 @@ from bind_amazon_connector.spapi.values import Money
 
 sim_pkg = pytest.importorskip("spapi_simulator", reason="the SP-API simulator is absent")
 Simulator, factory = sim_pkg.Simulator, sim_pkg.factory
+from simulator_helpers import ago, simulator_api  # noqa: E402 - needs the simulator, checked above
 
 SPEED = 1000.0
 MX = "A1AM78C64UM0Y8"
 SECRETS = (sim_pkg.CLIENT_SECRET, sim_pkg.REFRESH_TOKEN, "Atza|")
-
-
-@pytest.fixture
-def sim(spapi_clean):
-    with Simulator(speed=SPEED) as server:
-        yield server
-        assert server.contract_violations == []
-
-
-def make_api(sim, *, pacer=None, **kw):
-    values = {"lwa_client_id": sim_pkg.CLIENT_ID, "lwa_client_secret": sim_pkg.CLIENT_SECRET,
-              "refresh_token": sim_pkg.REFRESH_TOKEN, "seller_id": sim.seller_id, "endpoint": sim.url,
-              "token_url": sim.token_url, "pacing_speed": SPEED, "backoff_base": 0.01, "timeout": 5.0}
-    values.update(kw)
-    return SpApi(SpApiConfig(**values), pacer=pacer)
-
-
-def ago(**kw):
-    return datetime.now(timezone.utc) - timedelta(**kw)
 
 
 def assert_no_secret(text):
@@ -53,7 +35,7 @@ def assert_no_secret(text):
 # ---------------------------------------------------------------- operations
 
 def test_marketplace_participations(sim):
-    (mx,) = make_api(sim).get_marketplace_participations()
+    (mx,) = simulator_api(sim, SPEED).get_marketplace_participations()
     assert (mx.marketplace_id, mx.country_code, mx.currency, mx.is_participating) == (MX, "MX", "MXN", True)
     assert mx.raw["marketplace"]["id"] == MX
 
@@ -73,7 +55,7 @@ def test_orders_with_every_dataset(sim):
     sim.add_order(factory.make_order("701-0000003-0000003", created=created + timedelta(minutes=2),
                                      fulfilled_by="AMAZON", status="SHIPPED",
                                      items=[{"sku": "FBA-1", "unit_price": "58.00", "quantity": 3}]))
-    api = make_api(sim)
+    api = simulator_api(sim, SPEED)
     pages = list(api.iter_orders_pages(last_updated_after=ago(days=1), max_results=2))
     assert len(pages) == 2 and pages[0].next_token and pages[1].next_token is None
     orders = {o.order_id: o for p in pages for o in p.orders}
@@ -122,7 +104,7 @@ def test_listings_search_get_and_quantity_patch(sim):
     for i in range(25):
         sim.add_listing(sku=f"SKU-{i:02d}", title=f"Artículo {i} de cerámica", price=f"{100 + i}.50", quantity=i)
     sim.add_listing(sku="FBA-SKU", fulfillment="AFN", quantity=5, product_type="HOME")
-    api = make_api(sim)
+    api = simulator_api(sim, SPEED)
     items = list(api.iter_listings_items())
     assert sorted(i.sku for i in items) == sorted([f"SKU-{i:02d}" for i in range(25)] + ["FBA-SKU"])
     assert api.stats["searchListingsItems"].pages == 2  # 20 per page
@@ -145,7 +127,7 @@ def test_fba_inventory(sim):
     sim.page_sizes["getInventorySummaries"] = 10
     for i in range(60):
         sim.add_inventory(sku=f"FBA-{i:03d}", fulfillable=i, reserved=1, unfulfillable=2, inbound_shipped=3)
-    api = make_api(sim)
+    api = simulator_api(sim, SPEED)
     summaries = list(api.iter_inventory_summaries())
     assert len(summaries) == 60 and api.stats["getInventorySummaries"].pages == 6
     s = next(x for x in summaries if x.seller_sku == "FBA-007")
@@ -165,7 +147,7 @@ def test_finance_transactions(sim):
     for i in range(7):
         sim.add_transaction(order_id=f"701-000000{i}-0000000", posted=ago(days=2, minutes=i), sku="CAFE-1",
                             principal="174.00", withheld_tax="12.50")
-    api = make_api(sim)
+    api = simulator_api(sim, SPEED)
     txns = list(api.iter_transactions(ago(days=5)))
     assert len(txns) == 7 and api.stats["listTransactions"].pages == 3
     assert len({t.transaction_id for t in txns}) == 7
@@ -182,7 +164,7 @@ def test_requested_report_rows_in_cp1252(sim):
     sim.add_listing(sku="CAFE-1", title="Café Ñandú de Oaxaca", price="174.00", quantity=3)
     sim.add_listing(sku="PIÑA-2", title="Piña colada – mezcla", price="99.50", quantity=0)
     sim.state.report_encoding = "cp1252"
-    api = make_api(sim)
+    api = simulator_api(sim, SPEED)
     report_id = api.create_report("GET_MERCHANT_LISTINGS_ALL_DATA")
     report = api.wait_for_report(report_id, poll_interval=0.01, timeout=10)
     assert report.is_done and report.report_document_id
@@ -195,7 +177,7 @@ def test_gzipped_document_and_settlement_reports(sim):
     text = "seller-sku\tdescription\n" + "".join(f"SKU-{i}\tRenglón {i} — ñ\n" for i in range(500))
     sim.set_report_document("GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL", "\ufeff" + text,
                             encoding="utf-8", gzip=True)
-    api = make_api(sim)
+    api = simulator_api(sim, SPEED)
     report = api.wait_for_report(api.create_report("GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL",
                                                    data_start_time=ago(days=2), data_end_time=ago(hours=1)),
                                  poll_interval=0.01, timeout=10)
@@ -215,7 +197,7 @@ def test_gzipped_document_and_settlement_reports(sim):
     ("IN_PROGRESS_FOREVER", errors.RetryLater, "still in progress")])
 def test_reports_that_do_not_finish(sim, outcome, error, match):
     sim.set_report_outcome("GET_MERCHANT_LISTINGS_ALL_DATA", outcome)
-    api = make_api(sim)
+    api = simulator_api(sim, SPEED)
     with pytest.raises(error, match=match):
         api.wait_for_report(api.create_report("GET_MERCHANT_LISTINGS_ALL_DATA"), poll_interval=0.01, timeout=0.2)
 
@@ -224,7 +206,7 @@ def test_reports_that_do_not_finish(sim, outcome, error, match):
 
 def test_5xx_then_success(sim):
     sim.inject_fault("getMarketplaceParticipations", "5xx", times=2)
-    api = make_api(sim)
+    api = simulator_api(sim, SPEED)
     assert len(api.get_marketplace_participations()) == 1
     assert sim.count("getMarketplaceParticipations", 503) == 2
     assert api.stats["getMarketplaceParticipations"].retries == 2
@@ -232,7 +214,7 @@ def test_5xx_then_success(sim):
 
 def test_slow_answers_time_out_into_retry_later(sim):
     sim.inject_fault("getMarketplaceParticipations", "slow", times=2, delay=2.0)
-    api = make_api(sim, timeout=0.3, max_retries=1)
+    api = simulator_api(sim, SPEED, timeout=0.3, max_retries=1)
     started = time.monotonic()
     with pytest.raises(errors.RetryLater, match="did not answer within 0.3 seconds") as info:
         api.get_marketplace_participations()
@@ -244,11 +226,11 @@ def test_slow_answers_time_out_into_retry_later(sim):
 def test_malformed_json_is_bad_data(sim):
     sim.inject_fault("searchOrders", "malformed_json")
     with pytest.raises(errors.BadData, match="not a JSON object"):
-        make_api(sim).search_orders_page(created_after=ago(days=1))
+        simulator_api(sim, SPEED).search_orders_page(created_after=ago(days=1))
 
 
 def test_expired_token_is_renewed_and_revoked_token_needs_reauthorization(sim):
-    api = make_api(sim)
+    api = simulator_api(sim, SPEED)
     api.get_marketplace_participations()
     sim.inject_fault("getMarketplaceParticipations", "expired_token")
     api.get_marketplace_participations()
@@ -264,13 +246,13 @@ def test_expired_token_is_renewed_and_revoked_token_needs_reauthorization(sim):
 def test_revoked_token_fault(sim):
     sim.inject_fault("getOrder", "revoked_token")
     with pytest.raises(errors.AuthorizationError) as info:
-        make_api(sim).get_order("701-1")
+        simulator_api(sim, SPEED).get_order("701-1")
     assert_no_secret(str(info.value))
 
 
 def test_wrong_client_secret_is_configuration_error(sim):
     with pytest.raises(errors.ConfigurationError, match="client id or client secret") as info:
-        make_api(sim, lwa_client_secret="not-the-secret").get_marketplace_participations()
+        simulator_api(sim, SPEED, lwa_client_secret="not-the-secret").get_marketplace_participations()
     assert "not-the-secret" not in str(info.value)
 
 
@@ -287,7 +269,7 @@ class _Greedy(Pacer):
 def test_429_storm_ends_in_retry_later(spapi_clean):
     with Simulator(speed=0.001) as slow_sim:  # Amazon's plans divided by 1000: a few calls then 429s
         greedy = _Greedy(plans={"getOrder": UsagePlan(1000, 1000)})
-        api = make_api(slow_sim, pacer=greedy, max_retries=3)
+        api = simulator_api(slow_sim, SPEED, pacer=greedy, max_retries=3)
         not_found = 0
         with pytest.raises(errors.RetryLater, match="429") as info:
             for _ in range(40):

@@ -26,13 +26,13 @@ REPORT_TYPE = "GET_MERCHANT_LISTINGS_ALL_DATA"
 
 
 def load_listing_common():
-    """tests/listing_common.py without importing the tests package (which needs Odoo)."""
+    """tests/common/listings.py without importing the tests package (which needs Odoo)."""
     import importlib.util
 
-    path = dev.REPO / dev.ADDON / "tests" / "listing_common.py"
-    spec = importlib.util.spec_from_file_location(f"{dev.ADDON}.tests.listing_common", path)
+    path = dev.REPO / dev.ADDON / "tests" / "common" / "listings.py"
+    spec = importlib.util.spec_from_file_location(f"{dev.ADDON}.tests.common.listings", path)
     module = importlib.util.module_from_spec(spec)
-    module.__package__ = f"{dev.ADDON}.tests"
+    module.__package__ = f"{dev.ADDON}.tests.common"
     spec.loader.exec_module(module)
     return module
 

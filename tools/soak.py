@@ -196,6 +196,10 @@ def progress(db):
         UNION ALL SELECT 'queue', '', count(*) FROM amazon_stock_push
         UNION ALL SELECT 'txn', state, count(*) FROM amazon_settlement_transaction GROUP BY state
         UNION ALL SELECT 'packages', '', count(*) FROM amazon_shipment WHERE state IN ('pending', 'sending', 'error')
+        UNION ALL SELECT 'numbering', substring(query FROM 'SET "name" = ''([^/'']*)/'), count(*)
+                    FROM pg_stat_activity
+                   WHERE datname = current_database() AND wait_event_type = 'Lock'
+                     AND query LIKE 'UPDATE "account_move" SET "name" = %' GROUP BY 2
     """)
     states, txns, single = {}, {}, {}
     for kind, state, count in rows:
@@ -203,9 +207,18 @@ def progress(db):
             states[state] = int(count)
         elif kind == "txn":
             txns[state] = int(count)
+        elif kind == "numbering":
+            NUMBERING_WAITS[state] = NUMBERING_WAITS.get(state, 0) + 1
         else:
             single[kind] = int(count)
+    NUMBERING_WAITS["samples"] = NUMBERING_WAITS.get("samples", 0) + 1
     return states, single.get("invoices", 0), single.get("queue", 0), txns, single.get("packages", 0)
+
+
+#: Issue 28's sampling: at each progress read, the jobs waiting for Odoo's lock on a journal's next number
+#: (``sequence.mixin._locked_increment`` updates the move's name under the journal's unique index), by the
+#: entry's prefix. With one sales journal and one payouts journal per connection there are none to wait for.
+NUMBERING_WAITS = {}
 
 
 # ---------------------------------------------------------------- comparison
@@ -513,6 +526,9 @@ def main():
         f"starts: {[s.starts for s in servers]}; "
         f"deliveries validated in Odoo: {len(odoo_shipped)}, shipment confirmations: {result.get('shipments')}; "
         f"whole run {time.monotonic() - began:.0f} s")
+    samples = NUMBERING_WAITS.pop("samples", 0)
+    say(f"journal numbering waits: {sum(NUMBERING_WAITS.values())} of {samples} samples "
+        f"{dict(sorted(NUMBERING_WAITS.items())) or ''}")
     for line in problems[:30]:
         say("  " + line)
     for line in unhandled[:10]:

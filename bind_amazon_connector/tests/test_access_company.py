@@ -1,12 +1,11 @@
 """Issue 27, findings 2 to 6: records stay in their company, and a company's users act on no other company."""
 from unittest.mock import patch
 
-from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .order_common import AmazonOrderCommon
+from .common import AMAZON_ADMIN, AMAZON_USER, AmazonOrderCommon
 
 
 @tagged("post_install", "-at_install")
@@ -16,28 +15,17 @@ class TestAccessCompany(AmazonOrderCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        ref = cls.env.ref
         cls.company_b = cls.env["res.company"].create({"name": "Competidor B SA"})
         cls.warehouse_b = cls.env["stock.warehouse"].search([("company_id", "=", cls.company_b.id)], limit=1)
-        amazon_admin = ref("bind_amazon_connector.group_amazon_manager")
-        cls.admin_a = cls._person("cmp_admin_a", [amazon_admin], cls.company)
+        amazon_admin = AMAZON_ADMIN
+        cls.admin_a = cls._user("cmp_admin_a", amazon_admin)
         # an administrator of both companies: may work in B, still cannot take A's records there
-        cls.admin_ab = cls._person("cmp_admin_ab", [amazon_admin, ref("account.group_account_manager")],
-                                   cls.company, cls.company | cls.company_b)
-        cls.accountant_a = cls._person("cmp_accountant_a", [ref("account.group_account_manager"),
-                                                            ref("bind_amazon_connector.group_amazon_user")],
-                                       cls.company)
-        cls.admin_b = cls._person("cmp_admin_b", [amazon_admin, ref("account.group_account_manager"),
-                                                  ref("stock.group_stock_manager")], cls.company_b)
+        cls.admin_ab = cls._user("cmp_admin_ab", amazon_admin, "account.group_account_manager",
+                                 companies=cls.company | cls.company_b)
+        cls.accountant_a = cls._user("cmp_accountant_a", "account.group_account_manager", AMAZON_USER)
+        cls.admin_b = cls._user("cmp_admin_b", amazon_admin, "account.group_account_manager",
+                                "stock.group_stock_manager", company=cls.company_b)
         cls.listing = cls._listing("MUG-01")
-
-    @classmethod
-    def _person(cls, login, groups, company, companies=None):
-        return cls.env["res.users"].create({
-            "name": login, "login": login, "company_id": company.id,
-            "company_ids": [Command.set((companies or company).ids)],
-            "group_ids": [Command.set([g.id for g in groups])],
-        })
 
     def _imported(self, count=1):
         orders = [self._make_order() for _i in range(count)]
@@ -182,15 +170,15 @@ class TestAccessCompany(AmazonOrderCommon):
         rec = self._imported()
         buyer = rec.sale_order_id.partner_id | rec.sale_order_id.partner_shipping_id
         self.assertTrue(all(buyer.sudo().mapped("amazon_buyer_key")), "contacts made for the Amazon buyer")
-        internal = self._person("cmp_internal", [self.env.ref("base.group_user")], self.company)
+        internal = self._user("cmp_internal", "base.group_user")
         self.assertFalse(self.env["res.partner"].with_user(internal).search([("id", "in", buyer.ids)]))
         with mute_logger("odoo.addons.base.models.ir_rule"), self.assertRaises(AccessError):
             buyer[:1].with_user(internal).read(["email", "phone", "street"])
         # the company's own contacts stay readable
         self.assertTrue(self.company.partner_id.with_user(internal).read(["name"]))
-        for role in ("bind_amazon_connector.group_amazon_user", "stock.group_stock_user",
+        for role in (AMAZON_USER, "stock.group_stock_user",
                      "sales_team.group_sale_salesman", "account.group_account_invoice"):
-            person = self._person(f"cmp_{role.split('.')[1]}", [self.env.ref(role)], self.company)
+            person = self._user(f"cmp_{role.split('.')[1]}", role)
             with self.subTest(role=role):
                 self.assertEqual(self.env["res.partner"].with_user(person).search([("id", "in", buyer.ids)]), buyer)
 

@@ -10,7 +10,7 @@ from odoo.tools import mute_logger
 
 from spapi_simulator import factory
 
-from .finance_common import AmazonFinanceCommon, build_cfdi
+from .common import AMAZON_ADMIN, AMAZON_USER, AmazonFinanceCommon, build_cfdi
 
 
 @tagged("post_install", "-at_install")
@@ -20,17 +20,8 @@ class TestAccessMoney(AmazonFinanceCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.admin = cls.env["res.users"].create({
-            "name": "Amazon Admin (no accounting)", "login": "money_amazon_admin", "company_id": cls.company.id,
-            "company_ids": [Command.set(cls.company.ids)],
-            "group_ids": [Command.set([cls.env.ref("bind_amazon_connector.group_amazon_manager").id])],
-        })
-        cls.accountant = cls.env["res.users"].create({
-            "name": "Contadora", "login": "money_accountant", "company_id": cls.company.id,
-            "company_ids": [Command.set(cls.company.ids)],
-            "group_ids": [Command.set([cls.env.ref("bind_amazon_connector.group_amazon_manager").id,
-                                       cls.env.ref("account.group_account_manager").id])],
-        })
+        cls.admin = cls._user("money_amazon_admin", AMAZON_ADMIN, name="Amazon Admin (no accounting)")
+        cls.accountant = cls._user("money_accountant", AMAZON_ADMIN, "account.group_account_manager", name="Contadora")
         cls.settlement = cls.env["amazon.settlement"].create({
             "name": "FEG-PROBE", "account_id": cls.amazon.id, "currency_id": cls.env.ref("base.MXN").id,
         })
@@ -161,12 +152,7 @@ class TestAccessMoney(AmazonFinanceCommon):
             "amazon_cfdi_uuid": uuid_, "invoice_date": fields.Date.today(),
             "invoice_line_ids": [Command.create({"name": "x", "quantity": 1, "price_unit": 1.0})],
         })
-        user = self.env["res.users"].create({
-            "name": "Contadora A", "login": "money_cfdi_accountant", "company_id": self.company.id,
-            "company_ids": [Command.set(self.company.ids)],
-            "group_ids": [Command.set([self.env.ref("bind_amazon_connector.group_amazon_user").id,
-                                       self.env.ref("account.group_account_invoice").id])],
-        })
+        user = self._user("money_cfdi_accountant", AMAZON_USER, "account.group_account_invoice", name="Contadora A")
         xml = build_cfdi([{"description": "Tarifas por referencia", "quantity": 1, "unit_price": 45.00,
                            "iva": 0.16}], uuid_=uuid_)
         wizard = self.env["amazon.commission.invoice.wizard"].with_user(user).create({

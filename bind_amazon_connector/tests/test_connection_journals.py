@@ -4,16 +4,13 @@ before keep the company's Sales journal; only accountants choose them, and only 
 company."""
 from datetime import timedelta
 
-from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from spapi_simulator import factory
 
 from ..models.connection.connection_journals import company_sales_journal
-from .common import run_migration
-from .finance_common import AmazonFinanceCommon
-from .order_common import AmazonOrderCommon
+from .common import AMAZON_ADMIN, AmazonFinanceCommon, AmazonOrderCommon, run_migration
 
 
 @tagged("post_install", "-at_install")
@@ -22,17 +19,9 @@ class TestConnectionJournals(AmazonOrderCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.admin = cls.env["res.users"].create({
-            "name": "Amazon Admin (no accounting)", "login": "journals_amazon_admin", "company_id": cls.company.id,
-            "company_ids": [Command.set(cls.company.ids)],
-            "group_ids": [Command.set([cls.env.ref("bind_amazon_connector.group_amazon_manager").id])],
-        })
-        cls.accountant = cls.env["res.users"].create({
-            "name": "Contadora", "login": "journals_accountant", "company_id": cls.company.id,
-            "company_ids": [Command.set(cls.company.ids)],
-            "group_ids": [Command.set([cls.env.ref("bind_amazon_connector.group_amazon_manager").id,
-                                       cls.env.ref("account.group_account_manager").id])],
-        })
+        cls.admin = cls._user("journals_amazon_admin", AMAZON_ADMIN, name="Amazon Admin (no accounting)")
+        cls.accountant = cls._user("journals_accountant", AMAZON_ADMIN,
+                                   "account.group_account_manager", name="Contadora")
 
     def _new_connection(self, user=None, **vals):
         vals = self._amazon_account_vals(**{"name": "Amazon Tienda 2", "seller_id": "A3SECONDSELLER", **vals})

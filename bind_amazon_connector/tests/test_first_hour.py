@@ -6,11 +6,7 @@ from odoo import Command, fields
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
-from .common import AmazonTestCommon
-from .finance_common import AmazonFinanceCommon
-from .listing_common import report_row
-from .order_common import AmazonOrderCommon
-from .test_listing_import import ListingTestMixin
+from .common import AmazonFinanceCommon, AmazonOrderCommon, AmazonTestCommon, ListingTestMixin, report_row
 
 
 @tagged("post_install", "-at_install")
@@ -84,7 +80,7 @@ class TestFirstHour(ListingTestMixin, AmazonTestCommon):
         self.amazon.fba_warehouse_id = False
         self.assertTrue(self.amazon.is_configured, "a merchant-only seller needs no fulfillment warehouse")
         self._set_report([report_row("MFN-1"), report_row("FBA-1", channel="AMAZON_NA", quantity="")])
-        self._import()
+        self._import_listings()
         self.amazon.invalidate_recordset(["is_configured", "missing_settings"])
         self.assertFalse(self.amazon.is_configured)
         self.assertEqual(self.amazon.missing_settings, "Fulfillment Warehouse")
@@ -94,7 +90,7 @@ class TestFirstHour(ListingTestMixin, AmazonTestCommon):
     def test_titles_are_plain_text_and_amazon_title_kept(self):
         raw = "Sombrero charro bordado <b>hecho a mano</b> &amp; pintado"
         self._set_report([report_row("HAT-1", title=raw)])
-        self._import()
+        self._import_listings()
         listing = self._listing("HAT-1")
         self.assertEqual(listing.name, "Sombrero charro bordado hecho a mano & pintado")
         self.assertEqual(listing.amazon_title, raw)
@@ -103,12 +99,12 @@ class TestFirstHour(ListingTestMixin, AmazonTestCommon):
         self.assertEqual(product.name, "Sombrero charro bordado hecho a mano & pintado")
         # listings imported before (with their tags) are cleaned by the next import
         listing.with_context(amazon_listing_import=True).write({"name": raw})
-        self._import()
+        self._import_listings()
         self.assertEqual(listing.name, "Sombrero charro bordado hecho a mano & pintado")
 
     def test_listing_status_shown_translated(self):
         self._set_report([report_row("ON-1"), report_row("ODD-1", status="Suppressed")])
-        self._import()
+        self._import_listings()
         listing = self._listing("ON-1")
         self.assertEqual(listing.amazon_status, "Active", "Amazon's code is kept as sent")
         self.assertEqual(listing.amazon_status_label, "Active listing")
@@ -210,10 +206,6 @@ class TestDashboard(AmazonOrderCommon):
         self.assertTrue(account.authorization_lost)
 
     def test_dashboard_buttons_need_an_amazon_user(self):
-        outsider = self.env["res.users"].create({
-            "name": "Contadora", "login": "contadora_dash", "company_id": self.company.id,
-            "company_ids": [Command.set(self.company.ids)],
-            "group_ids": [Command.set([self.env.ref("account.group_account_invoice").id])],
-        })
+        outsider = self._user("contadora_dash", "account.group_account_invoice", name="Contadora")
         with self.assertRaises(AccessError):
             self.amazon.with_user(outsider).action_view_invoices()

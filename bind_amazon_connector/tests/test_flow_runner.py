@@ -2,12 +2,11 @@
 actions to it; who may see and change the jobs."""
 from unittest.mock import patch
 
-from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from ..models.connection.amazon_sync_job import FLOW_MODELS, SYNC_DISPATCHERS, SYNC_FLOWS
-from .common import AmazonTestCommon, run_migration
+from .common import AMAZON_ADMIN, AmazonTestCommon, run_migration
 
 
 @tagged("post_install", "-at_install")
@@ -16,16 +15,9 @@ class TestFlowRunner(AmazonTestCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        manager = cls.env.ref("bind_amazon_connector.group_amazon_manager")
-        cls.admin = cls.env["res.users"].create({
-            "name": "Amazon Admin", "login": "runner_amazon_admin", "company_id": cls.company.id,
-            "company_ids": [Command.set(cls.company.ids)], "group_ids": [Command.set(manager.ids)],
-        })
-        cls.other_company = cls.env["res.company"].create({"name": "Otra Empresa Runner SA"})
-        cls.other_admin = cls.env["res.users"].create({
-            "name": "Admin de otra empresa", "login": "runner_other_admin", "company_id": cls.other_company.id,
-            "company_ids": [Command.set(cls.other_company.ids)], "group_ids": [Command.set(manager.ids)],
-        })
+        manager = AMAZON_ADMIN
+        cls.admin = cls._user("runner_amazon_admin", manager, name="Amazon Admin")
+        cls.other_company, cls.other_admin = cls._other_company_admin("Otra Empresa Runner SA", "runner_other_admin")
 
     def test_every_flow_has_one_owner_with_one_entry_point(self):
         self.assertEqual(set(FLOW_MODELS), {flow for flow, _label in SYNC_FLOWS})
@@ -33,7 +25,8 @@ class TestFlowRunner(AmazonTestCommon):
             owner = self.env[model]
             self.assertTrue(callable(getattr(owner, "_sync_for", None)), model)
             cron = self.env.ref(SYNC_DISPATCHERS[flow])
-            self.assertEqual((cron.model_id.model, cron.code), (model, "model._cron_dispatch()"), flow)
+            self.assertEqual((cron.model_id.model, cron.code), ("amazon.sync.job", f"model._dispatch_flow({flow!r})"))
+            self.assertIsInstance(owner._sync_domain, list, model)
 
     def test_a_job_runs_its_flow_through_the_owner(self):
         calls = []
@@ -70,6 +63,16 @@ class TestFlowRunner(AmazonTestCommon):
         self.assertEqual(self.amazon.sync_cursor_ids.mapped("flow"), ["payouts"])
         self.assertEqual((orders_cron.model_id.model, orders_cron.code),
                          ("amazon.order.sync", "model._cron_dispatch()"))
+
+    def test_upgrade_has_the_scheduled_actions_call_the_runner(self):
+        for flow, xmlid in SYNC_DISPATCHERS.items():
+            # as 19.0.2.1.0 left them: the flow's owner picked the connections
+            self.env.ref(xmlid).write({"model_id": self.env["ir.model"]._get_id(FLOW_MODELS[flow]),
+                                       "code": "model._cron_dispatch()"})
+        run_migration(self.env.cr, "19.0.2.2.0", "19.0.2.1.0")
+        for flow, xmlid in SYNC_DISPATCHERS.items():
+            cron = self.env.ref(xmlid)
+            self.assertEqual((cron.model_id.model, cron.code), ("amazon.sync.job", f"model._dispatch_flow({flow!r})"))
 
     def test_jobs_are_read_only_and_stay_in_their_company(self):
         job = self.env["amazon.sync.job"]._for(self.amazon, "orders")

@@ -6,53 +6,7 @@ from odoo.tests import tagged
 from ..spapi import errors as spapi_errors
 from ..spapi.transport import Transport
 from ..utils.listing_rows import RowError, barcode_variants, parse_price, parse_quantity, parse_row
-from .common import AmazonTestCommon
-from .listing_common import REPORT_TYPE, report_row, report_text
-
-
-class ListingTestMixin:
-    """Imports from the simulator with fast polling, and counts what the database really wrote."""
-
-    def setUp(self):
-        super().setUp()
-        self.sim.set_report_outcome(REPORT_TYPE, "DONE")  # the simulator lives as long as the class
-
-    def _set_report(self, rows, encoding="utf-8", bom=False, gzip=False):
-        data = report_text(rows).encode(encoding)
-        if bom:
-            data = b"\xef\xbb\xbf" + data
-        # Amazon often omits the charset: the encoding has to be detected from the bytes
-        self.sim.set_report_document(REPORT_TYPE, data, gzip=gzip, content_type="text/plain")
-
-    def _import(self, account=None, wait=5):
-        account = account or self.amazon
-        return self.env["amazon.listing.sync"]._import_listings(account.with_context(
-            amazon_pacing_speed=self.sim_speed, amazon_report_poll_interval=0.01, amazon_report_wait=wait,
-        ))
-
-    def _db_writes(self):
-        """Rows inserted, updated or deleted so far in this transaction in listings and price list rules."""
-        self.env.flush_all()
-        self.env.cr.execute(
-            """SELECT COALESCE(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_xact_user_tables
-                WHERE relname IN ('amazon_listing', 'product_pricelist_item', 'amazon_listing_conflict_product_rel')"""
-        )
-        return self.env.cr.fetchone()[0]
-
-    def _listings(self, account=None, **kw):
-        account = account or self.amazon
-        return self.env["amazon.listing"].with_context(active_test=False).search(
-            [("account_id", "=", account.id)], order="seller_sku")
-
-    def _listing(self, sku, account=None):
-        return self._listings(account).filtered(lambda lst: lst.seller_sku == sku)
-
-    def _product(self, code, barcode=None, **kw):
-        vals = {"name": f"Product {code}", "default_code": code, "type": "consu", "is_storable": True}
-        if barcode:
-            vals["barcode"] = barcode
-        vals.update(kw)
-        return self.env["product.product"].create(vals)
+from .common import REPORT_TYPE, AmazonTestCommon, ListingTestMixin, report_row
 
 
 @tagged("post_install", "-at_install")
@@ -115,7 +69,7 @@ class TestListingImport(ListingTestMixin, AmazonTestCommon):
             report_row("GOOD-FBA", channel="AMAZON_NA", quantity=""),
         ]
         self._set_report(rows, bom=True)
-        state = self._import()
+        state = self._import_listings()
         self.assertEqual(state, "warning")
         listings = self._listings()
         self.assertEqual(listings.mapped("seller_sku"), ["DUP-1", "GOOD-1", "GOOD-FBA"])
@@ -143,7 +97,7 @@ class TestListingImport(ListingTestMixin, AmazonTestCommon):
         rows = [report_row("ACENTO-1", title="Sartén de aluminio, 24 cm – señorial"),
                 report_row("ACENTO-2", title="Juego de té ÁÉÍÓÚ ñ ü")]
         self._set_report(rows, encoding="cp1252", gzip=True)
-        self.assertEqual(self._import(), "done")
+        self.assertEqual(self._import_listings(), "done")
         self.assertEqual(self._listing("ACENTO-1").name, "Sartén de aluminio, 24 cm – señorial")
         self.assertEqual(self._listing("ACENTO-2").name, "Juego de té ÁÉÍÓÚ ñ ü")
 
@@ -152,12 +106,12 @@ class TestListingImport(ListingTestMixin, AmazonTestCommon):
         rows = [report_row(f"SKU-{n}", price=f"{100 + n}.00", quantity=str(n)) for n in range(30)]
         rows.append(report_row("MAP-1", price="250.00"))
         self._set_report(rows)
-        self._import()
+        self._import_listings()
         listings = self._listings()
         self.assertEqual(len(listings), 31)
         snapshot = listings.read(["seller_sku", "price", "quantity", "product_id", "write_date"])
         before = self._db_writes()
-        self.assertEqual(self._import(), "done")
+        self.assertEqual(self._import_listings(), "done")
         self.assertEqual(self._db_writes(), before, "a second import of the same report writes nothing")
         self.assertEqual(self.amazon.listing_import_writes, 0)
         self.assertEqual(self.amazon.listing_import_created, 0)
@@ -169,10 +123,10 @@ class TestListingImport(ListingTestMixin, AmazonTestCommon):
 
     def test_changes_are_written(self):
         self._set_report([report_row("CH-1", price="100.00", quantity="1"), report_row("CH-2")])
-        self._import()
+        self._import_listings()
         self._set_report([report_row("CH-1", price="90.00", quantity="4"), report_row("CH-2")])
         before = self._db_writes()
-        self._import()
+        self._import_listings()
         self.assertEqual(self._db_writes() - before, 1, "only the changed listing is written")
         self.assertEqual(self.amazon.listing_import_updated, 1)
         listing = self._listing("CH-1")
@@ -180,34 +134,34 @@ class TestListingImport(ListingTestMixin, AmazonTestCommon):
 
     def test_gone_listings_archived_then_back(self):
         self._set_report([report_row("STAY"), report_row("GONE")])
-        self._import()
+        self._import_listings()
         self._set_report([report_row("STAY")])
-        self._import()
+        self._import_listings()
         gone = self._listing("GONE")
         self.assertFalse(gone.active)
         self.assertTrue(gone.gone_date)
         self.assertTrue(self._listing("STAY").active)
         self.assertEqual(self.amazon.listing_import_archived, 1)
         self._set_report([report_row("STAY"), report_row("GONE")])
-        self._import()
+        self._import_listings()
         self.assertTrue(gone.active)
         self.assertFalse(gone.gone_date)
 
     def test_empty_report_archives_nothing(self):
         self._set_report([report_row("KEEP")])
-        self._import()
+        self._import_listings()
         self._set_report([report_row("", title="only a bad row")])
-        self._import()
+        self._import_listings()
         self.assertTrue(self._listing("KEEP").active)
         self.assertIn("no listing was archived", str(self.amazon.listing_import_summary))
 
     def _assert_failed_run(self, outcome, message):
         self._set_report([report_row("FIRST")])
-        self._import()
+        self._import_listings()
         self._set_report([report_row("FIRST", price="1.00"), report_row("SECOND")])
         self.sim.set_report_outcome(REPORT_TYPE, outcome)
         before = self._db_writes()
-        state = self._import(wait=0.5)
+        state = self._import_listings(wait=0.5)
         self.assertEqual(self._db_writes(), before, "a failed run writes no listing and no price")
         self.assertEqual(self._listings().mapped("seller_sku"), ["FIRST"])
         self.assertEqual(self._listing("FIRST").price, 199.0)
@@ -245,14 +199,14 @@ class TestListingImport(ListingTestMixin, AmazonTestCommon):
             return real_call(api, operation, *args, **kwargs)
 
         with patch.object(Transport, "_call", answer_lost):
-            self.assertEqual(self._import(), "waiting")
+            self.assertEqual(self._import_listings(), "waiting")
         self.assertFalse(self.amazon.listing_report_id)
         self.assertTrue(self.amazon.listing_report_date)
         # Amazon did make that report, later than the lost answer
         late = self.amazon.with_context(amazon_pacing_speed=self.sim_speed)._spapi().create_report(
             REPORT_TYPE, marketplace_ids=[self.amazon.marketplace_id.marketplace_id])
         asked = self.sim.count("createReport")
-        self.assertEqual(self._import(), "done")
+        self.assertEqual(self._import_listings(), "done")
         self.assertEqual(self.sim.count("createReport"), asked, "a second report was asked for")
         self.assertEqual(self._listing("FIRST").price, 199.0)
         self.assertTrue(any(r.operation == "getReport" and late in r.path for r in self.sim.requests))
@@ -274,7 +228,7 @@ class TestListingImport(ListingTestMixin, AmazonTestCommon):
             return original(importer, chunk)
 
         with patch.object(module, "CHUNK_SIZE", 4), patch.object(module.ListingImporter, "_flush", flaky_flush):
-            state = self._import()
+            state = self._import_listings()
         self.assertEqual(state, "failed")
         self.assertEqual(len(calls), 3)
         self.assertFalse(self._listings(), "the two chunks written before the error are rolled back")
@@ -288,10 +242,10 @@ class TestListingImport(ListingTestMixin, AmazonTestCommon):
         self._set_report([report_row("LOCKED")])
         with db_connect(self.env.cr.dbname).cursor() as other:
             other.execute("SELECT pg_advisory_xact_lock(%s, %s)", [SYNC_LOCK_KEYS["listings"], self.amazon.id])
-            self.assertEqual(self._import(), "busy")
+            self.assertEqual(self._import_listings(), "busy")
             self.assertFalse(self._listings())
             other.rollback()
-        self.assertEqual(self._import(), "done")
+        self.assertEqual(self._import_listings(), "done")
         self.assertTrue(self._listings())
 
     def test_chunks_and_cross_chunk_duplicates(self):
@@ -300,7 +254,7 @@ class TestListingImport(ListingTestMixin, AmazonTestCommon):
         rows = [report_row(f"CK-{n:02d}") for n in range(10)] + [report_row("CK-01", price="5.00")]
         self._set_report(rows)
         with patch.object(module, "CHUNK_SIZE", 3):
-            self._import()
+            self._import_listings()
         self.assertEqual(len(self._listings()), 10)
         self.assertEqual(self._listing("CK-01").price, 199.0)
         self.assertIn("Duplicate SKU (the row of line 3 was kept)", str(self.amazon.listing_import_summary))
@@ -356,7 +310,7 @@ class TestListingImport(ListingTestMixin, AmazonTestCommon):
             report_row("NOTHING"),
         ]
         self._set_report(rows)
-        self._import()
+        self._import_listings()
         self.assertEqual(self._listing("MAP-SKU").product_id, by_sku)
         self.assertEqual(self._listing("AMZ-EAN").product_id, by_barcode)
         self.assertEqual(self._listing("AMZ-UPC").product_id, upc)
@@ -371,12 +325,12 @@ class TestListingImport(ListingTestMixin, AmazonTestCommon):
 
     def test_unmapped_listing_mapped_at_next_import(self):
         self._set_report([report_row("LATE")])
-        self._import()
+        self._import_listings()
         self.assertEqual(self._listing("LATE").mapping_state, "unmapped")
         product = self._product("LATE")
         with patch.object(type(self.env["amazon.listing.sync"]), "_retry_orders_waiting_for_skus",
                           autospec=True) as hook:
-            self._import()
+            self._import_listings()
         self.assertEqual(self._listing("LATE").product_id, product)
         hook.assert_called_once_with(self.env["amazon.listing.sync"], self.amazon, ["LATE"])
 
@@ -384,7 +338,7 @@ class TestListingImport(ListingTestMixin, AmazonTestCommon):
         self._product("TWIN")
         self._product("TWIN")
         self._set_report([report_row("TWIN", price="321.00")])
-        self._import()
+        self._import_listings()
         listing = self._listing("TWIN")
         self.assertEqual(listing.mapping_state, "conflict")
         chosen = listing.conflict_product_ids[0]
@@ -421,7 +375,7 @@ class TestListingImport(ListingTestMixin, AmazonTestCommon):
             report_row("MAPPED"),
         ]
         self._set_report(rows)
-        self._import()
+        self._import_listings()
         self.assertEqual(self._listing("NEW-2").mapping_state, "unmapped")
         self._listings().action_create_products()
         self.assertEqual(self._listing("MAPPED").product_id, mapped, "mapped listings keep their product")
@@ -451,7 +405,7 @@ class TestListingImport(ListingTestMixin, AmazonTestCommon):
         rows = [report_row("PR-1", price="1,499.90"), report_row("PR-2", price="249.00"),
                 report_row("PR-3", price=""), report_row("UNMAPPED", price="10.00")]
         self._set_report(rows)
-        self._import()
+        self._import_listings()
         items = self.pricelist.item_ids
         self.assertEqual({(i.product_id, i.fixed_price, i.compute_price, i.applied_on) for i in items}, {
             (p1, 1499.9, "fixed", "0_product_variant"),
@@ -463,7 +417,7 @@ class TestListingImport(ListingTestMixin, AmazonTestCommon):
         # a price change on Amazon updates the rule in place
         rows[0] = report_row("PR-1", price="1,399.90")
         self._set_report(rows)
-        self._import()
+        self._import_listings()
         self.assertEqual(len(self.pricelist.item_ids), 2)
         self.assertEqual(self.pricelist.item_ids.filtered(lambda i: i.product_id == p1).fixed_price, 1399.9)
 
@@ -471,7 +425,7 @@ class TestListingImport(ListingTestMixin, AmazonTestCommon):
         self.pricelist.currency_id = self.env.ref("base.USD")
         self._product("CUR-1")
         self._set_report([report_row("CUR-1", price="10.00")])
-        self._import()
+        self._import_listings()
         self.assertFalse(self.pricelist.item_ids)
         self.assertIn("prices were not copied", str(self.amazon.listing_import_summary))
 
@@ -481,7 +435,7 @@ class TestListingImport(ListingTestMixin, AmazonTestCommon):
         from spapi_simulator.factory import make_listing
 
         self._set_report([report_row("REF-1", price="100.00", quantity="1"), report_row("REF-GONE")])
-        self._import()
+        self._import_listings()
         self.sim.add_listing(make_listing("REF-1", price="150.00", quantity=7, title="Nuevo título"))
         listing, gone = self._listing("REF-1"), self._listing("REF-GONE")
         (listing | gone).with_context(amazon_pacing_speed=self.sim_speed).action_refresh_from_amazon()

@@ -3,9 +3,7 @@ from odoo.tests import tagged
 
 from spapi_simulator.factory import make_inventory_summary
 
-from .common import AmazonTestCommon
-from .listing_common import report_row
-from .test_listing_import import ListingTestMixin
+from .common import AmazonTestCommon, ListingTestMixin, report_row
 
 
 @tagged("post_install", "-at_install")
@@ -44,7 +42,7 @@ class TestListingStock(ListingTestMixin, AmazonTestCommon):
             report_row("FBA-P", channel="AMAZON_NA", quantity=""),
             report_row("BOTH-FBA", channel="AMAZON_NA", quantity=""),
         ])
-        self._import()
+        self._import_listings()
         self._listing("BOTH-FBA").product_id = self.both
         for summary in (make_inventory_summary("FBA-P", fulfillable=7, inbound_shipped=4, reserved=1),
                         make_inventory_summary("BOTH-FBA", fulfillable=5),

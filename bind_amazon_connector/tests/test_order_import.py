@@ -1,7 +1,7 @@
 from odoo import fields
 from odoo.tests import tagged
 
-from .order_common import AmazonOrderCommon
+from .common import AmazonOrderCommon
 
 
 @tagged("post_install", "-at_install")
@@ -148,8 +148,6 @@ class TestAmazonOrderImport(AmazonOrderCommon):
         """An Amazon.com order (prices without tax, tax not collected by Amazon) imported directly."""
         from spapi_simulator import factory
 
-        from ..spapi.orders import parse_order
-
         # the connection reads Amazon.com too; no fiscal position on it, so the product's IVA applies as the
         # numbers of these tests assume
         us = self.env.ref("bind_amazon_connector.marketplace_us")
@@ -160,8 +158,7 @@ class TestAmazonOrderImport(AmazonOrderCommon):
         raw = factory.make_order(items=[{"sku": "MUG-01", "quantity": qty, "unit_price": unit_price,
                                          "tax": unit_tax}],
                                  marketplace_id="ATVPDKIKX0DER", status="SHIPPED", buyer=False, recipient=False)
-        self.env["amazon.order"]._import_orders(self.amazon, [parse_order(raw)])
-        return self._amazon_order(raw["orderId"])
+        return self._import_order(raw, force=False)
 
     def test_unit_price_from_line_total_keeps_amazon_total(self):
         order = self._make_order([{"sku": "MUG-01", "quantity": 3, "unit_price": "33.33"}], status="SHIPPED")

@@ -7,8 +7,7 @@ from odoo.tests import tagged
 
 from spapi_simulator import contract, factory
 
-from ..spapi.orders import parse_order
-from .order_common import AmazonOrderCommon
+from .common import AmazonOrderCommon
 
 
 def _breakdown(item, kind):
@@ -18,9 +17,9 @@ def _breakdown(item, kind):
 @tagged("post_install", "-at_install")
 class TestAmazonOrderPromotions(AmazonOrderCommon):
 
-    def _import(self, raw):
-        self.env["amazon.order"]._import_orders(self.amazon, [parse_order(raw)], force=True)
-        rec = self._amazon_order(raw["orderId"])
+    def _import_checked(self, raw):
+        """``raw`` imported directly; the sale and its invoice at Amazon's totals, to the cent."""
+        rec = self._import_order(raw)
         self.assertEqual(rec.state, "imported", rec.reason)
         grand = float(raw["proceeds"]["grandTotal"]["amount"])
         invoice = self._invoices(rec)
@@ -58,7 +57,7 @@ class TestAmazonOrderPromotions(AmazonOrderCommon):
                    {"sku": "TEE-02", "quantity": 3, "unit_price": "33.33"}],
             shipping="99.00", promotion={"id": "BUENFIN", "discount": "50.00", "ship_discount": "99.00"},
             status="SHIPPED", buyer=False, recipient=False)
-        rec, invoice = self._import(raw)
+        rec, invoice = self._import_checked(raw)
         self._assert_no_negative_promotion_line(rec, invoice)
         self._assert_list_price_with_discount(rec, invoice, self.product_mug, 349.0, 2, 648.0)
         shipping = self.env.ref("bind_amazon_connector.product_amazon_shipping")
@@ -77,7 +76,7 @@ class TestAmazonOrderPromotions(AmazonOrderCommon):
         item = raw["orderItems"][0]
         self.assertFalse([b for b in item["proceeds"]["breakdowns"] if b["type"] == "DISCOUNT"])
         item["product"]["price"]["unitPrice"]["amount"] = "349.00"  # the list price, 648.00 charged for two
-        rec, invoice = self._import(raw)
+        rec, invoice = self._import_checked(raw)
         self._assert_no_negative_promotion_line(rec, invoice)
         self._assert_list_price_with_discount(rec, invoice, self.product_mug, 349.0, 2, 648.0)
 
@@ -92,7 +91,7 @@ class TestAmazonOrderPromotions(AmazonOrderCommon):
         self.assertLess(details["DISCOUNT"], 0)
         tax["detailedBreakdowns"] = [{"subtype": "ITEM", "value": {
             "amount": str(details["ITEM"] + details["DISCOUNT"]), "currencyCode": "MXN"}}]
-        rec, invoice = self._import(raw)
+        rec, invoice = self._import_checked(raw)
         self._assert_no_negative_promotion_line(rec, invoice)
         self._assert_list_price_with_discount(rec, invoice, self.product_mug, 349.0, 2, 648.0)
 
@@ -101,7 +100,7 @@ class TestAmazonOrderPromotions(AmazonOrderCommon):
                                  shipping="99.00", promotion={"id": "BUENFIN", "discount": "50.00",
                                                               "ship_discount": "20.00"},
                                  status="SHIPPED", buyer=False, recipient=False, tax_reading="inside")
-        rec, invoice = self._import(raw)
+        rec, invoice = self._import_checked(raw)
         self._assert_no_negative_promotion_line(rec, invoice)
         self._assert_list_price_with_discount(rec, invoice, self.product_mug, 349.0, 2, 648.0)
         shipping = self._line(invoice, self.env.ref("bind_amazon_connector.product_amazon_shipping"))
@@ -149,8 +148,7 @@ class TestAmazonOrderPromotions(AmazonOrderCommon):
             for item in raw["orderItems"]:
                 if not self._listing(item["product"]["sellerSku"]):
                     self._product(item["product"]["sellerSku"], storable=False, taxes_id=[])
-            self.env["amazon.order"]._import_orders(self.amazon, [parse_order(raw)], force=True)
-            rec = self._amazon_order(raw["orderId"])
+            rec = self._import_order(raw)
             self.assertEqual(rec.state, "imported", rec.reason)
             for item in raw["orderItems"]:
                 line = rec.sale_order_id.order_line.filtered(

@@ -8,9 +8,7 @@ from odoo import Command, fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from ..spapi import SpApi
-from .order_common import AmazonOrderCommon
-from .test_restart_safety import Commits
+from .common import AmazonOrderCommon, Commits
 
 CONFIRM = "confirmShipment"
 
@@ -25,22 +23,11 @@ class TestOrderShipments(AmazonOrderCommon):
 
     def setUp(self):
         super().setUp()
-        self.sim.clear_faults()
-        self.sim.reset_records()
-        self.sim.reset_quotas()
-        # Amazon failures are retried by the SP-API layer after 1, 2, 4... seconds: not in tests
-        patcher = patch.object(SpApi, "_backoff", lambda api, attempt: 0.001)
-        patcher.start()
-        self.addCleanup(patcher.stop)
+        self._reset_amazon()
         self._put_stock(self.product_mug, 50)
         self._put_stock(self.product_tee, 50)
 
     # ------------------------------------------------------------------ helpers
-
-    def _import(self, items=None, **kw):
-        order = self._make_order(items, **kw)
-        self._sync()
-        return order, self._amazon_order(order["orderId"])
 
     def _validate(self, picking, quantities, carrier=None, tracking="EST123456789"):
         """Validate ``quantities`` ({product: units}) of the delivery; the rest goes to a backorder."""
@@ -55,12 +42,6 @@ class TestOrderShipments(AmazonOrderCommon):
     def _send(self):
         return self.env["amazon.shipment"]._send_due(self.amazon.with_context(amazon_pacing_speed=self.sim_speed))
 
-    def _cron(self):
-        """The scheduled action, without its commits (the test's transaction is rolled back at the end)."""
-        cron_class = type(self.env["ir.cron"])
-        with patch.object(cron_class, "_commit_progress", lambda cron, processed=0, **kw: float("inf")):
-            self.env["amazon.shipment"].with_context(amazon_pacing_speed=self.sim_speed)._cron_send()
-
     def _confirmations(self, order_id=None, status=204):
         return [r for r in self.sim.requests if r.operation == CONFIRM and (status is None or r.status == status)
                 and (order_id is None or f"/orders/{order_id}/" in r.path)]
@@ -72,7 +53,7 @@ class TestOrderShipments(AmazonOrderCommon):
     # ------------------------------------------------------------------ tests
 
     def test_two_packages_confirm_two_packages_each_once(self):
-        order, rec = self._import([{"sku": "MUG-01", "quantity": 3, "unit_price": "199.00"},
+        order, rec = self._synced_order([{"sku": "MUG-01", "quantity": 3, "unit_price": "199.00"},
                                    {"sku": "TEE-02", "quantity": 1, "unit_price": "150.00"}])
         first = rec.sale_order_id.picking_ids
         self._validate(first, {self.product_mug: 2}, tracking="EST-1")
@@ -81,7 +62,7 @@ class TestOrderShipments(AmazonOrderCommon):
         second = rec.sale_order_id.picking_ids - first
         self.assertEqual(len(second), 1)
         self._validate(second, {self.product_mug: 1, self.product_tee: 1}, tracking="EST-2")
-        self._cron()
+        self._run_scheduled("shipments")
         sent = self._confirmations(order["orderId"])
         self.assertEqual(len(sent), 2)
         self.assertEqual([self._items(order, r) for r in sent], [{"MUG-01": 2}, {"MUG-01": 1, "TEE-02": 1}])
@@ -94,7 +75,7 @@ class TestOrderShipments(AmazonOrderCommon):
         first.carrier_tracking_ref = "EST-1-BIS"
         first.action_amazon_retry_confirmation()
         rec.action_retry_shipments()
-        self._cron()
+        self._run_scheduled("shipments")
         self._send()
         self.assertEqual(len(self._confirmations(status=None)), 2)
         self.assertEqual(len(rec.shipment_ids), 2)
@@ -110,7 +91,7 @@ class TestOrderShipments(AmazonOrderCommon):
         self.assertEqual(len(self._confirmations(status=None)), 2)
 
     def test_import_completes_only_what_amazon_shipped_beyond_odoo(self):
-        order, rec = self._import([{"sku": "MUG-01", "quantity": 3, "unit_price": "199.00"}])
+        order, rec = self._synced_order([{"sku": "MUG-01", "quantity": 3, "unit_price": "199.00"}])
         first = self._validate(rec.sale_order_id.picking_ids, {self.product_mug: 2})
         self._send()
         self.assertEqual(rec.shipment_ids.state, "done")
@@ -127,7 +108,7 @@ class TestOrderShipments(AmazonOrderCommon):
 
     def test_refused_confirmation_stays_visible_and_is_retried_after_fixing_the_carrier(self):
         carrier = self.estafeta.copy({"name": "Estafeta Express", "amazon_carrier_code": "Estafeta Express"})
-        order, rec = self._import()
+        order, rec = self._synced_order()
         picking = self._validate(rec.sale_order_id.picking_ids, {self.product_mug: 1}, carrier=carrier)
         result = self._send()
         self.assertEqual(result["error"], 1)
@@ -158,7 +139,7 @@ class TestOrderShipments(AmazonOrderCommon):
     def _refused(self):
         """An order whose package Amazon refused (a carrier code Amazon does not know): its activity is open."""
         carrier = self.estafeta.copy({"name": "Estafeta Express", "amazon_carrier_code": "Estafeta Express"})
-        order, rec = self._import()
+        order, rec = self._synced_order()
         picking = self._validate(rec.sale_order_id.picking_ids, {self.product_mug: 1}, carrier=carrier)
         self._send()
         self.assertEqual(rec.shipment_ids.state, "error")
@@ -212,7 +193,7 @@ class TestOrderShipments(AmazonOrderCommon):
         self.assertEqual(len(self._confirmations(order["orderId"], status=None)), 1, "only the refused one")
 
     def test_validation_without_carrier_or_tracking_asks_for_them(self):
-        order, rec = self._import()
+        order, rec = self._synced_order()
         picking = rec.sale_order_id.picking_ids
         picking.move_ids.quantity = 1
         picking.move_ids.picked = True
@@ -244,17 +225,17 @@ class TestOrderShipments(AmazonOrderCommon):
         self.assertEqual(len(shipments), 6)
         # More 429s than the SP-API layer retries: the run stops, everything waits for a later one.
         self.sim.inject_fault(CONFIRM, "throttle", times=9)
-        self._cron()
+        self._run_scheduled("shipments")
         self.assertFalse(self._confirmations())
         self.assertEqual(set(shipments.mapped("state")), {"pending"})
         self.assertTrue(all(s.next_attempt_date > fields.Datetime.now() + timedelta(seconds=30) for s in shipments))
         self.assertIn("throttled", shipments.sorted("id")[0].message)
         # Not due yet: nothing is sent before then.
-        self._cron()
+        self._run_scheduled("shipments")
         self.assertFalse(self._confirmations())
         # Later: the rest of the storm, then every package goes, each once.
         shipments.write({"next_attempt_date": fields.Datetime.now() - timedelta(seconds=1)})
-        self._cron()
+        self._run_scheduled("shipments")
         self.assertEqual(set(shipments.mapped("state")), {"done"})
         for order in orders:
             self.assertEqual(len(self._confirmations(order["orderId"])), 1)
@@ -271,18 +252,18 @@ class TestOrderShipments(AmazonOrderCommon):
         self.assertEqual(self._amazon_order(shipped["orderId"]).sale_order_id.picking_ids.state, "done")
         # A connection where Amazon tells Odoo: validating in Odoo asks for nothing and sends nothing.
         self.amazon.fbm_shipment_mode = "amazon"
-        _order, own = self._import(fresh=True)
+        _order, own = self._synced_order(fresh=True)
         picking = own.sale_order_id.picking_ids
         picking.move_ids.quantity = 1
         picking.move_ids.picked = True
         picking.button_validate()
         self.assertEqual(picking.state, "done")
-        self._cron()
+        self._run_scheduled("shipments")
         self.assertFalse(self.env["amazon.shipment"].search([("account_id", "=", self.amazon.id)]))
         self.assertFalse(self._confirmations(status=None))
 
     def test_cancelled_on_amazon_before_sending_sends_nothing(self):
-        order, rec = self._import()
+        order, rec = self._synced_order()
         self._validate(rec.sale_order_id.picking_ids, {self.product_mug: 1})
         self._update_order(order["orderId"], status="CANCELLED")
         self._sync()
@@ -292,7 +273,7 @@ class TestOrderShipments(AmazonOrderCommon):
 
     def test_interrupted_send_is_not_sent_twice(self):
         """A run stopped after Amazon took the package but before its commit: the next run asks Amazon."""
-        order, rec = self._import()
+        order, rec = self._synced_order()
         self._validate(rec.sale_order_id.picking_ids, {self.product_mug: 1})
         shipment = rec.shipment_ids
         api = self.amazon.with_context(amazon_pacing_speed=self.sim_speed)._spapi()
@@ -326,7 +307,7 @@ class TestOrderShipments(AmazonOrderCommon):
     def test_units_confirmed_in_seller_central_meanwhile_are_not_an_error(self):
         """The seller confirmed the units in Seller Central before the run: Amazon refuses ours, the order shows
         them shipped, so the package is done and nobody gets an activity."""
-        order, rec = self._import()
+        order, rec = self._synced_order()
         self._validate(rec.sale_order_id.picking_ids, {self.product_mug: 1})
         shipment = rec.shipment_ids
         api = self.amazon.with_context(amazon_pacing_speed=self.sim_speed)._spapi()
@@ -363,7 +344,7 @@ class TestOrderShipments(AmazonOrderCommon):
             "name": "Six steps", "product_selectable": True, "company_id": self.company.id, "rule_ids": rules})
         product = self._product("LAMP-06", "Lámpara", route_ids=[Command.set(route.ids)])
         self._put_stock(product, 5)
-        order, rec = self._import([{"sku": "LAMP-06", "quantity": 2, "unit_price": "300.00"}])
+        order, rec = self._synced_order([{"sku": "LAMP-06", "quantity": 2, "unit_price": "300.00"}])
         pickings = rec.sale_order_id.picking_ids
         self.assertEqual(len(pickings), 6)
         self._update_order(order["orderId"], status="SHIPPED")
@@ -386,7 +367,7 @@ class TestOrderShipments(AmazonOrderCommon):
 
     def test_amazon_failing_leaves_the_package_to_be_checked_before_resending(self):
         """5xx answers until the layer gives up: Amazon may have taken it, so the next run asks Amazon first."""
-        order, rec = self._import()
+        order, rec = self._synced_order()
         self._validate(rec.sale_order_id.picking_ids, {self.product_mug: 1})
         shipment = rec.shipment_ids
         self.sim.inject_fault(CONFIRM, "5xx", times=6)

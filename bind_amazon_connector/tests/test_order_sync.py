@@ -10,7 +10,7 @@ from odoo.tools import mute_logger
 
 from ..models.orders import amazon_order_sync as amazon_order_sync
 from ..models.orders.order_import import OrderImport
-from .order_common import AmazonOrderCommon
+from .common import AmazonOrderCommon
 
 
 @tagged("post_install", "-at_install")
@@ -172,9 +172,7 @@ class TestAmazonOrderSync(AmazonOrderCommon):
 
     def setUp(self):
         super().setUp()
-        patcher = patch.object(amazon_order_sync, "PAGE_SIZE", 10)
-        patcher.start()
-        self.addCleanup(patcher.stop)
+        self.patch(amazon_order_sync, "PAGE_SIZE", 10)
 
     def _counts(self, order_ids):
         sale_orders = self.env["sale.order"].search([("client_order_ref", "in", order_ids)])

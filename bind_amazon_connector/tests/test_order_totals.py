@@ -1,6 +1,5 @@
 """Invoices equal what Amazon charged, to the cent, by Amazon's own totals (grandTotal, proceedsTotal)."""
 import copy
-from datetime import timedelta
 from decimal import Decimal
 
 from odoo.exceptions import AccessError, UserError
@@ -8,10 +7,7 @@ from odoo.tests import tagged
 
 from spapi_simulator import contract, factory
 
-from ..spapi.orders import parse_order
-from .common import run_migration
-from .finance_common import AmazonFinanceCommon
-from .order_common import AmazonOrderCommon
+from .common import AmazonOrderCommon, run_migration
 
 
 def _amazon_tax(raw):
@@ -21,10 +17,6 @@ def _amazon_tax(raw):
 
 @tagged("post_install", "-at_install")
 class TestAmazonOrderTotals(AmazonOrderCommon):
-
-    def _import(self, raw):
-        self.env["amazon.order"]._import_orders(self.amazon, [parse_order(raw)], force=True)
-        return self._amazon_order(raw["orderId"])
 
     def _mexican_order(self, **kw):
         return factory.make_order(
@@ -63,7 +55,7 @@ class TestAmazonOrderTotals(AmazonOrderCommon):
     def test_mexican_order_with_promotion_shipping_and_gift_wrap_equals_grand_total(self):
         raw = self._mexican_order()
         self.assertEqual(raw["proceeds"]["grandTotal"]["amount"], "777.99")
-        rec = self._import(raw)
+        rec = self._import_order(raw)
         so, invoice = self._assert_equals_amazon(rec, raw)
         mug = so.order_line.filtered(lambda ln: ln.product_id == self.product_mug)
         self.assertEqual(mug.price_unit, 349.0, "the buyer sees the price with IVA")
@@ -87,13 +79,13 @@ class TestAmazonOrderTotals(AmazonOrderCommon):
     def test_same_order_with_tax_inside_item(self):
         raw = self._mexican_order(tax_reading="inside")
         self.assertEqual(raw["proceeds"]["grandTotal"]["amount"], "777.99")
-        rec = self._import(raw)
+        rec = self._import_order(raw)
         so, _invoice = self._assert_equals_amazon(rec, raw)
         self.assertEqual(so.order_line.filtered(lambda ln: ln.product_id == self.product_mug).price_unit, 349.0)
 
     def test_three_times_33_33(self):
         raw = factory.make_order(items=[{"sku": "MUG-01", "quantity": 3, "unit_price": "33.33"}], status="SHIPPED")
-        rec = self._import(raw)
+        rec = self._import_order(raw)
         _so, invoice = self._assert_equals_amazon(rec, raw)
         self.assertAlmostEqual(invoice.amount_total, 99.99)
         self.assertAlmostEqual(invoice.amount_tax, 13.80)
@@ -121,7 +113,7 @@ class TestAmazonOrderTotals(AmazonOrderCommon):
         raw = factory.make_order(items=[{"sku": "MUG-01", "quantity": 2, "unit_price": "349.00"}], status="SHIPPED")
         raw["orderItems"][0]["proceeds"]["proceedsTotal"]["amount"] = "650.00"
         raw["proceeds"]["grandTotal"]["amount"] = "650.00"
-        rec = self._import(raw)
+        rec = self._import_order(raw)
         self.assertEqual(rec.state, "error")
         self.assertIn(raw["orderItems"][0]["orderItemId"], rec.reason)
         self.assertIn("650.00", rec.reason)
@@ -130,7 +122,7 @@ class TestAmazonOrderTotals(AmazonOrderCommon):
     def test_delivery_tip_is_named_not_invoiced(self):
         raw = factory.make_order(items=[{"sku": "MUG-01", "quantity": 1, "unit_price": "349.00"}],
                                  status="SHIPPED", delivery_tip="20.00")
-        rec = self._import(raw)
+        rec = self._import_order(raw)
         self.assertEqual(rec.state, "imported", rec.reason)
         self.assertEqual(rec.amount_total, 369.0)
         self.assertEqual(rec.amount_not_invoiced, 20.0)
@@ -142,7 +134,7 @@ class TestAmazonOrderTotals(AmazonOrderCommon):
         raw = factory.make_order(items=[{"sku": "MUG-01", "quantity": 1, "unit_price": "349.00"}], status="SHIPPED")
         raw["proceeds"]["breakdowns"].append({"type": "OTHER", "subtotal": {"amount": "20.00", "currencyCode": "MXN"}})
         raw["proceeds"]["grandTotal"]["amount"] = "369.00"
-        rec = self._import(raw)
+        rec = self._import_order(raw)
         self.assertEqual(rec.state, "imported", rec.reason)
         charge = rec.sale_order_id.order_line.filtered(lambda ln: ln.sequence >= 5000 and ln.sequence < 10000)
         self.assertEqual(charge.price_total, 20.0)
@@ -150,7 +142,7 @@ class TestAmazonOrderTotals(AmazonOrderCommon):
 
     def test_invoice_differing_from_amazon_is_found_by_the_filter(self):
         raw = factory.make_order(items=[{"sku": "MUG-01", "quantity": 1, "unit_price": "199.00"}], status="SHIPPED")
-        rec = self._import(raw)
+        rec = self._import_order(raw)
         Order = self.env["amazon.order"]
         self.assertFalse(Order.search([("invoice_mismatch", "=", True)]))
         self.assertIn(rec, Order.search([("invoice_mismatch", "=", False)]))
@@ -178,7 +170,7 @@ class TestAmazonOrderTotals(AmazonOrderCommon):
             raw.setdefault("fulfillment", {})["fulfillmentStatus"] = "SHIPPED"
             _into_connection_marketplace(raw, self.amazon.marketplace_id)
         for raw in examples:
-            rec = self._import(raw)
+            rec = self._import_order(raw)
             self.assertEqual(rec.state, "imported", f"{raw['orderId']}: {rec.reason}")
             tip = sum(float(b["subtotal"]["amount"]) for b in raw["proceeds"].get("breakdowns", [])
                       if b["type"] == "DELIVERY_TIP")
@@ -186,60 +178,6 @@ class TestAmazonOrderTotals(AmazonOrderCommon):
             self.assertAlmostEqual(rec.amount_total, grand, places=2)
             self.assertAlmostEqual(self._invoices(rec).amount_total, grand - tip, places=2, msg=raw["orderId"])
             self.assertAlmostEqual(rec.amount_not_invoiced, tip, places=2)
-
-
-@tagged("post_install", "-at_install")
-class TestAmazonOrderBusinessBuyer(AmazonOrderCommon):
-
-    def _business(self, rfc="CSO010101AB1", legal_name="Comercializadora Sol SA de CV", address=None, buyer=None):
-        order = self._make_order(
-            fresh=True,
-            buyer=buyer or {"name": "Luis Pérez", "email": "luis@marketplace.amazon.com.mx", "company": "Tienda Sol"},
-            business={"company": "Tienda Sol", "po_number": "OC-1", "rfc": rfc, "legal_name": legal_name,
-                      "address": address})
-        self._sync()
-        return self._amazon_order(order["orderId"])
-
-    def test_invoicing_partner_gets_legal_name_rfc_and_fiscal_address(self):
-        rec = self._business(address={"name": "Comercializadora Sol", "street": "Av. Constitución 100",
-                                      "city": "Monterrey", "state": "NL", "zip": "64000", "country": "MX"})
-        self.assertEqual(rec.state, "imported", rec.reason)
-        so = rec.sale_order_id
-        partner = so.partner_invoice_id
-        self.assertEqual(partner.name, "Comercializadora Sol SA de CV")
-        self.assertEqual(partner.vat, "CSO010101AB1")
-        self.assertTrue(partner.is_company)
-        self.assertEqual((partner.zip, partner.city, partner.street), ("64000", "Monterrey", "Av. Constitución 100"))
-        self.assertEqual(partner.state_id.code, "NLE")
-        # The goods go to the buyer's delivery address, a contact of the company.
-        self.assertEqual(so.partner_shipping_id.parent_id, partner)
-        self.assertEqual(so.partner_shipping_id.zip, "03940")
-        self.assertFalse(rec.warning)
-
-    def test_later_order_brings_the_rfc_of_an_existing_customer(self):
-        buyer = {"name": "Luis Pérez", "email": "luis@marketplace.amazon.com.mx"}
-        first = self._make_order(buyer=buyer, fresh=True)
-        self._sync()
-        partner = self._amazon_order(first["orderId"]).partner_id
-        self.assertTrue(partner)
-        self.assertFalse(partner.vat)
-        rec = self._business(rfc="PEGL800101AB1", legal_name="Luis Pérez García", buyer=buyer)
-        self.assertEqual(rec.state, "imported", rec.reason)
-        self.assertEqual(rec.partner_id, partner)
-        self.assertEqual(partner.vat, "PEGL800101AB1")
-        self.assertEqual(partner.name, "Luis Pérez García")
-        # A different RFC later is never written over the known one: the order says so.
-        other = self._business(rfc="XYZ010101AB1", legal_name="Otra SA de CV", buyer=buyer)
-        self.assertEqual(other.state, "imported", other.reason)
-        self.assertEqual(partner.vat, "PEGL800101AB1")
-        self.assertIn("XYZ010101AB1", other.warning)
-        self.assertIn("PEGL800101AB1", other.warning)
-
-    def test_malformed_rfc_is_kept_as_a_warning(self):
-        rec = self._business(rfc="RFC-INVALIDO")
-        self.assertEqual(rec.state, "imported", rec.reason)
-        self.assertFalse(rec.partner_id.vat)
-        self.assertIn("RFC-INVALIDO", rec.warning)
 
 
 @tagged("post_install", "-at_install")
@@ -303,49 +241,6 @@ class TestAmazonOrderInvoiceCorrection(AmazonOrderCommon):
         Wizard = self.env["amazon.order.invoice.correction"]
         with self.assertRaises(AccessError):
             Wizard.with_user(self.amazon_user).create({})
-
-
-@tagged("post_install", "-at_install")
-class TestAmazonDemoSettlement(AmazonFinanceCommon, AmazonOrderCommon):
-    """With invoices equal to what Amazon charged, the demo scenario's settlement reconciles to zero."""
-
-    def test_demo_settlement_reconciles_to_zero(self):
-        with self.sim.state.lock:
-            self.sim.state.listings.clear()
-        self.sim.load("demo")
-        for sku in ("MX-TAZA-001", "MX-TERMO-002", "MX-MOCHILA-003", "MX-AUDIF-004", "MX-CAFE-005",
-                    "MX-REBOZO-008", "MX-CARG-009", "MX-LIBRO-010"):
-            product = self._product(sku)
-            self._put_stock(product, 50)
-            self._put_stock(product, 50, self.fba_location)
-        self.amazon.import_start_date = self._sim_now() - timedelta(days=30)
-        self.amazon.finance_start_date = self._sim_now() - timedelta(days=30)
-        self._sync()
-        for name in ("701-4000002-7000274", "701-4000003-7000411", "701-4000008-7001096", "701-4000010-7001370",
-                     "701-4000012-7001644"):
-            record = self._amazon_order(name)
-            self.assertEqual(record.state, "imported", f"{name}: {record.reason}")
-        invoiced = self.env["amazon.order"].search([
-            ("account_id", "=", self.amazon.id), ("sale_order_id.invoice_ids", "!=", False)])
-        self.assertTrue(invoiced)
-        self.assertFalse(invoiced.filtered("invoice_mismatch"))
-        self._sync_payouts()
-        settlement = self._settlement("DEMO-GROUP-2026-02")
-        self.assertTrue(settlement)
-        self.assertFalse(settlement.waiting_count, settlement.explanation)
-        self.assertFalse(settlement.unknown_count, settlement.explanation)
-        self.assertAlmostEqual(settlement.difference, 0.0, msg=settlement.explanation)
-        self.assertTrue(settlement.is_reconciled, settlement.explanation)
-        self.assertAlmostEqual(
-            settlement.sales_amount - settlement.refund_amount - settlement.fee_amount
-            - settlement.withholding_amount + settlement.other_amount, settlement.deposited_amount, places=2)
-        # Every order Amazon paid in full is paid in Odoo: the invoice was what Amazon charged (the demo leaves
-        # no sale partly paid without a reason: 701-4000008 has a transaction for each of its two products).
-        for record in invoiced:
-            paid = record.invoice_ids.filtered(lambda m: m.move_type == "out_invoice")
-            if record.name in ("701-4000002-7000274", "701-4000003-7000411", "701-4000008-7001096",
-                               "701-4000010-7001370"):
-                self.assertEqual(paid.payment_state, "paid", record.name)
 
 
 def _into_connection_marketplace(raw, marketplace):

@@ -9,7 +9,7 @@ from odoo.tests import tagged
 from spapi_simulator import factory
 
 from ..models.payouts import clearing_payments, payout_settings
-from .finance_common import AmazonFinanceCommon
+from .common import AmazonFinanceCommon
 
 
 @tagged("post_install", "-at_install")

@@ -10,7 +10,7 @@ from odoo.tests import tagged
 from spapi_simulator import factory
 
 from ..models.payouts import payout_settings
-from .finance_common import AmazonFinanceCommon, build_cfdi
+from .common import AmazonFinanceCommon, build_cfdi
 
 
 @tagged("post_install", "-at_install")

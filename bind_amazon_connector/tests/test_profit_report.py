@@ -1,10 +1,8 @@
 """The profitability report (``amazon.profit.report``) on orders imported from the simulator and paid in a payout
 built like Amazon's Finances transactions: every figure to the cent, reconciled to the books (fee bills,
 invoices, credit notes), pending fees out of margin %, and who may read it."""
-import os
 import unittest
 from datetime import timedelta
-from pathlib import Path
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError
@@ -15,9 +13,7 @@ from odoo.tools import mute_logger
 from spapi_simulator import factory
 
 from ..models.connection import connection_overview as overview
-from . import test_tour
-from .finance_common import AmazonFinanceCommon
-from .order_common import AmazonOrderCommon
+from .common import AmazonFinanceCommon, AmazonOrderCommon, screenshot_console, screenshots_dir
 
 MEASURES = ["units:sum", "net_sales:sum", "promotion_amount:sum", "refund_amount:sum", "fees_returned:sum",
             "refund_net:sum", "fee_referral:sum", "fee_fulfillment:sum", "fee_shipping:sum", "fee_other:sum",
@@ -322,11 +318,7 @@ class TestAmazonProfitReportTour(ProfitScenario, AmazonFinanceCommon, AmazonOrde
         self._scenario()
         if self.env["res.lang"]._lang_get("es_MX"):
             self.env.user.lang = "es_MX"
-        shots = os.environ.get("BAC_SCREENSHOTS")
-        shots_dir = Path(shots) if shots else None
-        if shots_dir:
-            shots_dir.mkdir(parents=True, exist_ok=True)
-        with test_tour.TestFirstHourTour._screenshot_console(self, shots_dir):
+        with screenshot_console(screenshots_dir()):
             self.start_tour("/odoo/action-bind_amazon_connector.amazon_profit_report_action",
                             "amazon_profit_report", login=self.env.user.login, timeout=300)
 
@@ -338,9 +330,5 @@ class TestAmazonProfitReportTour(ProfitScenario, AmazonFinanceCommon, AmazonOrde
         self._scenario()
         if self.env["res.lang"]._lang_get("es_MX"):
             self.env.user.lang = "es_MX"
-        shots = os.environ.get("BAC_SCREENSHOTS")
-        shots_dir = Path(shots) if shots else None
-        if shots_dir:
-            shots_dir.mkdir(parents=True, exist_ok=True)
-        with test_tour.TestFirstHourTour._screenshot_console(self, shots_dir):
+        with screenshot_console(screenshots_dir()):
             self.start_tour("/odoo/amazon", "amazon_profit_overview", login=self.env.user.login, timeout=300)

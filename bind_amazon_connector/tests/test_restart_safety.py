@@ -21,58 +21,24 @@ from ..models.orders import amazon_order_sync as orders_account
 from ..models.payouts import amazon_payout_sync as payout_sync
 from ..models.stock import amazon_stock_sync as stock_sync
 from ..spapi import SpApi
-from ..utils.crashpoints import SimulatedCrash, crash_at
-from .common import AmazonTestCommon, run_migration
-from .finance_common import AmazonFinanceCommon
-from .listing_common import REPORT_TYPE, report_row, report_text
-from .order_common import AmazonOrderCommon
-
-
-class Commits:
-    """The commits of a scheduled job, inside the test's transaction: each commit keeps the work done since
-    the previous one; a crash loses it."""
-
-    def __init__(self, env):
-        self.env = env
-        self.done = []
-        self._savepoint = env.cr.savepoint()
-
-    def commit(self, processed=0, remaining=None, deactivate=False):
-        self._savepoint.close(rollback=False)
-        self._savepoint = self.env.cr.savepoint()
-        self.done.append(processed)
-        return 3600.0
-
-    def crashed(self):
-        """The process died: what was not committed is gone; the next run starts a fresh transaction."""
-        self._savepoint.close(rollback=True)
-        self.env.invalidate_all()
-        self._savepoint = self.env.cr.savepoint()
-
-    def rollback(self):
-        """Stands for ``cr.rollback()`` of the scheduled action: back to the last commit."""
-        self.crashed()
-
-    def run_until_crash(self, test, point, nth, func):
-        """Run ``func()`` with a crash at the ``nth`` passage through ``point``; assert it died there."""
-        # not assertRaises: its own savepoint would be released by the commits played here
-        crashed = False
-        with crash_at(point, nth) as reached:
-            try:
-                func()
-            except SimulatedCrash:
-                crashed = True
-        test.assertTrue(crashed, f"the flow did not reach {point} {nth} times: {reached}")
-        self.crashed()
+from .common import (
+    REPORT_TYPE,
+    AmazonFinanceCommon,
+    AmazonOrderCommon,
+    AmazonStockCommon,
+    AmazonTestCommon,
+    Commits,
+    report_row,
+    report_text,
+    run_migration,
+)
 
 
 @tagged("post_install", "-at_install")
 class TestRestartOrders(AmazonOrderCommon):
     def setUp(self):
         super().setUp()
-        patcher = patch.object(orders_account, "PAGE_SIZE", 10)
-        patcher.start()
-        self.addCleanup(patcher.stop)
+        self.patch(orders_account, "PAGE_SIZE", 10)
 
     def _documents(self, ids):
         sale_orders = self.env["sale.order"].search([("client_order_ref", "in", ids)])
@@ -107,24 +73,12 @@ class TestRestartOrders(AmazonOrderCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestRestartStock(AmazonOrderCommon):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.product_cap = cls._product("CAP-03", "Gorra")
+class TestRestartStock(AmazonStockCommon):
+    amazon_quantity = 0
 
     def setUp(self):
         super().setUp()
-        with self.sim.state.lock:
-            self.sim.state.listings.clear()
-        self.sim.reset_records()
-        self.sim.reset_quotas()
-        for sku in ("MUG-01", "TEE-02", "CAP-03"):
-            self.sim.add_listing(sku=sku, quantity=0)
-        for patcher in (patch.object(SpApi, "_backoff", lambda api, attempt: 0.001),
-                        patch.object(stock_sync, "BATCH_SIZE", 2)):
-            patcher.start()
-            self.addCleanup(patcher.stop)
+        self.patch(stock_sync, "BATCH_SIZE", 2)
 
     def _patched_skus(self, since=0):
         return sorted(r.path.rsplit("/", 1)[1] for r in self.sim.requests[since:]
@@ -169,20 +123,8 @@ def concurrent_update_once(func):
     return flaky
 
 
-class _ListingImportMixin:
-    def _import_by_cron(self, commits):
-        # the body of the connection's listings job, committing page by page like the scheduled job
-        self.env["amazon.listing.sync"]._sync_for(self.amazon.with_context(
-            amazon_pacing_speed=self.sim_speed, amazon_report_poll_interval=0.01, amazon_report_wait=5,
-        ), commit=commits.commit)
-
-    def _listings(self):
-        return self.env["amazon.listing"].with_context(active_test=False).search(
-            [("account_id", "=", self.amazon.id)])
-
-
 @tagged("post_install", "-at_install")
-class TestRestartListings(_ListingImportMixin, AmazonTestCommon):
+class TestRestartListings(AmazonTestCommon):
     def test_listings_killed_in_a_chunk_or_before_the_commit_import_once(self):
         self.sim.set_report_outcome(REPORT_TYPE, "DONE")
         rows = [report_row(f"RS-{n:02d}") for n in range(10)]
@@ -190,18 +132,18 @@ class TestRestartListings(_ListingImportMixin, AmazonTestCommon):
         self.amazon.listing_import_date = False
         commits = Commits(self.env)
         with patch.object(listing_importer, "CHUNK_SIZE", 3):
-            commits.run_until_crash(self, "listings.chunk", 2, lambda: self._import_by_cron(commits))
+            commits.run_until_crash(self, "listings.chunk", 2, lambda: self._run_job("listings", commits.commit))
             self.assertFalse(self._listings(), "chunks of an uncommitted import are not kept")
             self.assertFalse(self.amazon.listing_import_date)
-            commits.run_until_crash(self, "listings.page", 1, lambda: self._import_by_cron(commits))
+            commits.run_until_crash(self, "listings.page", 1, lambda: self._run_job("listings", commits.commit))
             self.assertFalse(self._listings())
-            self._import_by_cron(commits)
+            self._run_job("listings", commits.commit)
         listings = self._listings()
         self.assertEqual(sorted(listings.mapped("seller_sku")), [f"RS-{n:02d}" for n in range(10)])
         self.assertEqual(self.amazon.listing_import_state, "done")
         # the next import finds everything in place
         self.amazon.listing_import_date = False
-        self._import_by_cron(commits)
+        self._run_job("listings", commits.commit)
         self.assertEqual(len(self._listings()), 10)
         self.assertEqual(self.amazon.listing_import_writes, 0)
 
@@ -218,7 +160,7 @@ class TestRestartListings(_ListingImportMixin, AmazonTestCommon):
         with patch.object(Sync, "_import_listings", flaky), \
                 patch.object(self.env.cr, "rollback", commits.rollback), \
                 patch.object(sync_module.time, "sleep", lambda seconds: None):
-            self._import_by_cron(commits)
+            self._run_job("listings", commits.commit)
         self.assertEqual(len(flaky.calls), 2)
         self.assertEqual(self._listings().mapped("seller_sku"), ["CC-1"])
         self.assertEqual(self.amazon.listing_import_state, "done")
@@ -226,11 +168,6 @@ class TestRestartListings(_ListingImportMixin, AmazonTestCommon):
 
 @tagged("post_install", "-at_install")
 class TestRestartPayouts(AmazonFinanceCommon):
-    def _cron(self, commits):
-        # the body of the connection's payouts job, committing like the scheduled job
-        account = self.amazon.with_context(amazon_pacing_speed=self.sim_speed)
-        self.env["amazon.payout.sync"].with_context(**account.env.context)._sync_for(account, commit=commits.commit)
-
     def test_payouts_killed_between_batches_book_each_transaction_once(self):
         group = self._group()
         invoices, txns = [], []
@@ -240,15 +177,15 @@ class TestRestartPayouts(AmazonFinanceCommon):
             txns.append(self._sale(order_id, group, f"{116 + n}.00", "17.40"))
         commits = Commits(self.env)
         with patch.object(payout_sync, "IMPORT_BATCH", 2):
-            commits.run_until_crash(self, "payouts.batch", 2, lambda: self._cron(commits))
+            commits.run_until_crash(self, "payouts.batch", 2, lambda: self._run_job("payouts", commits.commit))
             self.assertFalse(self.env["amazon.settlement.transaction"].search_count(
                 [("account_id", "=", self.amazon.id)]))
             cursor = self.amazon.finance_sync_date
             self.assertTrue(not cursor or cursor < fields.Datetime.now() - timedelta(days=1),
                             "the cursor waits for the commit of the slice it passes")
-            commits.run_until_crash(self, "payouts.page", 1, lambda: self._cron(commits))
+            commits.run_until_crash(self, "payouts.page", 1, lambda: self._run_job("payouts", commits.commit))
             self.assertEqual(set(inv.payment_state for inv in invoices), {"not_paid"})
-            self._cron(commits)
+            self._run_job("payouts", commits.commit)
         self._assert_each_booked_once(invoices)
         records = self.env["amazon.settlement.transaction"].search([("account_id", "=", self.amazon.id)])
         self.assertEqual(sorted(records.mapped("name")), sorted(t["transactionId"] for t in txns))
@@ -268,9 +205,9 @@ class TestRestartPayouts(AmazonFinanceCommon):
         with patch.object(payout_sync, "BOOK_BATCH", 2), \
                 patch.object(payout_sync, "READ_SLICE", timedelta(days=30)):
             # pages: the reading (one slice), then two transactions a page: the crash is in the second batch
-            commits.run_until_crash(self, "payouts.page", 3, lambda: self._cron(commits))
+            commits.run_until_crash(self, "payouts.page", 3, lambda: self._run_job("payouts", commits.commit))
             self.assertEqual([inv.payment_state for inv in invoices].count("paid"), 2)
-            self._cron(commits)
+            self._run_job("payouts", commits.commit)
         self._assert_each_booked_once(invoices)
 
     def _assert_each_booked_once(self, invoices):
@@ -310,14 +247,14 @@ class TestRestartPayouts(AmazonFinanceCommon):
         invoices = self._backlog([27, 20, 13, 6, 1])
         start = self.amazon.finance_start_date
         commits = Commits(self.env)
-        commits.run_until_crash(self, "payouts.page", 3, lambda: self._cron(commits))
+        commits.run_until_crash(self, "payouts.page", 3, lambda: self._run_job("payouts", commits.commit))
         slice_ = payout_sync.READ_SLICE
         self.assertEqual(self.amazon.finance_sync_date, start + 2 * slice_, "two weeks read and committed")
         self.assertEqual(self.env["amazon.settlement.transaction"].search_count(
             [("account_id", "=", self.amazon.id)]), 2, "the third week was lost with the crash")
         starts, patcher = self._read_from()
         with patcher:
-            self._cron(commits)
+            self._run_job("payouts", commits.commit)
         starts = sorted(set(starts))  # one call a slice and marketplace
         self.assertEqual(starts[:3], [start + 2 * slice_, start + 3 * slice_, start + 4 * slice_],
                          "resumed after the last week committed")
@@ -371,21 +308,21 @@ class TestRestartPayouts(AmazonFinanceCommon):
         reading Amazon again: each read goes back three days, thousands of transactions in a busy shop."""
         first = self._backlog([1])
         commits = Commits(self.env)
-        self._cron(commits)
+        self._run_job("payouts", commits.commit)
         self.assertEqual(first[0].payment_state, "paid")
         order_id = factory.new_order_id()
         later = self._invoice(order_id, 150.00)
         self._sale(order_id, self._group(), "150.00", "22.50")
         starts, patcher = self._read_from()
         with patcher:
-            self._cron(commits)
+            self._run_job("payouts", commits.commit)
             self.assertEqual(starts, [], "read moments ago: not read again")
             self.assertEqual(later.payment_state, "not_paid")
             row = self.env["amazon.sync.job"]._cursor(self.amazon, "payouts")
             # a read is due again half a schedule's interval after the last one
             read_at = fields.Datetime.now() - self.env["amazon.payout.sync"]._read_every() - timedelta(minutes=5)
             row.write({"cursor": read_at, "last_sync": read_at})
-            self._cron(commits)
+            self._run_job("payouts", commits.commit)
         self.assertTrue(starts, "read again once that is longer ago")
         self.assertEqual(later.payment_state, "paid")
 
@@ -396,7 +333,7 @@ class TestRestartPayouts(AmazonFinanceCommon):
         self.env.flush_all()
         self.env.cr.execute("SELECT xmin FROM amazon_account WHERE id = %s", [self.amazon.id])
         before = self.env.cr.fetchone()[0]
-        self._cron(Commits(self.env))
+        self._run_job("payouts", Commits(self.env).commit)
         self.env.flush_all()
         self.env.cr.execute("SELECT xmin FROM amazon_account WHERE id = %s", [self.amazon.id])
         self.assertEqual(self.env.cr.fetchone()[0], before, "the connection's row was not written")
@@ -457,7 +394,7 @@ class TestRestartPayouts(AmazonFinanceCommon):
                 patch.object(payout_sync, "READ_SLICE", timedelta(days=30)), \
                 patch.object(self.env.cr, "rollback", commits.rollback), \
                 patch.object(sync_module.time, "sleep", lambda seconds: None):
-            self._cron(commits)
+            self._run_job("payouts", commits.commit)
         self.assertEqual(len(flaky.calls), 2)
         self.assertEqual(invoice.payment_state, "paid")
         self.assertFalse(self.amazon.finance_last_error)

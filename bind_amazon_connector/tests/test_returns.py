@@ -9,7 +9,7 @@ from odoo.tests import tagged
 from spapi_simulator.returns import FBA_RETURNS_COLUMNS
 
 from ..spapi.returns import FBA_REPORT
-from .order_common import AmazonOrderCommon
+from .common import AmazonOrderCommon
 
 
 @tagged("post_install", "-at_install")
@@ -131,6 +131,77 @@ class TestReturns(AmazonOrderCommon):
         self.assertEqual(set(returns.mapped("move_ids.origin")), {f"Amazon return {r.name} of {rec.name}"
                                                                   for r in returns})
 
+    def test_fba_disposition_changed_after_the_goods_moved_moves_only_the_difference(self):
+        rec = self._shipped(qty=2, fba=True)
+        fba = self.fba_warehouse
+        in_fba = lambda: self.product_mug.with_context(warehouse_id=fba.id).qty_available  # noqa: E731
+        before = in_fba()
+        data = self._return(rec.name, channel="fba", disposition="SELLABLE")
+        self._read()
+        ret = self._returns()
+        self.assertEqual((ret.state, in_fba()), ("received", before + 1))
+        unsellable = self.env["stock.location"].search([("barcode", "=", f"{fba.code}-AMZ-UNSELLABLE")])
+        # Amazon looks again: the unit is defective. It leaves the FBA stock for the unsellable location, once.
+        self.sim.update_return(data["returnId"], disposition="DEFECTIVE")
+        for _read in range(2):
+            self._read()
+            self.assertEqual(ret.state, "unsellable")
+            self.assertEqual(in_fba(), before, "the FBA mirror (Amazon's fulfillable units) finds what it expects")
+            unsellable = unsellable or ret.adjustment_move_ids.location_dest_id
+            self.assertEqual(self._on_hand(self.product_mug, unsellable), 1)
+            self.assertEqual(len(ret.adjustment_move_ids), 1, "read twice, moved once")
+        move = ret.adjustment_move_ids
+        self.assertEqual((move.state, move.location_id, move.location_dest_id, move.product_uom_qty),
+                         ("done", self.fba_location, unsellable, 1))
+        self.assertEqual(move.origin, f"Amazon return {ret.name} of {rec.name}")
+        self.assertEqual(move.picking_id.sale_id, rec.sale_order_id, "tied to the order")
+        self.assertEqual(ret.move_ids, ret.picking_id.move_ids | move)
+        self.assertEqual(rec.sale_order_id.order_line.qty_delivered, 1, "the relocation is no delivery")
+        # and back: sellable again, the unit goes back to the FBA stock
+        self.sim.update_return(data["returnId"], disposition="SELLABLE")
+        self._read()
+        self._read()
+        self.assertEqual((ret.state, in_fba(), self._on_hand(self.product_mug, unsellable)),
+                         ("received", before + 1, 0))
+        self.assertEqual(len(ret.adjustment_move_ids), 2)
+        self.assertEqual(len(self.env["stock.picking"].search([("return_id", "=", ret.delivery_id.id)])), 1,
+                         "the delivery was returned once")
+
+    def test_fba_quantity_changed_after_the_goods_moved(self):
+        rec = self._shipped(qty=3, fba=True)
+        data = self._return(rec.name, channel="fba", disposition="CUSTOMER_DAMAGED", quantity=1)
+        self._read()
+        ret = self._returns()
+        unsellable = ret.picking_id.location_dest_id
+        self.sim.update_return(data["returnId"], quantity=2)
+        self._read()
+        self._read()
+        self.assertEqual((ret.quantity, ret.state, self._on_hand(self.product_mug, unsellable)), (2, "unsellable", 2))
+        self.assertEqual(rec.sale_order_id.order_line.qty_delivered, 1, "a further return of the delivery")
+        self.sim.update_return(data["returnId"], quantity=1)
+        self._read()
+        self._read()
+        self.assertEqual(self._on_hand(self.product_mug, unsellable), 1)
+        self.assertEqual(rec.sale_order_id.order_line.qty_delivered, 2, "the unit Amazon no longer reports went out")
+        self.assertEqual(len(ret.adjustment_move_ids), 2)
+
+    def test_disposition_change_killed_before_its_commit_moves_once(self):
+        from .common import Commits
+
+        rec = self._shipped(qty=1, fba=True)
+        data = self._return(rec.name, channel="fba", disposition="SELLABLE")
+        self._read()
+        ret = self._returns()
+        self.sim.update_return(data["returnId"], disposition="CARRIER_DAMAGED")
+        commits = Commits(self.env)
+        # the FBA page (the second) moved the unit, then the process died before its commit
+        commits.run_until_crash(self, "returns.page", 2, lambda: self._read(commit=commits.commit))
+        self.assertEqual((ret.state, ret.disposition, len(ret.adjustment_move_ids)), ("received", "SELLABLE", 0))
+        self._read(commit=commits.commit)
+        self._read(commit=commits.commit)
+        self.assertEqual((ret.state, len(ret.adjustment_move_ids)), ("unsellable", 1))
+        self.assertEqual(self._on_hand(self.product_mug, ret.adjustment_move_ids.location_dest_id), 1)
+
     def test_windows_1252_report_with_reordered_columns(self):
         rec = self._shipped(qty=1, fba=True)
         columns = list(reversed(FBA_RETURNS_COLUMNS))
@@ -203,7 +274,7 @@ class TestReturns(AmazonOrderCommon):
     # ------------------------------------------------------------------ a kill between two commits
 
     def test_killed_between_the_two_reports_resumes_without_duplicates(self):
-        from .test_restart_safety import Commits
+        from .common import Commits
 
         fbm = self._shipped(qty=1)
         fba = self._shipped(qty=1, fba=True)

@@ -12,33 +12,13 @@ from odoo.tools.sql import column_exists
 
 from spapi_simulator import handlers
 
-from ..spapi import SpApi
-from .common import run_migration
-from .order_common import AmazonOrderCommon
+from .common import AmazonOrderCommon, AmazonStockCommon, run_migration
 
 PATCH = "patchListingsItem"
 
 
 @tagged("post_install", "-at_install")
-class TestStockPush(AmazonOrderCommon):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.product_cap = cls._product("CAP-03", "Gorra")
-
-    def setUp(self):
-        super().setUp()
-        with self.sim.state.lock:
-            self.sim.state.listings.clear()
-        self.sim.clear_faults()
-        self.sim.reset_records()
-        self.sim.reset_quotas()
-        for sku in ("MUG-01", "TEE-02", "CAP-03"):
-            self.sim.add_listing(sku=sku, quantity=10)
-        # Amazon failures are retried by the SP-API layer after 1, 2, 4... seconds: not in tests
-        patcher = patch.object(SpApi, "_backoff", lambda api, attempt: 0.001)
-        patcher.start()
-        self.addCleanup(patcher.stop)
+class TestStockPush(AmazonStockCommon):
 
     # ------------------------------------------------------------------ helpers
 
@@ -53,11 +33,6 @@ class TestStockPush(AmazonOrderCommon):
         result = super()._sync(account, **kw)
         self._run_scheduled("stock", dispatch=False)
         return result
-
-    def _cron(self):
-        """The scheduled action and the jobs it triggers, without their commits (the test's transaction is
-        rolled back at the end)."""
-        self._run_scheduled("stock")
 
     def _push_now(self):
         return self._account().action_push_stock_now()
@@ -97,13 +72,6 @@ class TestStockPush(AmazonOrderCommon):
         picking.button_validate()
         self.assertEqual(picking.state, "done")
         return picking
-
-    def _fba_listing(self, sku, product):
-        return self.env["amazon.listing"].create({
-            "account_id": self.amazon.id, "marketplace_id": self.amazon.marketplace_id.id, "seller_sku": sku,
-            "name": sku, "currency_id": self.amazon.marketplace_id.currency_id.id, "fulfillment_channel": "amazon",
-            "product_id": product.id,
-        })
 
     # ------------------------------------------------------------------ after a sale
 
@@ -164,7 +132,7 @@ class TestStockPush(AmazonOrderCommon):
         self._sync()
         self.assertEqual(self._amazon_order(order["orderId"]).state, "imported")
         self.assertEqual(self._reserved(self.product_mug), 2)
-        self._cron()
+        self._run_scheduled("stock")
         self.assertFalse(self._patches())
         self.assertEqual(self._amazon_qty("MUG-01"), 10)
         self.assertFalse(self._queued())
@@ -188,7 +156,7 @@ class TestStockPush(AmazonOrderCommon):
         self.amazon.write({"update_stock_on_amazon": True, "push_stock_on_any_change": True})
         cup = self._product("CUP-00", "Vaso", mapped=True)
         self._listing("CUP-00").unlink()
-        fba = self._fba_listing("CUP-FBA", cup)
+        fba = self._make_listing("CUP-FBA", cup, channel="amazon")
         self.sim.add_listing(sku="CUP-FBA", quantity=30, fulfillment="AFN")
         self._change_stock(cup, 5)
         self._change_stock(cup, 7, self.fba_location)
@@ -198,7 +166,7 @@ class TestStockPush(AmazonOrderCommon):
                          fulfilled_by="AMAZON", status="SHIPPED")
         self._sync()
         self.assertEqual(self._on_hand(self.product_mug, self.fba_location), 4)
-        self._cron()
+        self._run_scheduled("stock")
         self.assertFalse(self._patches(), "FBA stock moves send nothing")
 
         self._push_now()
@@ -213,7 +181,7 @@ class TestStockPush(AmazonOrderCommon):
 
     def test_sold_both_ways_is_marked_and_not_sent(self):
         self.amazon.update_stock_on_amazon = True
-        self._fba_listing("MUG-01-FBA", self.product_mug)
+        self._make_listing("MUG-01-FBA", self.product_mug, channel="amazon")
         self._put_stock(self.product_mug, 10)
         self._put_stock(self.product_tee, 6)
         self._make_order([{"sku": "MUG-01", "quantity": 1, "unit_price": "199.00"},
@@ -264,7 +232,7 @@ class TestStockPush(AmazonOrderCommon):
         self.assertEqual(self._queued(listing), 4, "one pending row per committed change")
         self.assertTrue(listing.stock_push_pending)
         self.assertEqual(self.env["amazon.listing"].search([("stock_push_pending", "=", True)]), listing)
-        self._cron()
+        self._run_scheduled("stock")
         self.assertEqual(self.sim.count(operation=PATCH), 1)
         self.assertEqual(self._amazon_qty("MUG-01"), 17)
         self.assertFalse(self._queued())
@@ -273,18 +241,18 @@ class TestStockPush(AmazonOrderCommon):
     def test_unchanged_quantity_not_sent_again(self):
         self.amazon.write({"update_stock_on_amazon": True, "push_stock_on_any_change": True})
         self._change_stock(self.product_mug, 6)
-        self._cron()
+        self._run_scheduled("stock")
         self.assertEqual(len(self._patches("MUG-01")), 1)
         self._change_stock(self.product_mug, 1)
         self._change_stock(self.product_mug, -1)
-        self._cron()
+        self._run_scheduled("stock")
         self.assertEqual(len(self._patches("MUG-01")), 1, "Amazon already has 6")
         self.assertFalse(self._queued())
         # A listings import saw another quantity on Amazon since (changed on Seller Central): sent again.
         listing = self._listing("MUG-01")
         listing.write({"quantity": 9, "synced_date": fields.Datetime.add(listing.stock_sent_date, seconds=1)})
         self._change_stock(self.product_mug, 0.5)
-        self._cron()
+        self._run_scheduled("stock")
         self.assertEqual(len(self._patches("MUG-01")), 2)
         self.assertEqual(self._amazon_qty("MUG-01"), 6)
 
@@ -292,7 +260,7 @@ class TestStockPush(AmazonOrderCommon):
         self.amazon.write({"update_stock_on_amazon": True, "push_stock_on_any_change": True})
         self._change_stock(self.product_mug, 10)
         self.sim.inject_fault(PATCH, "5xx", times=50)
-        self._cron()
+        self._run_scheduled("stock")
         listing = self._listing("MUG-01")
         self.assertEqual(listing.stock_push_state, "retry")
         self.assertIn("503", listing.stock_push_error)
@@ -308,11 +276,11 @@ class TestStockPush(AmazonOrderCommon):
         self._change_stock(self.product_mug, -4)
         self.sim.clear_faults()
         calls = self.sim.count(operation=PATCH)
-        self._cron()
+        self._run_scheduled("stock")
         self.assertEqual(self.sim.count(operation=PATCH), calls, "backoff respected")
 
         listing.stock_push_next_date = fields.Datetime.subtract(fields.Datetime.now(), minutes=1)
-        self._cron()
+        self._run_scheduled("stock")
         self.assertEqual(self.sim.count(operation=PATCH), calls + 1, "one call for the three changes")
         self.assertEqual(self._amazon_qty("MUG-01"), 3, "the quantity of the last change")
         self.assertEqual((listing.stock_push_state, listing.stock_sent_qty), ("done", 3))
@@ -328,7 +296,7 @@ class TestStockPush(AmazonOrderCommon):
         refused waits five minutes first."""
         def run_and_check_wait(sku, state, attempts, minutes):
             before = fields.Datetime.now()
-            self._cron()
+            self._run_scheduled("stock")
             listing = self._listing(sku)
             self.assertEqual((listing.stock_push_state, listing.stock_push_attempts), (state, attempts))
             wait = listing.stock_push_next_date - before
@@ -354,7 +322,7 @@ class TestStockPush(AmazonOrderCommon):
         self.amazon.write({"update_stock_on_amazon": True, "push_stock_on_any_change": True})
         self._change_stock(self.product_mug, 10)
         self.sim.inject_fault(PATCH, "5xx", times=50)
-        self._cron()
+        self._run_scheduled("stock")
         listing = self._listing("MUG-01")
         self.assertEqual(listing.stock_push_state, "retry")
         cron = self.env["amazon.sync.job"]._for(self.amazon, "stock").cron_id
@@ -362,7 +330,7 @@ class TestStockPush(AmazonOrderCommon):
         wake = Trigger.search([("cron_id", "=", cron.id), ("call_at", ">", fields.Datetime.now())])
         self.assertEqual(wake.call_at, listing.stock_push_next_date)
         # a run while the push waits sends nothing and asks for no second wake-up
-        self._cron()
+        self._run_scheduled("stock")
         self.assertEqual(Trigger.search([("cron_id", "=", cron.id), ("call_at", ">", fields.Datetime.now())]), wake)
         self.assertEqual(listing.stock_push_attempts, 1)
         # the wait ends: the trigger runs the job, which sends the quantity
@@ -383,7 +351,7 @@ class TestStockPush(AmazonOrderCommon):
         self.env.cr.execute("SELECT xmin FROM amazon_account WHERE id = %s", [self.amazon.id])
         before = self.env.cr.fetchone()[0]
         self.sim.inject_fault(PATCH, "5xx", times=50)
-        self._cron()
+        self._run_scheduled("stock")
         self.env.flush_all()
         self.env.cr.execute("SELECT xmin FROM amazon_account WHERE id = %s", [self.amazon.id])
         self.assertEqual(self.env.cr.fetchone()[0], before, "the connection's row was not written")
@@ -437,14 +405,14 @@ class TestStockPush(AmazonOrderCommon):
         self.amazon.update_stock_on_amazon = True
         self.assertFalse(self.amazon.push_stock_on_any_change, "off by default")
         self._receive(self.product_mug, 5)
-        self._cron()
+        self._run_scheduled("stock")
         self.assertFalse(self._patches())
         self.assertFalse(self._queued())
         self.assertEqual(self._amazon_qty("MUG-01"), 10)
 
         self.amazon.push_stock_on_any_change = True
         self._receive(self.product_mug, 3)
-        self._cron()
+        self._run_scheduled("stock")
         self.assertEqual(len(self._patches()), 1)
         self.assertEqual(self._amazon_qty("MUG-01"), 8)
 
@@ -515,17 +483,13 @@ class TestStockPush(AmazonOrderCommon):
             name="Amazon MX 2", seller_id="A3SIMSELLER0002", endpoint_override=other_sim.url,
             token_url_override=other_sim.token_url, update_stock_on_amazon=True))
         other_sim.add_listing(sku="MUG-B", quantity=10)
-        self.env["amazon.listing"].create({
-            "account_id": other.id, "marketplace_id": other.marketplace_id.id, "seller_sku": "MUG-B",
-            "name": "Taza", "currency_id": other.marketplace_id.currency_id.id, "fulfillment_channel": "merchant",
-            "product_id": self.product_mug.id,
-        })
+        self._make_listing("MUG-B", self.product_mug, account=other, name="Taza")
         self.amazon.update_stock_on_amazon = True
         self._put_stock(self.product_mug, 10)
         self._make_order([{"sku": "MUG-01", "quantity": 2, "unit_price": "199.00"}])
         self._sync()
         self.assertEqual(self._amazon_qty("MUG-01"), 8)
-        self._cron()
+        self._run_scheduled("stock")
         self.assertEqual(other_sim.get_listing("MUG-B")["fulfillmentAvailability"][0]["quantity"], 8,
                          "the other connection's listing of the product shows the units left")
         self.assertFalse(self.env["amazon.stock.push"].search_count([]))

@@ -2,10 +2,9 @@
 import importlib.util
 from pathlib import Path
 
-from odoo import Command
 from odoo.tools import SQL
 
-from .order_common import AmazonOrderCommon
+from .common import AmazonOrderCommon
 
 MIGRATION = Path(__file__).resolve().parent.parent / "migrations" / "19.0.1.2.0" / "post-migrate.py"
 
@@ -65,12 +64,7 @@ class TestSyncCursor(AmazonOrderCommon):
     def test_a_manager_of_another_company_does_not_see_the_progress(self):
         self._make_order(status="SHIPPED")
         self._sync()
-        other = self.env["res.company"].create({"name": "Otra empresa"})
-        manager = self.env["res.users"].create({
-            "name": "Other manager", "login": "other_amazon_manager", "company_id": other.id,
-            "company_ids": [Command.set(other.ids)],
-            "group_ids": [Command.set([self.env.ref("bind_amazon_connector.group_amazon_manager").id])],
-        })
+        _other, manager = self._other_company_admin("Otra empresa", "other_amazon_manager", name="Other manager")
         Cursor = self.env["amazon.sync.cursor"]
         self.assertTrue(Cursor.search([("account_id", "=", self.amazon.id)]))
         self.assertFalse(Cursor.with_user(manager).search([("account_id", "=", self.amazon.id)]))

@@ -16,7 +16,7 @@ from ..models.orders import amazon_order_sync as orders_module
 from ..models.orders.amazon_order import AmazonOrderError
 from ..models.orders.order_import import OrderImport
 from ..spapi.pacing import shared_pacer
-from .order_common import AmazonOrderCommon
+from .common import AmazonOrderCommon
 
 
 class FakeClock:
@@ -34,9 +34,7 @@ class TestSyncJobs(AmazonOrderCommon):
 
     def setUp(self):
         super().setUp()
-        patcher = patch.object(sync_module, "CONCURRENCY_BACKOFF", 0.0)
-        patcher.start()
-        self.addCleanup(patcher.stop)
+        self.patch(sync_module, "CONCURRENCY_BACKOFF", 0.0)
 
     def _job_triggers(self, flow="orders"):
         job = self.env["amazon.sync.job"]._for(self.amazon, flow)

@@ -130,6 +130,8 @@ class AmazonConnection(models.Model):
     validate_returns = fields.Boolean(
         string="Receive returns automatically", help="On: the return of goods Amazon reports delivered to you is "
         "validated at once. Off: it waits, ready, for the warehouse to check the goods and validate it.")
+    return_wait_days = fields.Integer(string="Days to Wait for Returned Goods", default=30, help="Amazon refunded "
+        "and the goods have not come back after these days: the connection's user gets a To-Do on the return.")
     journal_id = fields.Many2one(
         "account.journal", string="Account", check_company=True, domain="[('type', 'in', ('bank', 'cash'))]",
         help="Bank or petty-cash account receiving the payments of Amazon sales (they show in receivables).")
@@ -242,6 +244,7 @@ class AmazonConnection(models.Model):
     stock_push_failed_count = fields.Integer(
         string="Not Taken by Amazon", compute="_compute_stock_push_counts",
         help="Listings whose last quantity Amazon refused or could not receive: tried again with backoff.")
+    stock_push_ids = fields.One2many("amazon.stock.push", "account_id", string="Quantities to Send", readonly=True)
 
     # Payouts (the article's "Cuenta" is journal_id above); the accounts they are booked on are an accountant's
     register_payment_on_post = fields.Boolean(
@@ -387,7 +390,7 @@ class AmazonConnection(models.Model):
     @api.constrains("company_id", "pricelist_id", "warehouse_id", "fba_warehouse_id", "journal_id", "user_id",
                     "return_location_id", "clearing_journal_id", "sales_journal_id", "buyer_data_retention_days",
                     "region", "marketplace_id", "marketplace_ids", "endpoint_override", "token_url_override",
-                    "seller_central_override")
+                    "seller_central_override", "return_wait_days")
     def _check_settings(self):
         """What the settings must satisfy; each message names the setting to change (connection_check.py)."""
         connection_check.check_settings(self)

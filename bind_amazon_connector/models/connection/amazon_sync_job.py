@@ -15,11 +15,13 @@ flow's work leaves a record for it and asks for its job with :meth:`AmazonSyncJo
   connection's row stays free for people editing it and for the other flows.
 - **One result shape** (:meth:`_result`): ``busy``, ``more``, ``error``, ``out_of_time``, ``retry_at``
   and ``counts``.
-- **One commit-per-page loop** (:meth:`_pages`): the flow gives its page step; the loop commits after each
-  page (scheduled job), keeps the lock, retries a page that lost a concurrency conflict in a fresh transaction,
-  and stops at a safe point well before Odoo's time limit for scheduled jobs (``SYNC_TIME_BUDGET``).
+- **One commit-per-page loop** (:meth:`_pages`): the flow does its pages in its own loop over the tries the
+  runner gives (:class:`PageTry`); between them the runner commits after each page (scheduled job), keeps the
+  lock, has a page that lost a concurrency conflict done again in a fresh transaction, and stops at a safe
+  point well before Odoo's time limit for scheduled jobs (``SYNC_TIME_BUDGET``).
 - **One notification builder** (:meth:`_notification`) for every button of the connector.
 """
+import contextlib
 import logging
 import random
 import time
@@ -109,6 +111,58 @@ def is_concurrency_error(exc):
     return False
 
 
+class PageTry:
+    """One try of a page, as :meth:`AmazonSyncJob._pages` hands it to the flow's loop: ``with`` it, the flow's
+    work runs in a savepoint, Odoo's log of a failed statement held until the try's fate is known.
+
+    A concurrency conflict the work raises is kept (``conflict``) for the runner, which tries the page again,
+    instead of going on up; except on the last try of a run that does not own its transaction (the caller's
+    transaction decides). Anything else goes on up, the savepoint rolled back. ``answer``: what the flow's
+    step answered, ``(processed, more)`` or ``RESTART_PAGE``; ``last_try``: the step records conflicts on the
+    records they hit instead of raising them.
+    """
+
+    def __init__(self, cr, last_try, *, commit):
+        self.last_try = last_try
+        self.answer = None
+        self.conflict = None
+        self._cr = cr
+        self._commit = commit
+        self._open = None
+
+    @property
+    def outcome(self):
+        """The page's answer once this try ended it, else None (its conflict or restart ended the run)."""
+        return None if self.conflict is not None or self.answer is RESTART_PAGE else self.answer
+
+    def __enter__(self):
+        # Odoo logs the statement that lost a conflict as an ERROR: dropped when the conflict is handled
+        # (tried again now, or by the next run when committing; the runner logs a line of its own)
+        retried = is_concurrency_error if (self._commit or not self.last_try) else None
+        with contextlib.ExitStack() as opening:
+            opening.enter_context(held_logs.hold("odoo.sql_db", drop_if=retried))
+            opening.enter_context(self._cr.savepoint())
+            self._open = opening.pop_all()
+        return self
+
+    def __exit__(self, exc_type, exc, traceback):
+        try:
+            self._open.__exit__(exc_type, exc, traceback)  # released (flushed), or rolled back after a failure
+        except Exception as ended:  # the savepoint's own flush failed: the try failed
+            if not self._keep(ended):
+                raise
+            return True
+        return exc is not None and self._keep(exc)
+
+    def _keep(self, exc):
+        if not isinstance(exc, Exception) or not is_concurrency_error(exc):
+            return False
+        if self.last_try and not self._commit:
+            return False
+        self.conflict = exc
+        return True
+
+
 def cron_time_limit():
     """Seconds Odoo lets a scheduled job run (``limit_time_real_cron``, else ``limit_time_real``; with workers,
     also ``limit_time_cpu``), or None."""
@@ -190,30 +244,39 @@ class AmazonSyncJob(models.Model):
     # ------------------------------------------------------------------ the page loop
 
     @api.model
-    def _pages(self, account, flow, step, result, *, commit=False, max_pages=None, deadline=None):
-        """Run ``step()`` page after page under the flow's lock, the caller having taken it.
+    def _pages(self, account, flow, result, *, commit=False, max_pages=None, deadline=None):
+        """The tries of page after page of a run (:class:`PageTry`), under the flow's lock, the caller having
+        taken it. The flow does each page in its own loop::
+
+            for attempt in Job._pages(account, flow, result, commit=commit, deadline=deadline):
+                with attempt:
+                    attempt.answer = step(attempt.last_try)
 
         ``step(last_try) -> (processed, more)`` does one page in the current transaction (it fetches first,
         then writes); on its ``last_try`` it records concurrency conflicts on the records it could not write
-        (they wait in error with the reason) instead of raising them; it returns ``RESTART_PAGE`` to have the
+        (they wait in error with the reason) instead of raising them; it answers ``RESTART_PAGE`` to have the
         page started again in a fresh transaction. ``commit``: True to commit after each page (the scheduled
         job owns the transaction), or a function called with the page's count instead (tests); otherwise the
         whole run belongs to the caller's transaction. A page that hits a concurrency conflict is rolled back
-        and done again at once, after a short backoff, in a fresh transaction when the run owns it.
-        ``max_pages`` counts only pages that brought something: a run crossing a quiet period (a month of
-        history with nothing in it) still reaches the recent records, within its ``deadline``.
+        and done again at once, after a short backoff, in a fresh transaction when the run owns it (see
+        :meth:`_tries`). ``max_pages`` counts only pages that brought something: a run crossing a quiet period
+        (a month of history with nothing in it) still reaches the recent records, within its ``deadline``.
+        What the run did is in ``result``.
         """
         account.ensure_one()
         slowest = 0.0
         pages = 0
         while True:
             started = _monotonic()
-            outcome = self._page(account, flow, step, result, commit=commit is True, deadline=deadline)
+            attempt = None
+            for attempt in self._tries(account, flow, result, commit=commit is True, deadline=deadline):
+                yield attempt
+            outcome = attempt.outcome
             if outcome is None:
                 if not result.get("retry_at"):
                     result["busy"] = True  # another worker took the connection while this one waited
                 result["more"] = True
-                return result
+                return
             processed, more = outcome
             if processed:
                 pages += 1
@@ -225,44 +288,47 @@ class AmazonSyncJob(models.Model):
                     self._commit(processed)
                 if not self._lock(account, flow):
                     result["more"] = True
-                    return result  # another worker took over after the commit: it goes on from there
+                    return  # another worker took over after the commit: it goes on from there
             self.env.invalidate_all()  # a page's records are not needed any more: memory stays flat
             if not more or result["error"]:
                 result["more"] = result["more"] or bool(more and not result["error"])
-                return result
+                return
             slowest = max(slowest, _monotonic() - started)
             if max_pages and pages >= max_pages:
                 result["more"] = True
-                return result
+                return
             if deadline is not None and _monotonic() + slowest > deadline:
                 result["more"] = result["out_of_time"] = True
-                return result
+                return
 
     @api.model
     def _page(self, account, flow, step, result, *, commit=False, deadline=None):
-        """One page, tried again after a concurrency conflict. Returns ``step()``'s answer, or None when the
-        flow's lock went to another worker during the retry. With a ``deadline``, the page waits for a row
-        another transaction holds no longer than the run's time left (at least LOCK_WAIT_MIN): a longer wait
-        would outlast Odoo's time limit, which kills the whole job; the page is tried again instead."""
-        attempt = 0
-        while attempt <= CONCURRENCY_RETRIES:
+        """One page done by ``step(last_try)`` (see :meth:`_pages`), tried again after a concurrency conflict.
+        Returns ``step()``'s answer, or None when the flow's lock went to another worker meanwhile."""
+        attempt = None
+        for attempt in self._tries(account, flow, result, commit=commit, deadline=deadline):
+            with attempt:
+                attempt.answer = step(attempt.last_try)
+        return attempt.outcome
+
+    @api.model
+    def _tries(self, account, flow, result, *, commit=False, deadline=None):
+        """The tries of one page (:class:`PageTry`): the next one after a concurrency conflict (at most
+        CONCURRENCY_RETRIES more, after a short backoff) or a ``RESTART_PAGE`` answer; the last one's
+        ``outcome`` is the page's. With a ``deadline``, a page waits for a row another transaction holds no
+        longer than the run's time left (at least LOCK_WAIT_MIN): a longer wait would outlast Odoo's time limit,
+        which kills the whole job; the page is tried again instead."""
+        conflicts = 0
+        while conflicts <= CONCURRENCY_RETRIES:
             saved = {**result, "counts": dict(result["counts"])}
-            last = attempt == CONCURRENCY_RETRIES
-            # Odoo logs the statement that lost a conflict as an ERROR: dropped when the conflict is handled
-            # (tried again now, or by the next run when committing; the lines below say so)
-            retried = is_concurrency_error if (commit or not last) else None
             if commit and deadline is not None:
                 wait = max(self._time_left(deadline), LOCK_WAIT_MIN)
                 self.env.cr.execute(SQL("SELECT set_config('lock_timeout', %s, true)", f"{int(wait * 1000)}ms"))
-            try:
-                with held_logs.hold("odoo.sql_db", drop_if=retried), self.env.cr.savepoint():
-                    answer = step(last)
-            except Exception as exc:
-                if not is_concurrency_error(exc):
-                    raise
-                if last:
-                    if not commit:
-                        raise
+            attempt = PageTry(self.env.cr, conflicts == CONCURRENCY_RETRIES, commit=commit)
+            yield attempt
+            exc = attempt.conflict
+            if exc is not None:
+                if attempt.last_try:
                     # The other work keeps the same rows: nothing of this page is kept, the job runs again
                     # shortly (a flow that can set single records aside does so in its step's last try).
                     self.env.cr.rollback()
@@ -271,23 +337,22 @@ class AmazonSyncJob(models.Model):
                                  CONFLICT_RERUN.seconds)
                     result.clear()
                     result.update(saved, more=True, retry_at=fields.Datetime.now() + CONFLICT_RERUN)
-                    return None
+                    return
                 # the database's first line names the conflict (never the row's values: they may be buyer data)
                 why = (str(exc).strip().splitlines() or ["-"])[0]
                 _logger.info("Amazon connection %s: %s page conflicted with another transaction (%s: %s), try %d "
-                             "of %d; trying again", account.id, flow, type(exc).__name__, why, attempt + 1,
+                             "of %d; trying again", account.id, flow, type(exc).__name__, why, conflicts + 1,
                              CONCURRENCY_RETRIES + 1)
                 if not self._page_reset(account, flow, result, saved, commit):
-                    return None
-                time.sleep(CONCURRENCY_BACKOFF * (attempt + 1) * random.uniform(0.5, 1.5))  # noqa: S311
-                attempt += 1
+                    return
+                time.sleep(CONCURRENCY_BACKOFF * (conflicts + 1) * random.uniform(0.5, 1.5))  # noqa: S311
+                conflicts += 1
                 continue
-            if answer is RESTART_PAGE:
+            if attempt.answer is RESTART_PAGE:
                 if not self._page_reset(account, flow, result, saved, commit):
-                    return None
+                    return
                 continue
-            return answer
-        return None
+            return
 
     @api.model
     def _page_reset(self, account, flow, result, saved, commit):
@@ -363,8 +428,15 @@ class AmazonSyncJob(models.Model):
             job.cron_id._trigger(at)
 
     @api.model
+    def _dispatch_flow(self, flow):
+        """Scheduled action of a flow: trigger the job of each connection its owner runs for (the owner's
+        ``_sync_domain``)."""
+        accounts = self.env["amazon.account"].sudo().search(self.env[FLOW_MODELS[flow]]._sync_domain)
+        return self._dispatch(flow, accounts)
+
+    @api.model
     def _dispatch(self, flow, accounts):
-        """Scheduled action of a flow: trigger the job of each connection (they run in parallel)."""
+        """Trigger the job of each of ``accounts`` for ``flow`` (they run in parallel)."""
         self._trigger(accounts, flow)
         return accounts
 

@@ -118,6 +118,9 @@ def check_settings(accounts):
         if not 0 <= account.buyer_data_retention_days <= 30:
             raise ValidationError(env._(
                 "Amazon allows keeping a buyer's contact data up to 30 days after delivery: choose from 0 to 30."))
+        if account.return_wait_days < 1:
+            raise ValidationError(env._(
+                "Days to Wait for Returned Goods: choose at least one day after the refund."))
         wrong = (account.marketplace_id | account.marketplace_ids).filtered_domain([("region", "!=", account.region)])
         if wrong:
             raise ValidationError(env._(

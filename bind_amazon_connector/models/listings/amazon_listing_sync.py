@@ -47,20 +47,15 @@ class AmazonListingSync(models.AbstractModel):
 
     _name = "amazon.listing.sync"
     _description = "Amazon Listings Synchronization"
+    #: The connections the flow's scheduled action triggers a job for (``amazon.sync.job._dispatch_flow``):
+    #: daily, each authorized connection not imported for CRON_MIN_HOURS, or with a report Amazon still prepares.
+    _sync_domain = [
+        ("state", "=", "authorized"),
+        "|", "|", "|", ("listing_import_date", "=", False), ("listing_import_date", "<", f"now -{CRON_MIN_HOURS}H"),
+        ("listing_report_id", "!=", False), ("marketplace_setting_ids.listing_report_id", "!=", False),
+    ]
 
     # ------------------------------------------------------------------ entry points
-
-    @api.model
-    def _cron_dispatch(self):
-        """Daily: trigger the listings job of each authorized connection not imported for a while (or with a
-        report Amazon still prepares)."""
-        since = fields.Datetime.now() - timedelta(hours=CRON_MIN_HOURS)
-        accounts = self.env["amazon.account"].sudo().search([
-            ("state", "=", "authorized"),
-            "|", "|", "|", ("listing_import_date", "=", False), ("listing_import_date", "<", since),
-            ("listing_report_id", "!=", False), ("marketplace_setting_ids.listing_report_id", "!=", False),
-        ], order="listing_import_date asc nulls first, id")
-        return self.env["amazon.sync.job"]._dispatch("listings", accounts)
 
     @api.model
     def _sync_for(self, account, *, commit=False, deadline=None):
@@ -77,7 +72,9 @@ class AmazonListingSync(models.AbstractModel):
             result["error"] = state == "failed" and account.listing_import_summary
             return account.listing_import_rows if state in ("done", "warning") else 0, False
 
-        Job._pages(account, "listings", step, result, commit=commit, deadline=deadline)
+        for attempt in Job._pages(account, "listings", result, commit=commit, deadline=deadline):
+            with attempt:
+                attempt.answer = step(attempt.last_try)
         return result
 
     @api.model

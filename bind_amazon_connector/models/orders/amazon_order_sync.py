@@ -51,18 +51,14 @@ _order_seconds = {}
 
 
 class AmazonOrderSync(models.AbstractModel):
-    """The orders flow's owner: its scheduled action, its run per connection and its button."""
+    """The orders flow's owner: the connections it runs for, its run per connection and its button."""
 
     _name = "amazon.order.sync"
     _description = "Amazon Orders Synchronization"
+    #: The connections the flow's scheduled action triggers a job for (``amazon.sync.job._dispatch_flow``).
+    _sync_domain = [("state", "=", "authorized")]
 
     # ------------------------------------------------------------------ entry points
-
-    @api.model
-    def _cron_dispatch(self):
-        """Scheduled action: trigger the orders job of every authorized connection (they run in parallel)."""
-        accounts = self.env["amazon.account"].sudo().search([("state", "=", "authorized")])
-        return self.env["amazon.sync.job"]._dispatch("orders", accounts)
 
     @api.model
     def _sync_now(self, account):
@@ -179,7 +175,9 @@ class AmazonOrderSync(models.AbstractModel):
             up_to_date = not page.next_token and end >= self._now() - SAFETY_LAG - timedelta(minutes=1)
             return len(page.orders), not up_to_date
 
-        Job._pages(account, "orders", step, result, commit=commit, max_pages=max_pages, deadline=deadline)
+        for attempt in Job._pages(account, "orders", result, commit=commit, max_pages=max_pages, deadline=deadline):
+            with attempt:
+                attempt.answer = step(attempt.last_try)
         if result["busy"]:
             return result
         if not result["error"] and not result["out_of_time"]:

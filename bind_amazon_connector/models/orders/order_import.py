@@ -9,9 +9,11 @@ and never leaves half a sale order behind.
 """
 import copy
 import logging
+import math
 from collections import defaultdict
 
 from odoo import fields
+from odoo.fields import Command
 from odoo.models import BaseModel
 from odoo.tools import SQL
 
@@ -262,7 +264,8 @@ class OrderImport(OrderMapping, OrderFulfillment):
     # ------------------------------------------------------------------ documents
 
     def _create_documents(self, pairs):
-        """Confirmed sale orders for orders not yet imported, then their deliveries and invoices."""
+        """Confirmed sale orders for orders not yet imported, each totalling what Amazon charged (rounding
+        lines, then the check to the cent), then their deliveries and invoices."""
         plans = [self._sale_order_plan(record, order) for record, order in pairs]
         SaleOrder = self.env["sale.order"]
         sale_orders = SaleOrder.create([vals for vals, _expected in plans])
@@ -286,6 +289,68 @@ class OrderImport(OrderMapping, OrderFulfillment):
                 record._add_warning(warning)
                 return dict(copy.deepcopy(vals), amazon_order_id=record.id), totals
         return self.sale_order_vals(record, order)
+
+    def add_rounding_lines(self, sale_order, totals):
+        """Explicit lines for a real difference of a cent or two with Amazon: its tax (a taxed line whose
+        tax is the missing cents), then its total (a line without tax). Larger differences are left to
+        :meth:`check_totals`, which refuses them."""
+        currency = sale_order.currency_id
+        Line = self.env["sale.order.line"]
+        product = self.env.ref("bind_amazon_connector.product_amazon_rounding")
+        # Amazon rounds its tax per unit (10 x 43.32 for 314.10 each), Odoo per line or per order: up to
+        # half a cent a unit, or a cent a line, is rounding; more is a wrong tax or a wrong reading.
+        units = sum(sale_order.order_line.filtered("amazon_order_item_id").mapped("product_uom_qty"))
+        tolerance = currency.rounding * max(2, len(sale_order.order_line), math.ceil(units / 2))
+        # A promotion's discount (%) has Odoo's Discount precision: the line may miss Amazon's amount by as much.
+        digits = self.env["decimal.precision"].precision_get("Discount")
+        tolerance += sum(float(order_totals.discount_rounding_bound(line.price_unit * line.product_uom_qty, digits))
+                         for line in sale_order.order_line if line.discount)
+        added = 0.0
+        included = sale_order.order_line.tax_ids.filtered(
+            lambda t: t.price_include and t.amount_type == "percent" and t.amount > 0)[:1]
+        if totals.tax is not None and included:
+            target = float(totals.tax)
+            diff = currency.round(target - sale_order.amount_tax)
+            if not currency.is_zero(diff) and abs(diff) <= tolerance:
+                # The smallest amount, tax included, whose tax is the missing cents (0.07 holds 0.01 of 16 %).
+                rate = included.amount / 100
+                start = currency.round(diff * (1 + rate) / rate)
+                line = Line.create({
+                    "order_id": sale_order.id, "product_id": product.id, "product_uom_qty": 1, "price_unit": start,
+                    "name": self.env._("Rounding difference with the tax charged by Amazon"),
+                    "tax_ids": [Command.set(included.ids)], "sequence": 10000,
+                })
+                # Where Odoo rounds the tax once for the whole order, a cent more or less may be needed.
+                for cents in (1, -1, 2, -2, 3, -3):
+                    if not currency.compare_amounts(sale_order.amount_tax, target):
+                        break
+                    line.price_unit = currency.round(start + cents * currency.rounding)
+                added = line.price_unit
+        diff = currency.round(float(totals.invoice_total) - sale_order.amount_total)
+        if not currency.is_zero(diff) and abs(diff) <= tolerance + abs(added):
+            Line.create({
+                "order_id": sale_order.id, "product_id": product.id, "product_uom_qty": 1, "price_unit": diff,
+                "name": self.env._("Rounding difference with the total charged by Amazon"),
+                "tax_ids": [Command.clear()], "sequence": 10001,
+            })
+
+    def check_totals(self, sale_order, totals):
+        """The sale order totals what Amazon charged (less what the seller does not invoice), to the cent."""
+        currency = sale_order.currency_id
+        expected = float(totals.invoice_total)
+        if currency.compare_amounts(sale_order.amount_total, expected):
+            raise AmazonOrderError(self.env._(
+                "Amazon charged %(amazon)s but the sale order totals %(odoo)s (difference %(difference)s): check "
+                "the taxes of the products and of the connection's company.",
+                amazon=currency.format(expected), odoo=currency.format(sale_order.amount_total),
+                difference=currency.format(expected - sale_order.amount_total)))
+        if totals.tax is not None and sale_order.order_line.tax_ids.filtered("price_include") and \
+                currency.compare_amounts(sale_order.amount_tax, float(totals.tax)):
+            raise AmazonOrderError(self.env._(
+                "Amazon charged %(amazon)s of tax but the taxes of the sale order give %(odoo)s (difference "
+                "%(difference)s): check the taxes of the products and of the connection's company.",
+                amazon=currency.format(float(totals.tax)), odoo=currency.format(sale_order.amount_tax),
+                difference=currency.format(float(totals.tax) - sale_order.amount_tax)))
 
     def _update_documents(self, pairs):
         """Bring imported orders in line with Amazon: shipments, invoices, cancellations."""

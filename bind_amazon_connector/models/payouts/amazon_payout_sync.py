@@ -57,14 +57,11 @@ class AmazonPayoutSync(models.AbstractModel):
 
     _name = "amazon.payout.sync"
     _description = "Amazon Payouts Synchronization"
+    #: The connections the flow's scheduled action triggers a job for (``amazon.sync.job._dispatch_flow``):
+    #: daily, every authorized connection with an account.
+    _sync_domain = [("state", "=", "authorized"), ("journal_id", "!=", False)]
 
     # ------------------------------------------------------------------ entry points
-
-    @api.model
-    def _cron_dispatch(self):
-        """Daily: trigger the payouts job of every authorized connection with an account."""
-        accounts = self.env["amazon.account"].search([("state", "=", "authorized"), ("journal_id", "!=", False)])
-        return self.env["amazon.sync.job"]._dispatch("payouts", accounts)
 
     @api.model
     def _sync_for(self, account, *, commit=False, deadline=None):
@@ -127,7 +124,9 @@ class AmazonPayoutSync(models.AbstractModel):
                 sync._book_settlements(account)
             return len(batch), False
 
-        Job._pages(account, "payouts", step, result, commit=commit, deadline=deadline)
+        for attempt in Job._pages(account, "payouts", result, commit=commit, deadline=deadline):
+            with attempt:
+                attempt.answer = step(attempt.last_try)
         return result
 
     @api.model
@@ -214,7 +213,7 @@ class AmazonPayoutSync(models.AbstractModel):
                 return clearing_payments.pay_invoices_in_full(account, invoices)
         except (UserError, ValidationError, psycopg2.Error) as exc:
             if is_concurrency_error(exc):
-                raise  # the page is tried again (see amazon.sync.job._page)
+                raise  # the page is tried again (see amazon.sync.job._tries)
             # the savepoint has undone the payments; the invoices stay posted and say why (once)
             _logger.warning("Amazon payment on post of %s failed: %s", invoices.mapped("name"), exc)
             body = self.env._("The payment of this Amazon invoice could not be registered: %s. It is paid when "
@@ -364,6 +363,7 @@ class AmazonPayoutSync(models.AbstractModel):
         existing = {r.name: r for r in Txn.search([("account_id", "=", account.id), ("name", "in", keys)])}
         settlements, currencies = {}, {}
         touched = Txn
+        refunds_new = False
         for key, txn in zip(keys, transactions, strict=True):
             vals = Txn._values_from_api(account, txn, currencies)
             group = txn.settlement_id or txn.financial_event_group_id
@@ -403,7 +403,10 @@ class AmazonPayoutSync(models.AbstractModel):
                     record = Txn.create({**vals, "account_id": account.id, "name": key})
                     existing[key] = record
                 record._rebuild_lines(txn)
+                refunds_new = refunds_new or record.kind == "refund"
             touched |= record
+        if refunds_new:  # the returns flow notes refunds whose goods are not back: its job, not a call
+            self.env["amazon.sync.job"]._trigger(account, "returns")
         return touched
 
     # ------------------------------------------------------------------ booking

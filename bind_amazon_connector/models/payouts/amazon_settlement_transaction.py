@@ -98,6 +98,8 @@ class AmazonSettlementTransaction(models.Model):
     # not base.group_no_one: Odoo keeps a debug-only node in the view but leaves the field out of the view's
     # fields outside debug mode, and the form then fails to open ("raw_json" field is undefined)
     raw_json = fields.Text(string="Amazon data", readonly=True, groups="bind_amazon_connector.group_amazon_manager")
+    # the customer returns of a refund, by the keys both sides store (connection, Amazon order, SKU)
+    amazon_return_ids = fields.Many2many("amazon.return", string="Customer Returns", compute="_compute_amazon_returns")
 
     _account_name_unique = models.Constraint(
         "UNIQUE(account_id, name)", "An Amazon transaction is recorded once per connection."
@@ -112,6 +114,17 @@ class AmazonSettlementTransaction(models.Model):
             txn.transaction_type_label = self.env._(label) if label else txn.transaction_type
             label = STATUS_LABELS.get((txn.status or "").upper())
             txn.status_label = self.env._(label) if label else txn.status
+
+    def _compute_amazon_returns(self):
+        Return = self.env["amazon.return"]
+        for txn in self:
+            if txn.kind != "refund" or not txn.amazon_order_id:
+                txn.amazon_return_ids = Return
+                continue
+            skus = [ln.sku for ln in txn.line_ids if ln.category == "refund" and ln.sku]
+            txn.amazon_return_ids = Return.search([("account_id", "=", txn.account_id.id),
+                                                   ("order_ref", "=", txn.amazon_order_id)]
+                                                  + ([("sku", "in", skus)] if skus else []))
 
     @api.depends("order_booked_amount", "line_ids.booked", "line_ids.amount", "line_ids.category", "total_amount",
                  "state", "kind")

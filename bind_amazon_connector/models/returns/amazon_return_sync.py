@@ -7,6 +7,11 @@ Each page asks Amazon for its report, waits for it, and records its rows, each i
 (``amazon_return.py``); it is committed with where the reading stands (its ``amazon.sync.cursor`` row: the
 window, and in ``next_token`` the report to read next and the one Amazon still prepares). A run killed before
 a commit reads that report again: the returns' unique keys make a row read twice change nothing.
+
+Every run then does what needs no call to Amazon: the returns waiting in error tried again, the refunds the
+payouts flow recorded noted on their returns (or a return made for a refund without one), and the connection's
+user reminded of the goods refunded more than ``return_wait_days`` ago that did not come back
+(``return_refunds.py``).
 """
 import logging
 from datetime import timedelta
@@ -17,6 +22,7 @@ from odoo.exceptions import UserError
 from ...spapi import errors as spapi_errors
 from ...spapi.returns import FBA_REPORT, FBM_REPORT, RejectedReturn, read_returns
 from ..connection.access import internal_context
+from . import return_refunds
 
 _logger = logging.getLogger(__name__)
 
@@ -37,16 +43,12 @@ MAX_REJECTED_SHOWN = 5
 
 
 class AmazonReturnSync(models.AbstractModel):
-    """The returns flow's owner: its scheduled action and its run per connection."""
+    """The returns flow's owner: the connections it runs for and its run per connection."""
 
     _name = "amazon.return.sync"
     _description = "Amazon Returns Synchronization"
-
-    @api.model
-    def _cron_dispatch(self):
-        """Scheduled action: trigger the returns job of every authorized connection."""
-        accounts = self.env["amazon.account"].sudo().search([("state", "=", "authorized")])
-        return self.env["amazon.sync.job"]._dispatch(FLOW, accounts)
+    #: The connections the flow's scheduled action triggers a job for (``amazon.sync.job._dispatch_flow``).
+    _sync_domain = [("state", "=", "authorized")]
 
     @api.model
     def _now(self):
@@ -55,7 +57,8 @@ class AmazonReturnSync(models.AbstractModel):
     @api.model
     def _sync_for(self, account, *, commit=False, deadline=None):
         """Read both returns reports over the window and record their rows, one report per page; then try the
-        returns waiting in error again. Returns ``amazon.sync.job._result`` (counts per outcome)."""
+        returns waiting in error again, note the refunds and remind of the goods that did not come back.
+        Returns ``amazon.sync.job._result`` (counts per outcome)."""
         account.ensure_one()
         account = account.with_context(lang=account.user_id.lang or account.env.lang).sudo()
         self = self.with_env(account.env)
@@ -102,7 +105,9 @@ class AmazonReturnSync(models.AbstractModel):
             Job._cursor(account, FLOW).write(vals)
             return max(len(rows), 1), more
 
-        Job._pages(account, FLOW, step, result, commit=commit, deadline=deadline)
+        for attempt in Job._pages(account, FLOW, result, commit=commit, deadline=deadline):
+            with attempt:
+                attempt.answer = step(attempt.last_try)
         if result["busy"] or result["error"] or result["out_of_time"]:
             return result
 
@@ -112,7 +117,10 @@ class AmazonReturnSync(models.AbstractModel):
             ready = Returns.search([("account_id", "=", account.id), ("state", "=", "ready"),
                                     ("picking_id.state", "in", ("done", "cancel"))])
             ready._process()
-            return len(retried) + len(ready), False
+            now = self._now()
+            noted = return_refunds.note_refunds(account, now)
+            reminded = return_refunds.remind(account, now)
+            return len(retried) + len(ready) + len(noted) + len(reminded), False
 
         Job._page(account, FLOW, retry_step, {**result, "counts": {}}, commit=commit is True)
         return result

@@ -51,18 +51,11 @@ class AmazonStockSync(models.AbstractModel):
 
     _name = "amazon.stock.sync"
     _description = "Amazon Stock Synchronization"
+    #: The connections the flow's scheduled action triggers a job for (``amazon.sync.job._dispatch_flow``):
+    #: every few minutes, each connection with quantities waiting to be sent.
+    _sync_domain = [("state", "=", "authorized"), ("stock_push_ids", "!=", False)]
 
     # ------------------------------------------------------------------ entry points
-
-    @api.model
-    def _cron_dispatch(self):
-        """Every few minutes: trigger the stock job of each connection with quantities waiting to be sent."""
-        flush_stock_changes(self.env)
-        self.env["amazon.stock.push"].flush_model()
-        self.env.cr.execute("SELECT DISTINCT account_id FROM amazon_stock_push")
-        accounts = self.env["amazon.account"].sudo().browse([r[0] for r in self.env.cr.fetchall()]).filtered(
-            lambda a: a.active and a.state == "authorized")
-        return self.env["amazon.sync.job"]._dispatch("stock", accounts.sorted("id"))
 
     @api.model
     def _sync_for(self, account, *, commit=False, deadline=None):
@@ -226,7 +219,9 @@ class AmazonStockSync(models.AbstractModel):
             self._wake_at_next_attempt(account)
             return 0, False
 
-        Job._pages(account, "stock", step, result, commit=commit, deadline=deadline)
+        for attempt in Job._pages(account, "stock", result, commit=commit, deadline=deadline):
+            with attempt:
+                attempt.answer = step(attempt.last_try)
         # on the flow's progress row and the job's triggers: a conflict is retried like a page
         Job._page(account, "stock", finish, {**result, "counts": {}}, commit=commit is True)
         _logger.info("Amazon connection %s: stock sync %s", account.id, result["counts"])

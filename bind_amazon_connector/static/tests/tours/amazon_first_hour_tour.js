@@ -4,7 +4,7 @@ import { registry } from "@web/core/registry";
  * A new seller's first hour, as a person clicks it: the company's Integrations tab, a new connection,
  * Amazon's consent page (the simulator's, which sends the browser back to Odoo), the settings, the listings
  * import, mapping the listing nothing matched, the order that waited for it, the payouts' settlement, the order's
- * invoice, the Overview and the sales analysis. Data and addresses come from the Python test (test_tour.py).
+ * invoice, the Overview and the sales analysis. Data and addresses come from the Python test (test_first_hour_tour.py).
  * The ``shot`` steps save README's screenshots (make screenshots).
  */
 const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

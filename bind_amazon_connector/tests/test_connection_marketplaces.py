@@ -2,7 +2,6 @@
 America unified account): orders in each marketplace's currency with its own price list and fiscal position,
 listings and stock per marketplace. Against the SP-API simulator."""
 import json
-from unittest.mock import patch
 from urllib.parse import unquote
 
 from odoo.exceptions import AccessError, ValidationError
@@ -10,17 +9,17 @@ from odoo.tests import tagged
 
 from spapi_simulator import factory
 
-from ..spapi import SpApi
-from .common import AmazonTestCommon
-from .listing_common import REPORT_TYPE
-from .order_common import AmazonOrderCommon
+from .common import REPORT_TYPE, AmazonOrderCommon, AmazonTestCommon
 
 MX, US, CA = "A1AM78C64UM0Y8", "ATVPDKIKX0DER", "A2EUQ1WTGCTBG2"
 
 
 class MarketplaceMixin:
+    """Mexico, the United States and Canada; US dollars and a price list in them; the foreign fiscal position."""
+
     @classmethod
-    def _setup_marketplaces(cls):
+    def setUpClass(cls):
+        super().setUpClass()
         cls.mkt_mx = cls.env.ref("bind_amazon_connector.marketplace_mx")
         cls.mkt_us = cls.env.ref("bind_amazon_connector.marketplace_us")
         cls.mkt_ca = cls.env.ref("bind_amazon_connector.marketplace_ca")
@@ -44,11 +43,6 @@ class MarketplaceMixin:
 
 @tagged("post_install", "-at_install")
 class TestMarketplaceSettings(MarketplaceMixin, AmazonTestCommon):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._setup_marketplaces()
-
     def test_mexico_only_connection_needs_nothing_more(self):
         line = self.amazon.marketplace_setting_ids
         self.assertEqual(line.marketplace_id, self.mkt_mx)
@@ -98,11 +92,6 @@ class TestMarketplaceSettings(MarketplaceMixin, AmazonTestCommon):
 
 @tagged("post_install", "-at_install")
 class TestMarketplaceOrders(MarketplaceMixin, AmazonOrderCommon):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._setup_marketplaces()
-
     def _us_order(self, price="20.00", **kw):
         return self._make_order([{"sku": "MUG-01", "quantity": 1, "unit_price": price}], marketplace_id=US,
                                 buyer=False, recipient=False, **kw)
@@ -172,12 +161,9 @@ class TestMarketplaceOrders(MarketplaceMixin, AmazonOrderCommon):
 
     def test_order_of_a_marketplace_not_read_names_what_to_set(self):
         # a Canadian order reaching a connection that reads Mexico only (e.g. retried from its payload)
-        from ..spapi.orders import parse_order
-
         raw = factory.make_order(items=[{"sku": "MUG-01", "quantity": 1, "unit_price": "25.00"}],
                                  marketplace_id=CA, status="SHIPPED", buyer=False, recipient=False)
-        self.env["amazon.order"]._import_orders(self.amazon, [parse_order(raw)])
-        rec = self._amazon_order(raw["orderId"])
+        rec = self._import_order(raw, force=False)
         self.assertEqual(rec.state, "error")
         self.assertIn("add Amazon.ca (Canada) to the marketplaces", rec.reason)
 
@@ -196,11 +182,6 @@ class TestMarketplaceOrders(MarketplaceMixin, AmazonOrderCommon):
 
 @tagged("post_install", "-at_install")
 class TestMarketplaceListings(MarketplaceMixin, AmazonTestCommon):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._setup_marketplaces()
-
     def setUp(self):
         super().setUp()
         with self.sim.state.lock:
@@ -209,10 +190,6 @@ class TestMarketplaceListings(MarketplaceMixin, AmazonTestCommon):
             self.sim.state.report_outcomes.pop(REPORT_TYPE, None)
         self.sim.reset_records()
 
-    def _import(self, wait=5):
-        return self.env["amazon.listing.sync"]._import_listings(self.amazon.with_context(
-            amazon_pacing_speed=self.sim_speed, amazon_report_poll_interval=0.01, amazon_report_wait=wait))
-
     def test_listings_of_two_marketplaces(self):
         mug = self.env["product.product"].create({"name": "Mug", "default_code": "MUG-01", "is_storable": True})
         self.sim.add_listing(factory.list_in_marketplace(factory.make_listing("MUG-01", price="199.00"), US,
@@ -220,7 +197,7 @@ class TestMarketplaceListings(MarketplaceMixin, AmazonTestCommon):
         self.sim.add_listing(sku="TEE-MX", price="150.00")
         self.sim.add_listing(sku="CAP-US", price="9.99", marketplace_id=US)
         self._read_us()
-        self.assertEqual(self._import(), "done")
+        self.assertEqual(self._import_listings(), "done")
 
         reports = [r for r in self.sim.requests if r.operation == "createReport"]
         self.assertEqual(sorted(r.body["marketplaceIds"][0] for r in reports), sorted([MX, US]))
@@ -244,49 +221,32 @@ class TestMarketplaceListings(MarketplaceMixin, AmazonTestCommon):
         self.sim.add_listing(sku="TEE-MX", price="150.00")
         self._read_us()
         self.sim.set_report_outcome(REPORT_TYPE, "IN_PROGRESS_FOREVER")
-        self.assertEqual(self._import(wait=0.3), "waiting")
+        self.assertEqual(self._import_listings(wait=0.3), "waiting")
         us_line = self.amazon.env["amazon.account.marketplace"]._for(self.amazon, self.mkt_us)
         self.assertTrue(self.amazon.listing_report_id and us_line.listing_report_id, "each keeps its report")
         self.assertNotEqual(self.amazon.listing_report_id, us_line.listing_report_id)
         # the next import waits for the same reports instead of asking again
         self.sim.reset_records()
         self.sim.set_report_outcome(REPORT_TYPE, "DONE")
-        self.assertEqual(self._import(wait=0.3), "waiting", "the reports asked for still never finish")
+        self.assertEqual(self._import_listings(wait=0.3), "waiting", "the reports asked for still never finish")
         self.assertFalse([r for r in self.sim.requests if r.operation == "createReport"])
         self.assertFalse(self.env["amazon.listing"].search([("account_id", "=", self.amazon.id)]))
 
 
 @tagged("post_install", "-at_install")
 class TestMarketplaceStock(MarketplaceMixin, AmazonOrderCommon):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._setup_marketplaces()
-
     def setUp(self):
         super().setUp()
-        with self.sim.state.lock:
-            self.sim.state.listings.clear()
-        self.sim.reset_records()
-        self.sim.reset_quotas()
-        patcher = patch.object(SpApi, "_backoff", lambda api, attempt: 0.001)
-        patcher.start()
-        self.addCleanup(patcher.stop)
-
-    def _listing(self, marketplace, sku="MUG-01"):
-        return self.env["amazon.listing"].create({
-            "account_id": self.amazon.id, "marketplace_id": marketplace.id, "seller_sku": sku, "name": sku,
-            "currency_id": marketplace.currency_id.id, "fulfillment_channel": "merchant",
-            "product_id": self.product_mug.id,
-        })
+        self._reset_amazon()
 
     def test_stock_pushed_per_marketplace(self):
         self._read_us()
         self.sim.add_listing(factory.list_in_marketplace(factory.make_listing("MUG-01", quantity=0), US,
                                                          price="12.50"))
         self.sim.add_listing(sku="TEE-02", quantity=0)
-        us_listing = self._listing(self.mkt_us)
-        ca_listing = self._listing(self.mkt_ca)  # Canada is not read by the connection
+        us_listing = self._make_listing("MUG-01", self.product_mug, marketplace=self.mkt_us)
+        # Canada is not read by the connection
+        ca_listing = self._make_listing("MUG-01", self.product_mug, marketplace=self.mkt_ca)
         mx_listing = self.env["amazon.listing"].search([
             ("account_id", "=", self.amazon.id), ("seller_sku", "=", "MUG-01"),
             ("marketplace_id", "=", self.mkt_mx.id)])

@@ -23,7 +23,7 @@ from ..models.orders.order_import import OrderImport
 from ..models.stock.stock_quant import SKIP_CHANGED_QUANTS
 from ..spapi.order_types import OrdersPage
 from ..utils import order_totals
-from .common import SIM_CLIENT_ID, SIM_CLIENT_SECRET, SIM_REFRESH_TOKEN
+from .common import AMAZON_USER, SIM_CLIENT_ID, SIM_CLIENT_SECRET, SIM_REFRESH_TOKEN
 
 SPEED = 1000.0
 
@@ -57,7 +57,7 @@ class TestConcurrentImporters(TransactionCase):
         user = env["res.users"].create({
             "name": f"Amazon bot {cls.tag}", "login": f"amazon_bot_{cls.tag}", "company_id": company.id,
             "company_ids": [Command.set(company.ids)],
-            "group_ids": [Command.set([env.ref("bind_amazon_connector.group_amazon_user").id,
+            "group_ids": [Command.set([env.ref(AMAZON_USER).id,
                                        env.ref("stock.group_stock_user").id,
                                        env.ref("account.group_account_invoice").id])],
         })

@@ -1,10 +1,9 @@
 """Who may read the connection and its secrets, multi-company isolation, chatter hygiene, neutralize."""
-from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.modules.neutralize import get_installed_modules, get_neutralization_queries
 from odoo.tests import tagged
 
-from .common import SIM_CLIENT_SECRET, SIM_REFRESH_TOKEN, AmazonTestCommon
+from .common import AMAZON_ADMIN, SIM_CLIENT_SECRET, SIM_REFRESH_TOKEN, AmazonTestCommon
 
 SECRET_FIELDS = ("refresh_token", "lwa_client_secret", "lwa_client_id", "endpoint_override", "token_url_override")
 
@@ -14,12 +13,7 @@ class TestAccountSecurity(AmazonTestCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.amazon_manager = cls.env["res.users"].create({
-            "name": "Amazon Admin", "login": "amazon_admin", "company_id": cls.company.id,
-            "company_ids": [Command.set(cls.company.ids)],
-            "group_ids": [Command.set([cls.env.ref("bind_amazon_connector.group_amazon_manager").id])],
-        })
-
+        cls.amazon_manager = cls._user("amazon_admin", AMAZON_ADMIN, name="Amazon Admin")
     def test_user_reads_connection_but_not_secrets(self):
         account = self.amazon.with_user(self.amazon_user)
         account.invalidate_recordset()
@@ -61,12 +55,8 @@ class TestAccountSecurity(AmazonTestCommon):
         self.assertIn("refresh_token", account.fields_get())
 
     def test_user_of_another_company_cannot_see_the_connection(self):
-        other = self.env["res.company"].create({"name": "Otra Empresa"})
-        outsider = self.env["res.users"].create({
-            "name": "Gerente de otra empresa", "login": "other_amazon_admin", "company_id": other.id,
-            "company_ids": [Command.set(other.ids)],
-            "group_ids": [Command.set([self.env.ref("bind_amazon_connector.group_amazon_manager").id])],
-        })
+        _other, outsider = self._other_company_admin("Otra Empresa", "other_amazon_admin",
+                                                     name="Gerente de otra empresa")
         Account = self.env["amazon.account"].with_user(outsider)
         self.assertFalse(Account.search([("id", "=", self.amazon.id)]))
         with self.assertRaises(AccessError):

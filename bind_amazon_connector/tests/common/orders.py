@@ -1,13 +1,13 @@
 """Shared set-up of the order tests: mapped products, simulator orders, and a sync on the simulator's clock."""
 from datetime import timedelta
-from unittest.mock import patch
 
 from odoo import Command
 from odoo.tests import tagged
 
 from spapi_simulator import factory
 
-from .common import AmazonTestCommon
+from ...spapi.orders import parse_order
+from .connection import AmazonTestCommon
 
 
 @tagged("post_install", "-at_install")
@@ -24,9 +24,7 @@ class AmazonOrderCommon(AmazonTestCommon):
 
     def setUp(self):
         super().setUp()
-        patcher = patch.object(type(self.env["amazon.order.sync"]), "_now", lambda sync: self._sim_now())
-        patcher.start()
-        self.addCleanup(patcher.stop)
+        self.patch(type(self.env["amazon.order.sync"]), "_now", lambda sync: self._sim_now())
         # The simulator lives as long as the class, the database changes of a test do not: each test
         # starts with a seller without orders.
         with self.sim.state.lock:
@@ -51,20 +49,8 @@ class AmazonOrderCommon(AmazonTestCommon):
             "taxes_id": [Command.set(cls.iva16.ids)],
             **vals,
         })
-        cls.env["amazon.listing"].create({
-            "account_id": cls.amazon.id,
-            "marketplace_id": cls.amazon.marketplace_id.id,
-            "seller_sku": sku,
-            "name": name or sku,
-            "currency_id": cls.amazon.marketplace_id.currency_id.id,
-            "fulfillment_channel": "merchant",
-            "product_id": product.id if mapped else False,
-        })
+        cls._make_listing(sku, product if mapped else None, name=name)
         return product
-
-    @classmethod
-    def _listing(cls, sku):
-        return cls.env["amazon.listing"].search([("account_id", "=", cls.amazon.id), ("seller_sku", "=", sku)])
 
     def _put_stock(self, product, qty, location=None):
         self.env["stock.quant"]._update_available_quantity(product, location or self.stock_location, qty)
@@ -98,6 +84,17 @@ class AmazonOrderCommon(AmazonTestCommon):
             items.append(item)
         return self._update_order(order_id, status=status, orderItems=items)
 
+    def _import_order(self, raw, force=True):
+        """``raw`` (an order as Amazon's API gives it) imported directly, without a sync; its record."""
+        self.env["amazon.order"]._import_orders(self.amazon, [parse_order(raw)], force=force)
+        return self._amazon_order(raw["orderId"])
+
+    def _synced_order(self, items=None, **kw):
+        """An order placed at Amazon (:meth:`_make_order`), then an orders sync: (Amazon's order, its record)."""
+        order = self._make_order(items, **kw)
+        self._sync()
+        return order, self._amazon_order(order["orderId"])
+
     def _sync(self, account=None, **kw):
         account = (account or self.amazon).with_context(amazon_pacing_speed=self.sim_speed)
         return account.env["amazon.order.sync"]._sync_for(account, **kw)
@@ -117,3 +114,19 @@ class AmazonOrderCommon(AmazonTestCommon):
     def _on_hand(self, product, location):
         quants = self.env["stock.quant"].search([("product_id", "=", product.id), ("location_id", "=", location.id)])
         return sum(quants.mapped("quantity"))
+
+
+@tagged("post_install", "-at_install")
+class AmazonStockCommon(AmazonOrderCommon):
+    """The stock tests: a third mapped product (a cap), the three listed at Amazon with ``amazon_quantity`` units."""
+
+    amazon_quantity = 10
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.product_cap = cls._product("CAP-03", "Gorra")
+
+    def setUp(self):
+        super().setUp()
+        self._reset_amazon(("MUG-01", "TEE-02", "CAP-03"), quantity=self.amazon_quantity)

@@ -1,13 +1,12 @@
 """Payments of released sales, "one per buyer and batch": the sales of one buyer booked together are one payment
 reconciling their invoices; the same invoices paid, cash-basis IVA moved per invoice and the settlement's clearing
 balanced as with one payment per sale (the default). Only accountants choose it."""
-from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from spapi_simulator import factory
 
-from .finance_common import AmazonFinanceCommon
+from .common import AMAZON_ADMIN, AmazonFinanceCommon
 
 
 @tagged("post_install", "-at_install")
@@ -68,11 +67,7 @@ class TestPayoutGrouping(AmazonFinanceCommon):
         self.assertEqual(settlement.state, "closed")
 
     def test_only_accountants_choose_how_sales_are_paid(self):
-        admin = self.env["res.users"].create({
-            "name": "Amazon Admin (no accounting)", "login": "grouping_admin", "company_id": self.company.id,
-            "company_ids": [Command.set(self.company.ids)],
-            "group_ids": [Command.set([self.env.ref("bind_amazon_connector.group_amazon_manager").id])],
-        })
+        admin = self._user("grouping_admin", AMAZON_ADMIN, name="Amazon Admin (no accounting)")
         with self.assertRaises(AccessError):
             self.amazon.with_user(admin).write({"payout_payments": "batch"})
         self.assertEqual(self.amazon.payout_payments, "sale")

@@ -62,10 +62,7 @@ class TestAccountValidation(AmazonTestCommon):
         self.assertRefused({"pricelist_id": self.other_pricelist.id}, "Price List .* belongs to another company")
 
     def test_user_without_access_to_the_company_refused(self):
-        outsider = self.env["res.users"].create({
-            "name": "Vendedor externo", "login": "outsider", "company_id": self.other_company.id,
-            "company_ids": [Command.set(self.other_company.ids)],
-        })
+        outsider = self._user("outsider", name="Vendedor externo", company=self.other_company)
         self.assertRefused({"user_id": outsider.id}, "User .* belongs to another company")
 
     def test_changing_company_keeps_settings_consistent(self):

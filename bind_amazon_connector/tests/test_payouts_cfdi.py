@@ -9,7 +9,7 @@ from spapi_simulator import factory
 
 from ..models.payouts import payout_settings
 from ..utils.cfdi import CfdiError, check_totals, parse_cfdi
-from .finance_common import AMAZON_RFC, CFDI_NS, COMPANY_RFC, AmazonFinanceCommon, build_cfdi
+from .common import AMAZON_RFC, CFDI_NS, COMPANY_RFC, AmazonFinanceCommon, build_cfdi
 
 COMMISSION = [{"description": "Tarifas por referencia", "quantity": 1, "unit_price": 45.00, "iva": 0.16},
               {"description": "Tarifas de Logística de Amazon", "quantity": 2, "unit_price": 8.62, "iva": 0.16}]

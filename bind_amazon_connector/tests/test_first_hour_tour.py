@@ -4,13 +4,9 @@ Skipped with a message where no Chromium can run, except in strict mode (CI=true
 missing browser is a failure. With BAC_SCREENSHOTS=<folder> (``make screenshots``) the run also saves the
 screenshots README shows, at the tour's ``bac-screenshot:<name>`` steps.
 """
-import base64
-import json
-import logging
 import os
 import unittest
 from datetime import timedelta
-from pathlib import Path
 from unittest.mock import patch
 
 from odoo.tests import HttpCase, tagged
@@ -20,11 +16,16 @@ from spapi_simulator import factory
 
 from ..models.connection import amazon_account as connection_module
 from ..models.listings import amazon_listing_sync as listings_module
-from .common import SIM_CLIENT_ID, SIM_CLIENT_SECRET, AmazonTestCommon
-from .listing_common import REPORT_TYPE, report_row, report_text
-
-_logger = logging.getLogger(__name__)
-SHOT_PREFIX = "bac-screenshot:"
+from .common import (
+    REPORT_TYPE,
+    SIM_CLIENT_ID,
+    SIM_CLIENT_SECRET,
+    AmazonTestCommon,
+    report_row,
+    report_text,
+    screenshot_console,
+    screenshots_dir,
+)
 
 
 def _strict():
@@ -94,43 +95,9 @@ class TestFirstHourTour(AmazonTestCommon, HttpCase):
             self.order_id, group_id="FEG-TOUR00000001", sku="CAP-03", principal="250.00",
             posted=self.sim.now() - timedelta(days=18), seller_id=self.sim.seller_id))
 
-    def _screenshot_console(self, shots_dir):
-        """A console handler of Odoo's browser that also saves a screenshot at each tour ``shot`` step, then
-        tells the tour it may go on (``window.bacScreenshotTaken``), with or without screenshots to save."""
-        original = odoo_test_common.ChromeBrowser._handle_console
-
-        def handle_console(browser, type, args=None, stackTrace=None, **kw):
-            first = str(browser._from_remoteobject(args[0])) if args else ""
-            if first.startswith(SHOT_PREFIX):
-                name = first[len(SHOT_PREFIX):]
-
-                def taken(name=name):
-                    browser._websocket_send("Runtime.evaluate", params={
-                        "expression": f"window.bacScreenshotTaken = {json.dumps(name)}"})
-
-                def save(done, name=name):
-                    try:
-                        (shots_dir / f"{name}.png").write_bytes(base64.b64decode(done.result()["data"]))
-                    except Exception as exc:  # noqa: BLE001 - a missing screenshot must not fail the test
-                        _logger.warning("Screenshot %s not saved: %s", name, exc)
-                    taken()
-
-                future = shots_dir and browser._websocket_send("Page.captureScreenshot", with_future=True)
-                if future:
-                    future.add_done_callback(save)
-                else:
-                    taken()
-            return original(browser, type, args=args, stackTrace=stackTrace, **kw)
-
-        return patch.object(odoo_test_common.ChromeBrowser, "_handle_console", handle_console)
-
     def test_first_hour_of_a_new_seller(self):
-        shots = os.environ.get("BAC_SCREENSHOTS")
-        shots_dir = Path(shots) if shots else None
-        if shots_dir:
-            shots_dir.mkdir(parents=True, exist_ok=True)
         # Amazon's report is ready in moments on the simulator: no need to poll every 15 seconds
-        with patch.object(listings_module, "REPORT_POLL_INTERVAL", 0.2), self._screenshot_console(shots_dir):
+        with patch.object(listings_module, "REPORT_POLL_INTERVAL", 0.2), screenshot_console(screenshots_dir()):
             self.start_tour(f"/odoo/action-base.action_res_company_form/{self.company.id}", "amazon_first_hour",
                             login=self.user_login, timeout=600)
         account = self.env["amazon.account"].search([("company_id", "=", self.company.id),

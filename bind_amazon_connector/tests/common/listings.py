@@ -1,4 +1,5 @@
-"""Helpers shared by the listings tests and the listings benchmark: Amazon-shaped listings reports."""
+"""Listings at Amazon as the tests and the listings benchmark make them: Amazon-shaped listings reports, and the
+import that reads them. Imports no Odoo (the benchmark loads this file on its own)."""
 import zlib
 
 from spapi_simulator.reports import MERCHANT_LISTINGS_COLUMNS
@@ -50,3 +51,34 @@ def iter_report_lines(count, *, prefix="BENCH", columns=None):
             asin=f"B0{n:08d}", product_id=f"7501{n:09d}", product_id_type="4",
         )
         yield "\t".join(str(row.get(c) or "") for c in columns) + "\r\n"
+
+
+class ListingTestMixin:
+    """Listings reports served by the simulator, products to map, and what the database really wrote."""
+
+    def setUp(self):
+        super().setUp()
+        self.sim.set_report_outcome(REPORT_TYPE, "DONE")  # the simulator lives as long as the class
+
+    def _set_report(self, rows, encoding="utf-8", bom=False, gzip=False):
+        data = report_text(rows).encode(encoding)
+        if bom:
+            data = b"\xef\xbb\xbf" + data
+        # Amazon often omits the charset: the encoding has to be detected from the bytes
+        self.sim.set_report_document(REPORT_TYPE, data, gzip=gzip, content_type="text/plain")
+
+    def _db_writes(self):
+        """Rows inserted, updated or deleted so far in this transaction in listings and price list rules."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            """SELECT COALESCE(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_xact_user_tables
+                WHERE relname IN ('amazon_listing', 'product_pricelist_item', 'amazon_listing_conflict_product_rel')"""
+        )
+        return self.env.cr.fetchone()[0]
+
+    def _product(self, code, barcode=None, **kw):
+        vals = {"name": f"Product {code}", "default_code": code, "type": "consu", "is_storable": True}
+        if barcode:
+            vals["barcode"] = barcode
+        vals.update(kw)
+        return self.env["product.product"].create(vals)

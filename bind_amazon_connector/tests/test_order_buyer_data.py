@@ -1,13 +1,12 @@
 """Buyer contact data kept only as long as Amazon allows, what a CFDI needs kept; who may change the window."""
 from datetime import timedelta
 
-from odoo import Command
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
 
 from spapi_simulator import factory
 
-from .order_common import AmazonOrderCommon
+from .common import AMAZON_USER, AmazonOrderCommon
 
 SECRETS = ("ana.buyer@example.com", "Av. Reforma 10", "Depto 2", "5512345678", "Dejar en portería",
            "beto.buyer@example.com", "Calle Sol 5", "compras@tiendasol.example.com", "Calle Luna 7")
@@ -19,17 +18,9 @@ class TestBuyerRetention(AmazonOrderCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.amazon_user = cls.env["res.users"].create({
-            "name": "Amazon User", "login": "retention_amazon_user", "company_id": cls.company.id,
-            "company_ids": [Command.set(cls.company.ids)],
-            "group_ids": [Command.set(cls.env.ref("bind_amazon_connector.group_amazon_user").ids)],
-        })
-        cls.other_company = cls.env["res.company"].create({"name": "Otra Empresa Retención SA"})
-        cls.other_admin = cls.env["res.users"].create({
-            "name": "Admin de otra empresa", "login": "retention_other_admin", "company_id": cls.other_company.id,
-            "company_ids": [Command.set(cls.other_company.ids)],
-            "group_ids": [Command.set(cls.env.ref("bind_amazon_connector.group_amazon_manager").ids)],
-        })
+        cls.amazon_user = cls._user("retention_amazon_user", AMAZON_USER, name="Amazon User")
+        cls.other_company, cls.other_admin = cls._other_company_admin("Otra Empresa Retención SA",
+                                                                      "retention_other_admin")
 
     def _shipped(self, buyer, address, status="SHIPPED", preference=None, **kw):
         order = factory.make_order(items=[{"sku": "MUG-01", "quantity": 1, "unit_price": "199.00"}], status=status,

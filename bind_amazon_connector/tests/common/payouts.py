@@ -11,7 +11,7 @@ from odoo.tests import tagged
 
 from spapi_simulator import factory
 
-from .common import AmazonTestCommon
+from .connection import AmazonTestCommon
 
 SETTLEMENT_REPORT = "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"
 COMPANY_RFC = "EKU9003173C9"
