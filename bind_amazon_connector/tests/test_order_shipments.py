@@ -241,6 +241,32 @@ class TestOrderShipments(AmazonOrderCommon):
             self.assertEqual(len(self._confirmations(order["orderId"])), 1)
         self.assertGreaterEqual(self.sim.count(CONFIRM, 429), 9)
 
+    def test_a_package_amazon_could_not_take_waits_a_minute_then_longer(self):
+        """Amazon unavailable: the first retry a minute later, doubling at each attempt, at most an hour."""
+        order, rec = self._synced_order()
+        self._validate(rec.sale_order_id.picking_ids, {self.product_mug: 1})
+        shipment = rec.shipment_ids
+        waits = []
+        for _n in range(2):
+            self.sim.inject_fault(CONFIRM, "throttle", times=9)
+            before = fields.Datetime.now()
+            self._run_scheduled("shipments")
+            self.assertEqual(shipment.state, "pending")
+            waits.append((shipment.next_attempt_date - before).total_seconds())
+            self.sim.clear_faults()
+            shipment.next_attempt_date = fields.Datetime.now() - timedelta(seconds=1)
+        self.assertEqual(shipment.attempt_count, 2)
+        self.assertTrue(55 <= waits[0] <= 65, waits)
+        self.assertTrue(115 <= waits[1] <= 125, waits)
+        shipment.attempt_count = 20
+        self.assertLessEqual(shipment._retry_date() - fields.Datetime.now(), timedelta(hours=1))
+        # Amazon's own hint wins when it is later
+        self.assertGreater(shipment._retry_date(3 * 3600) - fields.Datetime.now(), timedelta(hours=2, minutes=59))
+        # then it goes, once
+        self._run_scheduled("shipments")
+        self.assertEqual(shipment.state, "done")
+        self.assertEqual(len(self._confirmations(order["orderId"])), 1)
+
     def test_fba_and_amazon_reported_orders_send_nothing(self):
         fba = self._make_order(fulfilled_by="AMAZON", status="SHIPPED")
         # An FBM order Amazon reports shipped (the seller confirmed it in Seller Central) is not confirmed again.

@@ -26,10 +26,13 @@ LOCK_NAMESPACE = 47_014
 #: Packages sent per connection and run; a scheduled run stops starting packages when less time is left.
 BATCH_LIMIT = 500
 MIN_SECONDS_LEFT = 30
-#: When Amazon gives no hint, a throttled or unreachable Amazon is tried again this much later.
+#: A refused authorization or a setting Amazon needs: a person acts, the package is tried again this much later.
 DEFAULT_RETRY = timedelta(minutes=5)
-#: The SP-API layer already retried with backoff: the queue waits at least this long before a new attempt.
-MIN_RETRY = timedelta(minutes=1)
+#: Amazon could not be used (throttled, no answer, a server error) after what the SP-API layer retried: the
+#: package is tried again RETRY_BASE later (a late confirmation counts against the seller's late shipment
+#: rate), doubling with each attempt of the package, at most RETRY_MAX; never before Amazon's own hint.
+RETRY_BASE = timedelta(minutes=1)
+RETRY_MAX = timedelta(hours=1)
 CRON_XMLID = "bind_amazon_connector.ir_cron_amazon_send_shipments"
 ACTIVITY_TYPE = "mail.mail_activity_data_warning"
 
@@ -212,9 +215,11 @@ class AmazonShipment(models.Model):
             try:
                 if self._amazon_has_package(api_client):
                     return self._done()
-            except (spapi_errors.RetryLater, spapi_errors.AuthorizationError,
-                    spapi_errors.ConfigurationError) as exc:
+            except spapi_errors.RetryLater as exc:
                 # Unknown whether Amazon has it: sending again could ship it twice, so wait for Amazon.
+                self._wait(str(exc), self._retry_date(exc.retry_after))
+                return "stop"
+            except (spapi_errors.AuthorizationError, spapi_errors.ConfigurationError) as exc:
                 self._wait(str(exc), fields.Datetime.now() + DEFAULT_RETRY)
                 return "stop"
         reason = self._not_needed_reason()
@@ -234,9 +239,8 @@ class AmazonShipment(models.Model):
             api_client.confirm_shipment(amazon_order.name, package,
                                         marketplace_id=amazon_order.marketplace_id.marketplace_id or None)
         except spapi_errors.RetryLater as exc:
-            delay = max(timedelta(seconds=exc.retry_after), MIN_RETRY) if exc.retry_after else DEFAULT_RETRY
             self._wait(_("Amazon could not take the confirmation now, it is sent again later: %s", exc),
-                       fields.Datetime.now() + delay)
+                       self._retry_date(exc.retry_after))
             if exc.status != 429:
                 # A timeout or an Amazon failure may still have confirmed it: the next run asks Amazon first.
                 self.write({"state": "sending"})
@@ -294,6 +298,16 @@ class AmazonShipment(models.Model):
 
     def _activity_summary(self):
         return _("Shipment not confirmed on Amazon")
+
+    def _retry_date(self, retry_after=None):
+        """When to try this package again after Amazon could not be used: RETRY_BASE after its first attempt,
+        doubling with each further one, at most RETRY_MAX, and not before ``retry_after`` seconds (Amazon's
+        hint or the usage plan's pace)."""
+        self.ensure_one()
+        delay = min(RETRY_BASE * 2 ** max(self.attempt_count - 1, 0), RETRY_MAX)
+        if retry_after:
+            delay = max(delay, timedelta(seconds=retry_after))
+        return fields.Datetime.now() + delay
 
     def _wait(self, message, when=None):
         """Still to send (Amazon unavailable): keep the reason and try again at ``when``."""
