@@ -56,11 +56,17 @@ class TestAccessCompany(AmazonOrderCommon):
         picking_b = self._picking_b()
         for vals in ({"picking_id": picking_b.id}, {"amazon_order_id": other.id},
                      {"picking_id": other.sale_order_id.picking_ids[:1].id}):
-            # neither the administrator nor the synchronisation itself moves a shipment
-            for env_shipment in (shipment.with_user(self.admin_a), shipment.sudo()):
-                with self.subTest(vals=vals, su=env_shipment.env.su), \
-                        self.assertRaisesRegex(UserError, "cannot be moved"), self.env.cr.savepoint():
-                    env_shipment.write(vals)
+            # the administrator writes no shipment, and the synchronisation itself does not move one
+            with self.subTest(vals=vals), self.assertRaises(AccessError), self.env.cr.savepoint():
+                shipment.with_user(self.admin_a).write(vals)
+            with self.subTest(vals=vals, su=True), \
+                    self.assertRaisesRegex(UserError, "cannot be moved"), self.env.cr.savepoint():
+                shipment.sudo().write(vals)
+        # what the shipments flow writes (state, what was sent) is its own: not an administrator's either
+        for vals in ({"state": "done"}, {"tracking_number": "FAKE123"}, {"carrier_code": "DHL"},
+                     {"next_attempt_date": "2030-01-01 00:00:00"}):
+            with self.subTest(vals=vals), self.assertRaises(AccessError), self.env.cr.savepoint():
+                shipment.with_user(self.admin_a).write(vals)
         shipment.invalidate_recordset()
         self.assertEqual(shipment.amazon_order_id, rec)
         self.assertEqual(shipment.company_id, self.company)

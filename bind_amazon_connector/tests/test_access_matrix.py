@@ -36,7 +36,7 @@ MATRIX = {
     "amazon.listing.stock.wizard": ("", "", "rwcu", "", "", "", "", "rwcu"),
     "amazon.stock.push": ("", "r", "rwcu", "", "", "", "", "rwcu"),
     "amazon.order": ("", "r", "ru", "", "", "", "", "ru"),
-    "amazon.shipment": ("", "r", "rwu", "", "", "", "", "rwu"),
+    "amazon.shipment": ("", "r", "ru", "", "", "", "", "ru"),
     "amazon.order.invoice.correction": ("", "", "rwcu", "", "", "", "", "rwcu"),
     "amazon.return": ("", "r", "r", "", "r", "r", "", "r"),
     "amazon.settlement": ("", "r", "r", "", "rw", "rwcu", "", "rwcu"),
