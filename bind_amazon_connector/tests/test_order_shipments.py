@@ -4,6 +4,8 @@ from collections import deque
 from datetime import timedelta
 from unittest.mock import patch
 
+from psycopg2.errors import SerializationFailure
+
 from odoo import Command, fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
@@ -266,6 +268,39 @@ class TestOrderShipments(AmazonOrderCommon):
         self._run_scheduled("shipments")
         self.assertEqual(shipment.state, "done")
         self.assertEqual(len(self._confirmations(order["orderId"])), 1)
+
+    def test_packages_waiting_with_a_stopped_one_keep_their_state(self):
+        """Amazon stops the run: the packages behind wait as long; one interrupted while sending is still looked
+        for on Amazon first, one another job closed meanwhile stays closed, and a conflict with that job's
+        commit leaves them as that job wrote them."""
+        orders = [self._make_order() for _n in range(3)]
+        self._sync()
+        for order in orders:
+            self._validate(self._amazon_order(order["orderId"]).sale_order_id.picking_ids, {self.product_mug: 1})
+        first, interrupted, closed = self.env["amazon.shipment"].search(
+            [("account_id", "=", self.amazon.id)], order="id").sudo()
+        interrupted.state = "sending"
+        self.sim.inject_fault(CONFIRM, "throttle", times=9)
+        self._run_scheduled("shipments")
+        self.assertEqual((first.state, interrupted.state), ("pending", "sending"))
+        self.assertEqual(interrupted.next_attempt_date, first.next_attempt_date)
+        self.assertIn("throttled", interrupted.message)
+        # closed by another job while this run waited on Amazon: postponing it does not reopen it
+        closed.write({"state": "cancelled", "next_attempt_date": False})
+        closed._postpone("Amazon throttled", first.next_attempt_date)
+        self.assertEqual(closed.state, "cancelled")
+        self.assertFalse(closed.next_attempt_date)
+        # that job committed after this transaction began: PostgreSQL refuses the write, nothing is postponed
+        with patch.object(type(first), "write", side_effect=SerializationFailure("concurrent update")):
+            first._postpone("Amazon throttled", fields.Datetime.now() + timedelta(hours=5))
+        self.assertLess(first.next_attempt_date, fields.Datetime.now() + timedelta(hours=1))
+        self.sim.clear_faults()
+        (first | interrupted).write({"next_attempt_date": fields.Datetime.now() - timedelta(seconds=1)})
+        self._run_scheduled("shipments")
+        self.assertEqual((first.state, interrupted.state), ("done", "done"))
+        for order in orders[:2]:
+            self.assertEqual(len(self._confirmations(order["orderId"])), 1)
+        self.assertFalse(self._confirmations(orders[2]["orderId"]))
 
     def test_fba_and_amazon_reported_orders_send_nothing(self):
         fba = self._make_order(fulfilled_by="AMAZON", status="SHIPPED")

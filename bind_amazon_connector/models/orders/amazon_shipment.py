@@ -10,6 +10,8 @@ among its packages) before anything is sent again.
 import logging
 from datetime import timedelta
 
+from psycopg2.errors import SerializationFailure
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
@@ -192,7 +194,7 @@ class AmazonShipment(models.Model):
                 break
             if outcome == "stop":
                 # Amazon throttles or cannot be reached: the others wait as long, the usage plan needs it.
-                due[index + 1:]._wait(shipment.message, shipment.next_attempt_date)
+                due[index + 1:]._postpone(shipment.message, shipment.next_attempt_date)
             result[outcome if outcome in result else "waiting"] += 1
             if commit:
                 seconds_left = commit(1)
@@ -314,6 +316,19 @@ class AmazonShipment(models.Model):
         self.write({"state": "pending", "message": message, "next_attempt_date": when or False})
         if when:
             self.env.ref(CRON_XMLID).sudo()._trigger(when)
+
+    def _postpone(self, message, when):
+        """Amazon cannot be used now: these packages, not tried in this run, wait until ``when`` as well. Their
+        state stays (a package "sending" is still looked for on Amazon first). A package another job changed
+        since this transaction began (the orders import closes those of orders Amazon reports shipped) is left
+        as that job wrote it: the next run reads it again."""
+        try:
+            with self.env.cr.savepoint():
+                self.invalidate_recordset(["state"])
+                self.filtered(lambda s: s.state in ("pending", "sending")).write(
+                    {"message": message, "next_attempt_date": when})
+        except SerializationFailure:
+            _logger.info("Amazon shipments %s changed by another job meanwhile: not postponed", self.ids)
 
     def _not_needed_reason(self):
         """Why nothing must be sent for this package any more, or False."""
