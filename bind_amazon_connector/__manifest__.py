@@ -7,7 +7,7 @@ their deliveries and posted customer invoices, listings are mapped to products a
 merchant-fulfilled stock goes back to Amazon, and Amazon's payouts and commissions land in the books.
 See README.rst (Spanish and English).
 """,
-    "version": "19.0.2.2.0",
+    "version": "19.0.2.3.0",
     "category": "Sales/Sales",
     "author": "bind_amazon_connector developers",
     "website": "https://github.com/bind-amazon-connector/bind_amazon_connector",
@@ -51,6 +51,7 @@ See README.rst (Spanish and English).
         "views/returns_views.xml",
         "security/reporting_rules.xml",
         "views/reporting_views.xml",
+        "data/reporting_cron.xml",
     ],
     "assets": {
         "web.assets_tests": ["bind_amazon_connector/static/tests/tours/*.js"],
@@ -58,4 +59,5 @@ See README.rst (Spanish and English).
     "images": ["static/description/screenshot_overview.png", "static/description/screenshot_connection.png"],
     "installable": True,
     "application": True,
+    "uninstall_hook": "uninstall_hook",
 }

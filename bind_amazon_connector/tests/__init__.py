@@ -44,4 +44,4 @@ else:
     from . import test_connection_journals
     from . import test_payouts_grouping
     from . import test_returns, test_return_refunds
-    from . import test_profit_report
+    from . import test_profit_report, test_profit_store

@@ -1,10 +1,14 @@
 """Profitability of the Amazon sales: one row per product line of the orders the import created, with its net
-sales, Amazon's fees by kind, refunds, cost of goods and margin (a query read at each search, never stored:
-right after any change; where each figure comes from: ``profit_query.py``)."""
+sales, Amazon's fees by kind, refunds, cost of goods and margin. Exact right after any change: the rows of the
+orders changed since they were stored are worked out at each search (``profit_store.py``); where each figure
+comes from: ``profit_query.py``."""
+from psycopg2 import errors
+
 from odoo import api, fields, models, tools
 from odoo.tools import SQL
 
-from .profit_query import DEPENDS, ProfitScope, profit_report_query
+from . import profit_store
+from .profit_query import DEPENDS, profit_report_query
 
 
 class AmazonProfitReport(models.Model):
@@ -69,13 +73,29 @@ class AmazonProfitReport(models.Model):
 
     @property
     def _table_query(self):
-        """The report's query; the overview's card runs it on some connections' recent orders only."""
-        scope = self.env.context.get("amazon_profit_scope")
-        return profit_report_query(scope if isinstance(scope, ProfitScope) else None)
+        """The stored rows of the unchanged orders and the changed ones worked out now (``profit_store.py``)."""
+        return profit_report_query()
 
     def init(self):
-        # the report was a database view before: its query is now run at each search
-        tools.drop_view_if_exists(self.env.cr, self._table)
+        tools.drop_view_if_exists(self.env.cr, self._table)  # a database view before 19.0.2.0
+        # the stored rows and the triggers listing the changed orders, once every table exists; stored at once
+        self.pool.post_init(self._install_store)
+
+    def _install_store(self):
+        profit_store.install(self.env.cr)
+        profit_store.store_changed(self.env.cr)
+
+    @api.model
+    def _cron_store_changed(self):
+        """Scheduled action: store the rows of the orders changed since the last run (they are exact meanwhile,
+        worked out at each search). A conflict with another transaction storing them leaves them for the next
+        run."""
+        try:
+            with self.env.cr.savepoint():
+                profit_store.store_changed(self.env.cr)
+        except (errors.SerializationFailure, errors.LockNotAvailable):
+            return False
+        return True
 
     @api.model
     def _read_group_select(self, aggregate_spec, query):
@@ -99,9 +119,8 @@ class AmazonProfitReport(models.Model):
         who may not read the report, never another company's rows."""
         if not accounts or not self.has_access("read"):
             return {}
-        report = self.with_context(amazon_profit_scope=ProfitScope(tuple(accounts.ids), date_from))
         figures = {}
-        for account, product, pending, net_sales, fees, margin in report._read_group(
+        for account, product, pending, net_sales, fees, margin in self._read_group(
                 [("account_id", "in", accounts.ids), ("date", ">=", date_from)],
                 ["account_id", "product_id", "fees_pending"], ["net_sales:sum", "fee_total:sum", "margin:sum"]):
             mine = figures.setdefault(account.id, {"net_sales": 0.0, "fees": 0.0, "margin": 0.0,

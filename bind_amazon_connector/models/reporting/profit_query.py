@@ -24,9 +24,6 @@ Plain Python: the query text and the fee kinds. Where each figure comes from:
   valued returns; units not delivered yet, and products without stock valuation, at the product's cost.
 - **Pending**: no sale transaction of the order in the payouts yet: its fees are not known.
 """
-from dataclasses import dataclass
-from datetime import datetime
-
 from odoo.tools import SQL
 
 from ...utils.settlement import norm
@@ -96,44 +93,47 @@ def _sku(line, account):
             f"(SELECT pp.default_code FROM product_product pp WHERE pp.id = {line}.product_id), '')")
 
 
-@dataclass(frozen=True)
-class ProfitScope:
-    """Some connections' orders since a date: the report's query run on those orders only (the overview's
-    card). Set in a context by the addon's code only: an RPC call's context cannot hold this object."""
-
-    account_ids: tuple
-    date_from: datetime
-
-
-def profit_report_query(scope=None):
-    """The SELECT of the report (``SQL``): the constants of this module (Amazon's fee types, the SAT's generic
-    RFCs) and, with a :class:`ProfitScope`, its connections and date as parameters.
-
-    Built for a year of a seller's orders read at once (the pivot): every table is read once, joined on its
-    keys and aggregated per sale line, order or row before meeting the rows (no correlated lookup per row);
-    the lines are sorted once per order to find their rows; what only some orders need (the SKU of the rows
-    of orders with several products, the lines of refunded orders) is looked up for those orders only."""
+def _kind_sql():
+    """The fee kind of a payout line ``fl`` (SQL CASE on Amazon's fee type)."""
     kind = "regexp_replace(lower(COALESCE(fl.amazon_type, '')), '[^a-z0-9]', '', 'g')"
     kind_sql = "CASE " + " ".join(
         f"WHEN {kind} IN ({_in_list(keys)}) THEN '{name}'" for name, keys in FEE_KINDS.items()
     ) + " ELSE 'other' END"
     # Amazon's own spellings of the known fee types are read as they come (no normalising of each line)
     spelled = " ".join(f"WHEN {_in_list([raw])} THEN '{kind}'" for raw, kind in _spelled_kinds().items())
-    kind_sql = f"CASE fl.amazon_type {spelled} ELSE {kind_sql} END"
-    # the constants of this module only (Amazon's fee types, the SAT's generic RFCs): nothing from a user
-    query = f"""
-WITH orders AS MATERIALIZED (
+    return f"CASE fl.amazon_type {spelled} ELSE {kind_sql} END"
+
+
+#: the stored rows of the report, and the orders changed since (a NULL order: every one), ``profit_store.py``
+CACHE_TABLE = "amazon_profit_report_store"
+DIRTY_TABLE = "amazon_profit_report_changed"
+
+#: the columns of the stored rows: what ``measures`` works out
+CACHE_COLUMNS = (
+    ("id", "integer PRIMARY KEY"), ("order_id", "integer NOT NULL"), ("product_id", "integer"),
+    ("product_tmpl_id", "integer"), ("amazon_order_id", "integer"), ("account_id", "integer"),
+    ("company_id", "integer"), ("marketplace_id", "integer"), ("date_order", "timestamp"),
+    ("fulfillment_channel", "varchar"), ("partner_id", "integer"), ("company_currency_id", "integer"),
+    ("order_currency_id", "integer"), ("fees_pending", "boolean"), ("units", "numeric"), ("net_sales", "numeric"),
+    ("net_sales_currency", "numeric"), ("promotion_amount", "numeric"), ("invoiced", "boolean"),
+    ("refund_amount", "numeric"), ("fee_referral", "numeric"), ("fee_fulfillment", "numeric"),
+    ("fee_shipping", "numeric"), ("fee_other", "numeric"), ("fee_iva", "numeric"), ("fees_returned", "numeric"),
+    ("cogs_value", "numeric"), ("cost_qty", "numeric"), ("sku_line", "varchar"),
+)
+
+# the constants of this module only (Amazon's fee types, the SAT's generic RFCs): nothing from a user; the
+# placeholders are the scope's (``_chain``)
+QUERY = f"""WITH orders AS MATERIALIZED (
     SELECT so.id AS order_id, so.company_id, c.currency_id AS company_currency_id, so.currency_id,
            COALESCE(NULLIF(so.currency_rate, 0), 1) AS rate, so.date_order, so.partner_id,
            ao.id AS amazon_order_id, ao.account_id, ao.name AS order_ref, ao.marketplace_id, ao.fulfillment_channel,
-           (k.account_id IS NULL) AS fees_pending
+           -- the order's fees are known once a sale transaction of it is in the payouts
+           NOT EXISTS (SELECT FROM amazon_settlement_transaction t
+                        WHERE t.account_id = ao.account_id AND t.amazon_order_id = ao.name AND t.kind = 'sale'
+                          AND t.state <> 'superseded') AS fees_pending
       FROM sale_order so
       JOIN amazon_order ao ON ao.id = so.amazon_order_id
       JOIN res_company c ON c.id = so.company_id
-      -- the order's fees are known once a sale transaction of it is in the payouts
-      LEFT JOIN (SELECT DISTINCT t.account_id, t.amazon_order_id FROM amazon_settlement_transaction t
-                  WHERE t.kind = 'sale' AND t.state <> 'superseded' AND t.amazon_order_id IS NOT NULL) k
-           ON k.account_id = ao.account_id AND k.amazon_order_id = ao.name
      WHERE so.state = 'sale' {{scope}}
 ), products AS (
     -- the products, once (the addon's promotion product: its lines are promotions)
@@ -268,13 +268,13 @@ WITH orders AS MATERIALIZED (
 ), fee_amounts AS (
     -- a fee without the IVA Amazon charges: its own split when it gives one, else the fee type's included rate
     -- (OFFSET 0 here and below: each line is worked out once, not once per use)
-    SELECT fl.transaction_id, COALESCE(fl.sku, '') AS sku, {kind_sql} AS fee_kind, -fl.amount AS amount,
+    SELECT fl.transaction_id, COALESCE(fl.sku, '') AS sku, {_kind_sql()} AS fee_kind, -fl.amount AS amount,
            CASE WHEN fr.rate IS NULL THEN -fl.amount
                 WHEN fl.has_tax THEN -fl.amount + fl.tax_amount
                 ELSE ROUND((-fl.amount / (1 + fr.rate / 100.0))::numeric, 2) END AS base
       FROM amazon_settlement_line fl
       LEFT JOIN fee_rates fr ON fr.fee_id = fl.fee_account_id
-     WHERE fl.category = 'fee'
+     WHERE fl.category = 'fee' {{scope_fees}}
     OFFSET 0
 ), fee_lines AS (
     -- each fee's row (by SKU, else the order's first row), in the company's currency
@@ -304,6 +304,8 @@ WITH orders AS MATERIALIZED (
      WHERE sm.state = 'done' AND sm.sale_line_id IS NOT NULL {{scope_moves}}
      GROUP BY sm.sale_line_id
 ), measures AS (
+    -- what the report stores per row (``CACHE_COLUMNS``): everything but what the product's cost, the listing and
+    -- the customer's RFC say, which are read at each search
     SELECT r.row_id AS id, r.order_id, r.product_id, pp.product_tmpl_id, o.amazon_order_id, o.account_id, o.company_id,
            o.marketplace_id, o.date_order, o.fulfillment_channel, o.partner_id, o.company_currency_id,
            o.currency_id AS order_currency_id, o.fees_pending,
@@ -318,19 +320,43 @@ WITH orders AS MATERIALIZED (
            COALESCE(fe.fee_other, 0) AS fee_other,
            COALESCE(fe.fee_iva, 0) AS fee_iva,
            COALESCE(fe.fees_returned, 0) AS fees_returned,
+           -- cost of goods = the valued deliveries + units at the product's cost
+           CASE WHEN r.is_item AND NOT r.is_service AND r.is_storable THEN COALESCE(m.value, 0) ELSE 0 END
+               AS cogs_value,
            CASE WHEN NOT r.is_item OR r.is_service THEN 0
-                WHEN r.is_storable THEN COALESCE(m.value, 0)
-                     + GREATEST(r.product_uom_qty - COALESCE(m.out_qty, 0), 0) * COALESCE(std.cost, 0)
-                ELSE r.product_uom_qty * COALESCE(std.cost, 0) END AS cogs
+                WHEN r.is_storable THEN GREATEST(r.product_uom_qty - COALESCE(m.out_qty, 0), 0)
+                ELSE r.product_uom_qty END AS cost_qty,
+           (SELECT SUBSTRING(sol.name FROM '^\\[([^]]+)\\]') FROM sale_order_line sol WHERE sol.id = r.row_id)
+               AS sku_line
       FROM sales r
       JOIN orders o ON o.order_id = r.order_id
       JOIN products pp ON pp.id = r.product_id
-      JOIN costs std ON std.product_id = r.product_id AND std.company_id = o.company_id
       LEFT JOIN discounts d ON d.row_id = r.row_id
       LEFT JOIN refunds rf ON rf.row_id = r.row_id
       LEFT JOIN fees fe ON fe.row_id = r.row_id
       LEFT JOIN moves m ON m.line_id = r.row_id
-)
+)"""  # noqa: S608
+
+
+#: the rows the report reads: the stored rows of the orders nothing changed since they were stored, and the
+#: others worked out now (``profit_store.py``: the database's triggers list the changed orders)
+STORED_AND_CHANGED = f"""
+, report_rows AS (
+    SELECT {", ".join(f"c.{name}" for name, _type in CACHE_COLUMNS)}
+      FROM {CACHE_TABLE} c
+     WHERE NOT EXISTS (SELECT FROM {DIRTY_TABLE} d WHERE d.order_id = c.order_id)
+       AND NOT EXISTS (SELECT FROM {DIRTY_TABLE} d WHERE d.order_id IS NULL)
+     UNION ALL
+    SELECT {", ".join(f"me.{name}" for name, _type in CACHE_COLUMNS)} FROM measures me
+)"""  # noqa: S608
+
+#: the orders a change left to work out again: those listed, or every one while the list holds "all" (NULL)
+CHANGED_ORDERS = (f"AND (so.id IN (SELECT d.order_id FROM {DIRTY_TABLE} d) "  # noqa: S608
+                  f"OR EXISTS (SELECT FROM {DIRTY_TABLE} d WHERE d.order_id IS NULL))")
+
+#: the report's columns from its rows (``report_rows``): the stored measures, the product's cost today, the SKU
+#: and the customer's kind
+FINAL_SELECT = f"""
 SELECT me.id,
        me.id AS line_id,
        me.order_id,
@@ -340,7 +366,10 @@ SELECT me.id,
        me.marketplace_id,
        me.product_id,
        me.product_tmpl_id,
-       {_sku("me", "me")} AS sku,
+       COALESCE(me.sku_line,
+                (SELECT MIN(li.seller_sku) FROM amazon_listing li
+                  WHERE li.account_id = me.account_id AND li.product_id = me.product_id),
+                (SELECT pp.default_code FROM product_product pp WHERE pp.id = me.product_id), '') AS sku,
        me.date_order AS date,
        CASE WHEN me.fulfillment_channel = 'amazon' THEN 'fba' ELSE 'fbm' END AS fulfillment_channel,
        CASE WHEN COALESCE(cp.vat, '') <> '' AND UPPER(cp.vat) NOT IN ({_in_list(GENERIC_RFCS)}) THEN 'b2b'
@@ -368,15 +397,45 @@ SELECT me.id,
             ELSE 100.0 * (me.net_sales - me.refund_amount - me.fee_referral - me.fee_fulfillment
                           - me.fee_shipping - me.fee_other - me.cogs) / me.net_sales END AS margin_percent,
        me.fees_pending
-  FROM measures me
+  FROM (SELECT rr.*, rr.cogs_value + rr.cost_qty * COALESCE(std.cost, 0) AS cogs
+          FROM report_rows rr
+          JOIN costs std ON std.product_id = rr.product_id AND std.company_id = rr.company_id) me
   LEFT JOIN res_partner p ON p.id = me.partner_id
   LEFT JOIN res_partner cp ON cp.id = COALESCE(p.commercial_partner_id, p.id)
 """  # noqa: S608
-    # no "%" in the text: its only parameters are the scope's
-    if scope is None:
-        return SQL(query.format(scope="", scope_moves=""))
-    # on a few orders, each table is read from the orders' lines through its keys
-    return SQL(query.format(
-        scope="AND so.date_order >= %(date_from)s AND ao.account_id = ANY(%(account_ids)s)",
-        scope_moves="AND sm.sale_line_id IN (SELECT l.id FROM lines l WHERE l.is_row)",
-    ), date_from=scope.date_from, account_ids=list(scope.account_ids))
+
+
+def _chain(scope="", scope_moves="", scope_fees=""):
+    """The WITH clauses up to ``measures``, on the orders ``scope`` keeps (SQL text without parameters)."""
+    return QUERY.format(scope=scope, scope_moves=scope_moves, scope_fees=scope_fees)
+
+
+#: the scoped chain reads each table from the orders' lines through its keys
+SCOPE_MOVES = "AND sm.sale_line_id IN (SELECT l.id FROM lines l WHERE l.is_row)"
+SCOPE_FEES = "AND fl.transaction_id IN (SELECT tx.id FROM transactions tx)"
+
+
+def profit_report_query():
+    """The SELECT of the report (``SQL``): the stored rows of the orders unchanged since they were stored, and the
+    rows of the changed ones worked out now; the same figures as :func:`live_report_query`, at any moment."""
+    return SQL(_chain(CHANGED_ORDERS, SCOPE_MOVES, SCOPE_FEES) + STORED_AND_CHANGED + FINAL_SELECT)
+
+
+#: every row worked out from the ledgers, none read from the stored ones
+LIVE_ROWS = ", report_rows AS (SELECT * FROM measures)"
+
+
+def live_report_query():
+    """The report worked out from the ledgers alone, as it was before its rows were stored (the tests compare the
+    report to it; the benchmark measures both)."""
+    return SQL(_chain() + LIVE_ROWS + FINAL_SELECT)
+
+
+def store_query(order_ids=None):
+    """The statement writing the stored rows of ``order_ids`` (every order when None), worked out now; a row
+    already stored is replaced."""
+    names = ", ".join(name for name, _type in CACHE_COLUMNS)
+    updates = ", ".join(f"{name} = EXCLUDED.{name}" for name, _type in CACHE_COLUMNS if name != "id")
+    chain = _chain() if order_ids is None else _chain("AND so.id = ANY(%(order_ids)s)", SCOPE_MOVES, SCOPE_FEES)
+    return SQL(f"INSERT INTO {CACHE_TABLE} ({names}) {chain} SELECT {names} FROM measures "  # noqa: S608
+               f"ON CONFLICT (id) DO UPDATE SET {updates}", order_ids=list(order_ids or ()))
