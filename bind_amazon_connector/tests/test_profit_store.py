@@ -1,10 +1,12 @@
 """The stored rows of the profitability report (``profit_store.py``): the database lists the orders each change
 makes old, the report reads them worked out from the ledgers until the scheduled action stores them, and at
 every step the report equals the report worked out from the ledgers alone; who may run or read it."""
+import importlib
 from decimal import Decimal
 
 from odoo import Command
 from odoo.exceptions import AccessError
+from odoo.modules.module import Manifest
 from odoo.service.model import call_kw
 from odoo.tests import tagged
 from odoo.tools import SQL, mute_logger
@@ -138,3 +140,20 @@ class TestAmazonProfitStore(ProfitScenario, AmazonFinanceCommon, AmazonOrderComm
         self.assertEqual(self._changed(), set())
         cron = self.env.ref("bind_amazon_connector.ir_cron_amazon_profit_store")
         self.assertEqual((cron.user_id, cron.active), (self.env.ref("base.user_root"), True))
+
+    def test_uninstalling_drops_the_triggers_first(self):
+        """The addon's uninstall hook leaves Odoo's tables without the report's triggers (they name the addon's
+        columns, dropped next) and drops its tables; sales keep working."""
+        addon = importlib.import_module("odoo.addons.bind_amazon_connector")
+        manifest = Manifest.for_addon("bind_amazon_connector")
+        getattr(addon, manifest["uninstall_hook"])(self.env)
+        self.env.cr.execute("SELECT COUNT(*) FROM pg_trigger WHERE tgname LIKE %s", [profit_store.PREFIX + "%"])
+        self.assertEqual(self.env.cr.fetchone()[0], 0)
+        self.env.cr.execute("SELECT to_regclass(%s), to_regclass(%s)", [CACHE_TABLE, DIRTY_TABLE])
+        self.assertEqual(self.env.cr.fetchone(), (None, None))
+        partner = self.env["res.partner"].create({"name": "Cliente tras desinstalar"})
+        order = self.env["sale.order"].create({"partner_id": partner.id, "order_line": [
+            Command.create({"product_id": self.product_mug.id, "product_uom_qty": 1, "price_unit": 10.0})]})
+        order.action_confirm()
+        self.env.flush_all()
+        self.assertEqual(order.state, "sale")
