@@ -3,6 +3,7 @@ makes old, the report reads them worked out from the ledgers until the scheduled
 every step the report equals the report worked out from the ledgers alone; who may run or read it."""
 import importlib
 from decimal import Decimal
+from unittest.mock import patch
 
 from odoo import Command
 from odoo.exceptions import AccessError
@@ -157,3 +158,20 @@ class TestAmazonProfitStore(ProfitScenario, AmazonFinanceCommon, AmazonOrderComm
         order.action_confirm()
         self.env.flush_all()
         self.assertEqual(order.state, "sale")
+
+    def test_a_bulk_statement_lists_its_orders_too(self):
+        """A statement of many rows plans its query for its size (``EXECUTE``): the same orders are listed."""
+        order_a, order_b, _order_c, settlement = self._scenario()
+        with patch.object(profit_store, "BULK", 0):
+            profit_store.install(self.env.cr)
+        self._store()
+        sale_a = self._amazon_order(order_a).sale_order_id
+        sale_b = self._amazon_order(order_b).sale_order_id
+        settlement.transaction_ids.line_ids.filtered(lambda ln: ln.category == "fee").sudo().write({"amount": -1.0})
+        self.assertEqual(self._changed(), {sale_a.id, sale_b.id})
+        self.assertExact("a bulk change of payout lines")
+        self._store()
+        (sale_a | sale_b).order_line.filtered(lambda ln: not ln.display_type).write({"sequence": 99})
+        self.assertEqual(self._changed(), {sale_a.id, sale_b.id})
+        self._store()
+        self.assertExact("stored")

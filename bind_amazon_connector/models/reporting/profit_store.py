@@ -97,42 +97,56 @@ WATCHED_EVERYTHING = {
 PREFIX = "amazon_profit_changed"
 
 
-def _changed(rows_new, rows_old, columns):
-    """The rows of an UPDATE whose ``columns`` changed, as they were (``rows_old``) or are (``rows_new``)."""
-    new, old = ("n", "o") if rows_new else ("o", "n")
-    differ = " OR ".join(f"n.{c} IS DISTINCT FROM o.{c}" for c in columns)
-    return f"(SELECT {new}.* FROM new_rows n JOIN old_rows o ON o.id = n.id WHERE {differ})"  # noqa: S608
+#: a statement changing more rows than this has its orders' query planned for its size (``EXECUTE``); smaller ones
+#: run a plan kept by the session (planning a join costs more than running it on a few rows)
+BULK = 100
+
+
+def _differ(columns):
+    return " OR ".join(f"n.{c} IS DISTINCT FROM o.{c}" for c in columns)
+
+
+def _changed(rows_new, columns):
+    """The rows of an UPDATE whose ``columns`` changed, as they are (``rows_new``) or were."""
+    side = "n" if rows_new else "o"
+    return f"(SELECT {side}.* FROM new_rows n JOIN old_rows o ON o.id = n.id WHERE {_differ(columns)})"  # noqa: S608
 
 
 def _function(table, select, columns, amazon_only, everything):
-    """The trigger function of ``table``: the orders of its changed rows go on the list. Each statement is
-    planned at each call (``EXECUTE``), for the rows the statement changed: a plan kept from a one-row
-    statement would walk an index row by row through a bulk one."""
-    def orders(rows):
-        return select.format(rows=rows)
+    """The trigger function of ``table``: the orders of its changed rows go on the list.
 
-    if everything:
-        def statement(*sources):
-            found = " UNION ALL ".join(orders(src) for src in sources)
-            return f"EXECUTE $q$INSERT INTO {DIRTY_TABLE} (order_id) SELECT NULL WHERE EXISTS ({found})$q$;"
-    else:
-        def statement(*sources):
-            found = " UNION ".join(orders(src) for src in sources)
+    An UPDATE that changed none of the columns the report reads returns at once. The query finding the orders
+    runs a plan kept by the session for a statement of a few rows, and is planned anew for a bulk one: a plan
+    made for one row would walk an index row by row through thousands."""
+    def insert(sources, dynamic):
+        found = (" UNION ALL " if everything else " UNION ").join(select.format(rows=src) for src in sources)
+        if everything:
+            sql = f"INSERT INTO {DIRTY_TABLE} (order_id) SELECT NULL WHERE EXISTS ({found})"
+        else:
             keep = (" JOIN sale_order so ON so.id = x.order_id AND so.amazon_order_id IS NOT NULL"
                     if amazon_only else "")
-            return (f"EXECUTE $q$INSERT INTO {DIRTY_TABLE} (order_id) "  # noqa: S608
-                    f"SELECT DISTINCT x.order_id FROM ({found}) x(order_id){keep} WHERE x.order_id IS NOT NULL$q$;")
+            sql = (f"INSERT INTO {DIRTY_TABLE} (order_id) "  # noqa: S608
+                   f"SELECT DISTINCT x.order_id FROM ({found}) x(order_id){keep} WHERE x.order_id IS NOT NULL")
+        return f"EXECUTE $q${sql}$q$;" if dynamic else f"{sql};"
+
+    def run(sources, counted):
+        size = f"(SELECT COUNT(*) FROM {counted})"  # noqa: S608
+        return (f"IF {size} > {BULK} THEN\n            {insert(sources, True)}\n        ELSE\n"
+                f"            {insert(sources, False)}\n        END IF;")
+
     if columns:
-        on_update = statement(_changed(True, False, columns), _changed(False, True, columns))
+        on_update = (f"IF NOT EXISTS (SELECT FROM new_rows n JOIN old_rows o ON o.id = n.id "
+                     f"WHERE {_differ(columns)}) THEN RETURN NULL; END IF;\n        "
+                     + run([_changed(True, columns), _changed(False, columns)], "new_rows"))
     else:
-        on_update = statement("new_rows", "old_rows")
+        on_update = run(["new_rows", "old_rows"], "new_rows")
     return f"""
 CREATE OR REPLACE FUNCTION {PREFIX}_{table}() RETURNS trigger LANGUAGE plpgsql AS $body$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        {statement("new_rows")}
+        {run(["new_rows"], "new_rows")}
     ELSIF TG_OP = 'DELETE' THEN
-        {statement("old_rows")}
+        {run(["old_rows"], "old_rows")}
     ELSE
         {on_update}
     END IF;
