@@ -277,6 +277,10 @@ class AmazonConnection(models.Model):
         domain="[('type', 'in', ('bank', 'cash'))]",
         help="Journal of the payments made inside Amazon's balance (sales, refunds, fees, withholdings); they "
         "go to the clearing account, so the bank journal only receives the deposits.")
+    cash_basis_journal_id = fields.Many2one(
+        "account.journal", string="Cash-basis journal", check_company=True, domain="[('type', '=', 'general')]",
+        help="The cash-basis IVA entries of the payments of this connection's sales number in it. A new connection "
+        "gets its own; empty: the company's cash-basis journal.")
     suspense_account_id = fields.Many2one(
         "account.account", string="Suspense account", check_company=True,
         help="Receives the amounts of types the connection does not know, until the accountant moves them.")
@@ -388,9 +392,9 @@ class AmazonConnection(models.Model):
     # ------------------------------------------------------------------ validation
 
     @api.constrains("company_id", "pricelist_id", "warehouse_id", "fba_warehouse_id", "journal_id", "user_id",
-                    "return_location_id", "clearing_journal_id", "sales_journal_id", "buyer_data_retention_days",
-                    "region", "marketplace_id", "marketplace_ids", "endpoint_override", "token_url_override",
-                    "seller_central_override", "return_wait_days")
+                    "return_location_id", "clearing_journal_id", "sales_journal_id", "cash_basis_journal_id",
+                    "buyer_data_retention_days", "region", "marketplace_id", "marketplace_ids", "endpoint_override",
+                    "token_url_override", "seller_central_override", "return_wait_days")
     def _check_settings(self):
         """What the settings must satisfy; each message names the setting to change (connection_check.py)."""
         connection_check.check_settings(self)
@@ -406,6 +410,7 @@ class AmazonConnection(models.Model):
         accounts = super().create(vals_list)
         self.env["amazon.account.marketplace"]._ensure_for(accounts)
         connection_journals.apply_sales_journal(accounts)  # its own series, unless a shared journal was chosen
+        connection_journals.apply_cash_basis_journal(accounts)  # its payments' cash-basis IVA, the same way
         payout_settings.apply_defaults(accounts)
         return accounts
 

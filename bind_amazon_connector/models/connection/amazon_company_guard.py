@@ -44,8 +44,8 @@ ACCOUNTANT_FIELDS = {
         # where the payouts job books (journal_id: the article's "Cuenta", the bank the deposits reach)
         "journal_id", "clearing_journal_id", "clearing_account_id", "suspense_account_id", "withholding_iva_account_id",
         "withholding_isr_account_id", "amazon_partner_id", "register_payment_on_post",
-        # where the orders' invoices number, how the released sales are paid
-        "sales_journal_id", "payout_payments",
+        # where the orders' invoices and their payments' cash-basis IVA number, how the released sales are paid
+        "sales_journal_id", "cash_basis_journal_id", "payout_payments",
     ),
 }
 

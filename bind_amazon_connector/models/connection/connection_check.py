@@ -79,7 +79,7 @@ def check_settings_company(accounts):
     for account in accounts:
         company = account.company_id
         for fname in ("pricelist_id", "warehouse_id", "fba_warehouse_id", "journal_id", "sales_journal_id",
-                      "clearing_journal_id", "user_id", "return_location_id"):
+                      "clearing_journal_id", "cash_basis_journal_id", "user_id", "return_location_id"):
             value = account.sudo()[fname]
             if value and not value.filtered_domain(value._check_company_domain(company)):
                 raise ValidationError(env._(
@@ -94,7 +94,7 @@ def check_settings(accounts):
     """What a connection's settings must satisfy, each refusal naming the setting to change."""
     # imported here: the marketplace lines' module imports the connection's
     from .amazon_account_marketplace import check_pricelist_currency
-    from .connection_journals import check_sales_journal
+    from .connection_journals import check_cash_basis_journal, check_sales_journal
     from .connection_spapi import check_overrides
 
     env = accounts.env
@@ -130,5 +130,6 @@ def check_settings(accounts):
             ))
         check_pricelist_currency(account.pricelist_id, account.marketplace_id)
     check_sales_journal(accounts)
+    check_cash_basis_journal(accounts)
     check_overrides(accounts)
 

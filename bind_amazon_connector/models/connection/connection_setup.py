@@ -109,6 +109,6 @@ def propose_company_settings(account):
         account.fba_warehouse_id = False
     if account.pricelist_id.company_id and account.pricelist_id.company_id != company:
         account.pricelist_id = False
-    for fname in ("journal_id", "sales_journal_id", "clearing_journal_id"):
+    for fname in ("journal_id", "sales_journal_id", "clearing_journal_id", "cash_basis_journal_id"):
         if account[fname] and not account[fname].filtered_domain(account[fname]._check_company_domain(company)):
             account[fname] = False

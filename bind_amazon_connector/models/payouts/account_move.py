@@ -1,7 +1,8 @@
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.fields import Domain
 
 from ..connection.access import ACCOUNTANT, AMAZON_USER, check_group
+from ..connection.connection_journals import route_cash_basis_entries
 
 #: who reads Amazon returns (security/ir.model.access.csv)
 RETURN_READERS = f"{AMAZON_USER},stock.group_stock_user,{ACCOUNTANT}"
@@ -23,6 +24,14 @@ class AccountMove(models.Model):
     _amazon_cfdi_uuid_unique = models.Constraint(
         "UNIQUE(amazon_cfdi_uuid)", "This CFDI (fiscal folio) is already recorded on another bill."
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # Odoo books the cash-basis IVA of every payment in the company's cash-basis journal (CBMX), whose numbering
+        # the payouts jobs of all connections would wait for: a connection's go to its own (connection_journals.py)
+        if any(vals.get("tax_cash_basis_rec_id") for vals in vals_list):
+            vals_list = route_cash_basis_entries(self.env, vals_list)
+        return super().create(vals_list)
 
     def _compute_amazon_returns(self):
         """The Amazon returns a customer credit note credits, found by the keys both sides store (connection,
