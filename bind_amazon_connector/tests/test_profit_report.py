@@ -30,6 +30,15 @@ class ProfitScenario:
         cls.product_tee.standard_price = 80.0
         cls.product_cap = cls._product("GORRA-03", "Gorra de charro", storable=False, standard_price=40.0)
 
+    def _other_company_admin(self, company_name, login):
+        """An Amazon administrator and accounting manager of another company."""
+        other_company = self.env["res.company"].create({"name": company_name})
+        return self.env["res.users"].create({
+            "name": login, "login": login, "company_id": other_company.id,
+            "company_ids": [Command.set(other_company.ids)],
+            "group_ids": [Command.set([self.env.ref("bind_amazon_connector.group_amazon_manager").id,
+                                       self.env.ref("account.group_account_manager").id])]})
+
     def _shipped(self, items, fulfilled_by):
         order = self._make_order(items, fulfilled_by=fulfilled_by, status="SHIPPED")
         return order["orderId"]
@@ -199,12 +208,7 @@ class TestAmazonProfitReport(ProfitScenario, AmazonFinanceCommon, AmazonOrderCom
             Report.with_user(internal).search([])
         with mute_logger("odoo.models"), self.assertRaises(AccessError):
             Report.with_user(internal).formatted_read_group([], [], ["margin:sum"])
-        other_company = self.env["res.company"].create({"name": "Otra Empresa Rentable SA"})
-        other = self.env["res.users"].create({
-            "name": "Otro", "login": "profit_other", "company_id": other_company.id,
-            "company_ids": [Command.set(other_company.ids)],
-            "group_ids": [Command.set([self.env.ref("bind_amazon_connector.group_amazon_manager").id,
-                                       self.env.ref("account.group_account_manager").id])]})
+        other = self._other_company_admin("Otra Empresa Rentable SA", "profit_other")
         self.assertFalse(Report.with_user(other).search([]))
         [totals] = Report.with_user(other).formatted_read_group([], [], ["net_sales:sum", "__count"])
         self.assertEqual((totals["__count"], totals["net_sales:sum"]), (0, False))

@@ -123,12 +123,7 @@ class TestAmazonProfitStore(ProfitScenario, AmazonFinanceCommon, AmazonOrderComm
             Command.create({"product_id": self.product_mug.id, "product_uom_qty": 1, "price_unit": 10.0})]})
         order.action_confirm()
         self.assertEqual(self._changed(), set(), "a sale that is not Amazon's")
-        other_company = self.env["res.company"].create({"name": "Otra Empresa Almacenada SA"})
-        other = self.env["res.users"].create({
-            "name": "Otra", "login": "profit_store_other", "company_id": other_company.id,
-            "company_ids": [Command.set(other_company.ids)],
-            "group_ids": [Command.set([self.env.ref("bind_amazon_connector.group_amazon_manager").id,
-                                       self.env.ref("account.group_account_manager").id])]})
+        other = self._other_company_admin("Otra Empresa Almacenada SA", "profit_store_other")
         self.assertEqual(len(self._stored()), 3)
         self.assertFalse(self.env["amazon.profit.report"].with_user(other).search([]))
 
